@@ -1,0 +1,35 @@
+"""gpuplan: plan GPU procurement for AI labs from first principles.
+
+The public Python API is re-exported here lazily, so ``import gpuplan`` is cheap and the CLI
+starts fast. Units: see :mod:`gpuplan.units`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API: dict[str, str] = {
+    "get_gpu": "gpuplan.catalog.gpus",
+    "list_gpus": "gpuplan.catalog.gpus",
+    "get_model": "gpuplan.catalog.models",
+    "list_models": "gpuplan.catalog.models",
+    "Architecture": "gpuplan.compute.architecture",
+    "architecture_from_hf_config": "gpuplan.compute.architecture",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gpuplan' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
+
+__all__ = sorted(_API)

@@ -1,0 +1,1 @@
+"""Catalogs with provenance: GPUs, models, and (in later modules) offers and ownership costs."""

@@ -1,0 +1,64 @@
+"""Read flat CSV data tables into validated pydantic rows.
+
+Every catalog (GPUs, offers, ownership costs, ...) is one CSV with a header row. Blank cells
+become ``None``; each row is validated by a pydantic model and a bad row raises
+:class:`~gpuplan.errors.CatalogError` naming the file, the line and the column, so a typo in a
+data file never turns into a silently wrong number.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gpuplan.errors import CatalogError
+
+RowT = TypeVar("RowT", bound=BaseModel)
+
+
+def packaged_data(name: str) -> Path:
+    """Path of a data file shipped in ``gpuplan/catalog/data``."""
+    return Path(str(resources.files("gpuplan.catalog") / "data" / name))
+
+
+def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """Yield (line number, row) for each data row; blank cells are ``None``."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            cleaned = {
+                key.strip(): (value.strip() if value and value.strip() else None)
+                for key, value in row.items()
+                if key is not None
+            }
+            yield reader.line_num, cleaned
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per failing field: ``field: message (got value)``."""
+    parts = []
+    for issue in error.errors():
+        field = ".".join(str(p) for p in issue["loc"]) or "row"
+        got = issue.get("input")
+        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+        parts.append(f"{field}: {issue['msg']}{shown}")
+    return "; ".join(parts)
+
+
+def read_table(path: Path, row_model: type[RowT]) -> list[RowT]:
+    """Validate every row of ``path`` with ``row_model``; the first bad row is an error."""
+    rows: list[RowT] = []
+    for line, raw in iter_csv(path):
+        try:
+            rows.append(row_model.model_validate(raw))
+        except ValidationError as error:
+            raise CatalogError(
+                f"{path.name} line {line}: {describe_validation_error(error)}. "
+                "Fix or remove that row."
+            ) from None
+    return rows

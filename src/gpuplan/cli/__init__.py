@@ -1,0 +1,30 @@
+"""The ``gpuplan`` command line: a thin caller of the Python API.
+
+Command modules register themselves on the sub-apps below when imported; heavy libraries
+(numpy, pandas, pydantic, HiGHS) are imported inside commands so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="gpuplan",
+    help="Plan GPU procurement for AI labs: compute from architecture, prices, plans, finance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(
+    help="Browse the shipped catalogs (GPUs, models, offers).", no_args_is_help=True
+)
+estimate_app = typer.Typer(help="Estimate training and inference compute.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(estimate_app, name="estimate")
+
+from gpuplan.cli import catalog_commands  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

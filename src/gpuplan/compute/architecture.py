@@ -1,0 +1,344 @@
+"""Transformer architecture maths: parameters, FLOPs per token and KV-cache bytes.
+
+An :class:`Architecture` is read from a Hugging Face style ``config.json`` (Llama, Mistral,
+Mixtral, DeepSeek-V3 and GPT-2/3 keys). All counts are exact for the matrices a decoder
+holds; norms and biases are included so totals match published parameter counts.
+
+Conventions (stated once here, used everywhere):
+
+* ``params_total`` counts every weight, including input embedding and LM head.
+* ``params_active`` counts the weights one token uses: everything except the routed experts
+  it is not sent to (the DeepSeek/Mistral convention: Mixtral 8x7B 12.9B of 46.7B).
+* Forward FLOPs per token = 2 x (active matmul weights, i.e. active params less the input
+  embedding lookup) + attention-score FLOPs (Kaplan et al. 2020, arXiv:2001.08361 Table 1).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gpuplan.errors import InputError
+from gpuplan.units import BYTES_PER_ELEMENT
+
+
+class Architecture(BaseModel):
+    """A decoder-only transformer, dense or mixture-of-experts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vocab_size: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    num_layers: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0, description="Key/value heads (grouped-query attention).")
+    head_dim: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0, description="Dense MLP hidden width.")
+    mlp: Literal["gated", "plain"] = Field(
+        default="gated", description="'gated' = SwiGLU (3 matrices), 'plain' = GELU (2)."
+    )
+    tie_word_embeddings: bool = False
+    learned_position_embeddings: int = Field(
+        default=0, ge=0, description="Rows of a learned position table (GPT-2/3), else 0."
+    )
+    attention_bias: bool = False
+    mlp_bias: bool = False
+    norm: Literal["rmsnorm", "layernorm"] = "rmsnorm"
+    sliding_window: int | None = Field(
+        default=None, gt=0, description="Attention window; the KV cache is a rolling buffer."
+    )
+    max_position_embeddings: int | None = Field(default=None, gt=0)
+    # Mixture of experts
+    num_experts: int = Field(default=0, ge=0, description="Routed experts per MoE layer.")
+    experts_per_token: int = Field(default=0, ge=0)
+    num_shared_experts: int = Field(default=0, ge=0)
+    moe_intermediate_size: int | None = Field(default=None, gt=0)
+    first_dense_layers: int = Field(
+        default=0, ge=0, description="Leading layers with a dense MLP (DeepSeek)."
+    )
+    # Multi-head latent attention (DeepSeek-V2/V3)
+    q_lora_rank: int | None = Field(default=None, gt=0)
+    kv_lora_rank: int | None = Field(default=None, gt=0)
+    qk_nope_head_dim: int | None = Field(default=None, gt=0)
+    qk_rope_head_dim: int | None = Field(default=None, gt=0)
+    v_head_dim: int | None = Field(default=None, gt=0)
+    # Non-text parts (vision encoder of Pixtral, ...), counted in totals
+    extra_params: float = Field(default=0.0, ge=0, description="e.g. a vision encoder.")
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Architecture:
+        if self.num_attention_heads % self.num_kv_heads:
+            raise ValueError("num_attention_heads must be a multiple of num_key_value_heads")
+        if self.num_experts and not self.experts_per_token:
+            raise ValueError("a MoE config needs num_experts_per_tok")
+        if self.experts_per_token > self.num_experts:
+            raise ValueError("num_experts_per_tok exceeds the number of experts")
+        if self.first_dense_layers > self.num_layers:
+            raise ValueError("first_k_dense_replace exceeds num_hidden_layers")
+        mla = (self.kv_lora_rank, self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim)
+        if any(v is not None for v in mla) and any(v is None for v in mla):
+            raise ValueError(
+                "latent attention needs kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim "
+                "and v_head_dim together"
+            )
+        return self
+
+    # ---- structure -------------------------------------------------------------------
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts > 0
+
+    @property
+    def uses_latent_attention(self) -> bool:
+        return self.kv_lora_rank is not None
+
+    @property
+    def num_moe_layers(self) -> int:
+        return self.num_layers - self.first_dense_layers if self.is_moe else 0
+
+    @property
+    def expert_intermediate_size(self) -> int:
+        return self.moe_intermediate_size or self.intermediate_size
+
+    # ---- parameters --------------------------------------------------------------------
+    def _mlp_params(self, width: int) -> int:
+        """Weights of one MLP of hidden width ``width``: 3·h·w (gated) or 2·h·w (plain)."""
+        h = self.hidden_size
+        matrices = 3 if self.mlp == "gated" else 2
+        bias = (width * (matrices - 1) + h) if self.mlp_bias else 0
+        return matrices * h * width + bias
+
+    @property
+    def attention_params_per_layer(self) -> int:
+        """Q, K, V and output projections (GQA or latent attention) of one layer."""
+        h = self.hidden_size
+        if self.uses_latent_attention:
+            assert self.kv_lora_rank and self.qk_nope_head_dim and self.qk_rope_head_dim
+            assert self.v_head_dim
+            heads = self.num_attention_heads
+            qk_dim = self.qk_nope_head_dim + self.qk_rope_head_dim
+            if self.q_lora_rank:
+                q = h * self.q_lora_rank + self.q_lora_rank + self.q_lora_rank * heads * qk_dim
+            else:
+                q = h * heads * qk_dim
+            kv_down = h * (self.kv_lora_rank + self.qk_rope_head_dim) + self.kv_lora_rank
+            kv_up = self.kv_lora_rank * heads * (self.qk_nope_head_dim + self.v_head_dim)
+            out = heads * self.v_head_dim * h
+            return q + kv_down + kv_up + out
+        q_width = self.num_attention_heads * self.head_dim
+        kv_width = self.num_kv_heads * self.head_dim
+        weights = h * q_width + 2 * h * kv_width + q_width * h
+        bias = (q_width + 2 * kv_width + h) if self.attention_bias else 0
+        return weights + bias
+
+    @property
+    def norm_params_per_layer(self) -> int:
+        return 2 * self.hidden_size * (2 if self.norm == "layernorm" else 1)
+
+    @property
+    def expert_params(self) -> int:
+        """Weights of one routed (or shared) expert."""
+        return self._mlp_params(self.expert_intermediate_size)
+
+    @property
+    def router_params(self) -> int:
+        return self.hidden_size * self.num_experts
+
+    @property
+    def embedding_params(self) -> int:
+        """Input embedding (+ learned positions) and LM head (unless tied)."""
+        table = self.vocab_size * self.hidden_size
+        head = 0 if self.tie_word_embeddings else table
+        return table + head + self.learned_position_embeddings * self.hidden_size
+
+    @property
+    def input_embedding_params(self) -> int:
+        """The lookup tables, which cost no matmul FLOPs."""
+        return (self.vocab_size + self.learned_position_embeddings) * self.hidden_size
+
+    def _mlp_params_all_layers(self, experts_counted: int) -> int:
+        dense_layers = self.num_layers - self.num_moe_layers
+        dense = dense_layers * self._mlp_params(self.intermediate_size)
+        moe_layer = (
+            experts_counted + self.num_shared_experts
+        ) * self.expert_params + self.router_params
+        return dense + self.num_moe_layers * moe_layer
+
+    def _params(self, experts_counted: int) -> int:
+        final_norm = self.hidden_size * (2 if self.norm == "layernorm" else 1)
+        return (
+            self.num_layers * (self.attention_params_per_layer + self.norm_params_per_layer)
+            + self._mlp_params_all_layers(experts_counted)
+            + self.embedding_params
+            + final_norm
+            + round(self.extra_params)
+        )
+
+    @property
+    def params_total(self) -> int:
+        """Every weight of the model."""
+        return self._params(self.num_experts)
+
+    @property
+    def params_active(self) -> int:
+        """Weights used by one token (routed experts it skips excluded)."""
+        return self._params(self.experts_per_token)
+
+    @property
+    def params_active_matmul(self) -> int:
+        """Active weights that take part in a matrix multiply (no embedding lookup)."""
+        return self.params_active - self.input_embedding_params
+
+    # ---- FLOPs -------------------------------------------------------------------------
+    @property
+    def qk_head_dim(self) -> int:
+        if self.uses_latent_attention:
+            assert self.qk_nope_head_dim and self.qk_rope_head_dim
+            return self.qk_nope_head_dim + self.qk_rope_head_dim
+        return self.head_dim
+
+    @property
+    def value_head_dim(self) -> int:
+        return self.v_head_dim or self.head_dim
+
+    def attended_tokens(self, context: float) -> float:
+        """Keys one query attends to at position ``context`` (capped by the window)."""
+        return min(context, self.sliding_window) if self.sliding_window else context
+
+    def attention_flops_per_token(self, context: float) -> float:
+        """Score (QK^T) and value (AV) FLOPs for one query over ``context`` keys, forward.
+
+        2·heads·(d_qk + d_v)·context per layer (Kaplan et al. 2020 Table 1 writes 2·n_layer
+        ·n_ctx·d_attn for the scores alone).
+        """
+        per_key = 2 * self.num_attention_heads * (self.qk_head_dim + self.value_head_dim)
+        return self.num_layers * per_key * self.attended_tokens(context)
+
+    def forward_flops_per_token(self, context: float = 0.0) -> float:
+        """Forward FLOPs for one token at ``context`` keys: 2·N_matmul + attention."""
+        return 2.0 * self.params_active_matmul + self.attention_flops_per_token(context)
+
+    def training_flops_per_token(self, seq_len: int) -> float:
+        """Training FLOPs per token for sequences of ``seq_len`` (forward + backward = 3x).
+
+        Model-FLOP convention of PaLM (arXiv:2204.02311 App. B) and Megatron: 6·N + the
+        attention of every query against the full sequence (no causal halving, no
+        recomputation), so MFU figures from those papers compare like with like.
+        """
+        return 3.0 * self.forward_flops_per_token(seq_len)
+
+    # ---- KV cache ----------------------------------------------------------------------
+    def kv_bytes_per_token(self, kv_precision: str = "bf16") -> float:
+        """KV-cache bytes one token adds, all layers.
+
+        GQA: 2 (K and V) · kv_heads · head_dim · layers · bytes. Latent attention (DeepSeek):
+        (kv_lora_rank + rope dims) · layers · bytes, one compressed vector per token.
+        """
+        width = BYTES_PER_ELEMENT.get(kv_precision)
+        if width is None:
+            raise InputError(
+                "kv_precision", f"'{kv_precision}' is not one of {sorted(BYTES_PER_ELEMENT)}."
+            )
+        if self.uses_latent_attention:
+            assert self.kv_lora_rank and self.qk_rope_head_dim
+            per_layer = self.kv_lora_rank + self.qk_rope_head_dim
+        else:
+            per_layer = 2 * self.num_kv_heads * self.head_dim
+        return self.num_layers * per_layer * width
+
+    def kv_bytes_per_sequence(self, context: float, kv_precision: str = "bf16") -> float:
+        """KV-cache bytes of one sequence of ``context`` tokens; a sliding window caps it
+        at the window (the rolling buffer of Mistral 7B, arXiv:2310.06825 §2)."""
+        return self.attended_tokens(context) * self.kv_bytes_per_token(kv_precision)
+
+    def weight_bytes(self, precision: str = "bf16") -> float:
+        """Bytes of all weights stored at ``precision``."""
+        return self.params_total * BYTES_PER_ELEMENT[precision]
+
+
+_GPT2_KEYS = {
+    "n_embd": "hidden_size",
+    "n_layer": "num_hidden_layers",
+    "n_head": "num_attention_heads",
+}
+
+
+def architecture_from_hf_config(config: dict[str, Any], source: str = "config") -> Architecture:
+    """Build an :class:`Architecture` from Hugging Face ``config.json`` keys.
+
+    Understands Llama/Mistral (``num_key_value_heads``, ``sliding_window``), Mixtral
+    (``num_local_experts``), DeepSeek-V3 (``n_routed_experts``, ``kv_lora_rank`` ...) and
+    GPT-2/3 (``n_embd``, ``n_layer``, ``n_inner``) keys. A missing key is an
+    :class:`InputError` naming it.
+    """
+    cfg = dict(config)
+    for old, new in _GPT2_KEYS.items():
+        if old in cfg and new not in cfg:
+            cfg[new] = cfg[old]
+    gpt_style = "n_embd" in cfg or cfg.get("model_type") in {"gpt2", "gpt3"}
+
+    def need(key: str) -> Any:
+        if cfg.get(key) is None:
+            raise InputError(f"{source}.{key}", "is required but missing from the config.")
+        return cfg[key]
+
+    hidden = int(need("hidden_size"))
+    heads = int(need("num_attention_heads"))
+    intermediate = (
+        cfg.get("intermediate_size") or cfg.get("n_inner") or (4 * hidden if gpt_style else None)
+    )
+    if intermediate is None:
+        raise InputError(f"{source}.intermediate_size", "is required but missing from the config.")
+    use_window = cfg.get("use_sliding_window", True)
+    fields: dict[str, Any] = {
+        "vocab_size": need("vocab_size"),
+        "hidden_size": hidden,
+        "num_layers": need("num_hidden_layers"),
+        "num_attention_heads": heads,
+        "num_kv_heads": cfg.get("num_key_value_heads") or heads,
+        "head_dim": cfg.get("head_dim") or hidden // heads,
+        "intermediate_size": intermediate,
+        "mlp": "plain" if gpt_style else "gated",
+        "tie_word_embeddings": cfg.get("tie_word_embeddings", gpt_style),
+        "learned_position_embeddings": (cfg.get("n_positions") or 0) if gpt_style else 0,
+        "attention_bias": cfg.get("attention_bias", gpt_style),
+        "mlp_bias": cfg.get("mlp_bias", gpt_style),
+        "norm": "layernorm" if gpt_style else "rmsnorm",
+        "sliding_window": cfg.get("sliding_window") if use_window else None,
+        "max_position_embeddings": cfg.get("max_position_embeddings") or cfg.get("n_positions"),
+        "num_experts": cfg.get("num_local_experts") or cfg.get("n_routed_experts") or 0,
+        "experts_per_token": cfg.get("num_experts_per_tok") or 0,
+        "num_shared_experts": cfg.get("n_shared_experts") or 0,
+        "moe_intermediate_size": cfg.get("moe_intermediate_size"),
+        "first_dense_layers": cfg.get("first_k_dense_replace") or 0,
+        "q_lora_rank": cfg.get("q_lora_rank"),
+        "kv_lora_rank": cfg.get("kv_lora_rank"),
+        "qk_nope_head_dim": cfg.get("qk_nope_head_dim"),
+        "qk_rope_head_dim": cfg.get("qk_rope_head_dim"),
+        "v_head_dim": cfg.get("v_head_dim"),
+        "extra_params": cfg.get("extra_params", 0.0),
+    }
+    try:
+        return Architecture.model_validate(fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "config"
+        raise InputError(f"{source}.{field}", first["msg"]) from None
+
+
+def load_hf_config(path: Path) -> Architecture:
+    """Read a ``config.json`` file into an :class:`Architecture`."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("model", f"config file '{path}' does not exist.") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            "model", f"'{path}' is not valid JSON ({error.msg}, line {error.lineno})."
+        ) from None
+    if not isinstance(config, dict):
+        raise InputError("model", f"'{path}' must hold a JSON object of config keys.")
+    return architecture_from_hf_config(config, source=path.name)

@@ -1,0 +1,140 @@
+"""Architecture maths against hand calculations and published parameter counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gpuplan.catalog.models import get_model
+from gpuplan.compute.architecture import architecture_from_hf_config, load_hf_config
+from gpuplan.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("model_id", "published_total", "published_active", "source"),
+    [
+        # mistral.ai/news/announcing-mistral-7b and arXiv:2310.06825: 7.24B parameters
+        ("mistral-7b", 7.24e9, None, "arXiv:2310.06825"),
+        # mistral.ai/news/mixtral-of-experts: 46.7B total, 12.9B used per token
+        ("mixtral-8x7b", 46.7e9, 12.9e9, "mistral.ai/news/mixtral-of-experts"),
+        # Llama 2 70B: 68.98B in the HF model card / 69.0B in parameter tables
+        ("llama-2-70b", 69.0e9, None, "arXiv:2307.09288"),
+        # DeepSeek-V3 total: 671B (arXiv:2412.19437 abstract)
+        ("deepseek-v3", 671e9, None, "arXiv:2412.19437"),
+        ("mixtral-8x22b", 141e9, 39e9, "mistral.ai/news/mixtral-8x22b"),
+        ("llama-3-8b", 8.03e9, None, "Meta-Llama-3-8B model card"),
+        ("llama-3.1-405b", 405e9, None, "arXiv:2407.21783"),
+        ("gpt-3-175b", 175e9, None, "arXiv:2005.14165 Table 2.1"),
+        ("mistral-large-2", 123e9, None, "mistral.ai/news/mistral-large-2407"),
+    ],
+)
+def test_parameter_counts_match_published_within_1_percent(
+    model_id: str, published_total: float, published_active: float | None, source: str
+) -> None:
+    arch = get_model(model_id).architecture
+    assert arch.params_total == pytest.approx(published_total, rel=0.01), source
+    if published_active is not None:
+        assert arch.params_active == pytest.approx(published_active, rel=0.01), source
+
+
+def test_deepseek_v3_active_parameters_hand_count() -> None:
+    """DeepSeek-V3 '37B activated' (arXiv:2412.19437) is rounded to whole billions.
+
+    Hand count from config.json: MLA attention 187,107,328 x 61 layers; 3 dense MLPs of
+    3·7168·18432; 58 MoE layers with 8 routed + 1 shared experts of 3·7168·2048 and a
+    7168x256 router; norms 2·7168 per layer + 7168; embeddings 2·129280·7168.
+    That is 37.55B, which the published '37B' rounds; we check the exact hand count and
+    that it lies within the rounding (+/- 0.5B) of the published figure.
+    """
+    attention = 61 * (
+        7168 * 1536
+        + 1536
+        + 1536 * 128 * 192
+        + 7168 * 576
+        + 512
+        + 512 * 128 * 256
+        + 128 * 128 * 7168
+    )
+    dense = 3 * 3 * 7168 * 18432
+    moe = 58 * (9 * 3 * 7168 * 2048 + 7168 * 256)
+    norms = 61 * 2 * 7168 + 7168
+    embeddings = 2 * 129280 * 7168
+    hand = attention + dense + moe + norms + embeddings
+    arch = get_model("deepseek-v3").architecture
+    assert arch.params_active == hand
+    assert abs(arch.params_active - 37e9) <= 0.5e9 + 0.06e9
+
+
+def test_mistral_7b_layer_hand_count() -> None:
+    """Per layer: q,o 4096² each; k,v 4096·1024 each; MLP 3·4096·14336; 2 RMSNorms."""
+    arch = get_model("mistral-7b").architecture
+    layer = 2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336 + 2 * 4096
+    assert arch.params_total == 32 * layer + 2 * 32000 * 4096 + 4096
+
+
+def test_mistral_7b_kv_cache_with_and_without_window() -> None:
+    """KV per token = 2·8 kv heads·128·32 layers·2 bytes = 131,072 B; at 32k context the
+    rolling 4096-token window holds 4096 tokens: 0.537 GB instead of 4.295 GB."""
+    arch = get_model("mistral-7b").architecture
+    assert arch.kv_bytes_per_token("bf16") == 2 * 8 * 128 * 32 * 2
+    assert arch.kv_bytes_per_sequence(32768, "bf16") == 4096 * 131072
+    no_window = arch.model_copy(update={"sliding_window": None})
+    assert no_window.kv_bytes_per_sequence(32768, "bf16") == 32768 * 131072
+    assert arch.kv_bytes_per_sequence(32768, "fp8") == pytest.approx(4096 * 131072 / 2)
+
+
+def test_deepseek_latent_kv_is_compressed() -> None:
+    """MLA caches (512 + 64) values per layer: 576·61·2 B = 70,272 B per token in bf16."""
+    arch = get_model("deepseek-v3").architecture
+    assert arch.kv_bytes_per_token("bf16") == 576 * 61 * 2
+
+
+def test_forward_flops_per_token_hand_calculation() -> None:
+    """Llama 2 7B at 4096 context: 2·(6.738B - 32000·4096) + 32·2·32·(128+128)·4096."""
+    arch = get_model("llama-2-7b").architecture
+    matmul = arch.params_total - 32000 * 4096
+    attention = 32 * 2 * 32 * 256 * 4096
+    assert arch.forward_flops_per_token(4096) == pytest.approx(2 * matmul + attention)
+    assert arch.training_flops_per_token(4096) == pytest.approx(3 * (2 * matmul + attention))
+
+
+def test_gqa_kv_heads_shrink_kv_cache() -> None:
+    llama2_70b = get_model("llama-2-70b").architecture  # 8 KV heads of 64
+    full = llama2_70b.model_copy(update={"num_kv_heads": 64})
+    assert full.kv_bytes_per_token() == 8 * llama2_70b.kv_bytes_per_token()
+
+
+def test_user_config_json_is_accepted(tmp_path) -> None:
+    config = {
+        "vocab_size": 32000,
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "sliding_window": 4096,
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert get_model(str(path)).params_total == get_model("mistral-7b").params_total
+    assert load_hf_config(path).sliding_window == 4096
+
+
+def test_missing_config_key_names_the_field() -> None:
+    with pytest.raises(InputError, match="hidden_size"):
+        architecture_from_hf_config({"vocab_size": 10, "num_hidden_layers": 2})
+
+
+def test_inconsistent_heads_are_rejected() -> None:
+    with pytest.raises(InputError, match="multiple"):
+        architecture_from_hf_config(
+            {
+                "vocab_size": 10,
+                "hidden_size": 64,
+                "intermediate_size": 128,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 6,
+                "num_key_value_heads": 4,
+            }
+        )
