@@ -1,0 +1,5 @@
+"""``python -m gpuplan`` runs the CLI."""
+
+from gpuplan.cli import main
+
+main()
