@@ -1,0 +1,182 @@
+"""Re-check a solved plan against its problem, independently of the LP matrix.
+
+:func:`check_plan` recomputes every requirement from the problem's rows (fleet from the
+units started, demand met, sovereignty, residency, one cluster per training run at its
+minimum size, windows, availability caps, provider shares, capex budgets, owned fleet
+limits) and returns one readable line per violation. Tests run it on every solved plan,
+as PyPSA's tests re-check constraints on their solutions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gpuplan.planning.costs import start_allowed
+from gpuplan.planning.problem import PlanningProblem, SupplyOption
+from gpuplan.planning.readback import PlanSolution
+
+
+def _allowed(level: str, option: SupplyOption) -> bool:
+    if level == "eu_operator":
+        return option.region_group == "EU" and option.jurisdiction == "EU"
+    return level == "none" or option.region_group == "EU"
+
+
+def check_plan(
+    problem: PlanningProblem, solution: PlanSolution, *, rtol: float = 1e-5
+) -> list[str]:
+    """All violations of ``problem`` by ``solution`` (an empty list: the plan is valid).
+
+    Unmet demand is a violation: a diagnosed infeasible plan fails this check on purpose.
+    """
+    grid, options = problem.grid, problem.options
+    T = grid.count
+    labels = grid.labels
+    issues: list[str] = []
+
+    def tol(scale: float) -> float:
+        return rtol * max(1.0, abs(scale))
+
+    for name in ("new_units", "fleet", "inference", "training"):
+        if np.any(getattr(solution, name) < -tol(0)):
+            issues.append(f"{name}: negative GPU counts")
+    if np.any(solution.new_units[~start_allowed(problem)] > tol(0)):
+        issues.append("new_units: units started where the option cannot start (lead time)")
+
+    for o, option in enumerate(options):
+        expected = np.array(
+            [
+                solution.new_units[
+                    o,
+                    max(0, t - option.lead_periods - option.term_periods + 1) : max(
+                        0, t - option.lead_periods + 1
+                    ),
+                ].sum()
+                for t in range(T)
+            ]
+        )
+        if not np.allclose(
+            solution.fleet[o], expected, rtol=rtol, atol=tol(expected.max(initial=0))
+        ):
+            issues.append(f"fleet[{option.id}]: does not equal the units started within term/life")
+        if option.availability_gpus is not None:
+            over = np.flatnonzero(
+                solution.fleet[o] > option.availability_gpus + tol(option.availability_gpus)
+            )
+            for t in over:
+                issues.append(
+                    f"availability[{option.id},{labels[t]}]: {solution.fleet[o, t]:,.1f} GPUs > "
+                    f"cap {option.availability_gpus:,.0f}"
+                )
+
+    used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
+    for o, t in zip(
+        *np.nonzero(used > solution.fleet + tol(1.0) + rtol * solution.fleet), strict=True
+    ):
+        issues.append(
+            f"capacity[{options[o].id},{labels[t]}]: {used[o, t]:,.1f} used > fleet "
+            f"{solution.fleet[o, t]:,.1f}"
+        )
+
+    for w, need in enumerate(problem.inference):
+        reference = np.asarray(need.gpus[need.reference_gpu])
+        served = np.zeros(T)
+        for o, option in enumerate(options):
+            use = solution.inference[w, o]
+            if not np.any(use > tol(0)):
+                continue
+            if option.gpu not in need.gpus:
+                issues.append(
+                    f"inference {need.workload}: served by {option.gpu}, not a listed type"
+                )
+                continue
+            if not _allowed(need.sovereignty, option):
+                issues.append(
+                    f"inference {need.workload}: option {option.id} breaks sovereignty "
+                    f"'{need.sovereignty}'"
+                )
+            if need.zone != "any" and option.region_group != need.zone:
+                issues.append(
+                    f"inference {need.workload}: option {option.id} outside residency zone "
+                    f"{need.zone}"
+                )
+            if option.interruptible and not need.interruptible:
+                issues.append(f"inference {need.workload}: uses spot option {option.id}")
+            per_gpu = np.divide(
+                reference,
+                need.gpus[option.gpu],
+                out=np.zeros(T),
+                where=np.asarray(need.gpus[option.gpu]) > 0,
+            )
+            served += use * per_gpu
+        for t in np.flatnonzero(served < reference - tol(reference.max(initial=0))):
+            issues.append(
+                f"inference_demand[{need.workload},{labels[t]}]: served {served[t]:,.1f} of "
+                f"{reference[t]:,.1f} {need.reference_gpu} GPUs"
+            )
+
+    for r, run in enumerate(problem.training):
+        use = solution.training[r]
+        o_used, t_used = np.nonzero(use > tol(0))
+        if np.any((t_used < run.earliest) | (t_used > run.deadline)):
+            issues.append(f"training {run.workload}: runs outside its window")
+        clusters = {options[o].cluster_key for o in o_used}
+        if len(clusters) > 1:
+            issues.append(
+                f"training {run.workload}: spread over {len(clusters)} clusters {sorted(clusters)}"
+            )
+        done = 0.0
+        for o in set(o_used.tolist()):
+            option = options[o]
+            hours = run.gpu_hours.get(option.gpu, 0.0)
+            if hours <= 0:
+                issues.append(f"training {run.workload}: uses {option.gpu}, not an allowed type")
+                continue
+            if not _allowed(run.sovereignty, option):
+                issues.append(
+                    f"training {run.workload}: option {option.id} breaks sovereignty "
+                    f"'{run.sovereignty}'"
+                )
+            if option.interruptible and not run.interruptible:
+                issues.append(f"training {run.workload}: uses spot option {option.id}")
+            done += use[o].sum() * grid.hours / hours
+        for period in set(t_used.tolist()):
+            size = use[:, period].sum()
+            gpu = options[o_used[0]].gpu
+            minimum = run.min_gpus.get(gpu, 0.0)
+            if size < minimum - tol(minimum):
+                issues.append(
+                    f"training {run.workload}: {size:,.1f} GPUs in {labels[period]} < minimum "
+                    f"cluster {minimum:,.0f}"
+                )
+        if done < 1.0 - rtol:
+            issues.append(f"training_energy[{run.workload}]: {done:.1%} of its GPU-hours placed")
+
+    fleet_total = solution.fleet.sum(axis=0)
+    rules = problem.rules
+    for provider in sorted({o.provider for o in options if o.mode != "owned"}):
+        share = rules.share_limit(provider)
+        if share is None:
+            continue
+        members = [o for o, x in enumerate(options) if x.provider == provider and x.mode != "owned"]
+        mine = solution.fleet[members].sum(axis=0)
+        for t in np.flatnonzero(mine > share * fleet_total + tol(fleet_total.max(initial=0))):
+            issues.append(
+                f"provider_share[{provider},{labels[t]}]: {mine[t] / fleet_total[t]:.1%} > "
+                f"{share:.0%}"
+            )
+
+    owned = [o for o, x in enumerate(options) if x.mode == "owned"]
+    capex = sum((options[o].upfront_per_gpu * solution.new_units[o] for o in owned), np.zeros(T))
+    owned_fleet = solution.fleet[owned].sum(axis=0) if owned else np.zeros(T)
+    for p in range(T):
+        budget = rules.capex_budget[p] if rules.capex_budget is not None else None
+        if budget is not None and capex[p] > budget + tol(budget):
+            issues.append(f"capex_budget[{labels[p]}]: {capex[p]:,.0f} USD > {budget:,.0f}")
+        low = rules.min_owned_gpus[p] if rules.min_owned_gpus is not None else 0.0
+        if owned_fleet[p] < low - tol(low):
+            issues.append(f"min_owned_fleet[{labels[p]}]: {owned_fleet[p]:,.1f} < {low:,.0f}")
+        high = rules.max_owned_gpus[p] if rules.max_owned_gpus is not None else None
+        if high is not None and owned_fleet[p] > high + tol(high):
+            issues.append(f"max_owned_fleet[{labels[p]}]: {owned_fleet[p]:,.1f} > {high:,.0f}")
+    return issues

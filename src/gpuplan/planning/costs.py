@@ -1,0 +1,112 @@
+"""Cash flows of one unit of each supply option started in each period, by cost category.
+
+One table feeds both the objective (discounted) and the read-back (cost by category and
+year), so the plan's NPV and its cash-flow report cannot disagree. Payments fall at the
+start of a period. For a unit of option ``o`` started in period ``s`` (lead ``L``, term
+``K``, price ``p`` per GPU-period, upfront ``U``, residual fraction ``rf``; horizon ``T``):
+
+* on-demand / spot: ``p`` at ``s``;
+* reserved: upfront at ``s`` and ``p`` at each of ``s .. s+K-1``, also past the horizon
+  (a reservation cannot be resold);
+* owned: capex ``U`` at ``s``; power and operations ``p`` at ``s+L .. s+L+K-1`` within the
+  horizon; a credit at ``min(s+L+K, T)`` of the straight-line book value
+  ``U * (1 - (1 - rf) * age / K)`` (``rf * U`` at end of life; resale at the horizon end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from gpuplan.planning.problem import PlanningProblem
+
+CATEGORIES: tuple[str, ...] = (
+    "on_demand",
+    "spot",
+    "reserved",
+    "capex",
+    "owned_opex",
+    "residual_value",
+)
+
+
+@dataclass(frozen=True)
+class UnitCashFlows:
+    """``matrices[category][o * T + s, p]``: USD paid at period ``p`` per unit started."""
+
+    matrices: dict[str, sp.csr_matrix]
+    periods: int
+
+    def unit_npv(self, discount: np.ndarray) -> np.ndarray:
+        """Net present cost per unit started, flat over (option, start)."""
+        return np.asarray(sum(m @ discount[: self.periods] for m in self.matrices.values()))
+
+    def by_period(self, starts: np.ndarray) -> dict[str, np.ndarray]:
+        """Cash flow per period index for units started ``starts`` (flat (option, start))."""
+        return {name: np.asarray(m.T @ starts) for name, m in self.matrices.items()}
+
+
+def start_allowed(problem: PlanningProblem) -> np.ndarray:
+    """(options x periods) mask of periods in which a unit may be ordered: not before the
+    option's first period, and for owned GPUs only if it arrives within the horizon."""
+    horizon = problem.grid.count
+    periods = np.arange(horizon)
+    first = np.array([o.first_period for o in problem.options])[:, None]
+    lead = np.array([o.lead_periods for o in problem.options])[:, None]
+    return (periods[None, :] >= first) & (periods[None, :] + lead < horizon)
+
+
+def unit_cash_flows(problem: PlanningProblem) -> UnitCashFlows:
+    """Build the per-unit cash-flow matrices for every option and start period."""
+    horizon = problem.grid.count
+    extra = max((o.term_periods + o.lead_periods for o in problem.options), default=1)
+    periods = horizon + extra + 1
+    rows: dict[str, list[np.ndarray]] = {c: [] for c in CATEGORIES}
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in CATEGORIES}
+    vals: dict[str, list[np.ndarray]] = {c: [] for c in CATEGORIES}
+
+    def put(category: str, index: np.ndarray, at: np.ndarray, value: np.ndarray | float) -> None:
+        rows[category].append(index)
+        cols[category].append(at)
+        vals[category].append(np.broadcast_to(value, index.shape).astype(float))
+
+    starts = np.arange(horizon)
+    for o, option in enumerate(problem.options):
+        flat = o * horizon + starts
+        price = option.cost_per_gpu_period
+        term, lead = option.term_periods, option.lead_periods
+        if option.mode in ("on_demand", "spot"):
+            put(option.mode, flat, starts, np.full(horizon, price))
+        elif option.mode == "reserved":
+            put("reserved", flat, starts, np.full(horizon, option.upfront_per_gpu))
+            k = np.arange(term)
+            put("reserved", np.repeat(flat, term), (starts[:, None] + k).ravel(), price)
+        else:
+            capex = option.upfront_per_gpu
+            put("capex", flat, starts, np.full(horizon, capex))
+            service = starts[:, None] + lead + np.arange(term)[None, :]
+            in_horizon = service < horizon
+            put(
+                "owned_opex",
+                np.broadcast_to(flat[:, None], service.shape)[in_horizon],
+                service[in_horizon],
+                price,
+            )
+            end = np.minimum(starts + lead + term, horizon)
+            age = np.clip(end - (starts + lead), 0, term)
+            book = capex * (1.0 - (1.0 - option.residual_fraction) * age / term)
+            put("residual_value", flat, end, -book)
+    shape = (len(problem.options) * horizon, periods)
+    matrices = {}
+    for category in CATEGORIES:
+        if rows[category]:
+            data = (
+                np.concatenate(vals[category]),
+                (np.concatenate(rows[category]), np.concatenate(cols[category])),
+            )
+            matrices[category] = sp.csr_matrix(data, shape=shape)
+        else:
+            matrices[category] = sp.csr_matrix(shape)
+    return UnitCashFlows(matrices=matrices, periods=periods)

@@ -1,0 +1,243 @@
+"""Explain an infeasible plan in the user's terms, from the penalised slack variables.
+
+Every demand row carries a slack with a large penalty, so the solver always returns a plan;
+each slack left above zero becomes one :class:`Shortfall` naming the workload, the period,
+the rule that binds and the missing quantity, e.g. "EU inference demand for mixtral-8x7b in
+2027-Q3 needs 2,400 h100-sxm-equivalent GPUs; offers allowed under 'eu_operator' can
+supply 1,500". Which rule binds is read from the problem (no allowed option, availability
+caps below the need, no cluster large enough, lead times) or, failing that, from the rule
+rows the plan holds at their limit in that period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from gpuplan.planning.costs import start_allowed
+from gpuplan.planning.model import PlanModel
+from gpuplan.planning.problem import SOVEREIGNTY_TEXT
+from gpuplan.planning.readback import PlanSolution
+
+RULE_FAMILIES = ("provider_share", "availability", "capex_budget", "max_owned_fleet")
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One unmet requirement: what, when, which rule, how much is missing."""
+
+    workload: str
+    kind: str
+    period: str
+    rule: str
+    need: float
+    supply: float
+    shortfall: float
+    unit: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _reachable(model: PlanModel) -> np.ndarray:
+    """(options x periods): could a unit of the option be in the fleet in that period?"""
+    allowed = start_allowed(model.problem)
+    T = model.problem.grid.count
+    reach = np.zeros_like(allowed)
+    for o, option in enumerate(model.problem.options):
+        for s in np.flatnonzero(allowed[o]):
+            first = s + option.lead_periods
+            reach[o, first : min(T, first + option.term_periods)] = True
+    return reach
+
+
+def _tight_rules(model: PlanModel, values: np.ndarray, period: int) -> list[str]:
+    """Names of rule rows held at their limit in ``period`` (capex budgets up to it)."""
+    linear = model.linear
+    activity = linear.matrix @ values
+    names = []
+    for family in RULE_FAMILIES:
+        block = linear.rows.get(family)
+        if block is None:
+            continue
+        keys = block.keys["period"]
+        rows = np.flatnonzero(keys <= period if family == "capex_budget" else keys == period)
+        for i in block.start + rows:
+            limit = linear.row_upper[i]
+            if np.isfinite(limit) and activity[i] >= limit - 1e-6 * max(1.0, abs(limit)):
+                names.append(linear.row_name(int(i)))
+    return names
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _inference_shortfalls(
+    model: PlanModel, values: np.ndarray, sol: PlanSolution
+) -> list[Shortfall]:
+    problem, a = model.problem, model.arrays
+    reach = _reachable(model)
+    caps = np.array(
+        [np.inf if o.availability_gpus is None else o.availability_gpus for o in problem.options]
+    )
+    found = []
+    for w, t in zip(
+        *np.nonzero(sol.unmet_inference > 1e-6 * np.maximum(1.0, a.inference_reference)),
+        strict=True,
+    ):
+        need = problem.inference[w]
+        ref = a.inference_reference[w, t]
+        short = float(sol.unmet_inference[w, t])
+        period = problem.grid.labels[t]
+        zone = "" if need.zone == "any" else f"{need.zone} "
+        allowed = a.inference_mask[w] & (a.inference_need[w, :, t] > 0) & reach[:, t]
+        rule_text = SOVEREIGNTY_TEXT[need.sovereignty]
+        types = ", ".join(sorted(need.gpus))
+        if not allowed.any():
+            rule = f"sovereignty:{need.sovereignty}" + (f", residency:{need.zone}" if zone else "")
+            why = f"no {zone}offer of {types} is allowed under {rule_text} in that period"
+            hint = "add an allowed offer or ownership site, or relax the workload's sovereignty"
+        else:
+            capacity = float(np.sum(caps[allowed] * ref / a.inference_need[w, allowed, t]))
+            if capacity < ref - 1e-6 * ref:
+                rule = f"sovereignty:{need.sovereignty}, availability caps"
+                why = (
+                    f"{zone}offers allowed under {rule_text} can supply {_fmt(capacity)} "
+                    "(their availability caps)"
+                )
+                hint = "negotiate larger availability caps, add offers or own GPUs in the zone"
+            else:
+                tight = _tight_rules(model, values, int(t))
+                rule = ", ".join(tight) if tight else "combined rules"
+                why = f"the plan can supply {_fmt(ref - short)} under the binding rules {rule}"
+                hint = "relax the rules named"
+        message = (
+            f"{zone}inference demand for {need.model} ({need.workload}) in {period} needs "
+            f"{_fmt(ref)} {need.reference_gpu}-equivalent GPUs; {why}. Shortfall: {_fmt(short)} "
+            f"GPUs. To fix: {hint}."
+        )
+        found.append(
+            Shortfall(
+                need.workload, "inference", period, rule, ref, ref - short, short,
+                f"{need.reference_gpu} GPUs", message[0].upper() + message[1:],
+            )
+        )  # fmt: skip
+    return found
+
+
+def _training_shortfalls(
+    model: PlanModel, values: np.ndarray, sol: PlanSolution
+) -> list[Shortfall]:
+    problem, a = model.problem, model.arrays
+    hours = problem.grid.hours
+    T = problem.grid.count
+    caps = np.array(
+        [np.inf if o.availability_gpus is None else o.availability_gpus for o in problem.options]
+    )
+    found = []
+    for r in np.flatnonzero(
+        sol.unmet_training > 1e-6 * np.maximum(1.0, a.training_reference_hours / hours)
+    ):
+        run = problem.training[r]
+        need_hours = a.training_reference_hours[r]
+        short_hours = float(sol.unmet_training[r]) * hours
+        start, end = run.earliest, min(run.deadline, T - 1)
+        window = f"{problem.grid.label(run.earliest)} to {problem.grid.label(run.deadline)}"
+        minimum = run.min_gpus.get(run.reference_gpu, 0.0)
+        allowed = a.training_mask[r]
+        rule_text = SOVEREIGNTY_TEXT[run.sovereignty]
+        if start > T - 1:
+            rule, why = "window", "its window lies after the planning horizon"
+        elif not allowed.any():
+            rule = f"sovereignty:{run.sovereignty}"
+            why = f"no offer of {', '.join(sorted(run.gpu_hours))} is allowed under {rule_text}"
+        else:
+            cluster_cap = np.zeros(len(model.clusters))
+            np.add.at(cluster_cap, model.option_cluster[allowed], caps[allowed])
+            fits = [
+                c for c in range(len(model.clusters))
+                if cluster_cap[c] >= run.min_gpus.get(model.clusters[c][2], 0.0) - 1e-9
+                and cluster_cap[c] > 0
+            ]  # fmt: skip
+            largest = float(cluster_cap.max())
+            if not fits:
+                rule = "training cluster size, availability caps"
+                why = (
+                    f"the largest cluster allowed under {rule_text} has {_fmt(largest)} GPUs, "
+                    f"below the minimum of {_fmt(minimum)}"
+                )
+            else:
+                periods = end - start + 1
+                best = max(
+                    cluster_cap[c] * periods * hours * need_hours
+                    / run.gpu_hours[model.clusters[c][2]]
+                    for c in fits
+                )  # fmt: skip
+                if best < need_hours * (1 - 1e-6):
+                    rule = "training window, availability caps"
+                    why = (
+                        f"the largest allowed cluster can deliver {_fmt(best)} of them in "
+                        f"{periods} period(s)"
+                    )
+                else:
+                    tight = _tight_rules(model, values, start)
+                    rule = ", ".join(tight) if tight else "combined rules"
+                    why = f"the binding rules are {rule}"
+        message = (
+            f"Training run {run.workload} ({run.model}) needs {_fmt(need_hours)} "
+            f"{run.reference_gpu} GPU-hours from {window} on one cluster of at least "
+            f"{_fmt(minimum)} GPUs; {why}. Shortfall: {_fmt(short_hours)} GPU-hours. To fix: "
+            "widen the window, allow more GPU types or providers, or raise availability caps."
+        )
+        found.append(
+            Shortfall(
+                run.workload, "training", window, rule, need_hours, need_hours - short_hours,
+                short_hours, f"{run.reference_gpu} GPU-hours", message,
+            )
+        )  # fmt: skip
+    return found
+
+
+def _min_owned_shortfalls(
+    model: PlanModel, values: np.ndarray, sol: PlanSolution
+) -> list[Shortfall]:
+    problem = model.problem
+    rules = problem.rules
+    found = []
+    owned = [o for o in problem.options if o.mode == "owned"]
+    for t in np.flatnonzero(sol.unmet_min_owned > 1e-6):
+        period = problem.grid.labels[t]
+        need = float(rules.min_owned_gpus[t]) if rules.min_owned_gpus else 0.0
+        short = float(sol.unmet_min_owned[t])
+        if not owned:
+            rule, why = "min_owned_gpus", "the scenario has no ownership option"
+        elif min(o.lead_periods + o.first_period for o in owned) > t:
+            first = min(o.lead_periods + o.first_period for o in owned)
+            rule = "min_owned_gpus, lead time to own"
+            why = f"with its lead time the first owned GPU arrives in {problem.grid.label(first)}"
+        else:
+            tight = _tight_rules(model, values, int(t))
+            rule = ", ".join(["min_owned_gpus", *tight])
+            why = f"the binding rules are {rule}"
+        message = (
+            f"Rule min_owned_gpus needs {_fmt(need)} owned GPUs in {period}; {why}. Shortfall: "
+            f"{_fmt(short)} GPUs. To fix: start the minimum later or raise the capex budget."
+        )
+        found.append(
+            Shortfall(
+                "owned fleet", "rule", period, rule, need, need - short, short, "GPUs", message
+            )
+        )
+    return found
+
+
+def diagnose(model: PlanModel, values: np.ndarray, solution: PlanSolution) -> list[Shortfall]:
+    """Every unmet requirement of a solved model, as readable shortfalls."""
+    return [
+        *_inference_shortfalls(model, values, solution),
+        *_training_shortfalls(model, values, solution),
+        *_min_owned_shortfalls(model, values, solution),
+    ]

@@ -1,0 +1,124 @@
+"""The planning pipeline on plain tables: build, solve, read back, baselines, diagnosis.
+
+:func:`optimise` takes a :class:`PlanningProblem` (no scenario files, no catalogs) so it can
+be tested on hand-built tables. Order: build the model once; solve each baseline (same model,
+restricted upper bounds); solve the full MILP starting from the best baseline plan (so the
+optimum can never be reported dearer than a baseline); solve its LP relaxation for a bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gpuplan.planning.baselines import BASELINES, restricted_upper
+from gpuplan.planning.diagnose import diagnose
+from gpuplan.planning.model import PlanModel, build_model
+from gpuplan.planning.problem import PlanningProblem
+from gpuplan.planning.readback import (
+    PlanSolution,
+    allocation_table,
+    cost_table,
+    fleet_table,
+    read_solution,
+    utilisation_table,
+)
+from gpuplan.planning.result import PlanResult, PlanStatus
+from gpuplan.planning.solve import SolveOutcome, solve_model
+
+DIAGNOSIS_COLUMNS = [
+    "workload", "kind", "period", "rule", "need", "supply", "shortfall", "unit", "message",
+]  # fmt: skip
+
+
+@dataclass
+class SolvedPlan:
+    """A solved model with its read-back solution (kept for checks and benchmarks)."""
+
+    model: PlanModel
+    outcome: SolveOutcome
+    solution: PlanSolution
+
+
+def _status(outcome: SolveOutcome, solution: PlanSolution) -> PlanStatus:
+    if outcome.status == "failed" or not solution.feasible:
+        return "infeasible"
+    return "optimal" if outcome.status == "optimal" else "time_limit"
+
+
+def solve_plan(
+    problem: PlanningProblem,
+    model: PlanModel | None = None,
+    *,
+    upper: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+    relax: bool = False,
+) -> SolvedPlan:
+    """Build (unless given), solve and read back one model."""
+    model = model or build_model(problem)
+    outcome = solve_model(model.linear, problem.solver, upper=upper, start=start, relax=relax)
+    return SolvedPlan(model, outcome, read_solution(model, outcome.values))
+
+
+def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
+    """The optimal plan of ``problem`` with baselines, LP bound and diagnosis."""
+    clock = time.perf_counter()
+    model = build_model(problem)
+    build_seconds = time.perf_counter() - clock
+    baseline_plans = []
+    if baselines:
+        for baseline in BASELINES:
+            solved = solve_plan(problem, model, upper=restricted_upper(model, baseline))
+            baseline_plans.append((baseline, solved))
+    candidates = [s for _, s in baseline_plans if s.outcome.status != "failed"]
+    start = (
+        min(candidates, key=lambda s: s.outcome.objective).outcome.values if candidates else None
+    )
+    best = solve_plan(problem, model, start=start)
+    relaxed = solve_plan(problem, model, relax=True) if model.linear.is_mip else None
+    status = _status(best.outcome, best.solution)
+    npv = best.solution.npv_usd
+    rows = []
+    for baseline, solved in baseline_plans:
+        ok = _status(solved.outcome, solved.solution) != "infeasible"
+        value = solved.solution.npv_usd if ok else math.nan
+        rows.append(
+            {
+                "name": baseline.name,
+                "description": baseline.description,
+                "status": _status(solved.outcome, solved.solution),
+                "npv_usd": value,
+                "saving_usd": value - npv if ok else math.nan,
+                "saving_fraction": (value - npv) / value if ok and value else math.nan,
+            }
+        )
+    shortfalls = diagnose(model, best.outcome.values, best.solution)
+    costs = cost_table(model, best.solution)
+    bound = relaxed.outcome.objective if relaxed is not None else best.outcome.objective
+    gap = (npv - bound) / abs(npv) if relaxed is not None and npv else 0.0
+    return PlanResult(
+        scenario=problem.name,
+        status=status,
+        npv_usd=npv,
+        total_cost_usd=float(costs["usd"].sum()) if len(costs) else 0.0,
+        cost_by_category=costs,
+        fleet=fleet_table(model, best.solution),
+        utilisation=utilisation_table(model, best.solution),
+        allocations=allocation_table(model, best.solution),
+        baselines=pd.DataFrame.from_records(
+            rows,
+            columns=["name", "description", "status", "npv_usd", "saving_usd", "saving_fraction"],
+        ),
+        diagnosis=pd.DataFrame.from_records(
+            [s.as_dict() for s in shortfalls], columns=DIAGNOSIS_COLUMNS
+        ),
+        solve_seconds=best.outcome.seconds + build_seconds,
+        lp_bound_usd=bound,
+        integrality_gap=gap if status != "infeasible" else None,
+        solver_gap=best.outcome.gap,
+        periods=problem.grid.labels,
+    )

@@ -1,0 +1,158 @@
+"""The planner's plain input tables: supply options, workload needs, rules.
+
+The optimisation core (``model``, ``solve``, ``readback``) reads only these rows, never the
+catalogs or estimators; :mod:`gpuplan.planning.inputs` turns a scenario into them. Units:
+GPUs (counts, continuous unless ``integer_gpus``), USD, periods of the :class:`PeriodGrid`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gpuplan.planning.periods import PeriodGrid
+
+Mode = Literal["on_demand", "spot", "reserved", "owned"]
+Sovereignty = Literal["none", "eu_data", "eu_operator"]
+RENTAL_MODES: tuple[Mode, ...] = ("on_demand", "spot", "reserved")
+
+SOVEREIGNTY_TEXT: dict[str, str] = {
+    "none": "no sovereignty rule",
+    "eu_data": "'eu_data' (EU data centres)",
+    "eu_operator": "'eu_operator' (EU data centres run by an EU-headquartered operator)",
+}
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SupplyOption(_Row):
+    """One way to get GPUs: a rental offer, a reservation term or an ownership option.
+
+    Every option adds units at a period ``s`` (``starts``); a unit arrives ``lead_periods``
+    later and is in the fleet for ``term_periods``. Rentals: term 1, lead 0. Reservations:
+    term = commitment, paid every period of the term even past the horizon. Owned: term =
+    service life; capex at order; power and operations while in service; at retirement the
+    unit is sold for ``residual_fraction`` of capex, and at the horizon end a unit still in
+    service is credited its straight-line book value between capex and that residual.
+    """
+
+    id: str = Field(description="Unique option id.")
+    provider: str = Field(description="Cloud provider id, or 'owned' for the lab's own sites.")
+    region: str = Field(description="Provider region or own site.")
+    country: str = Field(description="ISO 3166 alpha-2 country of the data centre.")
+    jurisdiction: str = Field(description="Where the operator is headquartered (EU, US, ...).")
+    region_group: str = Field(description="EU, US or APAC: the residency zone it serves.")
+    gpu: str = Field(description="GPU catalog id.")
+    mode: Mode
+    cost_per_gpu_period: float = Field(
+        ge=0, description="USD per GPU per period in the fleet (rent, fee, or power + ops)."
+    )
+    term_periods: int = Field(default=1, ge=1, description="Commitment or service life.")
+    upfront_per_gpu: float = Field(default=0.0, ge=0, description="USD per GPU at order (capex).")
+    lead_periods: int = Field(default=0, ge=0, description="Periods from order to service.")
+    residual_fraction: float = Field(default=0.0, ge=0, le=1, description="Value at end of life.")
+    availability_gpus: float | None = Field(
+        default=None, ge=0, description="Most GPUs of this option in the fleet in any period."
+    )
+    first_period: int = Field(default=0, ge=0, description="First period a unit may be ordered.")
+    source: str = Field(default="", description="Where the price comes from.")
+
+    @model_validator(mode="after")
+    def _rental_shape(self) -> SupplyOption:
+        if self.mode in ("on_demand", "spot") and (self.term_periods != 1 or self.lead_periods):
+            raise ValueError(f"{self.mode} option {self.id}: term_periods 1 and lead 0 only")
+        return self
+
+    @property
+    def interruptible(self) -> bool:
+        return self.mode == "spot"
+
+    @property
+    def cluster_key(self) -> tuple[str, str, str]:
+        """Options sharing provider, region and GPU type can form one training cluster."""
+        return (self.provider, self.region, self.gpu)
+
+
+class InferenceNeed(_Row):
+    """GPUs an inference workload needs in each period, per GPU type that can serve it.
+
+    ``gpus[g][t]`` is the capacity (peak included) in GPUs of type ``g``; a mix of types
+    serves the demand in proportion: sum over types of allocated / needed >= 1.
+    """
+
+    workload: str
+    model: str
+    zone: str = Field(description="Residency zone: EU, US, APAC, or 'any'.")
+    sovereignty: Sovereignty = "none"
+    interruptible: bool = False
+    gpus: dict[str, tuple[float, ...]] = Field(description="GPU type -> GPUs needed per period.")
+    reference_gpu: str = Field(description="GPU type whose count the diagnosis quotes.")
+
+
+class TrainingNeed(_Row):
+    """A training run: GPU-hours per GPU type, placed in its window on one cluster."""
+
+    workload: str
+    model: str
+    gpu_hours: dict[str, float] = Field(description="GPU type -> GPU-hours for the whole run.")
+    min_gpus: dict[str, float] = Field(description="GPU type -> smallest cluster, GPUs.")
+    earliest: int = Field(ge=0, description="First period the run may use.")
+    deadline: int = Field(ge=0, description="Last period the run may use (inclusive).")
+    interruptible: bool = False
+    sovereignty: Sovereignty = "none"
+    reference_gpu: str
+
+
+class Rules(_Row):
+    """Portfolio rules. Per-period values are tuples over the horizon (None: no limit)."""
+
+    max_provider_share: float | None = Field(default=None, gt=0, le=1)
+    provider_share: dict[str, float] = Field(default_factory=dict)
+    capex_budget: tuple[float | None, ...] | None = None
+    min_owned_gpus: tuple[float, ...] | None = None
+    max_owned_gpus: tuple[float | None, ...] | None = None
+
+    def share_limit(self, provider: str) -> float | None:
+        return self.provider_share.get(provider, self.max_provider_share)
+
+
+class SolverSettings(_Row):
+    mip_gap: float = Field(default=1e-4, gt=0, description="Relative MIP gap to stop at.")
+    time_limit_s: float = Field(default=120.0, gt=0)
+    integer_gpus: bool = Field(default=False, description="Whole GPUs (slower MILP).")
+    threads: int | None = Field(default=None, ge=1)
+
+
+class PlanningProblem(BaseModel):
+    """Everything the optimisation reads, as plain rows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    grid: PeriodGrid
+    options: tuple[SupplyOption, ...]
+    inference: tuple[InferenceNeed, ...] = ()
+    training: tuple[TrainingNeed, ...] = ()
+    rules: Rules = Rules()
+    solver: SolverSettings = SolverSettings()
+    name: str = "plan"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PlanningProblem:
+        ids = [o.id for o in self.options]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(f"duplicate supply option ids: {dup}")
+        for need in self.inference:
+            for gpu, series in need.gpus.items():
+                if len(series) != self.grid.count:
+                    raise ValueError(
+                        f"inference {need.workload} / {gpu}: {len(series)} periods given, "
+                        f"the horizon has {self.grid.count}"
+                    )
+        for run in self.training:
+            if run.deadline < run.earliest:
+                raise ValueError(f"training {run.workload}: deadline before earliest start")
+        return self

@@ -1,0 +1,179 @@
+"""Read a solved model back into plain arrays and tables (read-back only: no solving).
+
+:func:`read_solution` turns the solver's column vector into a :class:`PlanSolution` of dense
+arrays over (workload, option, period); :func:`fleet_table`, :func:`cost_table` and friends
+turn those into pandas DataFrames for the result, the CLI and the checker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gpuplan.planning.model import PlanModel
+
+ZERO = 1e-6
+"""GPU counts below this are reported as zero."""
+
+
+@dataclass(frozen=True)
+class PlanSolution:
+    """A plan as dense arrays. ``new_units``/``fleet``: (options, periods); ``inference``:
+    (inference workloads, options, periods); ``training``: (runs, options, periods);
+    ``unmet_*``: the penalised slacks in reference-GPU units (0 in a feasible plan)."""
+
+    new_units: np.ndarray
+    fleet: np.ndarray
+    inference: np.ndarray
+    training: np.ndarray
+    unmet_inference: np.ndarray
+    unmet_training: np.ndarray
+    unmet_min_owned: np.ndarray
+    npv_usd: float
+
+    @property
+    def feasible(self) -> bool:
+        """No slack used beyond solver tolerance."""
+        return not any(
+            np.any(x > 1e-6 * max(1.0, float(np.max(np.abs(x), initial=0.0))) + 1e-6)
+            for x in (self.unmet_inference, self.unmet_training, self.unmet_min_owned)
+        )
+
+
+def read_solution(model: PlanModel, values: np.ndarray) -> PlanSolution:
+    """Scatter the column vector into dense arrays; the NPV excludes penalty terms."""
+    problem = model.problem
+    blocks = model.linear.columns
+    T, n_opt = problem.grid.count, len(problem.options)
+
+    def block(name: str) -> np.ndarray:
+        b = blocks.get(name)
+        return values[b.start : b.stop] if b is not None else np.zeros(0)
+
+    new_units = block("new_units").reshape(n_opt, T)
+    fleet = block("fleet").reshape(n_opt, T)
+    inference = np.zeros((len(problem.inference), n_opt, T))
+    training = np.zeros((len(problem.training), n_opt, T))
+    for name, target in (("inference_allocation", inference), ("training_allocation", training)):
+        b = blocks[name]
+        if b.size:
+            np.add.at(target, (b.keys["workload"], b.keys["option"], b.keys["period"]), block(name))
+    unmet_inference = np.zeros((len(problem.inference), T))
+    if "unmet_inference" in blocks:
+        b = blocks["unmet_inference"]
+        unmet_inference[b.keys["workload"], b.keys["period"]] = block("unmet_inference")
+    unmet_training = np.zeros(len(problem.training))
+    if "unmet_training" in blocks:
+        unmet_training[blocks["unmet_training"].keys["workload"]] = block("unmet_training")
+    unmet_min_owned = np.zeros(T)
+    if "unmet_min_owned" in blocks:
+        unmet_min_owned[blocks["unmet_min_owned"].keys["period"]] = block("unmet_min_owned")
+    penalty = float(
+        model.linear.cost[model.linear.penalty_columns] @ values[model.linear.penalty_columns]
+    )
+    npv = float(model.linear.cost @ values) - penalty
+    return PlanSolution(
+        new_units=np.where(np.abs(new_units) < ZERO, 0.0, new_units),
+        fleet=np.where(np.abs(fleet) < ZERO, 0.0, fleet),
+        inference=inference,
+        training=training,
+        unmet_inference=np.maximum(unmet_inference, 0.0),
+        unmet_training=np.maximum(unmet_training, 0.0),
+        unmet_min_owned=np.maximum(unmet_min_owned, 0.0),
+        npv_usd=npv,
+    )
+
+
+def cost_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
+    """Undiscounted cash flows by category and calendar year (rows: category, year, usd);
+    reservation fees paid after the horizon fall in their own (later) years."""
+    flows = model.cash.by_period(solution.new_units.ravel())
+    grid = model.problem.grid
+    years = np.array([grid.year_of(p) for p in range(model.cash.periods)])
+    records = []
+    for category, per_period in flows.items():
+        for year in np.unique(years):
+            usd = float(per_period[years == year].sum())
+            if abs(usd) > 0.5:
+                records.append({"category": category, "year": int(year), "usd": usd})
+    return pd.DataFrame.from_records(records, columns=["category", "year", "usd"])
+
+
+def fleet_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
+    """GPUs in service by period and option (rows with at least ``ZERO`` GPUs)."""
+    problem = model.problem
+    o, t = np.nonzero(solution.fleet > ZERO)
+    labels = problem.grid.labels
+    rows = [
+        {
+            "period": labels[ti],
+            "provider": problem.options[oi].provider,
+            "region": problem.options[oi].region,
+            "country": problem.options[oi].country,
+            "gpu": problem.options[oi].gpu,
+            "mode": problem.options[oi].mode,
+            "option": problem.options[oi].id,
+            "gpus": float(solution.fleet[oi, ti]),
+        }
+        for oi, ti in zip(o, t, strict=True)
+    ]
+    columns = ["period", "provider", "region", "country", "gpu", "mode", "option", "gpus"]
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def allocation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
+    """GPUs serving each workload by period and option (kind: inference or training)."""
+    problem = model.problem
+    labels = problem.grid.labels
+    records = []
+    for kind, needs, array in (
+        ("inference", problem.inference, solution.inference),
+        ("training", problem.training, solution.training),
+    ):
+        w, o, t = np.nonzero(array > ZERO)
+        for wi, oi, ti in zip(w, o, t, strict=True):
+            option = problem.options[oi]
+            records.append(
+                {
+                    "workload": needs[wi].workload,
+                    "kind": kind,
+                    "period": labels[ti],
+                    "option": option.id,
+                    "provider": option.provider,
+                    "region": option.region,
+                    "gpu": option.gpu,
+                    "mode": option.mode,
+                    "gpus": float(array[wi, oi, ti]),
+                }
+            )
+    columns = ["workload", "kind", "period", "option", "provider", "region", "gpu", "mode", "gpus"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def utilisation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
+    """Fleet and GPUs in use by period and mode; utilisation = used / fleet."""
+    problem = model.problem
+    modes = np.array([o.mode for o in problem.options])
+    used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
+    records = []
+    for mode in ("on_demand", "spot", "reserved", "owned"):
+        members = modes == mode
+        if not members.any():
+            continue
+        fleet = solution.fleet[members].sum(axis=0)
+        busy = used[members].sum(axis=0)
+        for t, label in enumerate(problem.grid.labels):
+            if fleet[t] > ZERO:
+                records.append(
+                    {
+                        "period": label,
+                        "mode": mode,
+                        "fleet_gpus": float(fleet[t]),
+                        "used_gpus": float(busy[t]),
+                        "utilisation": float(min(1.0, busy[t] / fleet[t])),
+                    }
+                )
+    columns = ["period", "mode", "fleet_gpus", "used_gpus", "utilisation"]
+    return pd.DataFrame.from_records(records, columns=columns)
