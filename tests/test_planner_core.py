@@ -1,0 +1,212 @@
+"""The planning core on tiny hand-built tables whose optimum is known by hand.
+
+Every solved plan is re-checked constraint by constraint with ``check_plan``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gpuplan.planning.checks import check_plan
+from gpuplan.planning.optimise import optimise, solve_plan
+from gpuplan.planning.problem import Rules
+from planner_tables import GPU, inference, offer, owned, problem, solve_checked, training
+
+
+@pytest.mark.parametrize(
+    ("months", "expected", "mode"), [(7, 70_000.0, "on_demand"), (9, 80_000.0, "owned")]
+)
+def test_owning_pays_off_after_exactly_eight_months(
+    months: int, expected: float, mode: str
+) -> None:
+    # 10 GPUs for `months` months from the start of a 12-month horizon, no discounting.
+    # Rent: 1,000 USD per GPU-month. Own: 8,000 USD capex, no opex, 12-month life, no
+    # residual value, so a unit bought at month 0 costs 8,000 whatever it does:
+    # owning is cheaper exactly when the load lasts more than 8,000 / 1,000 = 8 months.
+    load = [10.0] * months + [0.0] * (12 - months)
+    p = problem(
+        [offer("cloud-od", 1000.0), owned("own", 8000.0, 0.0, 12)],
+        inference_needs=(inference(load),),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(expected, rel=1e-6)
+    used = solved.solution.inference[0].sum(axis=1)
+    chosen = [o.mode for o, u in zip(p.options, used, strict=True) if u > 1e-6]
+    assert chosen == [mode]
+
+
+def test_discounting_of_a_constant_rental() -> None:
+    # 1 GPU on-demand for 12 months at 1,000 USD/month, 10 %/year, paid at the start of
+    # each month: NPV = sum_t 1000 * 1.1 ** (-t / 12).
+    p = problem([offer("cloud-od", 1000.0)], rate=0.10, inference_needs=(inference([1.0] * 12),))
+    solved = solve_checked(p)
+    expected = sum(1000.0 * 1.1 ** (-t / 12) for t in range(12))
+    assert solved.solution.npv_usd == pytest.approx(expected, rel=1e-9)
+
+
+def test_owned_gpu_arrives_after_lead_time_and_is_credited_book_value() -> None:
+    # Own: 12,000 USD capex, 100 USD/month power and operations, 24-month life, 25 %
+    # residual, 3-month lead. On-demand 1,000 covers months 0-2 (3,000 per GPU). Bought at
+    # month 0, in service months 3-11 (9 months, 900 opex); at the horizon end (age 9 of
+    # 24) the book value is 12,000 * (1 - 0.75 * 9/24) = 8,625. Per GPU:
+    # 3,000 + 12,000 + 900 - 8,625 = 7,275; renting all year would cost 12,000.
+    p = problem(
+        [
+            offer("cloud-od", 1000.0),
+            owned("own", 12_000.0, 100.0, 24, lead_periods=3, residual_fraction=0.25),
+        ],
+        inference_needs=(inference([2.0] * 12),),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(2 * 7275.0, rel=1e-6)
+    fleet_owned = solved.solution.fleet[1]
+    np.testing.assert_allclose(fleet_owned, [0, 0, 0] + [2.0] * 9, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("zone", "sovereignty", "price"),
+    [
+        ("any", "none", 1000.0),
+        ("EU", "none", 1500.0),
+        ("EU", "eu_data", 1500.0),
+        ("EU", "eu_operator", 1800.0),
+    ],
+)
+def test_residency_and_sovereignty_force_dearer_eu_offers(
+    zone: str, sovereignty: str, price: float
+) -> None:
+    # A US offer at 1,000, an EU region of a US provider at 1,500, an EU provider at 1,800.
+    options = [
+        offer("usco-us", 1000.0, region="us-east", country="US", region_group="US"),
+        offer("usco-eu", 1500.0),
+        offer("euco-eu", 1800.0, jurisdiction="EU", country="FR", region="paris"),
+    ]
+    need = inference([10.0] * 12, zone=zone, sovereignty=sovereignty)
+    solved = solve_checked(problem(options, inference_needs=(need,)))
+    assert solved.solution.npv_usd == pytest.approx(10 * 12 * price, rel=1e-9)
+
+
+def test_provider_share_cap_splits_capacity() -> None:
+    # A at 1,000 and B at 1,200 per GPU-month, at most 60 % of the fleet with one provider:
+    # 10 GPUs -> 6 from A and 4 from B, 10,800 USD a month.
+    p = problem(
+        [offer("alpha-od", 1000.0), offer("beta-od", 1200.0)],
+        periods=3,
+        inference_needs=(inference([10.0] * 3),),
+        rules=Rules(max_provider_share=0.6),
+    )
+    solved = solve_checked(p)
+    np.testing.assert_allclose(solved.solution.fleet[:, 0], [6.0, 4.0], atol=1e-6)
+    assert solved.solution.npv_usd == pytest.approx(3 * 10_800.0, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "mode"), [(0, 2, "on_demand"), (0, 3, "reserved"), (8, 11, "reserved")]
+)
+def test_reservation_lasts_its_whole_term(first: int, last: int, mode: str) -> None:
+    # On-demand 1,000; a 6-month reservation at 600/month costs 3,600 per GPU whatever is
+    # used: a 3-month load rents (3,000), a 4-month load reserves (3,600 < 4,000), and the
+    # reservation stays in the fleet (and is paid) for all 6 months, past the horizon too.
+    load = [10.0 if first <= t <= last else 0.0 for t in range(12)]
+    p = problem(
+        [offer("cloud-od", 1000.0), offer("cloud-1y", 600.0, mode="reserved", term_periods=6)],
+        inference_needs=(inference(load),),
+    )
+    solved = solve_checked(p)
+    months = last - first + 1
+    expected = 10 * (3600.0 if mode == "reserved" else 1000.0 * months)
+    assert solved.solution.npv_usd == pytest.approx(expected, rel=1e-9)
+    if mode == "reserved":
+        # One 6-month commitment per GPU, in the fleet through the load (a reservation
+        # starting up to two months earlier costs the same: only the total is unique).
+        assert solved.solution.new_units[1].sum() == pytest.approx(10.0, abs=1e-6)
+        reserved = solved.solution.fleet[1]
+        np.testing.assert_allclose(reserved[first : last + 1], 10.0, atol=1e-6)
+
+
+def test_training_run_stays_on_one_cluster_large_enough() -> None:
+    # 300 H100-months within months 2-4 on one cluster of >= 100 GPUs. Two cheap providers
+    # (1,000) are each capped at 80 GPUs; together they could hold it but a run may not
+    # span clusters, so it goes to the 1,400 provider capped at 150: 300 x 1,400.
+    options = [
+        offer("alpha-od", 1000.0, availability_gpus=80),
+        offer("beta-od", 1000.0, availability_gpus=80),
+        offer("gamma-od", 1400.0, availability_gpus=150),
+    ]
+    p = problem(options, training_needs=(training(300.0, 100.0, 2, 4),))
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(300 * 1400.0, rel=1e-6)
+    used = solved.solution.training[0]
+    assert used[:, :2].sum() == pytest.approx(0.0, abs=1e-6)
+    active = used.sum(axis=0)
+    assert all(x == pytest.approx(0, abs=1e-6) or x >= 100 - 1e-6 for x in active)
+
+
+def test_lp_relaxation_bounds_the_integer_plan() -> None:
+    # 150 H100-months in months 2-3 on >= 100 GPUs at once. Cluster alpha (1,000, cap 120)
+    # cannot do it in one month, so it runs 100 + 100 GPU-months = 200,000 USD (cheaper than
+    # gamma: 150 x 1,400 = 210,000). The LP relaxation lets the size fall below 100
+    # (120 + 30): bound 150,000, integrality gap (200 - 150) / 200 = 25 %.
+    options = [
+        offer("alpha-od", 1000.0, availability_gpus=120),
+        offer("gamma-od", 1400.0, availability_gpus=150),
+    ]
+    p = problem(options, training_needs=(training(150.0, 100.0, 2, 3),))
+    result = optimise(p)
+    assert result.npv_usd == pytest.approx(200_000.0, rel=1e-6)
+    assert result.lp_bound_usd == pytest.approx(150_000.0, rel=1e-6)
+    assert result.integrality_gap == pytest.approx(0.25, rel=1e-6)
+
+
+def test_capex_budget_limits_purchases() -> None:
+    # 8,000 USD a GPU, budget 16,000 a month: 2 GPUs can be bought in month 0, so of the
+    # 3 GPUs needed all year 2 are owned (8,000 each, no residual, 12-month life) and 1 is
+    # rented in month 0 and then bought in month 1 (1,000 + 8,000 * 11/12 book-value net).
+    p = problem(
+        [offer("cloud-od", 1000.0), owned("own", 8000.0, 0.0, 12)],
+        inference_needs=(inference([3.0] * 12),),
+        rules=Rules(capex_budget=(16_000.0,) * 12),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.new_units[1, 0] == pytest.approx(2.0, abs=1e-6)
+    assert solved.solution.npv_usd == pytest.approx(
+        2 * 8000.0 + 1000.0 + 8000.0 * 11 / 12, rel=1e-6
+    )
+
+
+def test_mixed_gpu_types_count_by_relative_throughput() -> None:
+    # The workload needs 10 H100s or 4 B200s per month: a B200 at 2,000 serves 2.5 H100s
+    # worth (800 per H100-equivalent) against 1,000 for an H100: all B200, 4 x 2,000.
+    options = [offer("cloud-h100", 1000.0), offer("cloud-b200", 2000.0, gpu="b200")]
+    need = inference([10.0], gpus={GPU: (10.0,), "b200": (4.0,)})
+    solved = solve_checked(problem(options, periods=1, inference_needs=(need,)))
+    assert solved.solution.npv_usd == pytest.approx(8000.0, rel=1e-9)
+
+
+def test_optimal_never_dearer_than_baselines() -> None:
+    p = problem(
+        [
+            offer("cloud-od", 1000.0),
+            offer("cloud-1y", 650.0, mode="reserved", term_periods=12),
+            offer("cloud-spot", 400.0, mode="spot"),
+            owned("own", 15_000.0, 150.0, 36, lead_periods=4, residual_fraction=0.2),
+        ],
+        periods=24,
+        rate=0.08,
+        inference_needs=(inference([10.0 + t for t in range(24)]),),
+        training_needs=(training(400.0, 64.0, 3, 8, interruptible=True),),
+    )
+    result = optimise(p)
+    assert result.status == "optimal"
+    feasible = result.baselines[result.baselines.status == "optimal"]
+    assert len(feasible) == 4
+    assert (feasible.npv_usd >= result.npv_usd - 1e-6 * abs(result.npv_usd)).all()
+    # Each baseline's own plan also passes the checker.
+    from gpuplan.planning.baselines import BASELINES, restricted_upper
+    from gpuplan.planning.model import build_model
+
+    model = build_model(p)
+    for baseline in BASELINES:
+        solved = solve_plan(p, model, upper=restricted_upper(model, baseline))
+        assert check_plan(p, solved.solution) == [], baseline.name
