@@ -210,3 +210,40 @@ def test_optimal_never_dearer_than_baselines() -> None:
     for baseline in BASELINES:
         solved = solve_plan(p, model, upper=restricted_upper(model, baseline))
         assert check_plan(p, solved.solution) == [], baseline.name
+
+
+def test_infeasible_inference_is_diagnosed_in_users_terms() -> None:
+    # EU-operator offers are capped at 1,500 GPUs; the workload needs 2,400 in month 2.
+    options = [
+        offer("usco-eu", 1000.0),
+        offer("euco-eu", 1800.0, jurisdiction="EU", availability_gpus=1500),
+    ]
+    need = inference([1000.0, 1000.0, 2400.0], sovereignty="eu_operator")
+    result = optimise(problem(options, periods=3, inference_needs=(need,)))
+    assert result.status == "infeasible"
+    row = result.diagnosis.iloc[0]
+    assert (row.workload, row.period) == ("chat", "2025-03")
+    assert row.shortfall == pytest.approx(900.0, rel=1e-6)
+    assert "eu_operator" in row.rule and "availability" in row.rule
+    message = result.messages[0]
+    assert "2,400 h100-sxm-equivalent GPUs" in message
+    assert "can supply 1,500" in message and "Shortfall: 900" in message
+
+
+def test_infeasible_training_cluster_and_lead_time_are_diagnosed() -> None:
+    options = [
+        offer("alpha-od", 1000.0, availability_gpus=64),
+        owned("own", 9000.0, 0.0, 24, lead_periods=6),
+    ]
+    run = training(100.0, 128.0, 0, 5)
+    result = optimise(
+        problem(options, training_needs=(run,), rules=Rules(min_owned_gpus=(10.0,) * 12))
+    )
+    assert result.status == "infeasible"
+    by_kind = {r.kind: r for r in result.diagnosis.itertuples()}
+    assert "cluster size" in by_kind["training"].rule
+    assert "has 64 GPUs, below the minimum of 128" in by_kind["training"].message
+    assert "lead time" in by_kind["rule"].rule
+    owned_rows = result.diagnosis[result.diagnosis.kind == "rule"]
+    assert list(owned_rows.period) == [f"2025-{m:02d}" for m in range(1, 7)]
+    assert "first owned GPU arrives in 2025-07" in by_kind["rule"].message

@@ -137,6 +137,7 @@ def _training_shortfalls(
     caps = np.array(
         [np.inf if o.availability_gpus is None else o.availability_gpus for o in problem.options]
     )
+    reach = _reachable(model)
     found = []
     for r in np.flatnonzero(
         sol.unmet_training > 1e-6 * np.maximum(1.0, a.training_reference_hours / hours)
@@ -147,13 +148,17 @@ def _training_shortfalls(
         start, end = run.earliest, min(run.deadline, T - 1)
         window = f"{problem.grid.label(run.earliest)} to {problem.grid.label(run.deadline)}"
         minimum = run.min_gpus.get(run.reference_gpu, 0.0)
-        allowed = a.training_mask[r]
+        in_window = reach[:, start : end + 1]
+        allowed = a.training_mask[r] & in_window.any(axis=1)
         rule_text = SOVEREIGNTY_TEXT[run.sovereignty]
         if start > T - 1:
             rule, why = "window", "its window lies after the planning horizon"
-        elif not allowed.any():
+        elif not a.training_mask[r].any():
             rule = f"sovereignty:{run.sovereignty}"
             why = f"no offer of {', '.join(sorted(run.gpu_hours))} is allowed under {rule_text}"
+        elif not allowed.any():
+            rule = "training window, lead time"
+            why = "no allowed offer can be in service within the window (lead times)"
         else:
             cluster_cap = np.zeros(len(model.clusters))
             np.add.at(cluster_cap, model.option_cluster[allowed], caps[allowed])
@@ -170,7 +175,7 @@ def _training_shortfalls(
                     f"below the minimum of {_fmt(minimum)}"
                 )
             else:
-                periods = end - start + 1
+                periods = int(in_window[allowed].any(axis=0).sum())
                 best = max(
                     cluster_cap[c] * periods * hours * need_hours
                     / run.gpu_hours[model.clusters[c][2]]
