@@ -190,7 +190,7 @@ def _offers_from_row(
             region_group=region.region_group,
             gpu=gpu,
             gpus_per_instance=count,
-            pricing_model=model,  # type: ignore[arg-type]
+            pricing_model=model,
             price_per_instance_hour=price,
             currency="USD",
             as_of=stamp,
