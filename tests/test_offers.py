@@ -173,12 +173,15 @@ VMS_HEADER = (
     "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,"
     "AvailabilityZone\n"
 )
-VMS = VMS_HEADER + """p5.48xlarge,H100,8,192,2048,55.04,26.5,us-east-1,us-east-1a
+VMS = (
+    VMS_HEADER
+    + """p5.48xlarge,H100,8,192,2048,55.04,26.5,us-east-1,us-east-1a
 p5.48xlarge,H100,8,192,2048,55.04,25.1,us-east-1,us-east-1b
 p5en.48xlarge,H200,8,192,2048,67.7267,,eu-north-1,eu-north-1a
 m5.large,,,2,8,0.096,0.04,us-east-1,us-east-1a
 p5.48xlarge,H100,eight,192,2048,55.04,,us-east-2,us-east-2a
 """
+)
 
 
 def test_skypilot_import_round_trips(tmp_path: Path) -> None:
