@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from gpuplan.catalog.tables import packaged_data, read_table
+from gpuplan.catalog.tables import packaged_data, read_table, split_aliases
 from gpuplan.errors import CatalogError, UnknownIdError
 
 RegionGroup = Literal["EU", "UK", "US", "CA", "APAC", "ME", "LATAM", "GLOBAL"]
@@ -30,14 +30,6 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _split_aliases(value: object) -> object:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(a.strip().lower() for a in value.split("|") if a.strip())
-    return value
-
-
 Country = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{2}$")]
 
 
@@ -51,7 +43,7 @@ class Provider(BaseModel):
         description="Jurisdiction of the headquarters: US, EU, UK, ..."
     )
     hq_country: Country
-    aliases: Annotated[tuple[str, ...], BeforeValidator(_split_aliases)] = ()
+    aliases: Annotated[tuple[str, ...], BeforeValidator(split_aliases)] = ()
     source: str = Field(min_length=3)
     as_of: date
 

@@ -21,6 +21,15 @@ from gpuplan.errors import CatalogError
 RowT = TypeVar("RowT", bound=BaseModel)
 
 
+def split_aliases(value: object) -> object:
+    """A ``a|b|c`` cell as a lower-case tuple (pydantic ``BeforeValidator`` for alias lists)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(a.strip().lower() for a in value.split("|") if a.strip())
+    return value
+
+
 def packaged_data(name: str) -> Path:
     """Path of a data file shipped in ``gpuplan/catalog/data``."""
     return Path(str(resources.files("gpuplan.catalog") / "data" / name))
