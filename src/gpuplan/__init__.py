@@ -18,6 +18,12 @@ _API: dict[str, str] = {
     "list_models": "gpuplan.catalog.models",
     "Architecture": "gpuplan.compute.architecture",
     "architecture_from_hf_config": "gpuplan.compute.architecture",
+    "load_offers": "gpuplan.catalog.offers",
+    "query_offers": "gpuplan.catalog.offers",
+    "audit_offers": "gpuplan.catalog.audit",
+    "import_skypilot_csv": "gpuplan.catalog.skypilot",
+    "ownership_cost": "gpuplan.economics.ownership",
+    "rent_vs_own": "gpuplan.economics.rent_vs_own",
 }
 
 
