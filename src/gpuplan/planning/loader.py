@@ -1,0 +1,208 @@
+"""Load a scenario: YAML file or shipped preset, named overrides, readable errors.
+
+``load_scenario("path.yaml" | "preset-name" | mapping, overrides=["name", ...])`` reads the
+YAML, applies each named override from its ``overrides`` section in order (dotted paths or
+nested mappings; list items by index or ``id``), validates with :class:`Scenario` and resolves
+CSV paths against the file's folder. Validation errors become one
+:class:`~gpuplan.errors.InputError` naming the field path, the problem, and the nearest valid
+field name for a typo.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from gpuplan.errors import InputError, UnknownIdError
+from gpuplan.planning.scenario import Scenario
+
+DEFAULT_PRESET = "european-lab"
+
+
+def preset_dir() -> Path:
+    return Path(str(resources.files("gpuplan.planning") / "scenarios"))
+
+
+def list_presets() -> list[str]:
+    """Names of the scenarios shipped in the package."""
+    return sorted(p.stem for p in preset_dir().glob("*.yaml"))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise InputError(str(path), f"is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise InputError(str(path), "must hold a mapping (name:, horizon:, ...) at top level.")
+    return data
+
+
+def _child(container: Any, key: str, where: str) -> tuple[Any, Any]:
+    """(container, index) of ``key`` inside a mapping or a list (by index or item id)."""
+    if isinstance(container, dict):
+        return container, key
+    if isinstance(container, list):
+        if key.isdigit() and int(key) < len(container):
+            return container, int(key)
+        ids = [item.get("id") for item in container if isinstance(item, dict)]
+        if key in ids:
+            return container, ids.index(key)
+        raise UnknownIdError(f"item of {where}", key, [str(i) for i in ids if i])
+    raise InputError(where, f"cannot descend into a {type(container).__name__} with '{key}'.")
+
+
+def _merge(target: Any, value: Any) -> Any:
+    if isinstance(target, dict) and isinstance(value, Mapping):
+        merged = dict(target)
+        for key, item in value.items():
+            merged[key] = _merge(target.get(key), item)
+        return merged
+    return copy.deepcopy(value)
+
+
+def apply_override(data: dict[str, Any], changes: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A copy of ``data`` with one override's changes applied."""
+    result = copy.deepcopy(data)
+    for dotted, value in changes.items():
+        parts = str(dotted).split(".")
+        node: Any = result
+        for depth, part in enumerate(parts[:-1]):
+            where = f"overrides.{name}: " + ".".join(parts[: depth + 1])
+            container, index = _child(node, part, where)
+            if isinstance(container, dict) and index not in container:
+                container[index] = {}
+            node = container[index]
+        container, index = _child(node, parts[-1], f"overrides.{name}: {dotted}")
+        current = container.get(index) if isinstance(container, dict) else container[index]
+        container[index] = _merge(current, value)
+    return result
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``list[X]``, ``X | None``, ``Annotated[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _model_at(loc: Iterable[Any]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None
+        )
+        if field is None:
+            continue
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _readable(loc: tuple[Any, ...], data: Any) -> str:
+    """``inference.chat-eu.peak_factor`` rather than ``inference.0.peak_factor``."""
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            parts.append(str(item["id"]) if isinstance(item, dict) and "id" in item else str(part))
+            node = item
+        elif isinstance(node, dict) and part in node:
+            parts.append(str(part))
+            node = node[part]
+        elif isinstance(part, str) and part not in ("number", "distribution"):
+            parts.append(part)
+    return ".".join(parts) or "scenario"
+
+
+def explain_validation_error(error: ValidationError, data: Any, source: str) -> InputError:
+    """One InputError for a scenario that fails validation (first five problems)."""
+    messages = []
+    first_field = "scenario"
+    for n, issue in enumerate(error.errors()[:5]):
+        loc = tuple(issue["loc"])
+        field = _readable(loc, data)
+        if n == 0:
+            first_field = field
+        text = str(issue["msg"]).removeprefix("Value error, ")
+        if issue["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            valid = [f.alias or k for k, f in parent.model_fields.items()] if parent else []
+            near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            text = f"unknown field.{hint} Valid fields: {', '.join(valid)}"
+        elif "input" in issue and not isinstance(issue["input"], dict | list):
+            text += f" (got {issue['input']!r})"
+        messages.append(f"{field}: {text}")
+    more = len(error.errors()) - len(messages)
+    tail = f" (and {more} more)" if more > 0 else ""
+    return InputError(first_field, f"invalid scenario {source}: " + "; ".join(messages) + tail)
+
+
+def _resolve_csv(data: dict[str, Any], base: Path | None) -> dict[str, Any]:
+    for item in data.get("inference") or []:
+        if isinstance(item, dict) and isinstance(item.get("csv"), str):
+            path = Path(item["csv"])
+            if not path.is_absolute() and base is not None:
+                item["csv"] = str((base / path).resolve())
+    supply = data.get("supply")
+    if isinstance(supply, dict) and isinstance(supply.get("offers_csv"), str) and base:
+        path = Path(supply["offers_csv"])
+        supply["offers_csv"] = str(path if path.is_absolute() else (base / path).resolve())
+    return data
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any] | Scenario | None = None,
+    overrides: Iterable[str] = (),
+) -> Scenario:
+    """A validated scenario from a YAML path, a preset name (default: the European lab) or a
+    mapping, with the named overrides applied in order."""
+    if isinstance(source, Scenario):
+        data: dict[str, Any] = source.model_dump(by_alias=True, exclude_none=True)
+        base, label = None, source.name
+    elif isinstance(source, Mapping):
+        data, base, label = copy.deepcopy(dict(source)), None, "mapping"
+    else:
+        text = str(source) if source is not None else DEFAULT_PRESET
+        path = Path(text)
+        if not path.is_file():
+            if text in list_presets():
+                path = preset_dir() / f"{text}.yaml"
+            elif text.endswith((".yaml", ".yml")) or "/" in text:
+                raise InputError("scenario", f"file {text} does not exist.")
+            else:
+                raise UnknownIdError("scenario preset", text, list_presets())
+        data, base, label = _read_yaml(path), path.parent, str(path.name)
+    named = data.get("overrides") or {}
+    for name in overrides:
+        if name not in named:
+            raise UnknownIdError("override", name, named.keys())
+        changes = named[name]
+        if not isinstance(changes, Mapping):
+            raise InputError(f"overrides.{name}", "must be a mapping of paths to values.")
+        data = apply_override(data, changes, name)
+    data = _resolve_csv(data, base)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise explain_validation_error(error, data, label) from None
