@@ -18,6 +18,10 @@ _API: dict[str, str] = {
     "list_models": "gpuplan.catalog.models",
     "Architecture": "gpuplan.compute.architecture",
     "architecture_from_hf_config": "gpuplan.compute.architecture",
+    "estimate_training": "gpuplan.compute.training",
+    "estimate_training_batch": "gpuplan.compute.training",
+    "implied_training": "gpuplan.compute.training",
+    "TrainingEstimate": "gpuplan.compute.training",
 }
 
 
