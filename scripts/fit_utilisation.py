@@ -98,16 +98,23 @@ class CalibrationRow:
     params: float
     observed_mfu: float
     source: str
+    matmul_params: float
+    flops_per_token: float
+    num_layers: float
+    vocab_size: float
+    seq_len: float
+    tokens: float
+    """Tokens trained (run rows; NaN for MFU rows)."""
+    reported_gpu_hours: float
+    """Published GPU-hours (run rows; NaN for MFU rows)."""
 
 
 def _flops_per_token(
     params: float, hidden: float, layers: float, vocab: float, tied: bool, seq_len: float
 ) -> tuple[float, float]:
-    """(training FLOPs per token, attention share): 6·N_matmul + 12·L·h·s."""
+    """(training FLOPs per token, matmul params): 6·N_matmul + 12·L·h·s."""
     matmul = params if tied else params - vocab * hidden
-    attention = 12.0 * layers * hidden * seq_len
-    total = 6.0 * matmul + attention
-    return total, attention / total
+    return 6.0 * matmul + 12.0 * layers * hidden * seq_len, matmul
 
 
 def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[CalibrationRow]:
@@ -122,7 +129,7 @@ def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[Calibra
         if item.kind == "run_hours":
             run = runs.loc[item.key]
             params = float(run.params_total_b) * 1e9
-            hours = run.gpu_hours if pd.notna(run.gpu_hours) else run.derived_gpu_hours
+            hours = float(run.gpu_hours if pd.notna(run.gpu_hours) else run.derived_gpu_hours)
             tokens = float(run.tokens_trained)
             source = str(run.source)
         else:
@@ -130,7 +137,8 @@ def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[Calibra
                 PAPER_MFU_PARAMS.get(item.key) or float(runs.loc[item.key].params_total_b) * 1e9
             )
             source = str(item.source)
-        flops, share = _flops_per_token(
+            hours = tokens = float("nan")
+        flops, matmul = _flops_per_token(
             params,
             float(item.hidden_size),
             float(item.num_layers),
@@ -140,7 +148,7 @@ def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[Calibra
         )
         peak = gpu.peak_flops(str(item.precision))
         observed = (
-            flops * tokens / (peak * float(hours) * 3600.0)
+            flops * tokens / (peak * hours * 3600.0)
             if item.kind == "run_hours"
             else float(item.mfu)
         )
@@ -155,11 +163,18 @@ def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[Calibra
                 bf16_peak_flops=gpu.peak_flops("bf16"),
                 memory_bandwidth=gpu.memory_bandwidth_bytes_per_s,
                 hidden_size=float(item.hidden_size),
-                attention_share=share,
+                attention_share=1.0 - 6.0 * matmul / flops,
                 gpus=float(item.gpus),
                 params=params,
                 observed_mfu=observed,
                 source=source,
+                matmul_params=matmul,
+                flops_per_token=flops,
+                num_layers=float(item.num_layers),
+                vocab_size=float(item.vocab_size),
+                seq_len=float(item.seq_len),
+                tokens=tokens,
+                reported_gpu_hours=hours,
             )
         )
     rows.extend(_foundry_rows(directory))
@@ -175,7 +190,7 @@ def _foundry_rows(directory: Path) -> list[CalibrationRow]:
         gpu = get_gpu(FOUNDRY_GPU[str(item.gpu)])
         precision = "fp8" if "fp8" in str(item.precision) else "bf16"
         # llm-foundry's MFU counts 6·N (N with embeddings, tied) + 12·L·h·s: same convention.
-        _, share = _flops_per_token(
+        flops, matmul = _flops_per_token(
             float(item.num_params),
             float(shape.hidden_size),
             float(shape.num_layers),
@@ -195,11 +210,18 @@ def _foundry_rows(directory: Path) -> list[CalibrationRow]:
                 bf16_peak_flops=gpu.peak_flops("bf16"),
                 memory_bandwidth=gpu.memory_bandwidth_bytes_per_s,
                 hidden_size=float(shape.hidden_size),
-                attention_share=share,
+                attention_share=1.0 - 6.0 * matmul / flops,
                 gpus=float(item.num_gpus),
                 params=float(item.num_params),
                 observed_mfu=float(item.mfu_pct) / 100.0,
                 source=str(item.source),
+                matmul_params=matmul,
+                flops_per_token=flops,
+                num_layers=float(shape.num_layers),
+                vocab_size=float(shape.vocab_size),
+                seq_len=float(item.seq_len),
+                tokens=float("nan"),
+                reported_gpu_hours=float("nan"),
             )
         )
     return rows
