@@ -27,7 +27,6 @@ from fit_utilisation import (  # noqa: E402
     fit_rows,
     load_calibration_rows,
 )
-
 from gpuplan.catalog.gpus import get_gpu  # noqa: E402
 from gpuplan.compute.training import (  # noqa: E402
     ModelShape,
