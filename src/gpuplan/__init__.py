@@ -22,6 +22,12 @@ _API: dict[str, str] = {
     "estimate_training_batch": "gpuplan.compute.training",
     "implied_training": "gpuplan.compute.training",
     "TrainingEstimate": "gpuplan.compute.training",
+    "load_offers": "gpuplan.catalog.offers",
+    "query_offers": "gpuplan.catalog.offers",
+    "audit_offers": "gpuplan.catalog.audit",
+    "import_skypilot_csv": "gpuplan.catalog.skypilot",
+    "ownership_cost": "gpuplan.economics.ownership",
+    "rent_vs_own": "gpuplan.economics.rent_vs_own",
 }
 
 
