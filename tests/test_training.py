@@ -211,21 +211,12 @@ def test_too_few_gpus_for_memory_is_an_error() -> None:
         estimate_training("mistral-large-2", tokens=1e12, gpu="h100", gpus=8)
 
 
-def test_fit_file_has_provenance_and_matches_a_refit() -> None:
+def test_fit_file_has_provenance_and_matches_a_refit(calibration_dir: Path) -> None:
     fit = load_utilisation_fit()
     assert fit.run_count >= 10 and fit.rows and fit.fit_date
     assert 0.5 < fit.goodput <= 1.0
     assert get_gpu("h100").generation in fit.extrapolation.fitted_generations
-    shared = next(
-        (
-            p / "shared/reference/calibration"
-            for p in Path(__file__).resolve().parents
-            if (p / "shared/reference/calibration").is_dir()
-        ),
-        None,
-    )
-    if shared is None:
-        pytest.skip("shared/reference/calibration not available")
+    shared = calibration_dir
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
