@@ -12,6 +12,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API: dict[str, str] = {
+    "plan": "gpuplan.planning.api",
+    "load_scenario": "gpuplan.planning.loader",
+    "scenario_schema": "gpuplan.planning.api",
     "get_gpu": "gpuplan.catalog.gpus",
     "list_gpus": "gpuplan.catalog.gpus",
     "get_model": "gpuplan.catalog.models",

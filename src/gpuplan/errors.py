@@ -45,3 +45,13 @@ class CatalogError(GpuplanError):
 
 class InfeasibleError(GpuplanError):
     """A request no configuration can satisfy; the message says what is missing."""
+
+
+class InfeasiblePlanError(InfeasibleError):
+    """A procurement plan cannot meet every workload under the scenario's rules."""
+
+    def __init__(self, shortfalls: list[str]) -> None:
+        self.shortfalls = shortfalls
+        shown = " ".join(shortfalls[:5])
+        more = f" (and {len(shortfalls) - 5} more shortfalls)" if len(shortfalls) > 5 else ""
+        super().__init__(f"The plan is infeasible. {shown}{more}")
