@@ -152,10 +152,10 @@ def explain_validation_error(error: ValidationError, data: Any, source: str) -> 
             text = f"unknown field.{hint} Valid fields: {', '.join(valid)}"
         elif "input" in issue and not isinstance(issue["input"], dict | list):
             text += f" (got {issue['input']!r})"
-        messages.append(f"{field}: {text}")
+        messages.append(text if n == 0 else f"{field}: {text}")
     more = len(error.errors()) - len(messages)
     tail = f" (and {more} more)" if more > 0 else ""
-    return InputError(first_field, f"invalid scenario {source}: " + "; ".join(messages) + tail)
+    return InputError(first_field, "; ".join(messages) + tail + f" (scenario {source}).")
 
 
 def _resolve_csv(data: dict[str, Any], base: Path | None) -> dict[str, Any]:
