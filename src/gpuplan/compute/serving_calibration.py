@@ -31,6 +31,12 @@ class FittedFactors(BaseModel):
     memory_efficiency: float = Field(
         gt=0, le=1, description="Achievable fraction of HBM bandwidth when streaming weights/KV."
     )
+    roofline_sharpness: float = Field(
+        default=8.0,
+        ge=1,
+        description="p of the smooth roofline (t_flops^p + t_bytes^p)^(1/p): 1 = no overlap "
+        "of weight streaming and math, large = ideal max().",
+    )
     latency_tail_factor: float = Field(
         ge=1, description="p99 / mean of TTFT and TPOT under random arrivals."
     )

@@ -6,8 +6,8 @@ newly admitted requests: in steady state B·I/O prefill tokens per step for B ru
 sequences with I input and O output tokens. Its time is the sum of kernels that do not
 overlap:
 
-* linear layers: max(GEMM FLOPs / (peak·eff_c), weight bytes read / (bandwidth·eff_m))
-  (Williams et al. 2009 roofline), MoE layers reading only the experts the step touches;
+* linear layers: the roofline of GEMM FLOPs / (peak·eff_c) and weight bytes read /
+  (bandwidth·eff_m) (Williams et al. 2009), softened to (t_f^p + t_b^p)^(1/p), MoE layers reading only the experts the step touches;
 * attention: max(KV bytes read, attention FLOPs) against the same roofs;
 * tensor-parallel all-reduces: two per layer (Megatron-LM, arXiv:1909.08053), ring
   volume 2(tp-1)/tp of the activations over the scale-up link, plus a fixed latency;
@@ -75,6 +75,15 @@ class StepTimes:
         return self.linear + self.attention + self.communication + self.overhead
 
 
+def smooth_max(first: ArrayLike, second: ArrayLike, sharpness: float) -> Any:
+    """(a^p + b^p)^(1/p): the roofline max(a, b) softened where math and memory traffic
+    only partly overlap (p = 1: they add up; p -> inf: ideal roofline)."""
+    top = np.maximum(first, second)
+    return top * np.power(
+        np.power(first / top, sharpness) + np.power(second / top, sharpness), 1.0 / sharpness
+    )
+
+
 def allreduce_time(
     tokens: ArrayLike,
     tp: ArrayLike,
@@ -129,7 +138,7 @@ def step_times(
         np.broadcast(tp, batch).shape, arch.num_layers * calibration.fixed.step_overhead_s_per_layer
     )
     return StepTimes(
-        linear=np.maximum(gemm, weights),
+        linear=smooth_max(gemm, weights, calibration.fitted.roofline_sharpness),
         attention=attention + 0.0 * batch,
         communication=communication + 0.0 * batch,
         overhead=overhead,
