@@ -18,6 +18,9 @@ _API: dict[str, str] = {
     "list_models": "gpuplan.catalog.models",
     "Architecture": "gpuplan.compute.architecture",
     "architecture_from_hf_config": "gpuplan.compute.architecture",
+    "estimate_inference": "gpuplan.compute.inference",
+    "estimate_fleet": "gpuplan.compute.fleet",
+    "search_deployments": "gpuplan.compute.deployment_search",
 }
 
 

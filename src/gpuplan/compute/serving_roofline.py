@@ -7,7 +7,8 @@ sequences with I input and O output tokens. Its time is the sum of kernels that 
 overlap:
 
 * linear layers: the roofline of GEMM FLOPs / (peak·eff_c) and weight bytes read /
-  (bandwidth·eff_m) (Williams et al. 2009), softened to (t_f^p + t_b^p)^(1/p), MoE layers reading only the experts the step touches;
+  (bandwidth·eff_m) (Williams et al. 2009), softened to (t_f^p + t_b^p)^(1/p),
+  MoE layers reading only the experts the step touches;
 * attention: max(KV bytes read, attention FLOPs) against the same roofs;
 * tensor-parallel all-reduces: two per layer (Megatron-LM, arXiv:1909.08053), ring
   volume 2(tp-1)/tp of the activations over the scale-up link, plus a fixed latency;
