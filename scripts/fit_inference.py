@@ -22,7 +22,12 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mlperf_llama2 import (  # noqa: E402
+from gpuplan.compute.serving_calibration import (
+    FittedFactors,
+    ServingCalibration,
+    default_calibration,
+)
+from mlperf_llama2 import (
     CURRENT_ROUND,
     DEFAULT_DATA,
     MLPERF_MEAN_INPUT_TOKENS,
@@ -30,12 +35,6 @@ from mlperf_llama2 import (  # noqa: E402
     Group,
     load_groups,
     signed_errors,
-)
-
-from gpuplan.compute.serving_calibration import (  # noqa: E402
-    FittedFactors,
-    ServingCalibration,
-    default_calibration,
 )
 
 OUTPUT = Path(__file__).resolve().parents[1] / "src/gpuplan/catalog/data/inference_calibration.json"
@@ -133,8 +132,10 @@ def main() -> None:
     )
     text = json.dumps(payload, indent=2) + "\n"
     for row in summary["residuals"]:
-        print(f"{row['group']:<34} reported {row['reported_tokens_per_s_per_gpu']:>8.0f} "
-              f"predicted {row['predicted_tokens_per_s_per_gpu']:>8.0f} {row['signed_error']:+.1%}")
+        print(
+            f"{row['group']:<34} reported {row['reported_tokens_per_s_per_gpu']:>8.0f} "
+            f"predicted {row['predicted_tokens_per_s_per_gpu']:>8.0f} {row['signed_error']:+.1%}"
+        )
     print(json.dumps(calibration.fitted.model_dump(), indent=2))
     print(f"median |error| {summary['median_abs_error']:.1%}, max {summary['max_abs_error']:.1%}")
     if not args.dry_run:

@@ -98,7 +98,8 @@ def load_groups(path: Path = DEFAULT_DATA) -> tuple[list[Group], list[str]]:
                 continue
             match = re.search(r"v(\d+\.\d+)", row["benchmark"])
             round_ = f"v{match.group(1)}" if match else "unknown"
-            key = (gpu_id, effective_precision(gpu_id, row["weight_dtype"]), row["scenario"], round_)
+            precision = effective_precision(gpu_id, row["weight_dtype"])
+            key = (gpu_id, precision, row["scenario"], round_)
             buckets[key].append(row)
     groups = []
     for (gpu_id, precision, scenario, round_), rows in sorted(buckets.items()):
@@ -128,8 +129,10 @@ def predict(group: Group, calibration: ServingCalibration) -> float:
     target = LatencyTarget(
         max_ttft_s=ttft / 1e3 if ttft else None, max_tpot_s=tpot / 1e3 if tpot else None
     )
-    speed = 1.0 if group.round == CURRENT_ROUND else calibration.fitted.software_vintage.get(
-        f"mlperf-{group.round}", 1.0
+    speed = (
+        1.0
+        if group.round == CURRENT_ROUND
+        else calibration.fitted.software_vintage.get(f"mlperf-{group.round}", 1.0)
     )
     grid = evaluate_grid(
         config.costs,
