@@ -39,9 +39,10 @@ from mlperf_llama2 import (
 
 OUTPUT = Path(__file__).resolve().parents[1] / "src/gpuplan/catalog/data/inference_calibration.json"
 
-# name, lower bound, upper bound
+# name, lower bound, upper bound. Compute efficiency may exceed 1 by the ratio of maximum boost
+# clock to the clock of the datasheet peak (H100 SXM: 1,980 / 1,830 MHz = 1.08).
 PARAMETERS = (
-    ("compute_efficiency.NVIDIA", 0.2, 1.0),
+    ("compute_efficiency.NVIDIA", 0.2, 1.08),
     ("compute_efficiency.AMD", 0.1, 1.0),
     ("fp4_compute_ratio", 0.3, 1.2),
     ("memory_efficiency", 0.5, 0.95),
@@ -75,10 +76,20 @@ def fit(groups: list[Group], base: ServingCalibration) -> ServingCalibration:
         errors = signed_errors(groups, calibration_from(vector, base))
         return np.log(np.maximum(errors + 1.0, 0.05))
 
-    start = np.array([0.7, 0.5, 0.7, 0.8, 2.0, 1.5, 0.9, 0.85])
     lower = np.array([p[1] for p in PARAMETERS])
     upper = np.array([p[2] for p in PARAMETERS])
-    result = least_squares(residuals, start, bounds=(lower, upper), diff_step=1e-3)
+    # The objective has kinks (best batch and tp switch), so start from several points.
+    starts = (
+        [0.7, 0.5, 0.7, 0.8, 2.0, 1.5, 0.9, 0.85],
+        [0.9, 0.6, 0.8, 0.8, 4.0, 2.5, 0.95, 0.85],
+        [1.0, 0.7, 0.75, 0.7, 1.5, 3.0, 1.0, 0.8],
+        [0.8, 0.7, 0.9, 0.9, 8.0, 2.0, 0.9, 0.9],
+    )
+    results = [
+        least_squares(residuals, np.array(start), bounds=(lower, upper), diff_step=1e-3)
+        for start in starts
+    ]
+    result = min(results, key=lambda r: float(r.cost))
     return calibration_from(result.x, base)
 
 

@@ -138,4 +138,4 @@ def test_calibration_file_records_fit_date_and_residuals() -> None:
     extra = cal.model_extra or {}
     assert cal.fit_date
     assert extra["fit_quality"]["residuals"]
-    assert 0 < cal.fitted.compute_efficiency["NVIDIA"] <= 1
+    assert 0 < cal.fitted.compute_efficiency["NVIDIA"] <= 1.08  # boost / datasheet clock
