@@ -21,6 +21,16 @@ _API: dict[str, str] = {
     "estimate_inference": "gpuplan.compute.inference",
     "estimate_fleet": "gpuplan.compute.fleet",
     "search_deployments": "gpuplan.compute.deployment_search",
+    "estimate_training": "gpuplan.compute.training",
+    "estimate_training_batch": "gpuplan.compute.training",
+    "implied_training": "gpuplan.compute.training",
+    "TrainingEstimate": "gpuplan.compute.training",
+    "load_offers": "gpuplan.catalog.offers",
+    "query_offers": "gpuplan.catalog.offers",
+    "audit_offers": "gpuplan.catalog.audit",
+    "import_skypilot_csv": "gpuplan.catalog.skypilot",
+    "ownership_cost": "gpuplan.economics.ownership",
+    "rent_vs_own": "gpuplan.economics.rent_vs_own",
 }
 
 

@@ -24,7 +24,12 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(search_app, name="search")
 app.add_typer(estimate_app, name="estimate")
 
-from gpuplan.cli import catalog_commands, inference_commands  # noqa: E402,F401
+from gpuplan.cli import (  # noqa: E402,F401
+    catalog_commands,
+    inference_commands,
+    prices_commands,
+    training_commands,
+)
 
 
 def main() -> None:

@@ -1,0 +1,170 @@
+"""Uncertain inputs: a number, or a declared distribution over a ``[low, high]`` range.
+
+Any numeric scenario input may be written either as a plain number or as::
+
+    {low: 0.5, high: 1.0, shape: pert, mode: 0.7, source: "report §6.2"}
+
+(``range: [0.5, 1.0]`` may replace ``low``/``high``). Shapes:
+
+* ``uniform``: flat on [low, high];
+* ``triangular``: mode defaults to the midpoint;
+* ``pert``: Beta-PERT (Malcolm et al. 1959; Vose, *Risk Analysis*, 2008 §9.1.4), mode defaults
+  to the midpoint, weight 4;
+* ``lognormal``: ``low`` and ``high`` are the 5th and 95th percentiles (the way ranges such as
+  "$70M-$200M" are usually meant), so the median is sqrt(low·high).
+
+Deterministic code (the planner's LP) uses :func:`nominal`, the distribution's mean. The Monte
+Carlo engine draws through :meth:`Distribution.ppf` so that correlations can be imposed with a
+Gaussian copula on the uniforms.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+Shape = Literal["uniform", "triangular", "pert", "lognormal"]
+
+Z95 = 1.6448536269514722
+"""Standard normal 95th percentile: lognormal ranges are read as P05-P95."""
+
+
+class Distribution(BaseModel):
+    """A range with a declared shape."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    low: float = Field(description="Lower end of the range (P05 for lognormal).")
+    high: float = Field(description="Upper end of the range (P95 for lognormal).")
+    shape: Shape = Field(description="uniform, triangular, pert or lognormal.")
+    mode: float | None = Field(
+        default=None, description="Most likely value (triangular, pert); default midpoint."
+    )
+    source: str | None = Field(default=None, description="Where the range comes from.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_range(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "range" in data:
+            data = dict(data)
+            bounds = data.pop("range")
+            if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+                raise ValueError("range must be a list [low, high]")
+            data["low"], data["high"] = bounds
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Distribution:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("low and high must be finite numbers")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g}); swap them")
+        if self.mode is not None and not self.low <= self.mode <= self.high:
+            raise ValueError(f"mode ({self.mode:g}) must lie within [low, high]")
+        if self.shape == "lognormal" and self.low <= 0:
+            raise ValueError("a lognormal range needs low > 0")
+        return self
+
+    @property
+    def most_likely(self) -> float:
+        return self.mode if self.mode is not None else 0.5 * (self.low + self.high)
+
+    @property
+    def _lognormal_params(self) -> tuple[float, float]:
+        mu = 0.5 * (math.log(self.low) + math.log(self.high))
+        sigma = (math.log(self.high) - math.log(self.low)) / (2 * Z95)
+        return mu, sigma
+
+    @property
+    def _pert_ab(self) -> tuple[float, float]:
+        width = self.high - self.low
+        return (
+            1 + 4 * (self.most_likely - self.low) / width,
+            1 + 4 * (self.high - self.most_likely) / width,
+        )
+
+    @property
+    def mean(self) -> float:
+        """Expected value (the analytic mean of the shape)."""
+        if self.low == self.high:
+            return self.low
+        match self.shape:
+            case "uniform":
+                return 0.5 * (self.low + self.high)
+            case "triangular":
+                return (self.low + self.most_likely + self.high) / 3
+            case "pert":
+                return (self.low + 4 * self.most_likely + self.high) / 6
+            case "lognormal":
+                mu, sigma = self._lognormal_params
+                return math.exp(mu + 0.5 * sigma**2)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Quantile function: maps uniforms in (0, 1) to values of this distribution."""
+        from scipy import stats
+
+        u = np.asarray(u, dtype=float)
+        if self.low == self.high:
+            return np.full_like(u, self.low)
+        width = self.high - self.low
+        match self.shape:
+            case "uniform":
+                return self.low + u * width
+            case "triangular":
+                c = (self.most_likely - self.low) / width
+                return np.asarray(stats.triang.ppf(u, c, loc=self.low, scale=width))
+            case "pert":
+                a, b = self._pert_ab
+                return np.asarray(stats.beta.ppf(u, a, b, loc=self.low, scale=width))
+            case "lognormal":
+                mu, sigma = self._lognormal_params
+                return np.exp(mu + sigma * stats.norm.ppf(u))
+
+
+def nominal(value: float | Distribution) -> float:
+    """The number deterministic code uses: the value itself, or the distribution's mean."""
+    return value.mean if isinstance(value, Distribution) else float(value)
+
+
+def _lower_bound(minimum: float, strict: bool) -> AfterValidator:
+    def check(value: float | Distribution) -> float | Distribution:
+        lowest = value.low if isinstance(value, Distribution) else value
+        if lowest < minimum or (strict and lowest == minimum):
+            relation = ">" if strict else ">="
+            raise ValueError(f"must be {relation} {minimum:g} (got {lowest:g})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _fraction(value: float | Distribution) -> float | Distribution:
+    low, high = (value.low, value.high) if isinstance(value, Distribution) else (value, value)
+    if low < 0 or high > 1:
+        raise ValueError(f"must lie within [0, 1] (got {low:g}..{high:g})")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return "distribution" if isinstance(value, dict | Distribution) else "number"
+
+
+Uncertain = Annotated[
+    Annotated[float, Tag("number")] | Annotated[Distribution, Tag("distribution")],
+    Discriminator(_kind),
+]
+"""Any real number, or a distribution (a mapping is always read as a distribution, so its
+errors name the distribution's own fields)."""
+NonNegativeUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=False)]
+PositiveUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=True)]
+FractionUncertain = Annotated[Uncertain, AfterValidator(_fraction)]
