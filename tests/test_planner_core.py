@@ -144,19 +144,30 @@ def test_training_run_stays_on_one_cluster_large_enough() -> None:
 
 
 def test_lp_relaxation_bounds_the_integer_plan() -> None:
-    # 150 H100-months in months 2-3 on >= 100 GPUs at once. Cluster alpha (1,000, cap 120)
-    # cannot do it in one month, so it runs 100 + 100 GPU-months = 200,000 USD (cheaper than
-    # gamma: 150 x 1,400 = 210,000). The LP relaxation lets the size fall below 100
-    # (120 + 30): bound 150,000, integrality gap (200 - 150) / 200 = 25 %.
+    # 150 H100-months in months 2-3 on >= 100 GPUs held at once. Committed capacity alpha
+    # (1-month reservations at 500, cap 120) must hold >= 100 GPUs in any month the run uses
+    # it: 100 + 100 reserved GPU-months = 100,000 USD, cheaper than on-demand gamma
+    # (150 x 1,400 = 210,000). The LP relaxation lets the held size drop below 100
+    # (120 + 30): bound 75,000, integrality gap (100 - 75) / 100.
     options = [
-        offer("alpha-od", 1000.0, availability_gpus=120),
+        offer("alpha-1m", 500.0, mode="reserved", term_periods=1, availability_gpus=120),
         offer("gamma-od", 1400.0, availability_gpus=150),
     ]
     p = problem(options, training_needs=(training(150.0, 100.0, 2, 3),))
     result = optimise(p)
-    assert result.npv_usd == pytest.approx(200_000.0, rel=1e-6)
-    assert result.lp_bound_usd == pytest.approx(150_000.0, rel=1e-6)
+    assert result.npv_usd == pytest.approx(100_000.0, rel=1e-6)
+    assert result.lp_bound_usd == pytest.approx(75_000.0, rel=1e-6)
     assert result.integrality_gap == pytest.approx(0.25, rel=1e-6)
+
+
+def test_pay_per_use_cluster_is_rented_for_part_of_a_period() -> None:
+    # On-demand capacity is paid per GPU-hour used: 150 H100-months on >= 100 GPUs at once
+    # rents 150 GPU-months (e.g. 150 GPUs for one month), no minimum-size waste.
+    p = problem(
+        [offer("alpha-od", 1000.0, availability_gpus=120)],
+        training_needs=(training(150.0, 100.0, 2, 3),),
+    )
+    assert solve_checked(p).solution.npv_usd == pytest.approx(150_000.0, rel=1e-6)
 
 
 def test_capex_budget_limits_purchases() -> None:

@@ -141,13 +141,19 @@ def check_plan(
                 issues.append(f"training {run.workload}: uses spot option {option.id}")
             done += use[o].sum() * grid.hours / hours
         for period in set(t_used.tolist()):
-            size = use[:, period].sum()
-            gpu = options[o_used[0]].gpu
-            minimum = run.min_gpus.get(gpu, 0.0)
-            if size < minimum - tol(minimum):
+            cluster = options[o_used[0]].cluster_key
+            members = [o for o, x in enumerate(options) if x.cluster_key == cluster]
+            minimum = run.min_gpus.get(cluster[2], 0.0)
+            holdable = sum(
+                (x.availability_gpus if x.availability_gpus is not None else np.inf)
+                if x.mode in ("on_demand", "spot")
+                else solution.fleet[o, period]
+                for o, x in zip(members, (options[m] for m in members), strict=True)
+            )
+            if holdable < minimum - tol(minimum):
                 issues.append(
-                    f"training {run.workload}: {size:,.1f} GPUs in {labels[period]} < minimum "
-                    f"cluster {minimum:,.0f}"
+                    f"training {run.workload}: cluster {cluster} can hold {holdable:,.1f} GPUs "
+                    f"at once in {labels[period]} < minimum {minimum:,.0f}"
                 )
         if done < 1.0 - rtol:
             issues.append(f"training_energy[{run.workload}]: {done:.1%} of its GPU-hours placed")

@@ -278,26 +278,77 @@ def define_training_energy_constraints(ctx: _Context) -> None:
 
 
 def define_training_cluster_constraints(ctx: _Context) -> None:
-    """One cluster per run, used at or above its minimum size whenever it runs:
-    sum_{o in c} allocation[r,o,t] = size[r,c,t] (semi-continuous: 0 or >= N),
-    size[r,c,t] <= upper * choice[r,c], and sum_c choice[r,c] <= 1."""
+    """One cluster per run, holding at least its minimum size at once whenever it runs.
+
+    ``size[r,c,t]`` (semi-continuous: 0 or >= N) is the GPUs the run holds at once; its
+    GPU-periods fit in it: sum_{o in c} allocation[r,o,t] <= size[r,c,t] (a 2,048-GPU run
+    needing 600 GPU-quarters rents 2,048 GPUs for 0.3 of a quarter, paid per use). Held
+    GPUs come from committed capacity (reserved, owned) in the cluster or its pay-per-use
+    headroom: size[r,c,t] <= sum_{committed o in c} fleet[o,t] + rental cap of c. Then
+    size[r,c,t] <= upper * choice[r,c] and sum_c choice[r,c] <= 1."""
     alloc = ctx.blocks["training_allocation"]
     size = ctx.blocks["training_cluster_size"]
     choice = ctx.blocks["training_cluster_choice"]
     b = ctx.builder
-    rows = b.add_rows(
-        "training_cluster_size", dict(size.keys), lower=0.0, upper=0.0, label=size.label
-    )
+    T = ctx.horizon
+    rows = b.add_rows("training_cluster_size", dict(size.keys), upper=0.0, label=size.label)
     b.add_entries(
         rows.start + ctx.training_size_of_allocation, alloc.start + np.arange(alloc.size), 1.0
     )
     b.add_entries(rows.start + np.arange(size.size), size.start + np.arange(size.size), -1.0)
+    options = ctx.problem.options
+    rental = np.isin(ctx.mode, ["on_demand", "spot"])
+    cap = np.array(
+        [np.inf if o.availability_gpus is None else o.availability_gpus for o in options]
+    )
+    rental_cap = np.zeros(len(ctx.clusters))
+    np.add.at(rental_cap, ctx.option_cluster[rental], cap[rental])
+    sc, st = size.keys["cluster"], size.keys["period"]
+    finite = np.isfinite(rental_cap[sc])
+    held = np.flatnonzero(finite)
+    if len(held):
+        hold = b.add_rows(
+            "training_cluster_hold",
+            {k: v[held] for k, v in size.keys.items()},
+            upper=rental_cap[sc[held]],
+            label=size.label,
+        )
+        b.add_entries(hold.start + np.arange(len(held)), size.start + held, 1.0)
+        committed = np.flatnonzero(~rental)
+        for i, row in enumerate(held):
+            members = committed[ctx.option_cluster[committed] == sc[row]]
+            if len(members):
+                b.add_entries(
+                    np.full(len(members), hold.start + i),
+                    ctx.column("fleet", members * T + st[row]),
+                    -1.0,
+                )
     link = b.add_rows("training_cluster_link", dict(size.keys), upper=0.0, label=size.label)
     b.add_entries(link.start + np.arange(size.size), size.start + np.arange(size.size), 1.0)
     b.add_entries(
         link.start + np.arange(size.size),
         choice.start + ctx.training_choice_of_size,
         -ctx.training_size_upper,
+    )
+    # Valid inequality that tightens the LP relaxation (disaggregated energy): the chosen
+    # cluster must carry the whole run, energy_c + unmet_r >= E_ref / H * choice_c.
+    a = ctx.arrays
+    slack = ctx.blocks["unmet_training"]
+    r, o = alloc.keys["workload"], alloc.keys["option"]
+    hours = np.where(a.training_hours[r, o] > 0, a.training_hours[r, o], 1.0)
+    ratio = a.training_reference_hours[r] / hours
+    share = b.add_rows("training_cluster_energy", dict(choice.keys), lower=0.0, label=choice.label)
+    choice_of_alloc = ctx.training_choice_of_size[ctx.training_size_of_allocation]
+    b.add_entries(share.start + choice_of_alloc, alloc.start + np.arange(alloc.size), ratio)
+    b.add_entries(
+        share.start + np.arange(choice.size),
+        slack.start + choice.keys["workload"],
+        1.0,
+    )
+    b.add_entries(
+        share.start + np.arange(choice.size),
+        choice.start + np.arange(choice.size),
+        -a.training_reference_hours[choice.keys["workload"]] / ctx.problem.grid.hours,
     )
     runs = np.arange(len(ctx.problem.training))
     names = [x.workload for x in ctx.problem.training]
