@@ -158,14 +158,14 @@ def check_plan(
         if done < 1.0 - rtol:
             issues.append(f"training_energy[{run.workload}]: {done:.1%} of its GPU-hours placed")
 
-    fleet_total = solution.fleet.sum(axis=0)
+    fleet_total = used.sum(axis=0)
     rules = problem.rules
     for provider in sorted({o.provider for o in options if o.mode != "owned"}):
         share = rules.share_limit(provider)
         if share is None:
             continue
         members = [o for o, x in enumerate(options) if x.provider == provider and x.mode != "owned"]
-        mine = solution.fleet[members].sum(axis=0)
+        mine = used[members].sum(axis=0)
         for t in np.flatnonzero(mine > share * fleet_total + tol(fleet_total.max(initial=0))):
             issues.append(
                 f"provider_share[{provider},{labels[t]}]: {mine[t] / fleet_total[t]:.1%} > "

@@ -144,7 +144,7 @@ def define_ownership_lifecycle_constraints(ctx: _Context) -> None:
 
 
 def define_inference_capacity_constraints(ctx: _Context) -> None:
-    """sum_o need_ref[w,t] / need[w,o,t] * allocation[w,o,t] + unmet[w,t] >= need_ref[w,t]:
+    """sum_o need_ref[w,t] / need[w,o,t] * allocation[w,o,t] + unmet[w,t] = need_ref[w,t]:
     each workload's demand, in GPUs of its reference type, is met in every period by a mix
     of allowed options (a GPU type counts by its throughput relative to the reference)."""
     a = ctx.arrays
@@ -177,6 +177,7 @@ def define_inference_capacity_constraints(ctx: _Context) -> None:
         "inference_demand",
         {"workload": rw, "period": rt},
         lower=a.inference_reference[rw, rt],
+        upper=a.inference_reference[rw, rt],
         label=slack.label,
     )
     row_of = np.full((W, ctx.horizon), -1, dtype=np.int64)
@@ -401,8 +402,9 @@ def define_availability_constraints(ctx: _Context) -> None:
 
 
 def define_provider_share_constraints(ctx: _Context) -> None:
-    """sum_{o of provider p} fleet[o,t] <= share_p * total_fleet[t] for rented providers with
-    a share limit (the lab's own sites are not a provider to be locked into)."""
+    """sum_{o of provider p} used[o,t] <= share_p * total_used[t] for rented providers with a
+    share limit, where used = GPUs allocated to workloads (idle GPUs bought only to dilute
+    a provider's share do not count; the lab's own sites are not a provider)."""
     rules = ctx.problem.rules
     providers = sorted({o.provider for o in ctx.problem.options if o.mode != "owned"})
     limited: list[tuple[str, float]] = []
@@ -410,21 +412,25 @@ def define_provider_share_constraints(ctx: _Context) -> None:
         share = rules.share_limit(provider)
         if share is not None and share < 1.0:
             limited.append((provider, share))
-    if not limited:
+    parts = [ctx.blocks["inference_allocation"], ctx.blocks["training_allocation"]]
+    parts = [p for p in parts if p.size]
+    if not limited or not parts:
         return
-    T, n_options = ctx.horizon, ctx.n_options
+    T = ctx.horizon
     b = ctx.builder
     periods = np.arange(T)
     total = b.add_columns(
-        "total_fleet", {"period": periods}, label=lambda k: ctx.labels[int(k["period"])]
+        "total_used", {"period": periods}, label=lambda k: ctx.labels[int(k["period"])]
     )
-    ctx.blocks["total_fleet"] = total
+    ctx.blocks["total_used"] = total
     define = b.add_rows(
-        "total_fleet_definition", {"period": periods}, lower=0.0, upper=0.0, label=total.label
+        "total_used_definition", {"period": periods}, lower=0.0, upper=0.0, label=total.label
     )
     b.add_entries(define.start + periods, total.start + periods, 1.0)
-    option, period = np.divmod(np.arange(n_options * T), T)
-    b.add_entries(define.start + period, ctx.column("fleet", option * T + period), -1.0)
+    alloc_option = np.concatenate([p.keys["option"] for p in parts])
+    alloc_period = np.concatenate([p.keys["period"] for p in parts])
+    alloc_cols = np.concatenate([p.start + np.arange(p.size) for p in parts])
+    b.add_entries(define.start + alloc_period, alloc_cols, -1.0)
     provider_of = np.array([o.provider for o in ctx.problem.options])
     names = [p for p, _ in limited]
     pi = np.repeat(np.arange(len(limited)), T)
@@ -436,10 +442,8 @@ def define_provider_share_constraints(ctx: _Context) -> None:
         label=lambda k: f"{names[int(k['provider'])]},{ctx.labels[int(k['period'])]}",
     )
     for i, (provider, share) in enumerate(limited):
-        members = np.flatnonzero(provider_of == provider)
-        mo = np.repeat(members, T)
-        mt = np.tile(periods, len(members))
-        b.add_entries(rows.start + i * T + mt, ctx.column("fleet", mo * T + mt), 1.0)
+        mine = (provider_of[alloc_option] == provider) & (ctx.mode[alloc_option] != "owned")
+        b.add_entries(rows.start + i * T + alloc_period[mine], alloc_cols[mine], 1.0)
         b.add_entries(rows.start + i * T + periods, total.start + periods, -share)
 
 
