@@ -57,36 +57,45 @@ BASELINES: tuple[Baseline, ...] = (
 )
 
 
-def bridge_end(model: PlanModel) -> int:
-    """First period an owned GPU can be in service (horizon length if none can)."""
-    owned = [o.first_period + o.lead_periods for o in model.problem.options if o.mode == "owned"]
-    return min(owned, default=model.problem.grid.count)
+def _bridge_ends(model: PlanModel, mask: np.ndarray) -> np.ndarray:
+    """Per workload: first period an owned GPU it may use can be in service (0 if none)."""
+    options = model.problem.options
+    arrival = np.array(
+        [o.first_period + o.lead_periods if o.mode == "owned" else np.inf for o in options]
+    )
+    ends = np.where(mask, arrival[None, :], np.inf).min(axis=1, initial=np.inf)
+    return np.where(np.isfinite(ends), ends, 0.0)
 
 
 def restricted_upper(model: PlanModel, baseline: Baseline) -> np.ndarray:
-    """Column upper bounds of ``model`` under ``baseline`` (disallowed columns fixed at 0)."""
+    """Column upper bounds of ``model`` under ``baseline`` (disallowed columns fixed at 0).
+
+    With ``bridge``, a workload may rent on-demand until an owned GPU it is allowed to use
+    can first arrive; new on-demand units are allowed while any workload is bridging.
+    """
     upper = model.linear.col_upper.copy()
     cols = model.linear.columns
     mode = np.array([o.mode for o in model.problem.options])
-    end = bridge_end(model) if baseline.bridge else 0
-
-    def allowed(modes: frozenset[str], option: np.ndarray, period: np.ndarray) -> np.ndarray:
-        ok = np.isin(mode[option], sorted(modes))
-        return ok | ((mode[option] == "on_demand") & (period < end))
-
-    for block_name, modes in (
-        ("inference_allocation", baseline.inference_modes),
-        ("training_allocation", baseline.training_modes),
+    a = model.arrays
+    modes_used = baseline.training_modes | baseline.inference_modes
+    latest_bridge = 0.0
+    for block_name, modes, mask in (
+        ("inference_allocation", baseline.inference_modes, a.inference_mask),
+        ("training_allocation", baseline.training_modes, a.training_mask),
     ):
         block = cols[block_name]
-        if block.size:
-            ok = allowed(modes, block.keys["option"], block.keys["period"])
-            upper[block.start : block.stop][~ok] = 0.0
+        if not block.size:
+            continue
+        option, period = block.keys["option"], block.keys["period"]
+        ok = np.isin(mode[option], sorted(modes))
+        if baseline.bridge and "on_demand" not in modes:
+            ends = _bridge_ends(model, mask)
+            latest_bridge = max(latest_bridge, float(ends.max(initial=0.0)))
+            ok |= (mode[option] == "on_demand") & (period < ends[block.keys["workload"]])
+        upper[block.start : block.stop][~ok] = 0.0
     block = cols["new_units"]
-    ok = allowed(
-        baseline.training_modes | baseline.inference_modes,
-        block.keys["option"],
-        block.keys["period"],
-    )
+    option, period = block.keys["option"], block.keys["period"]
+    ok = np.isin(mode[option], sorted(modes_used))
+    ok |= (mode[option] == "on_demand") & (period < latest_bridge)
     upper[block.start : block.stop][~ok] = 0.0
     return upper

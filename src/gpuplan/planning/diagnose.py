@@ -111,9 +111,14 @@ def _inference_shortfalls(
                 hint = "negotiate larger availability caps, add offers or own GPUs in the zone"
             else:
                 tight = _tight_rules(model, values, int(t))
-                rule = ", ".join(tight) if tight else "combined rules"
-                why = f"the plan can supply {_fmt(ref - short)} under the binding rules {rule}"
-                hint = "relax the rules named"
+                rule = ", ".join(tight) if tight else "lead times, allowed modes"
+                why = (
+                    f"the plan can supply {_fmt(ref - short)} under the binding rules {rule}"
+                    if tight
+                    else f"only {_fmt(ref - short)} can be in service then (lead times and "
+                    "the modes allowed)"
+                )
+                hint = "relax the rules named, or allow renting until owned GPUs arrive"
         message = (
             f"{zone}inference demand for {need.model} ({need.workload}) in {period} needs "
             f"{_fmt(ref)} {need.reference_gpu}-equivalent GPUs; {why}. Shortfall: {_fmt(short)} "
@@ -189,7 +194,7 @@ def _training_shortfalls(
                     )
                 else:
                     tight = _tight_rules(model, values, start)
-                    rule = ", ".join(tight) if tight else "combined rules"
+                    rule = ", ".join(tight) if tight else "lead times, allowed modes"
                     why = f"the binding rules are {rule}"
         message = (
             f"Training run {run.workload} ({run.model}) needs {_fmt(need_hours)} "
