@@ -80,8 +80,18 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
     candidates = [s.outcome for _, s in baseline_plans if s.outcome.status != "failed"]
     fixed = relax_and_fix(model, relaxed.outcome) if relaxed is not None else None
     candidates += [fixed] if fixed is not None else []
-    start = min(candidates, key=lambda o: o.objective).values if candidates else None
-    best = solve_plan(problem, model, start=start)
+    start = min(candidates, key=lambda o: o.objective) if candidates else None
+    if (
+        fixed is not None
+        and relaxed is not None
+        and start is fixed
+        and fixed.objective - relaxed.outcome.objective
+        <= problem.solver.mip_gap * abs(fixed.objective)
+    ):
+        # The relax-and-fix plan is proven within the MIP gap by the LP bound.
+        best = SolvedPlan(model, fixed, read_solution(model, fixed.values))
+    else:
+        best = solve_plan(problem, model, start=start.values if start is not None else None)
     status = _status(best.outcome, best.solution)
     npv = best.solution.npv_usd
     rows = []
@@ -119,7 +129,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
             [s.as_dict() for s in shortfalls], columns=DIAGNOSIS_COLUMNS
         ),
         solve_seconds=build_seconds
-        + best.outcome.seconds
+        + (best.outcome.seconds if best.outcome is not fixed else 0.0)
         + (relaxed.outcome.seconds if relaxed is not None else 0.0)
         + (fixed.seconds if fixed is not None else 0.0),
         lp_bound_usd=bound,
