@@ -67,7 +67,8 @@ class InputValues:
 
 @dataclass(frozen=True)
 class CashFlow:
-    """Monthly results, each an array of shape ``(n, months)`` in USD."""
+    """Monthly results, each an array of shape ``(n, months)`` in USD (``gpus``: GPUs in
+    service; ``compute``: all compute cost, training and inference, incl. depreciation)."""
 
     start_index: int
     parent_funded: bool
@@ -83,6 +84,9 @@ class CashFlow:
     interest: np.ndarray
     principal: np.ndarray
     opening_cash: np.ndarray
+    compute: np.ndarray
+    gpus: np.ndarray
+    gpus_owned: np.ndarray
 
     @property
     def months(self) -> int:
@@ -273,7 +277,10 @@ def _fleet_row(
     if row.mode == "rented":
         assert row.price_per_gpu_hour is not None  # checked by FleetRow
         hours = gpus * HOURS_PER_MONTH * x(f"{p}.utilisation", row.utilisation)
-        book.add(line, hours * x(f"{p}.price_per_gpu_hour", row.price_per_gpu_hour) * active)
+        rent = hours * x(f"{p}.price_per_gpu_hour", row.price_per_gpu_hour) * active
+        book.add(line, rent)
+        book.add("compute", rent)
+        book.add("gpus", gpus * active)
         return
     assert row.capex_per_gpu is not None  # checked by FleetRow
     x(f"{p}.utilisation", row.utilisation)  # informative for owned GPUs: not a cash item
@@ -283,6 +290,9 @@ def _fleet_row(
     monthly_depreciation = capex / life * depreciating
     opex = gpus * HOURS_PER_MONTH * x(f"{p}.opex_per_gpu_hour", row.opex_per_gpu_hour) * active
     book.add(line, opex + monthly_depreciation)
+    book.add("compute", opex + monthly_depreciation)
+    book.add("gpus", gpus * active)
+    book.add("gpus_owned", gpus * active)
     book.add("depreciation", monthly_depreciation)
     book.add_at("capex", start, capex)
 
@@ -295,6 +305,10 @@ def _compute(spec: CompanySpec, x: InputValues, t: np.ndarray, book: _Ledger) ->
         inference = x("compute.spend.inference_per_year", spend.inference_per_year)
         book.add("compute_training", training / 12 * growth)
         book.add("cost_of_revenue", inference / 12 * growth)
+        book.add("compute", (training + inference) / 12 * growth)
+        if spend.price_per_gpu_hour is not None:
+            price = x("compute.spend.price_per_gpu_hour", spend.price_per_gpu_hour)
+            book.add("gpus", (training + inference) / 12 * growth / (price * HOURS_PER_MONTH))
     for i, row in enumerate(spec.compute.fleet):
         _fleet_row(row, f"compute.fleet[{i}]", spec, x, t, book)
     plan = spec.compute.plan
@@ -318,6 +332,8 @@ def _compute(spec: CompanySpec, x: InputValues, t: np.ndarray, book: _Ledger) ->
         share = x("compute.plan.inference_share", plan.inference_share)
         book.add("cost_of_revenue", cost * share)
         book.add("compute_training", cost * (1 - np.asarray(share)))
+        book.add("compute", cost)
+        book.add("gpus", column("capacity_gpu_hours") / HOURS_PER_MONTH)
         book.add("depreciation", column("depreciation"))
         book.add("capex", column("capex"))
 

@@ -150,6 +150,11 @@ class ComputeSpend(_Strict):
         default=0.0, description="Inference compute, USD per year: cost of revenue."
     )
     growth_per_year: GrowthUncertain = Field(default=0.0, description="Growth of both per year.")
+    price_per_gpu_hour: NonNegativeUncertain | None = Field(
+        default=None,
+        description="Average rental price the spend buys, USD per GPU-hour: expresses the "
+        "spend as GPUs in service (spend / (price x hours)).",
+    )
 
 
 class FleetRow(_Strict):
