@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -92,12 +93,12 @@ class CashFlow:
     def months(self) -> int:
         return int(self.revenue.shape[1])
 
-    @property
+    @cached_property
     def operating_costs(self) -> np.ndarray:
         """Costs other than cost of revenue (incl. depreciation of owned training GPUs)."""
         return self.compute_training + self.people + self.rd_operations + self.sales_marketing
 
-    @property
+    @cached_property
     def operating_profit(self) -> np.ndarray:
         return self.revenue - self.cost_of_revenue - self.operating_costs
 
@@ -107,23 +108,23 @@ class CashFlow:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.revenue > 0, 1 - self.cost_of_revenue / self.revenue, np.nan)
 
-    @property
+    @cached_property
     def gross_burn(self) -> np.ndarray:
         """Cash costs plus capex (depreciation is not cash)."""
         return self.cost_of_revenue + self.operating_costs - self.depreciation + self.capex
 
-    @property
+    @cached_property
     def net_burn(self) -> np.ndarray:
         """Gross burn minus revenue, before any financing."""
         return self.gross_burn - self.revenue
 
-    @property
+    @cached_property
     def cash(self) -> np.ndarray:
         """Cash at the end of each month."""
         flow = self.funding_in - self.net_burn - self.interest - self.principal
         return self.opening_cash + np.cumsum(flow, axis=1)
 
-    @property
+    @cached_property
     def runway_months(self) -> np.ndarray:
         """Months until cash < 0 (interpolated), shape ``(n,)``; inf if never in the horizon
         (or if a parent company covers the losses)."""

@@ -16,6 +16,7 @@ it is reported as ``None`` with the share of samples beyond the horizon.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from gpuplan.economics.cashflow import CashFlow, InputValues, cash_flow, yearly
 from gpuplan.economics.company import CompanySpec
+from gpuplan.errors import InputError
 from gpuplan.uncertainty.sampling import (
     correlation_matrix,
     draw_uniforms,
@@ -30,8 +32,8 @@ from gpuplan.uncertainty.sampling import (
     uncertain_inputs,
 )
 
-CHUNK = 20_000
-"""Samples evaluated per vectorised batch (bounds memory at ~15 arrays of CHUNK x months)."""
+CHUNK = 4096
+"""Samples evaluated per vectorised batch (small enough to stay in cache; bounds memory)."""
 
 
 def percentiles(values: np.ndarray) -> dict[str, float | None]:
@@ -144,17 +146,42 @@ def _runway_capped(spec: CompanySpec, samples: dict[str, np.ndarray], n: int) ->
     return np.minimum(runway, spec.horizon_months)
 
 
+def evaluate_at(spec: CompanySpec, points: Sequence[Mapping[str, float]]) -> CashFlow:
+    """Cash flow at given input values, one row per point; inputs a point does not name take
+    their nominal value."""
+    inputs = uncertain_inputs(spec)
+    unknown = sorted(set().union(*points) - set(inputs)) if points else []
+    if unknown:
+        raise InputError(
+            "inputs", f"{unknown} are not uncertain inputs; valid: {', '.join(inputs)}."
+        )
+    samples = {
+        path: np.array([point.get(path, dist.mean) for point in points])
+        for path, dist in inputs.items()
+    }
+    return evaluate(spec, samples, len(points))
+
+
+def corners(spec: CompanySpec) -> CashFlow:
+    """Two rows: every uncertain input at its ``low``, then every one at its ``high`` (the
+    way a report adds up the ends of its ranges)."""
+    inputs = uncertain_inputs(spec)
+    return evaluate_at(
+        spec,
+        [
+            {path: dist.low for path, dist in inputs.items()},
+            {path: dist.high for path, dist in inputs.items()},
+        ],
+    )
+
+
 def tornado(spec: CompanySpec) -> list[dict[str, Any]]:
     """One-at-a-time sensitivity of runway: each input at low and high, others nominal."""
     inputs = uncertain_inputs(spec)
-    k = len(inputs)
-    if k == 0:
+    if not inputs:
         return []
-    samples = {path: np.full(2 * k, dist.mean) for path, dist in inputs.items()}
-    for j, (path, dist) in enumerate(inputs.items()):
-        samples[path][2 * j] = dist.low
-        samples[path][2 * j + 1] = dist.high
-    runway = evaluate(spec, samples, 2 * k).runway_months
+    points = [{path: end} for path, dist in inputs.items() for end in (dist.low, dist.high)]
+    runway = evaluate_at(spec, points).runway_months
     capped = np.minimum(runway, spec.horizon_months)
     rows = [
         {
@@ -258,7 +285,6 @@ def simulate(
 
     Returns the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
     """
-    from gpuplan.errors import InputError
     from gpuplan.presets import load_company
 
     if samples < 1:
