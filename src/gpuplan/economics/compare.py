@@ -14,6 +14,7 @@ import numpy as np
 
 from gpuplan.economics.cashflow import InputValues, yearly
 from gpuplan.economics.company import CompanySpec
+from gpuplan.uncertainty.distributions import Distribution
 from gpuplan.uncertainty.montecarlo import corners
 from gpuplan.uncertainty.sampling import uncertain_inputs
 
@@ -52,6 +53,14 @@ def fleet_capex(spec: CompanySpec, values: InputValues) -> np.ndarray:
     return total[:, 0]
 
 
+def _total(values: InputValues, terms: list[tuple[str, float | Distribution]]) -> np.ndarray:
+    """Sum of inputs, shape (n,)."""
+    total = np.zeros(values.n)
+    for path, value in terms:
+        total = total + np.broadcast_to(np.asarray(values(path, value), float), (values.n, 1))[:, 0]
+    return total
+
+
 def _corner_values(spec: CompanySpec) -> InputValues:
     inputs = uncertain_inputs(spec)
     return InputValues(
@@ -66,16 +75,13 @@ def preset_figures(spec: CompanySpec) -> dict[str, dict[str, Any]]:
     gpus = flow.gpus[:, :months].mean(axis=1)
     owned = flow.gpus_owned[:, :months].mean(axis=1)
     values = _corner_values(spec)
-    raised = sum(
-        (values(f"past_funding[{i}].amount", r.amount) for i, r in enumerate(spec.past_funding)),
-        start=np.zeros((2, 1)),
-    ) + sum(
-        (values(f"funding[{i}].amount", e.amount) for i, e in enumerate(spec.funding)),
-        start=np.zeros((2, 1)),
+    raised = _total(
+        values,
+        [(f"past_funding[{i}].amount", r.amount) for i, r in enumerate(spec.past_funding)]
+        + [(f"funding[{i}].amount", e.amount) for i, e in enumerate(spec.funding)],
     )
-    headcount = sum(
-        (values(f"people[{i}].headcount", team.headcount) for i, team in enumerate(spec.people)),
-        start=np.zeros((2, 1)),
+    headcount = _total(
+        values, [(f"people[{i}].headcount", t.headcount) for i, t in enumerate(spec.people)]
     )
     compute_cost = yearly(flow.compute)[:, 0]
     revenue = yearly(flow.revenue)[:, 0]
@@ -86,7 +92,7 @@ def preset_figures(spec: CompanySpec) -> dict[str, dict[str, Any]]:
     funding = (
         {"low": None, "high": None, "text": "parent-funded"}
         if spec.parent_funded
-        else _span(raised[0, 0], raised[1, 0], money)
+        else _span(raised[0], raised[1], money)
     )
     return {
         "scale": _span(gpus[0], gpus[1], lambda v: f"{count(v)} GPUs"),
@@ -94,7 +100,7 @@ def preset_figures(spec: CompanySpec) -> dict[str, dict[str, Any]]:
         "funding": funding,
         "annual_cost": _span(compute_cost[0], compute_cost[1], money),
         "capex": _span(capex[0], capex[1], money),
-        "team": _span(headcount[0, 0], headcount[1, 0], count),
+        "team": _span(headcount[0], headcount[1], count),
         "revenue": _span(revenue[0], revenue[1], money),
         "total_costs": _span(total_costs[0], total_costs[1], money),
     }
