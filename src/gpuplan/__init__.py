@@ -18,6 +18,14 @@ _API: dict[str, str] = {
     "list_models": "gpuplan.catalog.models",
     "Architecture": "gpuplan.compute.architecture",
     "architecture_from_hf_config": "gpuplan.compute.architecture",
+    "CompanySpec": "gpuplan.economics.company",
+    "cash_flow": "gpuplan.economics.cashflow",
+    "simulate": "gpuplan.uncertainty.montecarlo",
+    "compare_presets": "gpuplan.economics.compare",
+    "check_report": "gpuplan.report.check_report",
+    "load_company": "gpuplan.presets",
+    "resolve_scenario_path": "gpuplan.presets",
+    "list_presets": "gpuplan.presets",
 }
 
 

@@ -22,7 +22,7 @@ estimate_app = typer.Typer(help="Estimate training and inference compute.", no_a
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(estimate_app, name="estimate")
 
-from gpuplan.cli import catalog_commands  # noqa: E402,F401
+from gpuplan.cli import catalog_commands, finance_commands  # noqa: E402,F401
 
 
 def main() -> None:
