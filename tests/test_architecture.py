@@ -138,3 +138,11 @@ def test_inconsistent_heads_are_rejected() -> None:
                 "num_key_value_heads": 4,
             }
         )
+
+
+def test_tied_embedding_still_costs_the_lm_head_matmul() -> None:
+    """GPT-3 ties input and output embeddings: the 50257x12288 table is counted once in the
+    parameters, but its LM-head matmul (2·50257·12288 FLOPs/token) still happens; only the
+    2048x12288 learned-position lookup is FLOP-free."""
+    arch = get_model("gpt-3-175b").architecture
+    assert arch.params_active_matmul == arch.params_active - 2048 * 12288

@@ -48,7 +48,6 @@ PORTFOLIO = [
     "deepseek-v3",
     "gpt-3-175b",
 ]
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "calibration"
 
 
 @pytest.mark.parametrize("gpu_id", REQUIRED_GPUS)
@@ -73,11 +72,9 @@ def test_fp4_on_hopper_is_a_named_error() -> None:
         get_gpu("h100-sxm").peak_tflops("fp4")
 
 
-def test_gpu_figures_match_reference_datasheet_table() -> None:
+def test_gpu_figures_match_reference_datasheet_table(calibration_dir: Path) -> None:
     """Dense bf16 peak and memory agree with shared/reference gpu_specs.csv (datasheets)."""
-    if not SHARED.exists():
-        pytest.skip("shared/ reference data not present")
-    with (SHARED / "gpu_specs.csv").open() as handle:
+    with (calibration_dir / "gpu_specs.csv").open() as handle:
         rows = {r["accelerator"]: r for r in csv.DictReader(handle)}
     pairs = {
         "h100-sxm": "H100 SXM5 80GB",

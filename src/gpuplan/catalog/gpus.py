@@ -13,17 +13,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from gpuplan.catalog.tables import packaged_data, read_table
+from gpuplan.catalog.tables import packaged_data, read_table, split_aliases
 from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.units import COMPUTE_PRECISION, TERA
-
-
-def _split_aliases(value: object) -> object:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(a.strip().lower() for a in value.split("|") if a.strip())
-    return value
 
 
 class GPU(BaseModel):
@@ -47,7 +39,7 @@ class GPU(BaseModel):
     )
     scaleup_domain: int = Field(ge=1, description="GPUs joined by the scale-up fabric.")
     tdp_w: float = Field(gt=0, description="Board power, W.")
-    aliases: Annotated[tuple[str, ...], BeforeValidator(_split_aliases)] = ()
+    aliases: Annotated[tuple[str, ...], BeforeValidator(split_aliases)] = ()
     source: str = Field(min_length=3)
     as_of: date
     notes: str | None = None

@@ -21,6 +21,15 @@ from gpuplan.errors import CatalogError
 RowT = TypeVar("RowT", bound=BaseModel)
 
 
+def split_aliases(value: object) -> object:
+    """A ``a|b|c`` cell as a lower-case tuple (pydantic ``BeforeValidator`` for alias lists)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(a.strip().lower() for a in value.split("|") if a.strip())
+    return value
+
+
 def packaged_data(name: str) -> Path:
     """Path of a data file shipped in ``gpuplan/catalog/data``."""
     return Path(str(resources.files("gpuplan.catalog") / "data" / name))
@@ -50,15 +59,20 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def read_table(path: Path, row_model: type[RowT]) -> list[RowT]:
-    """Validate every row of ``path`` with ``row_model``; the first bad row is an error."""
-    rows: list[RowT] = []
+def read_table_lines(path: Path, row_model: type[RowT]) -> list[tuple[int, RowT]]:
+    """Validate every row of ``path``; return (line number, row) pairs; a bad row is an error."""
+    rows: list[tuple[int, RowT]] = []
     for line, raw in iter_csv(path):
         try:
-            rows.append(row_model.model_validate(raw))
+            rows.append((line, row_model.model_validate(raw)))
         except ValidationError as error:
             raise CatalogError(
                 f"{path.name} line {line}: {describe_validation_error(error)}. "
                 "Fix or remove that row."
             ) from None
     return rows
+
+
+def read_table(path: Path, row_model: type[RowT]) -> list[RowT]:
+    """Validate every row of ``path`` with ``row_model``; the first bad row is an error."""
+    return [row for _, row in read_table_lines(path, row_model)]

@@ -19,10 +19,18 @@ catalog_app = typer.Typer(
     help="Browse the shipped catalogs (GPUs, models, offers).", no_args_is_help=True
 )
 estimate_app = typer.Typer(help="Estimate training and inference compute.", no_args_is_help=True)
+search_app = typer.Typer(help="Search configurations (deployments).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(search_app, name="search")
 app.add_typer(estimate_app, name="estimate")
 
-from gpuplan.cli import catalog_commands, finance_commands  # noqa: E402,F401
+from gpuplan.cli import (  # noqa: E402,F401
+    catalog_commands,
+    finance_commands,
+    inference_commands,
+    prices_commands,
+    training_commands,
+)
 
 
 def main() -> None:

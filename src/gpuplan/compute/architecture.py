@@ -156,8 +156,10 @@ class Architecture(BaseModel):
 
     @property
     def input_embedding_params(self) -> int:
-        """The lookup tables, which cost no matmul FLOPs."""
-        return (self.vocab_size + self.learned_position_embeddings) * self.hidden_size
+        """Lookup-only tables, which cost no matmul FLOPs: learned positions, and the token
+        embedding unless it is tied to the LM head (then the LM-head matmul uses it)."""
+        token_table = 0 if self.tie_word_embeddings else self.vocab_size
+        return (token_table + self.learned_position_embeddings) * self.hidden_size
 
     def _mlp_params_all_layers(self, experts_counted: int) -> int:
         dense_layers = self.num_layers - self.num_moe_layers

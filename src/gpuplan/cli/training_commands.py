@@ -1,0 +1,204 @@
+"""``gpuplan estimate training|implied|portfolio``: thin callers of gpuplan.compute.training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from gpuplan.cli import estimate_app
+from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+
+MODEL_HELP = "Catalog model id (see `gpuplan catalog models`) or a config.json path."
+PARAMS_HELP = "Parameter count instead of a model, e.g. 70B or 7e10 (6·N·D FLOPs)."
+
+
+def _optional_number(text: str | None, field: str) -> float | None:
+    return None if text is None else positive_number(text, field)
+
+
+def _optional_int(text: str | None, field: str) -> int | None:
+    from gpuplan.errors import InputError
+
+    value = _optional_number(text, field)
+    if value is not None and value != int(value):
+        raise InputError(field, f"must be a whole number (got {text}).")
+    return None if value is None else int(value)
+
+
+def _estimate_rows(payload: dict[str, Any]) -> list[list[Any]]:
+    """(quantity, P10, P50, P90) rows for the readable table."""
+
+    def triple(name: str) -> list[Any]:
+        return [payload.get(f"{name}_p10"), payload.get(name), payload.get(f"{name}_p90")]
+
+    return [
+        ["training FLOPs", None, payload["training_flops"], None],
+        ["MFU (run-level, P50 assumed)", None, payload["mfu"], None],
+        ["GPU-hours", *triple("gpu_hours")],
+        ["wall clock (days)", *triple("wall_clock_days")],
+        ["cost (USD)", *triple("cost_usd")],
+        ["min GPUs for memory", None, payload["min_gpus_for_memory"], None],
+    ]
+
+
+@estimate_app.command("training")
+@handle_errors
+def estimate_training_command(
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
+    params: str | None = typer.Option(None, "--params", help=PARAMS_HELP),
+    active_params: str | None = typer.Option(
+        None, "--active-params", help="Active parameters per token (MoE), e.g. 12.9B."
+    ),
+    tokens: str = typer.Option(..., "--tokens", help="Training tokens, e.g. 15T or 15e12."),
+    gpu: str = typer.Option(..., "--gpu", help="GPU id (see `gpuplan catalog gpus`)."),
+    gpus: str | None = typer.Option(None, "--gpus", help="GPUs in the cluster (wall clock)."),
+    precision: str = typer.Option("bf16", "--precision", help="bf16 or fp8 (fp4 on Blackwell)."),
+    seq_len: str | None = typer.Option(None, "--seq-len", help="Training sequence length."),
+    price: str | None = typer.Option(
+        None, "--price-per-gpu-hour", help="USD per GPU-hour (adds cost)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Training FLOPs, GPU-hours (P10/P50/P90), wall clock, memory minimum and cost."""
+    from gpuplan.compute.training import estimate_training
+
+    estimate = estimate_training(
+        model,
+        params=_optional_number(params, "params"),
+        active_params=_optional_number(active_params, "active_params"),
+        tokens=positive_number(tokens, "tokens"),
+        gpu=gpu,
+        gpus=_optional_int(gpus, "gpus"),
+        precision=precision,
+        seq_len=_optional_int(seq_len, "seq_len"),
+        price_per_gpu_hour=_optional_number(price, "price_per_gpu_hour"),
+    )
+    payload = estimate.model_dump(mode="json")
+    if as_json:
+        print_json(payload)
+        return
+    subject = estimate.model or f"{estimate.params_total / 1e9:.3g}B params"
+    print_table(
+        f"Training {subject} on {estimate.tokens:.3g} tokens, {estimate.gpu} {estimate.precision}",
+        ["quantity", "P10", "P50", "P90"],
+        _estimate_rows(payload),
+    )
+    for note in estimate.notes:
+        typer.echo(f"note: {note}")
+
+
+@estimate_app.command("implied")
+@handle_errors
+def estimate_implied_command(
+    gpu_hours: str | None = typer.Option(None, "--gpu-hours", help="GPU-hours, e.g. 1.2M."),
+    cost_usd: str | None = typer.Option(None, "--cost-usd", help="Dollars spent (with a price)."),
+    price: str | None = typer.Option(None, "--price-per-gpu-hour", help="USD per GPU-hour."),
+    gpu: str = typer.Option(..., "--gpu", help="GPU id."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
+    params: str | None = typer.Option(None, "--params", help=PARAMS_HELP),
+    active_params: str | None = typer.Option(None, "--active-params", help="Active (MoE)."),
+    gpus: str | None = typer.Option(None, "--gpus", help="GPUs in the cluster."),
+    precision: str = typer.Option("bf16", "--precision", help="bf16 or fp8."),
+    seq_len: str | None = typer.Option(None, "--seq-len", help="Training sequence length."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """The reverse question: the FLOPs and tokens a GPU-hour or dollar figure implies."""
+    from gpuplan.compute.training import implied_training
+
+    implied = implied_training(
+        _optional_number(gpu_hours, "gpu_hours"),
+        _optional_number(cost_usd, "cost_usd"),
+        _optional_number(price, "price_per_gpu_hour"),
+        gpu=gpu,
+        precision=precision,
+        gpus=_optional_int(gpus, "gpus"),
+        model=model,
+        params=_optional_number(params, "params"),
+        active_params=_optional_number(active_params, "active_params"),
+        seq_len=_optional_int(seq_len, "seq_len"),
+    )
+    payload = implied.model_dump(mode="json")
+    if as_json:
+        print_json(payload)
+        return
+    print_table(
+        f"What {implied.gpu_hours:,.0f} {implied.gpu} GPU-hours imply (MFU {implied.mfu:.2f})",
+        ["quantity", "P10", "P50", "P90"],
+        [
+            ["training FLOPs", *(payload[f"training_flops{s}"] for s in ("_p10", "", "_p90"))],
+            ["tokens", *(payload[f"tokens{s}"] for s in ("_p10", "", "_p90"))],
+        ],
+    )
+
+
+@estimate_app.command("portfolio")
+@handle_errors
+def estimate_portfolio_command(
+    gpu: str | None = typer.Option(None, "--gpu", help="GPU id (default h100-sxm)."),
+    gpus: str | None = typer.Option(None, "--gpus", help="Cluster size (default 1024)."),
+    price: str | None = typer.Option(
+        None,
+        "--price-per-gpu-hour",
+        help="USD per GPU-hour (default: the GPU's cheapest current on-demand offer).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Training estimates for the report's Mistral portfolio (token counts are assumptions)."""
+    from gpuplan.compute.portfolio import estimate_portfolio
+
+    portfolio = estimate_portfolio(
+        gpu, _optional_int(gpus, "gpus"), _optional_number(price, "price")
+    )
+    defaults, runs = portfolio.defaults, portfolio.runs
+    if as_json:
+        print_json(
+            {
+                "defaults": defaults.model_dump(mode="json"),
+                "price_per_gpu_hour": portfolio.price_per_gpu_hour,
+                "price_source": portfolio.price_source,
+                "runs": [
+                    {
+                        **e.model_dump(mode="json"),
+                        "tokens_status": r.tokens_status,
+                        "tokens_source": r.tokens_source,
+                    }
+                    for r, e in runs
+                ],
+            }
+        )
+        return
+    first = runs[0][1]
+    print_table(
+        f"Mistral portfolio training on {first.gpus} x {first.gpu} {first.precision} "
+        f"at ${first.price_per_gpu_hour}/GPU-hour (tokens are assumptions)",
+        [
+            "model",
+            "tokens",
+            "FLOPs",
+            "MFU",
+            "GPU-h P10",
+            "GPU-h P50",
+            "GPU-h P90",
+            "days",
+            "cost P50 (USD)",
+            "min GPUs",
+        ],
+        [
+            [
+                e.model,
+                f"{e.tokens / 1e12:g}T",
+                e.training_flops,
+                e.mfu,
+                e.gpu_hours_p10,
+                e.gpu_hours,
+                e.gpu_hours_p90,
+                e.wall_clock_days,
+                e.cost_usd,
+                e.min_gpus_for_memory,
+            ]
+            for _, e in runs
+        ],
+    )
+    typer.echo(f"note: {defaults.gpus_status}; {defaults.seq_len_status}.")
+    typer.echo(f"note: price from {portfolio.price_source or 'nowhere: no offer, no cost'}.")

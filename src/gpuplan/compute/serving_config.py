@@ -1,0 +1,113 @@
+"""Resolve and validate a serving configuration: model, GPU, precisions, tensor parallelism.
+
+Shared by the single estimate, fleet sizing and the deployment search, so all three accept
+and reject the same inputs with the same messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gpuplan.catalog.gpus import GPU, get_gpu
+from gpuplan.catalog.models import ModelEntry, get_model
+from gpuplan.compute.serving_calibration import ServingCalibration
+from gpuplan.compute.serving_memory import FloatArray, ServingCosts
+from gpuplan.errors import InputError
+from gpuplan.units import BYTES_PER_ELEMENT
+
+MAX_TENSOR_PARALLEL = 8
+WEIGHT_PRECISIONS = ("bf16", "fp8", "fp4")
+
+
+def default_precision(gpu: GPU) -> str:
+    """fp8 where the GPU has fp8 tensor cores (the usual serving choice), else bf16."""
+    return "fp8" if gpu.supports("fp8") else "bf16"
+
+
+def default_kv_precision(gpu: GPU, precision: str) -> str:
+    """An 8-bit KV cache with 8- or 4-bit weights where the GPU computes fp8, else bf16."""
+    if BYTES_PER_ELEMENT[precision] <= 1 and gpu.supports("fp8"):
+        return "fp8"
+    return "bf16"
+
+
+def check_precision(field: str, value: str) -> str:
+    key = value.strip().lower()
+    if key not in BYTES_PER_ELEMENT:
+        raise InputError(field, f"'{value}' is not one of {', '.join(sorted(BYTES_PER_ELEMENT))}.")
+    return key
+
+
+def check_shape(input_tokens: float, output_tokens: float, model: ModelEntry) -> None:
+    """Token counts must be >= 1 and fit the model's context window."""
+    if not input_tokens >= 1:
+        raise InputError("input_tokens", f"must be at least 1 (got {input_tokens}).")
+    if not output_tokens >= 1:
+        raise InputError("output_tokens", f"must be at least 1 (got {output_tokens}).")
+    limit = model.architecture.max_position_embeddings
+    if limit and input_tokens + output_tokens > limit:
+        raise InputError(
+            "input_tokens",
+            f"{input_tokens:g} input + {output_tokens:g} output tokens exceed {model.id}'s "
+            f"context window of {limit:,} tokens; shorten the request.",
+        )
+
+
+def tensor_parallel_options(model: ModelEntry, gpu: GPU, tp: int | None = None) -> FloatArray:
+    """Tensor-parallel degrees to consider: ``tp`` itself (validated), or every degree in
+    1-8 within the GPU's scale-up domain that divides the attention heads."""
+    heads = model.architecture.num_attention_heads
+    if tp is not None:
+        if tp < 1:
+            raise InputError("tp", f"must be a positive integer (got {tp}).")
+        if tp > gpu.scaleup_domain:
+            raise InputError(
+                "tp",
+                f"{tp} exceeds {gpu.id}'s scale-up domain of {gpu.scaleup_domain} GPUs; "
+                f"use tp <= {gpu.scaleup_domain}.",
+            )
+        if heads % tp:
+            valid = [d for d in range(1, heads + 1) if heads % d == 0 and d <= gpu.scaleup_domain]
+            raise InputError(
+                "tp",
+                f"{tp} does not divide {model.id}'s {heads} attention heads; use one of "
+                f"{', '.join(map(str, valid[:8]))}.",
+            )
+        return np.array([float(tp)])
+    limit = min(MAX_TENSOR_PARALLEL, gpu.scaleup_domain)
+    return np.array([float(d) for d in range(1, limit + 1) if heads % d == 0])
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """A resolved model x GPU x precision pair and its per-model serving constants."""
+
+    model: ModelEntry
+    gpu: GPU
+    precision: str
+    kv_precision: str
+    costs: ServingCosts
+
+
+def resolve_config(
+    model: str | Path | ModelEntry,
+    gpu: str | GPU,
+    precision: str | None,
+    kv_precision: str | None,
+    calibration: ServingCalibration,
+) -> ServingConfig:
+    """Look the model and GPU up, default and validate the precisions."""
+    entry = get_model(model)
+    device = get_gpu(gpu)
+    weights = check_precision("precision", precision) if precision else default_precision(device)
+    device.peak_tflops(weights)  # raises an InputError naming what the GPU supports
+    kv = (
+        check_precision("kv_precision", kv_precision)
+        if kv_precision
+        else default_kv_precision(device, weights)
+    )
+    costs = ServingCosts.build(entry.architecture, weights, kv, calibration.fixed)
+    return ServingConfig(entry, device, weights, kv, costs)

@@ -1,0 +1,130 @@
+"""Evaluate a serving configuration over a grid of tensor-parallel degrees x batch sizes.
+
+Combines :mod:`serving_memory` (what fits) and :mod:`serving_roofline` (how long a step
+takes) into per-GPU throughput and latency arrays, and picks the best feasible point. Used by
+the single estimate, the fleet sizing and the deployment search alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from gpuplan.catalog.gpus import GPU
+from gpuplan.compute.serving_calibration import ServingCalibration
+from gpuplan.compute.serving_memory import FloatArray, ServingCosts, max_batch_size
+from gpuplan.compute.serving_roofline import Rates, StepTimes, prefill_time, step_times
+
+MAX_BATCH = 1024
+BoolArray = npt.NDArray[np.bool_]
+BATCH_GRID = np.arange(1, MAX_BATCH + 1, dtype=float)
+
+
+@dataclass(frozen=True)
+class LatencyTarget:
+    """p99 latency limits in seconds (``None`` = no limit, i.e. offline)."""
+
+    max_ttft_s: float | None = None
+    max_tpot_s: float | None = None
+
+    @property
+    def offline(self) -> bool:
+        return self.max_ttft_s is None and self.max_tpot_s is None
+
+
+@dataclass(frozen=True)
+class ServingGrid:
+    """Arrays over (tp, batch) for one model, GPU and precision pair."""
+
+    input_tokens: float
+    output_tokens: float
+    calibration: ServingCalibration
+    tp: FloatArray
+    batch: FloatArray
+    max_batch: FloatArray
+    steps: StepTimes
+    tpot_s: FloatArray
+    ttft_s: FloatArray
+    tpot_p99_s: FloatArray
+    ttft_p99_s: FloatArray
+    prefill_s: FloatArray
+    throughput_per_gpu: FloatArray
+    """Output tokens/s per GPU (after the arrival headroom when a latency target is set)."""
+    fits: BoolArray
+    meets_latency: BoolArray
+
+    @property
+    def feasible(self) -> BoolArray:
+        return self.fits & self.meets_latency
+
+
+def evaluate_grid(
+    costs: ServingCosts,
+    gpu: GPU,
+    tp: FloatArray,
+    input_tokens: float,
+    output_tokens: float,
+    target: LatencyTarget,
+    calibration: ServingCalibration,
+    batch: FloatArray = BATCH_GRID,
+    speed: float = 1.0,
+) -> ServingGrid:
+    """Throughput and latency at every (tp, batch); ``speed`` scales all step times
+    (software vintage, 1.0 = the fitted current software)."""
+    rates = Rates.build(gpu, costs.precision, costs.kv_precision, calibration)
+    tp_col = np.asarray(tp, dtype=float)[:, None]
+    batch_row = np.asarray(batch, dtype=float)[None, :]
+    steps = step_times(costs, rates, tp_col, batch_row, input_tokens, output_tokens, calibration)
+    tpot = steps.total / speed
+    prefill = prefill_time(costs, rates, tp_col, input_tokens, calibration) / speed
+    # A new request waits half a step on average, then its prompt joins a step.
+    ttft = 1.5 * tpot + prefill
+    tail = calibration.fitted.latency_tail_factor
+    headroom = 1.0 if target.offline else calibration.fitted.arrival_headroom
+    throughput = headroom * batch_row / tpot / tp_col
+    limit = max_batch_size(
+        costs, gpu.memory_bytes, tp_col, input_tokens, output_tokens, calibration.fixed
+    )
+    fits = batch_row <= limit
+    ok = np.ones_like(tpot, dtype=bool)
+    if target.max_tpot_s is not None:
+        ok &= tail * tpot <= target.max_tpot_s
+    if target.max_ttft_s is not None:
+        ok &= tail * ttft <= target.max_ttft_s
+    return ServingGrid(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        calibration=calibration,
+        tp=tp_col,
+        batch=batch_row,
+        max_batch=limit,
+        steps=steps,
+        tpot_s=tpot,
+        ttft_s=ttft,
+        tpot_p99_s=tail * tpot,
+        ttft_p99_s=tail * ttft,
+        prefill_s=prefill + 0.0 * batch_row,
+        throughput_per_gpu=throughput,
+        fits=fits,
+        meets_latency=ok,
+    )
+
+
+def best_index(grid: ServingGrid) -> tuple[int, int] | None:
+    """(tp row, batch column) of the highest feasible per-GPU throughput, or None."""
+    score = np.where(grid.feasible, grid.throughput_per_gpu, -1.0)
+    flat = int(np.argmax(score))
+    if score.flat[flat] < 0:
+        return None
+    row, col = np.unravel_index(flat, score.shape)
+    return int(row), int(col)
+
+
+def best_per_tp(grid: ServingGrid) -> tuple[FloatArray, FloatArray]:
+    """For each tp row: the batch column of the best feasible throughput and that throughput
+    (-1 where nothing is feasible)."""
+    score = np.where(grid.feasible, grid.throughput_per_gpu, -1.0)
+    cols = np.argmax(score, axis=1)
+    return cols, score[np.arange(score.shape[0]), cols]

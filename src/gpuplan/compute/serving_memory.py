@@ -1,0 +1,131 @@
+"""Bytes of a served model: weights per GPU, KV cache per sequence, activations, max batch.
+
+All sizes in bytes (SI, :mod:`gpuplan.units`); arrays broadcast over tensor-parallel degree
+and batch size. Sharding follows Megatron-LM tensor parallelism (arXiv:1909.08053): every
+matrix is split across the ``tp`` GPUs; KV heads split across GPUs up to the number of KV
+heads (beyond that they are replicated); a latent KV (DeepSeek MLA) is replicated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gpuplan.compute.architecture import Architecture
+from gpuplan.compute.serving_calibration import FixedFactors
+from gpuplan.units import BYTES_PER_ELEMENT
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = float | FloatArray
+
+
+def bytes_per_weight(precision: str, fixed: FixedFactors) -> float:
+    """Storage bytes per weight; 4-bit formats add their block scales (NVFP4: one fp8 scale
+    per 16 values = 1/16 byte per weight, NVIDIA NVFP4 format description)."""
+    width = BYTES_PER_ELEMENT[precision]
+    return width + (fixed.fp4_scale_bytes_per_weight if width < 1 else 0.0)
+
+
+def expected_distinct_experts(num_experts: int, experts_per_token: int, tokens: ArrayLike) -> Any:
+    """Expected number of distinct routed experts a step of ``tokens`` tokens touches in one
+    MoE layer, for uniform top-k routing: E·(1 - (1 - k/E)^tokens).
+
+    Each token picks k of E experts; an expert is missed by one token with probability
+    1 - k/E, by all tokens with (1 - k/E)^tokens (tokens routed independently).
+    """
+    if num_experts == 0:
+        return np.zeros_like(np.asarray(tokens, dtype=float))
+    miss = 1.0 - experts_per_token / num_experts
+    return num_experts * (1.0 - np.power(miss, np.asarray(tokens, dtype=float)))
+
+
+@dataclass(frozen=True)
+class ServingCosts:
+    """Per-model constants of the serving model at one weight and KV precision."""
+
+    arch: Architecture
+    precision: str
+    kv_precision: str
+    streamed_dense_bytes: float
+    """Weights read every step whatever the routing (attention, dense MLPs, shared experts,
+    routers, LM head; the input embedding is a lookup and is not streamed)."""
+    resident_weight_bytes: float
+    """All weights held in memory."""
+    expert_bytes: float
+    """One routed expert of one layer."""
+    matmul_flops_per_token: float
+    """2 x active matmul weights (forward)."""
+    kv_bytes_per_token: float
+    attention_flops_per_key: float
+    """Score + value FLOPs per query per attended key, all layers."""
+    activation_bytes_per_token: float
+    """Live activation buffers of one layer per token in a step (before dividing the MLP by tp)."""
+
+    @classmethod
+    def build(
+        cls, arch: Architecture, precision: str, kv_precision: str, fixed: FixedFactors
+    ) -> ServingCosts:
+        per_weight = bytes_per_weight(precision, fixed)
+        routed = arch.num_moe_layers * arch.num_experts * arch.expert_params
+        lookup = 0 if arch.tie_word_embeddings else arch.input_embedding_params
+        ffn = max(arch.intermediate_size, arch.experts_per_token * arch.expert_intermediate_size)
+        return cls(
+            arch=arch,
+            precision=precision,
+            kv_precision=kv_precision,
+            streamed_dense_bytes=(arch.params_total - routed - lookup) * per_weight,
+            resident_weight_bytes=arch.params_total * per_weight,
+            expert_bytes=arch.expert_params * per_weight if arch.is_moe else 0.0,
+            matmul_flops_per_token=2.0 * arch.params_active_matmul,
+            kv_bytes_per_token=arch.kv_bytes_per_token(kv_precision),
+            attention_flops_per_key=arch.attention_flops_per_token(1.0),
+            activation_bytes_per_token=fixed.activation_bytes * (4 * arch.hidden_size + 2 * ffn),
+        )
+
+    def kv_shards(self, tp: ArrayLike) -> Any:
+        """GPUs a sequence's KV cache is split over: min(tp, kv heads); 1 for latent KV."""
+        if self.arch.uses_latent_attention:
+            return np.ones_like(np.asarray(tp, dtype=float))
+        return np.minimum(np.asarray(tp, dtype=float), self.arch.num_kv_heads)
+
+    def weights_read_per_step(self, tokens: ArrayLike) -> Any:
+        """Weight bytes read (all GPUs together) by a step of ``tokens`` tokens; MoE layers
+        read only the distinct experts the step routes to."""
+        arch = self.arch
+        experts = expected_distinct_experts(arch.num_experts, arch.experts_per_token, tokens)
+        return self.streamed_dense_bytes + arch.num_moe_layers * experts * self.expert_bytes
+
+    def kv_bytes_per_sequence(self, context: float) -> float:
+        """KV bytes of one sequence at ``context`` tokens (window-capped), all GPUs."""
+        return self.arch.kv_bytes_per_sequence(context, self.kv_precision)
+
+
+def usable_memory_bytes(memory_bytes: float, fixed: FixedFactors) -> float:
+    """HBM left after the runtime reserve (CUDA/ROCm context, allocator fragmentation)."""
+    return memory_bytes * fixed.usable_memory_fraction
+
+
+def max_batch_size(
+    costs: ServingCosts,
+    memory_bytes: float,
+    tp: ArrayLike,
+    input_tokens: float,
+    output_tokens: float,
+    fixed: FixedFactors,
+) -> Any:
+    """Largest number of concurrent sequences per replica whose KV cache and activations
+    fit next to the weights, with continuous batching (sequences at every stage of
+    generation, so mean context = input + output/2, paged KV as in vLLM, arXiv:2309.06180).
+    """
+    tp = np.asarray(tp, dtype=float)
+    free = usable_memory_bytes(memory_bytes, fixed) - costs.resident_weight_bytes / tp
+    mean_context = input_tokens + output_tokens / 2.0
+    kv_per_gpu = costs.kv_bytes_per_sequence(mean_context) / costs.kv_shards(tp)
+    tokens_per_sequence_step = 1.0 + input_tokens / output_tokens
+    activations = tokens_per_sequence_step * costs.activation_bytes_per_token / tp
+    logits = costs.arch.vocab_size * 4.0 / tp
+    per_sequence = kv_per_gpu + activations + logits
+    return np.floor(np.maximum(free, 0.0) / per_sequence)

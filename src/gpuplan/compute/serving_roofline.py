@@ -1,0 +1,179 @@
+"""Roofline step times of continuous-batching LLM serving, vectorised with numpy.
+
+One *step* of a replica (``tp`` GPUs) advances every running sequence by one output token
+and, with chunked prefill (Sarathi-Serve, arXiv:2403.02310), also processes the prompts of
+newly admitted requests: in steady state B·I/O prefill tokens per step for B running
+sequences with I input and O output tokens. Its time is the sum of kernels that do not
+overlap:
+
+* linear layers: the roofline of GEMM FLOPs / (peak·eff_c) and weight bytes read /
+  (bandwidth·eff_m) (Williams et al. 2009), softened to (t_f^p + t_b^p)^(1/p),
+  MoE layers reading only the experts the step touches;
+* attention: max(KV bytes read, attention FLOPs) against the same roofs;
+* tensor-parallel all-reduces: two per layer (Megatron-LM, arXiv:1909.08053), ring
+  volume 2(tp-1)/tp of the activations over the scale-up link, plus a fixed latency;
+* a fixed launch/scheduling overhead per layer.
+
+All times in seconds; arrays broadcast over ``tp`` and ``batch``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gpuplan.catalog.gpus import GPU
+from gpuplan.compute.serving_calibration import ServingCalibration
+from gpuplan.compute.serving_memory import ArrayLike, FloatArray, ServingCosts
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Achievable rates of one GPU for one weight precision (FLOP/s, bytes/s)."""
+
+    gemm_flops: float
+    attention_flops: float
+    memory_bytes: float
+    link_bytes: float
+
+    @classmethod
+    def build(
+        cls, gpu: GPU, precision: str, kv_precision: str, calibration: ServingCalibration
+    ) -> Rates:
+        fitted, fixed = calibration.fitted, calibration.fixed
+        efficiency = fitted.compute_efficiency_for(gpu.vendor)
+        gemm_efficiency = efficiency * (
+            fitted.fp4_compute_ratio if gpu.peak_tflops(precision) == gpu.fp4_tflops else 1.0
+        )
+        # Attention runs at the KV precision's rate when the GPU has it (fp8 attention),
+        # else at bf16; never at fp4.
+        attention_precision = "fp8" if kv_precision in ("fp8", "int8", "fp4", "int4") else "bf16"
+        if not gpu.supports(attention_precision):
+            attention_precision = "bf16"
+        link = (gpu.scaleup_bandwidth_gbps or 0.0) * 1e9 * fixed.link_efficiency
+        return cls(
+            gemm_flops=gpu.peak_flops(precision) * gemm_efficiency,
+            attention_flops=gpu.peak_flops(attention_precision) * efficiency,
+            memory_bytes=gpu.memory_bandwidth_bytes_per_s * fitted.memory_efficiency,
+            link_bytes=link,
+        )
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Per-step time components of a replica, seconds (arrays over tp x batch)."""
+
+    linear: FloatArray
+    attention: FloatArray
+    communication: FloatArray
+    overhead: FloatArray
+    compute_bound: Any
+
+    @property
+    def total(self) -> FloatArray:
+        return self.linear + self.attention + self.communication + self.overhead
+
+
+def smooth_max(first: ArrayLike, second: ArrayLike, sharpness: float) -> Any:
+    """(a^p + b^p)^(1/p): the roofline max(a, b) softened where math and memory traffic
+    only partly overlap (p = 1: they add up; p -> inf: ideal roofline)."""
+    top = np.maximum(first, second)
+    return top * np.power(
+        np.power(first / top, sharpness) + np.power(second / top, sharpness), 1.0 / sharpness
+    )
+
+
+def allreduce_time(
+    tokens: ArrayLike,
+    tp: ArrayLike,
+    hidden: int,
+    layers: int,
+    rates: Rates,
+    cal: ServingCalibration,
+) -> Any:
+    """Two ring all-reduces per layer of ``tokens`` x hidden activations (bf16):
+    2·layers·(latency + 2(tp-1)/tp · bytes / link bandwidth); zero at tp = 1."""
+    tp = np.asarray(tp, dtype=float)
+    volume = np.asarray(tokens, dtype=float) * hidden * cal.fixed.activation_bytes
+    if rates.link_bytes <= 0:
+        per_call = np.where(tp > 1, np.inf, 0.0)
+    else:
+        per_call = cal.fixed.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * volume / rates.link_bytes
+    return np.where(tp > 1, 2.0 * layers * per_call, 0.0)
+
+
+def step_times(
+    costs: ServingCosts,
+    rates: Rates,
+    tp: ArrayLike,
+    batch: ArrayLike,
+    input_tokens: float,
+    output_tokens: float,
+    calibration: ServingCalibration,
+) -> StepTimes:
+    """Time of one continuous-batching step with ``batch`` running sequences per replica."""
+    arch = costs.arch
+    tp = np.asarray(tp, dtype=float)
+    batch = np.asarray(batch, dtype=float)
+    prefill_per_output = input_tokens / output_tokens
+    tokens = batch * (1.0 + prefill_per_output)
+    gemm = tokens * costs.matmul_flops_per_token / tp / rates.gemm_flops
+    weights = costs.weights_read_per_step(tokens) / tp / rates.memory_bytes
+    decode_context = arch.attended_tokens(input_tokens + output_tokens / 2.0)
+    prefill_context = arch.attended_tokens(input_tokens / 2.0)
+    kv_read = batch * decode_context * costs.kv_bytes_per_token / costs.kv_shards(tp)
+    attention_flops = (
+        batch
+        * costs.attention_flops_per_key
+        * (decode_context + prefill_per_output * prefill_context)
+    )
+    attention = np.maximum(
+        kv_read / rates.memory_bytes, attention_flops / tp / rates.attention_flops
+    )
+    communication = allreduce_time(
+        tokens, tp, arch.hidden_size, arch.num_layers, rates, calibration
+    )
+    overhead = np.full(
+        np.broadcast(tp, batch).shape, arch.num_layers * calibration.fixed.step_overhead_s_per_layer
+    )
+    return StepTimes(
+        linear=smooth_max(gemm, weights, calibration.fitted.roofline_sharpness),
+        attention=attention + 0.0 * batch,
+        communication=communication + 0.0 * batch,
+        overhead=overhead,
+        compute_bound=gemm >= weights,
+    )
+
+
+def prefill_time(
+    costs: ServingCosts,
+    rates: Rates,
+    tp: ArrayLike,
+    input_tokens: float,
+    calibration: ServingCalibration,
+) -> Any:
+    """Extra time one prompt of ``input_tokens`` adds to the step it joins: its GEMM and
+    causal attention FLOPs (mean key count I/2, window-capped) and its all-reduces."""
+    arch = costs.arch
+    tp = np.asarray(tp, dtype=float)
+    gemm = input_tokens * costs.matmul_flops_per_token / tp / rates.gemm_flops
+    attention = (
+        input_tokens
+        * costs.attention_flops_per_key
+        * arch.attended_tokens(input_tokens / 2.0)
+        / tp
+        / rates.attention_flops
+    )
+    communication = allreduce_time(
+        input_tokens, tp, arch.hidden_size, arch.num_layers, rates, calibration
+    )
+    return gemm + attention + communication
+
+
+def decode_bytes_per_step(costs: ServingCosts, batch: ArrayLike, context: float) -> Any:
+    """Bytes a pure decode step reads (all GPUs): weights touched by ``batch`` tokens plus
+    the KV cache of ``batch`` sequences at ``context`` tokens."""
+    batch = np.asarray(batch, dtype=float)
+    return costs.weights_read_per_step(batch) + batch * costs.kv_bytes_per_sequence(context)

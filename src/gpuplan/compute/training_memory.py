@@ -1,0 +1,96 @@
+"""Training memory: the fewest GPUs that hold a model's training state and activations.
+
+Per GPU, with ZeRO-3/FSDP sharding over all ``n`` GPUs and tensor parallelism ``t`` inside
+the scale-up domain (Megatron sequence parallelism shards the stored activations too):
+
+    states      = 16 bytes/param · N_total / n
+                  (bf16 weights 2 + bf16 gradients 2 + fp32 master, Adam m and v 12:
+                  ZeRO, Rajbhandari et al. 2019, arXiv:1910.02054 §3.1, K = 12)
+    activations = s·b·h·(2·L + 34) / t + 4·s·b·V / t
+                  (full recomputation keeps each layer's bf16 input, 2·s·b·h per layer, and
+                  rebuilds one layer at a time, 34·s·b·h with FlashAttention so no 5·a·s/h
+                  score term; fp32 logits 4·s·b·V: Korthikanti et al. 2022,
+                  arXiv:2205.05198 §4.1-4.2 and Table 2)
+
+with s the sequence length, b the micro-batch (sequences), h the hidden width, L layers, V
+vocabulary. A GPU may fill ``USABLE_MEMORY_FRACTION`` of its memory (CUDA context, NCCL
+buffers and allocator fragmentation take the rest). The minimum count is the smallest ``n``
+over ``t`` in {1, 2, 4, 8} (within the scale-up domain, ``n >= t``) with states +
+activations <= usable memory. Units: bytes and GPU counts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+STATE_BYTES_PER_PARAM: Final = 16.0
+"""Mixed-precision Adam: 2 (bf16 weights) + 2 (bf16 gradients) + 12 (fp32 master, m, v)."""
+USABLE_MEMORY_FRACTION: Final = 0.9
+"""ASSUMPTION: share of HBM left for states and activations."""
+LAYER_INPUT_BYTES: Final = 2.0
+"""bf16 layer input kept per token per hidden unit under full recomputation."""
+LAYER_WORKING_BYTES: Final = 34.0
+"""Working activations of one transformer layer per token per hidden unit (Korthikanti)."""
+LOGIT_BYTES: Final = 4.0
+"""fp32 logits per token per vocabulary entry."""
+TENSOR_PARALLEL_DEGREES: Final = (1, 2, 4, 8)
+
+
+def activation_bytes_per_gpu(
+    *,
+    hidden_size: ArrayLike,
+    num_layers: ArrayLike,
+    vocab_size: ArrayLike,
+    seq_len: ArrayLike,
+    micro_batch: ArrayLike = 1,
+    tensor_parallel: ArrayLike = 1,
+) -> NDArray[np.float64]:
+    """Activation bytes per GPU with full recomputation (module docstring formula)."""
+    tokens = np.asarray(seq_len, dtype=float) * np.asarray(micro_batch, dtype=float)
+    layers = np.asarray(num_layers, dtype=float)
+    per_token = np.asarray(hidden_size, dtype=float) * (
+        LAYER_INPUT_BYTES * layers + LAYER_WORKING_BYTES
+    ) + LOGIT_BYTES * np.asarray(vocab_size, dtype=float)
+    result: NDArray[np.float64] = tokens * per_token / np.asarray(tensor_parallel, dtype=float)
+    return result
+
+
+def min_gpus_for_memory(
+    *,
+    params_total: ArrayLike,
+    hidden_size: ArrayLike,
+    num_layers: ArrayLike,
+    vocab_size: ArrayLike,
+    seq_len: ArrayLike,
+    gpu_memory_bytes: ArrayLike,
+    scaleup_domain: ArrayLike,
+    micro_batch: ArrayLike = 1,
+) -> NDArray[np.float64]:
+    """Fewest GPUs whose memory holds the sharded training state and activations.
+
+    ``inf`` where even 8-way tensor parallelism leaves no room for the activations of one
+    micro-batch (a sequence too long for the GPU).
+    """
+    states = STATE_BYTES_PER_PARAM * np.asarray(params_total, dtype=float)
+    usable = USABLE_MEMORY_FRACTION * np.asarray(gpu_memory_bytes, dtype=float)
+    domain = np.asarray(scaleup_domain, dtype=float)
+    best = np.full(np.broadcast(states, usable, domain).shape, np.inf)
+    for degree in TENSOR_PARALLEL_DEGREES:
+        room = usable - activation_bytes_per_gpu(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            vocab_size=vocab_size,
+            seq_len=seq_len,
+            micro_batch=micro_batch,
+            tensor_parallel=degree,
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            needed = np.maximum(float(degree), np.ceil(states / room))
+        allowed = (room > 0) & (domain >= degree)
+        best = np.where(allowed, np.minimum(best, needed), best)
+    return best

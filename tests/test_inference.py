@@ -1,0 +1,141 @@
+"""Serving model against hand calculations (architecture numbers from the models' configs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gpuplan.catalog.gpus import get_gpu
+from gpuplan.catalog.models import get_model
+from gpuplan.compute.inference import estimate_inference
+from gpuplan.compute.serving_calibration import default_calibration
+from gpuplan.compute.serving_grid import LatencyTarget, evaluate_grid
+from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_experts
+from gpuplan.compute.serving_roofline import decode_bytes_per_step
+from gpuplan.errors import InfeasibleError, InputError
+
+FIXED = default_calibration().fixed
+
+
+def test_mistral_7b_kv_cache_with_and_without_its_window_at_32k() -> None:
+    # Mistral 7B: 32 layers, 8 KV heads of 128 dims, window 4096 (arXiv:2310.06825 Table 1).
+    # Per token, bf16: 2 (K,V) x 8 x 128 x 32 layers x 2 bytes = 131,072 bytes.
+    arch = get_model("mistral-7b").architecture
+    assert arch.kv_bytes_per_token("bf16") == 131_072
+    windowed = ServingCosts.build(arch, "bf16", "bf16", FIXED)
+    full = ServingCosts.build(
+        arch.model_copy(update={"sliding_window": None}), "bf16", "bf16", FIXED
+    )
+    # 32k context: the rolling buffer keeps 4,096 tokens -> 4096 x 131,072 = 536,870,912 B;
+    # without the window all 32,768 tokens -> 4,294,967,296 B (8x more).
+    assert windowed.kv_bytes_per_sequence(32_768) == 536_870_912
+    assert full.kv_bytes_per_sequence(32_768) == 4_294_967_296
+
+
+def test_expected_distinct_experts_formula() -> None:
+    # E = 8, k = 2: one token touches 2 experts; two tokens 8(1 - (6/8)^2) = 3.5.
+    assert expected_distinct_experts(8, 2, 1) == pytest.approx(2.0)
+    assert expected_distinct_experts(8, 2, 2) == pytest.approx(3.5)
+    assert expected_distinct_experts(8, 2, 64) == pytest.approx(8.0, abs=1e-6)
+
+
+def test_mixtral_decode_bytes_per_step_batch_1_vs_64() -> None:
+    # Mixtral 8x7B (config.json): hidden 4096, 32 layers, 32 heads / 8 KV heads of 128,
+    # expert MLP 14336 wide (3 matrices), vocab 32000, 8 experts, top-2; bf16 weights.
+    expert_bytes = 3 * 4096 * 14336 * 2  # 352,321,536 B per expert per layer
+    attention = 4096 * 4096 * 2 + 2 * 4096 * 1024  # Q, O and K, V projections
+    per_layer = attention + 2 * 4096 + 4096 * 8  # + two RMSNorms + router
+    streamed = (32 * per_layer + 32000 * 4096 + 4096) * 2  # layers + LM head + final norm
+    kv = 1024 * (2 * 8 * 128 * 32 * 2)  # one sequence at 1,024 tokens of context
+    arch = get_model("mixtral-8x7b").architecture
+    costs = ServingCosts.build(arch, "bf16", "bf16", FIXED)
+    batch_1 = streamed + 32 * 2 * expert_bytes + kv  # 1 token -> 2 experts per layer
+    experts_64 = 8 * (1 - 0.75**64)  # 64 tokens -> practically all 8 experts
+    batch_64 = streamed + 32 * experts_64 * expert_bytes + 64 * kv
+    assert decode_bytes_per_step(costs, 1, 1024) == pytest.approx(batch_1, rel=1e-12)
+    assert decode_bytes_per_step(costs, 64, 1024) == pytest.approx(batch_64, rel=1e-12)
+    # 25.6 GB at batch 1 vs 101.7 GB at batch 64: 64x the tokens for ~4x the bytes.
+    assert batch_1 / 1e9 == pytest.approx(25.63, abs=0.01)
+    assert batch_64 / 1e9 == pytest.approx(101.73, abs=0.01)
+
+
+def test_8_bit_kv_cache_halves_kv_memory() -> None:
+    common = {"input_tokens": 2000, "output_tokens": 500, "tp": 1, "precision": "fp8"}
+    bf16 = estimate_inference("llama-3-8b", "h100", kv_precision="bf16", **common)
+    fp8 = estimate_inference("llama-3-8b", "h100", kv_precision="fp8", **common)
+    assert fp8.kv_cache_gb_per_sequence == pytest.approx(bf16.kv_cache_gb_per_sequence / 2)
+    # Llama 3 8B: 32 layers x 2 x 8 KV heads x 128 x 2 B = 131,072 B/token x 2,500 tokens.
+    assert bf16.kv_cache_gb_per_sequence == pytest.approx(131_072 * 2500 / 1e9)
+    assert fp8.max_batch_size > bf16.max_batch_size
+
+
+def test_weights_per_gpu_halve_with_tp_2() -> None:
+    one = estimate_inference("llama-2-70b", "h200", input_tokens=500, output_tokens=100, tp=1)
+    two = estimate_inference("llama-2-70b", "h200", input_tokens=500, output_tokens=100, tp=2)
+    assert two.weights_gb_per_gpu == pytest.approx(one.weights_gb_per_gpu / 2)
+    # 68.98B parameters at fp8 = 68.98 GB on one GPU.
+    assert one.weights_gb_per_gpu == pytest.approx(68.98, abs=0.05)
+
+
+def test_larger_batch_never_lowers_throughput_when_memory_bound() -> None:
+    cal = default_calibration()
+    model, gpu = get_model("llama-2-70b"), get_gpu("h100")
+    costs = ServingCosts.build(model.architecture, "bf16", "bf16", cal.fixed)
+    grid = evaluate_grid(costs, gpu, np.array([4.0, 8.0]), 200, 200, LatencyTarget(), cal)
+    for row in range(2):
+        memory_bound = ~grid.steps.compute_bound[row]
+        throughput = grid.throughput_per_gpu[row][memory_bound]
+        assert memory_bound.sum() > 8
+        assert np.all(np.diff(throughput) >= 0)
+
+
+def test_best_point_meets_latency_target_and_is_dearer_than_offline() -> None:
+    offline = estimate_inference("llama-2-70b", "h100", input_tokens=1000, output_tokens=200)
+    tight = estimate_inference(
+        "llama-2-70b", "h100", input_tokens=1000, output_tokens=200, max_tpot_ms=30
+    )
+    assert tight.tpot_p99_ms <= 30
+    assert tight.output_tokens_per_second_per_gpu < offline.output_tokens_per_second_per_gpu
+    assert tight.cost_per_million_output_tokens is not None
+    # cost = price / (tokens/s x 3600) x 1e6
+    expected = tight.price_per_gpu_hour / (tight.output_tokens_per_second_per_gpu * 3600) * 1e6
+    assert tight.cost_per_million_output_tokens == pytest.approx(expected)
+
+
+def test_model_that_does_not_fit_says_what_is_missing_and_what_fits() -> None:
+    with pytest.raises(InfeasibleError, match=r"missing 334\.2 GB.*tp 8 at fp8"):
+        estimate_inference(
+            "llama-3.1-405b", "h100", tp=2, precision="bf16", input_tokens=1000, output_tokens=200
+        )
+
+
+def test_unreachable_latency_names_the_best_reachable() -> None:
+    with pytest.raises(InfeasibleError, match=r"best reachable is p99 TPOT \d+\.\d ms"):
+        estimate_inference(
+            "llama-2-70b", "h100", input_tokens=1000, output_tokens=200, max_tpot_ms=1
+        )
+
+
+def test_bad_inputs_are_typed_errors() -> None:
+    with pytest.raises(InputError, match="scale-up domain"):
+        estimate_inference("llama-2-70b", "l40s", tp=2, input_tokens=10, output_tokens=10)
+    with pytest.raises(InputError, match="context window"):
+        estimate_inference("llama-2-7b", "h100", input_tokens=4000, output_tokens=500)
+    with pytest.raises(InputError, match="fp4"):
+        estimate_inference("llama-2-7b", "h100", precision="fp4", input_tokens=10, output_tokens=10)
+
+
+def test_mlperf_h200_llama2_70b_offline_within_25_percent() -> None:
+    # MLPerf Inference v5.1 closed, llama2-70b-99 Offline on 8x H200-SXM-141GB: 4,361
+    # output tokens/s per GPU (median of 10 submissions, shared/reference/calibration/
+    # inference_mlperf_llama2_70b.csv, from mlcommons/inference_results_v5.1).
+    result = estimate_inference("llama-2-70b", "h200", input_tokens=684, output_tokens=294.45)
+    assert result.output_tokens_per_second_per_gpu == pytest.approx(4361, rel=0.25)
+
+
+def test_calibration_file_records_fit_date_and_residuals() -> None:
+    cal = default_calibration()
+    extra = cal.model_extra or {}
+    assert cal.fit_date
+    assert extra["fit_quality"]["residuals"]
+    assert 0 < cal.fitted.compute_efficiency["NVIDIA"] <= 1.08  # boost / datasheet clock
