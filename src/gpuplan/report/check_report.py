@@ -210,9 +210,14 @@ def _cloud_markup(claim: dict[str, Any]) -> tuple[Range, str]:
         capex.low / (life * HOURS_PER_YEAR) + opex.low,
         capex.high / (life * HOURS_PER_YEAR) + opex.high,
     )
+    from gpuplan.economics.ownership import ownership_cost
+
+    owned = ownership_cost("h100-sxm", "US", utilisation=1.0).cost_per_gpu_hour
     return markup, (
-        f"$2-4.50 / $1; with the xai preset's owned H100 cost (${own[0]:.2f}-${own[1]:.2f}"
-        f"/GPU-hour at full use) the markup is {2.0 / own[1]:.1f}-{4.5 / own[0]:.1f}x"
+        f"$2-4.50 / $1; against the xai preset's owned H100 (${own[0]:.2f}-${own[1]:.2f}"
+        f"/GPU-hour at full use) the markup is {2.0 / own[1]:.1f}-{4.5 / own[0]:.1f}x; against "
+        f"gpuplan's ownership model (H100, US, full use: ${owned:.2f}/h) "
+        f"{2.0 / owned:.1f}-{4.5 / owned:.1f}x"
     )
 
 
