@@ -34,6 +34,14 @@ _API: dict[str, str] = {
     "import_skypilot_csv": "gpuplan.catalog.skypilot",
     "ownership_cost": "gpuplan.economics.ownership",
     "rent_vs_own": "gpuplan.economics.rent_vs_own",
+    "CompanySpec": "gpuplan.economics.company",
+    "cash_flow": "gpuplan.economics.cashflow",
+    "simulate": "gpuplan.uncertainty.montecarlo",
+    "compare_presets": "gpuplan.economics.compare",
+    "check_report": "gpuplan.report.check_report",
+    "load_company": "gpuplan.presets",
+    "resolve_scenario_path": "gpuplan.presets",
+    "list_presets": "gpuplan.presets",
 }
 
 

@@ -1,42 +1,58 @@
-"""Reference on-demand prices per GPU-hour, used when the user gives no price.
+"""Default price of a GPU-hour when the user gives none: the cheapest current list offer.
 
-A small, override-able table (``data/gpu_reference_prices.csv``): one dated public
-on-demand price per GPU type with its source. The full offer catalog (providers, regions,
-pricing models) lives elsewhere; this table only lets inference costs default to something
-traceable. GPUs without a row have no default price.
+"Current" means dated within a year of the newest offer in the catalog; estimates
+(``is_estimate``) and commitments are excluded, so the default is a price anyone can pay today
+at list, traceable to one offer row with its source and date. GPUs without such an offer have
+no default price.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from gpuplan.catalog.gpus import GPU
+from gpuplan.catalog.offers import Offer, load_offers
+from gpuplan.errors import InputError
 
-from gpuplan.catalog.tables import packaged_data, read_table
-
-
-class ReferencePrice(BaseModel):
-    """One GPU type's reference price, USD per GPU-hour."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    gpu_id: str
-    usd_per_gpu_hour: float = Field(gt=0)
-    provider: str
-    offering: str
-    pricing_model: str
-    as_of: date
-    source: str = Field(min_length=3)
+CURRENT_WINDOW = timedelta(days=365)
+"""Offers older than this before the catalog's newest row are not used as defaults."""
 
 
 @cache
-def reference_prices() -> dict[str, ReferencePrice]:
-    """Reference prices by canonical GPU id (loaded once)."""
-    rows = read_table(packaged_data("gpu_reference_prices.csv"), ReferencePrice)
-    return {row.gpu_id: row for row in rows}
+def reference_prices() -> dict[str, Offer]:
+    """The default on-demand offer per canonical GPU id (computed once)."""
+    offers = [o for o in load_offers() if o.pricing_model == "on_demand" and not o.is_estimate]
+    if not offers:
+        return {}
+    newest = max(o.as_of for o in offers)
+    current = sorted(
+        (o for o in offers if o.as_of >= newest - CURRENT_WINDOW),
+        key=lambda o: (o.usd_per_gpu_hour, o.provider, o.region),
+    )
+    chosen: dict[str, Offer] = {}
+    for offer in current:
+        chosen.setdefault(offer.gpu, offer)
+    return chosen
 
 
-def reference_price(gpu_id: str) -> ReferencePrice | None:
-    """The reference price of a GPU id, or None when the table has none."""
+def reference_price(gpu_id: str) -> Offer | None:
+    """The default offer of a GPU id, or None when no current on-demand offer exists."""
     return reference_prices().get(gpu_id)
+
+
+def describe_offer(offer: Offer) -> str:
+    """One line of provenance: provider, region, pricing model, date and source."""
+    return f"{offer.provider} {offer.region} {offer.pricing_model} {offer.as_of}: {offer.source}"
+
+
+def resolve_price(gpu: GPU, price_per_gpu_hour: float | None) -> tuple[float | None, str | None]:
+    """The user's price, else the cheapest current on-demand offer (with its source), else None."""
+    if price_per_gpu_hour is not None:
+        if not price_per_gpu_hour > 0:
+            raise InputError("price_per_gpu_hour", f"must be > 0 (got {price_per_gpu_hour}).")
+        return price_per_gpu_hour, "user"
+    row = reference_price(gpu.id)
+    if row is None:
+        return None, None
+    return row.usd_per_gpu_hour, describe_offer(row)

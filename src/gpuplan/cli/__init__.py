@@ -26,6 +26,7 @@ app.add_typer(estimate_app, name="estimate")
 
 from gpuplan.cli import (  # noqa: E402,F401
     catalog_commands,
+    finance_commands,
     inference_commands,
     plan_commands,
     prices_commands,

@@ -138,19 +138,25 @@ def estimate_portfolio_command(
     gpu: str | None = typer.Option(None, "--gpu", help="GPU id (default h100-sxm)."),
     gpus: str | None = typer.Option(None, "--gpus", help="Cluster size (default 1024)."),
     price: str | None = typer.Option(
-        None, "--price-per-gpu-hour", help="USD per GPU-hour (default 2.95)."
+        None,
+        "--price-per-gpu-hour",
+        help="USD per GPU-hour (default: the GPU's cheapest current on-demand offer).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Training estimates for the report's Mistral portfolio (token counts are assumptions)."""
-    from gpuplan.compute.portfolio import estimate_portfolio, load_portfolio
+    from gpuplan.compute.portfolio import estimate_portfolio
 
-    runs = estimate_portfolio(gpu, _optional_int(gpus, "gpus"), _optional_number(price, "price"))
-    defaults = load_portfolio().defaults
+    portfolio = estimate_portfolio(
+        gpu, _optional_int(gpus, "gpus"), _optional_number(price, "price")
+    )
+    defaults, runs = portfolio.defaults, portfolio.runs
     if as_json:
         print_json(
             {
                 "defaults": defaults.model_dump(mode="json"),
+                "price_per_gpu_hour": portfolio.price_per_gpu_hour,
+                "price_source": portfolio.price_source,
                 "runs": [
                     {
                         **e.model_dump(mode="json"),
@@ -195,4 +201,4 @@ def estimate_portfolio_command(
         ],
     )
     typer.echo(f"note: {defaults.gpus_status}; {defaults.seq_len_status}.")
-    typer.echo(f"note: price from {defaults.price_source}.")
+    typer.echo(f"note: price from {portfolio.price_source or 'nowhere: no offer, no cost'}.")

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gpuplan.catalog.gpus import GPU, get_gpu, list_gpus
 from gpuplan.catalog.models import ModelEntry, get_model
+from gpuplan.catalog.prices import resolve_price
 from gpuplan.compute.fleet import demand_requests_per_second
-from gpuplan.compute.inference import latency_target, resolve_price
+from gpuplan.compute.inference import latency_target
 from gpuplan.compute.serving_calibration import ServingCalibration, default_calibration
 from gpuplan.compute.serving_config import (
     WEIGHT_PRECISIONS,

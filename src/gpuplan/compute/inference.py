@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gpuplan.catalog.gpus import GPU
 from gpuplan.catalog.models import ModelEntry
-from gpuplan.catalog.prices import reference_price
+from gpuplan.catalog.prices import resolve_price
 from gpuplan.compute.serving_calibration import ServingCalibration, default_calibration
 from gpuplan.compute.serving_config import (
     WEIGHT_PRECISIONS,
@@ -106,18 +106,6 @@ class InferenceEstimate(BaseModel):
         default=None, description="Cost per million tokens, input and output together."
     )
     curve: list[BatchPoint]
-
-
-def resolve_price(gpu: GPU, price_per_gpu_hour: float | None) -> tuple[float | None, str | None]:
-    """The user's price, else the reference table's (with its source), else None."""
-    if price_per_gpu_hour is not None:
-        if not price_per_gpu_hour > 0:
-            raise InputError("price_per_gpu_hour", f"must be > 0 (got {price_per_gpu_hour}).")
-        return price_per_gpu_hour, "user"
-    row = reference_price(gpu.id)
-    if row is None:
-        return None, None
-    return row.usd_per_gpu_hour, f"{row.provider} {row.pricing_model} {row.as_of}: {row.source}"
 
 
 def latency_target(max_ttft_ms: float | None, max_tpot_ms: float | None) -> LatencyTarget:

@@ -1,7 +1,8 @@
 """The report's Mistral model portfolio as default training runs (``data/portfolio_training.yaml``).
 
 Token counts are labelled assumptions (Mistral publishes none); the cluster size, sequence
-length and price are stated defaults with their sources. Each run is estimated with
+length are stated defaults; the price is the user's or the cheapest current on-demand offer
+of the GPU (:func:`gpuplan.catalog.prices.resolve_price`). Each run is estimated with
 :func:`gpuplan.compute.training.estimate_training`.
 """
 
@@ -14,6 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from gpuplan.catalog.gpus import get_gpu
+from gpuplan.catalog.prices import resolve_price
 from gpuplan.compute.training import TrainingEstimate, estimate_training
 
 
@@ -26,8 +29,6 @@ class PortfolioDefaults(BaseModel):
     seq_len: int = Field(gt=0)
     seq_len_status: str
     precision: str
-    price_per_gpu_hour: float = Field(gt=0, description="USD per GPU-hour.")
-    price_source: str
 
 
 class PortfolioRun(BaseModel):
@@ -53,26 +54,40 @@ def load_portfolio() -> Portfolio:
     return Portfolio.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
+class PortfolioEstimate(BaseModel):
+    """Training estimates of every portfolio model, with the price used and its source."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    defaults: PortfolioDefaults
+    price_per_gpu_hour: float | None
+    price_source: str | None
+    runs: list[tuple[PortfolioRun, TrainingEstimate]]
+
+
 def estimate_portfolio(
     gpu: str | None = None,
     gpus: int | None = None,
     price_per_gpu_hour: float | None = None,
-) -> list[tuple[PortfolioRun, TrainingEstimate]]:
+) -> PortfolioEstimate:
     """Training estimates for every portfolio model (defaults unless overridden)."""
     portfolio = load_portfolio()
     d = portfolio.defaults
-    return [
+    device = get_gpu(gpu or d.gpu)
+    price, source = resolve_price(device, price_per_gpu_hour)
+    runs = [
         (
             run,
             estimate_training(
                 run.id,
                 tokens=run.tokens,
-                gpu=gpu or d.gpu,
+                gpu=device,
                 gpus=gpus or d.gpus,
                 precision=d.precision,
                 seq_len=d.seq_len,
-                price_per_gpu_hour=price_per_gpu_hour or d.price_per_gpu_hour,
+                price_per_gpu_hour=price,
             ),
         )
         for run in portfolio.models
     ]
+    return PortfolioEstimate(defaults=d, price_per_gpu_hour=price, price_source=source, runs=runs)

@@ -1,0 +1,161 @@
+"""``gpuplan simulate``, ``gpuplan compare`` and ``gpuplan check-report``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from gpuplan.cli import app
+from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+
+
+def _months(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _spread(cell: dict[str, Any] | None, fmt: Any = _months) -> str:
+    if cell is None:
+        return "never"
+    return " / ".join(fmt(cell[k]) for k in ("p10", "p50", "p90"))
+
+
+@app.command("simulate")
+@handle_errors
+def simulate_command(
+    scenario: str = typer.Argument(..., help="Scenario file or preset name (e.g. mistral)."),
+    samples: str = typer.Option("10000", "--samples", "-n", help="Monte Carlo samples."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same numbers)."),
+    sobol: bool = typer.Option(False, "--sobol", help="Also compute Sobol indices (SALib)."),
+    sobol_samples: int = typer.Option(1024, help="Sobol base samples (a power of two)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
+    from gpuplan.economics.compare import money
+    from gpuplan.uncertainty.montecarlo import simulate
+
+    count = int(positive_number(samples, "samples"))
+    result = simulate(scenario, count, seed, sobol, sobol_samples)
+    if as_json:
+        print_json(result)
+        return
+    title = f"{result['company']}: {result['samples']:,} samples, seed {result['seed']}"
+    if result["parent_funded"]:
+        title += " (parent-funded: no runway limit)"
+    be = result["break_even_month"]
+    print_table(
+        title,
+        ["measure", "P10 / P50 / P90"],
+        [
+            ["runway, months", _spread(result["runway_months"])],
+            ["runway beyond horizon (share)", f"{result['runway_beyond_horizon_share']:.1%}"],
+            ["break-even month", _spread(be)],
+            ["reaching break-even (share)", f"{result['break_even_share']:.1%}"],
+            ["cash at horizon end", _spread(result["cash_at_horizon_end"], money)],
+        ],
+    )
+    print_table(
+        "By year",
+        ["year", "through", "revenue", "net burn", "gross margin", "P(cash out)"],
+        [
+            [
+                y["year"],
+                y["through"],
+                _spread(y["revenue"], money),
+                _spread(y["net_burn"], money),
+                _spread(y["gross_margin"], lambda v: "-" if v is None else f"{v:.0%}"),
+                f"{p['probability']:.1%}",
+            ]
+            for y, p in zip(result["per_year"], result["prob_cash_out_by_year"], strict=True)
+        ],
+    )
+    print_table(
+        "Tornado: runway (months) with each input at its low / high end, others nominal",
+        ["input", "low", "high", "runway at low", "runway at high", "swing"],
+        [
+            [
+                r["input"],
+                r["low_value"],
+                r["high_value"],
+                _months(r["runway_low"]),
+                _months(r["runway_high"]),
+                r["swing_months"],
+            ]
+            for r in result["tornado"][:12]
+        ],
+    )
+    if result["sobol"]:
+        print_table(
+            "Sobol indices of runway (inputs independent)",
+            ["input", "first order", "total"],
+            [[r["input"], r["first_order"], r["total"]] for r in result["sobol"][:12]],
+        )
+
+
+@app.command("compare")
+@handle_errors
+def compare_command(
+    presets: list[str] = typer.Argument(..., help="Preset names or scenario files."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """The report's section 8 table, side by side; numeric rows computed from the presets."""
+    from gpuplan.economics.compare import compare_presets
+
+    table = compare_presets(presets)
+    if as_json:
+        print_json(table)
+        return
+    rows = []
+    for row in table["rows"]:
+        cells = []
+        for cell in row["values"].values():
+            text = cell["text"]
+            if cell.get("stated"):
+                text += f"\n(report: {cell['stated']})"
+            cells.append(text)
+        rows.append([row["dimension"], *cells])
+    print_table(
+        "Six procurement models (computed ranges: every input at its low, then high end)",
+        ["dimension", *table["presets"]],
+        rows,
+    )
+
+
+@app.command("check-report")
+@handle_errors
+def check_report_command(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Recompute the report's derived figures from the presets: consistent or not, by how much."""
+    from gpuplan.economics.compare import money
+    from gpuplan.report.check_report import check_report
+
+    rows = check_report()
+    if as_json:
+        print_json({"figures": rows})
+        return
+
+    def show(values: list[float], unit: str) -> str:
+        fmt = money if unit == "USD" else (lambda v: f"{v:.0f}" if unit == "year" else f"{v:,.3g}")
+        low, high = (fmt(v) for v in values)
+        suffix = "" if unit == "USD" else f" {unit}"
+        return (low if low == high else f"{low}-{high}") + suffix
+
+    print_table(
+        "The report's derived figures, recomputed",
+        ["section", "claim", "stated", "recomputed", "verdict", "by how much", "note"],
+        [
+            [
+                r["section"],
+                r["claim"],
+                show(r["stated"], r["unit"]),
+                show(r["recomputed"], r["unit"]),
+                r["verdict"],
+                r["difference"],
+                r["note"],
+            ]
+            for r in rows
+        ],
+    )
+    bad = sum(not r["consistent"] for r in rows)
+    typer.echo(f"{len(rows) - bad} of {len(rows)} figures consistent, {bad} not.")

@@ -1,0 +1,90 @@
+"""Preset scenario files shipped with gpuplan, and the resolver every command uses.
+
+A preset is a YAML scenario file in this package (``mistral.yaml``, ``report-runway-1.yaml``,
+...). Wherever a command takes a scenario file, a preset name works too:
+:func:`resolve_scenario_path` returns an existing path unchanged, else the preset of that
+name, else raises an error listing the presets.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from gpuplan.economics.company import CompanySpec
+from gpuplan.errors import InputError, UnknownIdError
+
+ARCHETYPES = ("mistral", "anthropic", "openai", "xai", "meta", "google-deepmind")
+"""The six procurement archetypes of the report's section 8, in its order of discussion."""
+
+
+def _preset_dir() -> Path:
+    return Path(str(resources.files("gpuplan.presets")))
+
+
+def list_presets() -> list[str]:
+    """Names of the shipped preset scenarios."""
+    return sorted(p.stem for p in _preset_dir().glob("*.yaml"))
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """A scenario file path: ``name_or_path`` itself if it exists, else the preset so named."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    name = str(name_or_path).removesuffix(".yaml")
+    preset = _preset_dir() / f"{name}.yaml"
+    if preset.is_file():
+        return preset
+    raise UnknownIdError("scenario file or preset", str(name_or_path), list_presets())
+
+
+def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
+    """The YAML mapping of a scenario file or preset."""
+    path = resolve_scenario_path(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise InputError(str(path), f"is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise InputError(str(path), "must be a YAML mapping with a 'company' section.")
+    return data
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``('revenue', 'api', 0, 'price')`` -> ``'revenue.api[0].price'`` (pydantic's union tags
+    such as ``'distribution'`` are dropped)."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part not in {"number", "distribution", "equity", "debt"}:
+            text += f".{part}" if text else part
+    return text
+
+
+def company_from_mapping(data: dict[str, Any], where: str = "company") -> CompanySpec:
+    """Validate a ``company`` mapping into a CompanySpec; errors name the field."""
+    try:
+        return CompanySpec.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = field_path(tuple(first["loc"]))
+        got = first.get("input")
+        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict | list) else ""
+        message = first["msg"].removeprefix("Value error, ")
+        raise InputError(f"{where}.{path}" if path else where, f"{message}{shown}.") from None
+
+
+def load_company(name_or_path: str | Path) -> CompanySpec:
+    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset."""
+    data = read_scenario(name_or_path)
+    if "company" not in data:
+        raise InputError(
+            "company", f"{name_or_path}: the scenario has no 'company' section to simulate."
+        )
+    return company_from_mapping(data["company"])

@@ -1,0 +1,327 @@
+"""Recompute the report's derived figures from the presets and say where they do not add up.
+
+The stated figures, and the few inputs that are not in a preset, are data
+(``report/data/report_figures.yaml``); each figure is recomputed here by one function.
+A figure is *consistent* when both ends of the recomputed range lie within ``tolerance`` of
+the stated ends (relative; absolute points for percentages; default 10%).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from gpuplan.economics.company import CompanySpec, month_index
+from gpuplan.economics.compare import fleet_capex
+from gpuplan.uncertainty.montecarlo import corners, evaluate_at
+from gpuplan.uncertainty.sampling import uncertain_inputs
+from gpuplan.units import HOURS_PER_YEAR
+
+Range = tuple[float, float]
+DEFAULT_TOLERANCE = 0.10
+
+
+@cache
+def report_figures() -> list[dict[str, Any]]:
+    """The stated figures of the report, with their inputs and sources."""
+    path = Path(str(resources.files("gpuplan.report") / "data" / "report_figures.yaml"))
+    figures: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return figures
+
+
+def _ends(item: dict[str, Any]) -> Range:
+    if "value" in item:
+        return float(item["value"]), float(item["value"])
+    return float(item["low"]), float(item["high"])
+
+
+def _preset(claim: dict[str, Any]) -> CompanySpec:
+    from gpuplan.presets import load_company
+
+    return load_company(claim["preset"])
+
+
+def _at_start(monthly: np.ndarray) -> Range:
+    """Run-rate per year at the horizon start, for the two corner rows."""
+    return float(monthly[0, 0] * 12), float(monthly[1, 0] * 12)
+
+
+def _product(claim: dict[str, Any], a: str, b: str) -> Range:
+    (a_low, a_high), (b_low, b_high) = _ends(claim["inputs"][a]), _ends(claim["inputs"][b])
+    return a_low * b_low, a_high * b_high
+
+
+def _training_cost(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _product(claim, "gpu_hours", "price_per_gpu_hour"), "GPU-hours x price"
+
+
+def _duration(claim: dict[str, Any]) -> tuple[Range, str]:
+    hours, _ = _ends(claim["inputs"]["gpu_hours"])
+    few, many = _ends(claim["inputs"]["gpus"])
+    return (hours / many / 24, hours / few / 24), "GPU-hours / GPUs / 24 h"
+
+
+def _training_spend(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _product(claim, "releases", "cost_per_model"), "releases x cost per model"
+
+
+def _cloud_spend(claim: dict[str, Any]) -> tuple[Range, str]:
+    flow = corners(_preset(claim))
+    return _at_start(flow.compute), "preset compute spend (training + inference) at the start"
+
+
+def _inference_floor(claim: dict[str, Any]) -> tuple[Range, str]:
+    revenue, _ = _ends(claim["inputs"]["revenue"])
+    share, _ = _ends(claim["inputs"]["max_share"])
+    return (0.0, revenue * share), (
+        "inference < 50% of $60M means at most $30M: the report's 'minimum' is a maximum"
+    )
+
+
+def _scale_vs_spend(claim: dict[str, Any]) -> tuple[Range, str]:
+    spec = _preset(claim)
+    inputs = uncertain_inputs(spec)
+    spend = ("compute.spend.training_per_year", "compute.spend.inference_per_year")
+    price = "compute.spend.price_per_gpu_hour"
+    fewest = {**{p: inputs[p].low for p in spend}, price: inputs[price].high}
+    most = {**{p: inputs[p].high for p in spend}, price: inputs[price].low}
+    gpus = evaluate_at(spec, [fewest, most]).gpus[:, 0]
+    return (float(gpus[0]), float(gpus[1])), (
+        "full-time GPUs the spend buys at $2-4.50/GPU-hour (§10.2): spend / (price x 8,760 h)"
+    )
+
+
+def _personnel(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _at_start(corners(_preset(claim)).people), "preset headcount x loaded cost"
+
+
+def _total_burn(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _at_start(corners(_preset(claim)).gross_burn), "preset costs at the start, per year"
+
+
+def _net_burn(claim: dict[str, Any]) -> tuple[Range, str]:
+    low, high = _at_start(corners(_preset(claim)).gross_burn)
+    revenue, _ = _ends(claim["inputs"]["revenue"])
+    return (low - revenue, high - revenue), "preset gross burn - $60M revenue"
+
+
+def _runway(claim: dict[str, Any]) -> tuple[Range, str]:
+    spec = _preset(claim)
+    path = "revenue.given[0].per_year"
+    dist = uncertain_inputs(spec)[path]
+    runway = evaluate_at(spec, [{path: dist.low}, {path: dist.high}]).runway_months / 12
+    return (float(runway[0]), float(runway[1])), (
+        f"cash flow of preset {claim['preset']} at each end of its revenue range"
+    )
+
+
+def _most_likely_net_burn(claim: dict[str, Any]) -> tuple[Range, str]:
+    burn, revenue = _ends(claim["inputs"]["burn"]), _ends(claim["inputs"]["revenue"])
+    return (burn[0] - revenue[1], burn[1] - revenue[0]), "burn - revenue, ends crossed"
+
+
+def _break_even_revenue(claim: dict[str, Any]) -> tuple[Range, str]:
+    spec = _preset(claim)
+    path = "revenue.given[0].gross_margin"
+    dist = uncertain_inputs(spec)[path]
+    flow = evaluate_at(spec, [{path: dist.high}, {path: dist.low}])
+    needed = flow.break_even_revenue_per_year[:, 0]
+    return (float(needed[0]), float(needed[1])), "operating costs / gross margin"
+
+
+def _break_even_year(claim: dict[str, Any]) -> tuple[Range, str]:
+    spec = _preset(claim)
+    inputs = uncertain_inputs(spec)
+    margin, growth = "revenue.given[0].gross_margin", "revenue.given[0].growth_per_year"
+    best = {margin: inputs[margin].high, growth: inputs[growth].high}
+    worst = {margin: inputs[margin].low, growth: inputs[growth].low}
+    month = evaluate_at(spec, [best, worst]).break_even_month
+    years = [(spec.start_index + m - 1) // 12 if np.isfinite(m) else np.inf for m in month.tolist()]
+    return (float(years[0]), float(years[1])), "first month with operating profit >= 0"
+
+
+def _enterprise_revenue(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _at_start(corners(_preset(claim)).revenue), "contracts x value per contract"
+
+
+def _gross_margin(claim: dict[str, Any]) -> tuple[Range, str]:
+    spec = _preset(claim)
+    inputs = uncertain_inputs(spec)
+    price, cost = "revenue.api[0].price_per_million", "revenue.api[0].serving_cost_per_million"
+    worst = {price: inputs[price].low, cost: inputs[cost].high}
+    best = {price: inputs[price].high, cost: inputs[cost].low}
+    margin = evaluate_at(spec, [worst, best]).gross_margin[:, 0] * 100
+    return (float(margin[0]), float(margin[1])), "1 - cost / price"
+
+
+def _ratio(claim: dict[str, Any], top: str, bottom: str, scale: float = 1.0) -> Range:
+    (t_low, t_high), (b_low, b_high) = _ends(claim["inputs"][top]), _ends(claim["inputs"][bottom])
+    return t_low / b_high * scale, t_high / b_low * scale
+
+
+def _revenue_per_customer(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _ratio(claim, "revenue", "customers"), "revenue / customers"
+
+
+def _revenue_multiple(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _ratio(claim, "target", "revenue"), "target / current revenue"
+
+
+def _capital_ratio(claim: dict[str, Any]) -> tuple[Range, str]:
+    stated = _ratio(claim, "xai_capex", "mistral_funding")
+    spec = _preset(claim)
+    inputs = uncertain_inputs(spec)
+    from gpuplan.economics.cashflow import InputValues
+
+    values = InputValues({p: np.array([d.low, d.high]) for p, d in inputs.items()}, n=2)
+    capex = fleet_capex(spec, values)
+    funding, _ = _ends(claim["inputs"]["mistral_funding"])
+    return stated, (
+        f"$50B / $640M; the xai preset's own fleet capex ({capex[0] / 1e9:.1f}-"
+        f"{capex[1] / 1e9:.1f} $B) gives 1:{capex[0] / funding:.0f}-1:{capex[1] / funding:.0f}"
+    )
+
+
+def _share_of_xai(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _ratio(claim, "mistral_funding", "xai_capex", 100), "funding / capex"
+
+
+def _share_of_openai(claim: dict[str, Any]) -> tuple[Range, str]:
+    return _ratio(claim, "openai_funding", "mistral_funding"), "OpenAI funding / Mistral's"
+
+
+def _cloud_markup(claim: dict[str, Any]) -> tuple[Range, str]:
+    markup = _ratio(claim, "cloud_price", "ownership_cost")
+    spec = _preset(claim)
+    row = spec.compute.fleet[0]
+    inputs = uncertain_inputs(spec)
+    capex, opex = (
+        inputs["compute.fleet[0].capex_per_gpu"],
+        inputs["compute.fleet[0].opex_per_gpu_hour"],
+    )
+    life = float(row.depreciation_years)  # type: ignore[arg-type]
+    own = (
+        capex.low / (life * HOURS_PER_YEAR) + opex.low,
+        capex.high / (life * HOURS_PER_YEAR) + opex.high,
+    )
+    from gpuplan.economics.ownership import ownership_cost
+
+    owned = ownership_cost("h100-sxm", "US", utilisation=1.0).cost_per_gpu_hour
+    return markup, (
+        f"$2-4.50 / $1; against the xai preset's owned H100 (${own[0]:.2f}-${own[1]:.2f}"
+        f"/GPU-hour at full use) the markup is {2.0 / own[1]:.1f}-{4.5 / own[0]:.1f}x; against "
+        f"gpuplan's ownership model (H100, US, full use: ${owned:.2f}/h) "
+        f"{2.0 / owned:.1f}-{4.5 / owned:.1f}x"
+    )
+
+
+def _series_b(claim: dict[str, Any]) -> tuple[Range, str]:
+    equity, _ = _ends(claim["inputs"]["equity"])
+    debt, _ = _ends(claim["inputs"]["debt"])
+    return (equity + debt, equity + debt), "equity + debt"
+
+
+def _months_between(claim: dict[str, Any]) -> tuple[Range, str]:
+    months = month_index(claim["inputs"]["event"]["value"]) - month_index(
+        claim["inputs"]["founded"]["value"]
+    )
+    return (float(months), float(months)), "calendar months between the two dates"
+
+
+def _price_gap(claim: dict[str, Any]) -> tuple[Range, str]:
+    ours, _ = _ends(claim["inputs"]["mistral"])
+    theirs, _ = _ends(claim["inputs"]["gpt4_turbo"])
+    gap = (1 - ours / theirs) * 100
+    return (gap, gap), "1 - $8 / $10"
+
+
+RECOMPUTE: dict[str, Callable[[dict[str, Any]], tuple[Range, str]]] = {
+    "mistral-7b-training-cost": _training_cost,
+    "mistral-7b-duration": _duration,
+    "training-spend": _training_spend,
+    "cloud-spend": _cloud_spend,
+    "inference-floor": _inference_floor,
+    "gpu-scale-vs-spend": _scale_vs_spend,
+    "personnel": _personnel,
+    "total-burn": _total_burn,
+    "net-burn": _net_burn,
+    "runway-scenario-1": _runway,
+    "runway-scenario-2": _runway,
+    "most-likely-net-burn": _most_likely_net_burn,
+    "break-even-revenue": _break_even_revenue,
+    "break-even-year": _break_even_year,
+    "enterprise-revenue": _enterprise_revenue,
+    "gross-margin": _gross_margin,
+    "revenue-per-customer": _revenue_per_customer,
+    "revenue-multiple": _revenue_multiple,
+    "capital-ratio": _capital_ratio,
+    "share-of-xai-capex": _share_of_xai,
+    "share-of-openai-funding": _share_of_openai,
+    "cloud-markup": _cloud_markup,
+    "series-b-composition": _series_b,
+    "months-to-series-b": _months_between,
+    "months-to-billionaires": _months_between,
+    "large-price-gap": _price_gap,
+}
+
+
+def _gap(stated: float, recomputed: float, unit: str) -> float:
+    """Relative gap, or absolute points for percentages."""
+    if unit == "%" or unit == "year":
+        return recomputed - stated
+    if stated == 0:
+        return 0.0 if recomputed == 0 else np.inf
+    return (recomputed - stated) / stated
+
+
+def verdict(stated: Range, recomputed: Range, unit: str, tolerance: float) -> tuple[bool, str]:
+    """(consistent, by how much) comparing both ends."""
+    gaps = [_gap(s, r, unit) for s, r in zip(stated, recomputed, strict=True)]
+    consistent = all(abs(g) <= tolerance + 1e-9 for g in gaps)
+    if unit == "%":
+        text = ", ".join(f"{end} {g:+.1f} pt" for end, g in zip(("low", "high"), gaps, strict=True))
+    elif unit == "year":
+        text = ", ".join(f"{end} {g:+.0f} y" for end, g in zip(("low", "high"), gaps, strict=True))
+    else:
+        text = ", ".join(
+            f"{end} {100 * g:+.0f}%" for end, g in zip(("low", "high"), gaps, strict=True)
+        )
+    return consistent, text
+
+
+def check_report() -> list[dict[str, Any]]:
+    """Each stated figure with its recomputation, verdict and gap (one dict per figure)."""
+    rows = []
+    for claim in report_figures():
+        recomputed, method = RECOMPUTE[claim["id"]](claim)
+        stated = (float(claim["stated"][0]), float(claim["stated"][1]))
+        tolerance = float(claim.get("tolerance", DEFAULT_TOLERANCE))
+        consistent, gap = verdict(stated, recomputed, claim["unit"], tolerance)
+        notes = [method, claim.get("note")]
+        notes += [
+            f"{name}: {item['source']}"
+            for name, item in claim.get("inputs", {}).items()
+            if "no traceable" in str(item.get("source", ""))
+        ]
+        rows.append(
+            {
+                "id": claim["id"],
+                "section": claim["section"],
+                "claim": claim["claim"],
+                "unit": claim["unit"],
+                "stated": list(stated),
+                "recomputed": [float(v) for v in recomputed],
+                "consistent": consistent,
+                "verdict": "consistent" if consistent else "inconsistent",
+                "difference": gap,
+                "note": "; ".join(n for n in notes if n),
+                "preset": claim.get("preset"),
+            }
+        )
+    return rows

@@ -1,0 +1,295 @@
+"""Monte Carlo over a company's uncertain inputs: percentiles, cash-out risk, sensitivity.
+
+All samples are evaluated at once by the vectorised cash flow
+(:func:`gpuplan.economics.cashflow.cash_flow`); large runs are cut into chunks of samples
+(not one Python iteration per sample) so memory stays bounded. Sensitivity:
+
+* tornado: each input alone at its ``low`` and ``high`` (P05/P95 for lognormal), all others
+  at their nominal value; rows sorted by how far they move runway;
+* Sobol indices (Saltelli 2010 estimators via SALib, independent inputs): first-order and
+  total share of the variance of runway explained by each input.
+
+Runway beyond the horizon counts as the horizon in the sensitivity measures; in percentiles
+it is reported as ``None`` with the share of samples beyond the horizon.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gpuplan.economics.cashflow import CashFlow, InputValues, cash_flow, yearly
+from gpuplan.economics.company import CompanySpec
+from gpuplan.errors import InputError
+from gpuplan.uncertainty.sampling import (
+    correlation_matrix,
+    draw_uniforms,
+    quantiles,
+    uncertain_inputs,
+)
+
+CHUNK = 4096
+"""Samples evaluated per vectorised batch (small enough to stay in cache; bounds memory)."""
+
+
+def percentiles(values: np.ndarray) -> dict[str, float | None]:
+    """P10/P50/P90 (inverted-CDF, so no interpolation across 'never'); NaN and inf -> None."""
+    clean = np.where(np.isnan(values), np.inf, values)
+    p10, p50, p90 = np.quantile(clean, [0.1, 0.5, 0.9], method="inverted_cdf")
+    return {
+        name: float(v) if np.isfinite(v) else None
+        for name, v in (("p10", p10), ("p50", p50), ("p90", p90))
+    }
+
+
+@dataclass
+class _Metrics:
+    """Per-sample outputs kept from each chunk (small: no month dimension except years)."""
+
+    runway: list[np.ndarray] = field(default_factory=list)
+    break_even: list[np.ndarray] = field(default_factory=list)
+    revenue: list[np.ndarray] = field(default_factory=list)
+    net_burn: list[np.ndarray] = field(default_factory=list)
+    gross_margin: list[np.ndarray] = field(default_factory=list)
+    break_even_revenue: list[np.ndarray] = field(default_factory=list)
+    cash_end: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, flow: CashFlow) -> None:
+        revenue = yearly(flow.revenue)
+        self.runway.append(flow.runway_months)
+        self.break_even.append(flow.break_even_month)
+        self.revenue.append(revenue)
+        self.net_burn.append(yearly(flow.net_burn))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = np.where(revenue > 0, 1 - yearly(flow.cost_of_revenue) / revenue, np.nan)
+        self.gross_margin.append(margin)
+        self.break_even_revenue.append(flow.break_even_revenue_per_year)
+        self.cash_end.append(flow.cash[:, -1])
+
+    def joined(self, name: str) -> np.ndarray:
+        return np.concatenate(getattr(self, name))
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What ``gpuplan simulate`` reports; :meth:`to_dict` is its JSON."""
+
+    company: str
+    samples: int
+    seed: int | None
+    horizon_months: int
+    year_ends: list[str]
+    inputs: list[str]
+    runway: np.ndarray
+    break_even: np.ndarray
+    revenue: np.ndarray
+    net_burn: np.ndarray
+    gross_margin: np.ndarray
+    break_even_revenue: np.ndarray
+    cash_end: np.ndarray
+    parent_funded: bool
+    tornado: list[dict[str, Any]]
+    sobol: list[dict[str, Any]] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        reached = np.isfinite(self.break_even)
+        years = range(len(self.year_ends))
+        return {
+            "company": self.company,
+            "samples": self.samples,
+            "seed": self.seed,
+            "horizon_months": self.horizon_months,
+            "parent_funded": self.parent_funded,
+            "uncertain_inputs": len(self.inputs),
+            "runway_months": percentiles(self.runway),
+            "runway_beyond_horizon_share": float(np.mean(~np.isfinite(self.runway))),
+            "break_even_month": percentiles(self.break_even) if reached.any() else None,
+            "break_even_share": float(np.mean(reached)),
+            "prob_cash_out_by_year": [
+                {
+                    "year": y + 1,
+                    "through": self.year_ends[y],
+                    "probability": float(
+                        np.mean(self.runway < min(12 * (y + 1), self.horizon_months))
+                    ),
+                }
+                for y in years
+            ],
+            "per_year": [
+                {
+                    "year": y + 1,
+                    "through": self.year_ends[y],
+                    "revenue": percentiles(self.revenue[:, y]),
+                    "net_burn": percentiles(self.net_burn[:, y]),
+                    "gross_margin": percentiles(self.gross_margin[:, y]),
+                    "break_even_revenue": percentiles(self.break_even_revenue[:, y]),
+                }
+                for y in years
+            ],
+            "cash_at_horizon_end": percentiles(self.cash_end),
+            "tornado": self.tornado,
+            "sobol": self.sobol,
+        }
+
+
+def evaluate(spec: CompanySpec, samples: dict[str, np.ndarray], n: int) -> CashFlow:
+    """Cash flow for ``n`` input sets (sampled paths as arrays, the rest nominal)."""
+    return cash_flow(spec, InputValues(samples, n))
+
+
+def _runway_capped(spec: CompanySpec, samples: dict[str, np.ndarray], n: int) -> np.ndarray:
+    runway = evaluate(spec, samples, n).runway_months
+    return np.minimum(runway, spec.horizon_months)
+
+
+def evaluate_at(spec: CompanySpec, points: Sequence[Mapping[str, float]]) -> CashFlow:
+    """Cash flow at given input values, one row per point; inputs a point does not name take
+    their nominal value."""
+    inputs = uncertain_inputs(spec)
+    unknown = sorted(set().union(*points) - set(inputs)) if points else []
+    if unknown:
+        raise InputError(
+            "inputs", f"{unknown} are not uncertain inputs; valid: {', '.join(inputs)}."
+        )
+    samples = {
+        path: np.array([point.get(path, dist.mean) for point in points])
+        for path, dist in inputs.items()
+    }
+    return evaluate(spec, samples, len(points))
+
+
+def corners(spec: CompanySpec) -> CashFlow:
+    """Two rows: every uncertain input at its ``low``, then every one at its ``high`` (the
+    way a report adds up the ends of its ranges)."""
+    inputs = uncertain_inputs(spec)
+    return evaluate_at(
+        spec,
+        [
+            {path: dist.low for path, dist in inputs.items()},
+            {path: dist.high for path, dist in inputs.items()},
+        ],
+    )
+
+
+def tornado(spec: CompanySpec) -> list[dict[str, Any]]:
+    """One-at-a-time sensitivity of runway: each input at low and high, others nominal."""
+    inputs = uncertain_inputs(spec)
+    if not inputs:
+        return []
+    points = [{path: end} for path, dist in inputs.items() for end in (dist.low, dist.high)]
+    runway = evaluate_at(spec, points).runway_months
+    capped = np.minimum(runway, spec.horizon_months)
+    rows = [
+        {
+            "input": path,
+            "low_value": dist.low,
+            "high_value": dist.high,
+            "runway_low": float(runway[2 * j]) if np.isfinite(runway[2 * j]) else None,
+            "runway_high": float(runway[2 * j + 1]) if np.isfinite(runway[2 * j + 1]) else None,
+            "swing_months": float(abs(capped[2 * j + 1] - capped[2 * j])),
+            "source": dist.source,
+        }
+        for j, (path, dist) in enumerate(inputs.items())
+    ]
+    return sorted(rows, key=lambda row: -row["swing_months"])
+
+
+def sobol_indices(
+    spec: CompanySpec, base_samples: int = 1024, seed: int | None = 0
+) -> list[dict[str, Any]]:
+    """First-order and total Sobol indices of runway (capped at the horizon), via SALib.
+
+    Inputs are treated as independent (declared correlations are ignored here); SALib's
+    Sobol sequence needs ``base_samples`` a power of two and makes ``base_samples x (k + 2)``
+    evaluations.
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    inputs = uncertain_inputs(spec)
+    if not inputs:
+        return []
+    names = list(inputs)
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    uniforms = sobol_sample.sample(problem, base_samples, calc_second_order=False, seed=seed)
+    uniforms = np.clip(uniforms, 1e-12, 1 - 1e-12)
+    runway = _runway_capped(spec, quantiles(inputs, uniforms), uniforms.shape[0])
+    if np.ptp(runway) == 0:
+        return [{"input": name, "first_order": 0.0, "total": 0.0} for name in names]
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        result = sobol_analyze.analyze(
+            problem, runway, calc_second_order=False, seed=seed, print_to_console=False
+        )
+    rows = [
+        {
+            "input": name,
+            "first_order": float(result["S1"][j]),
+            "first_order_conf": float(result["S1_conf"][j]),
+            "total": float(result["ST"][j]),
+            "total_conf": float(result["ST_conf"][j]),
+        }
+        for j, name in enumerate(names)
+    ]
+    return sorted(rows, key=lambda row: -row["total"])
+
+
+def simulate_spec(
+    spec: CompanySpec,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sobol: bool = False,
+    sobol_samples: int = 1024,
+) -> SimulationResult:
+    """Run ``samples`` Monte Carlo draws of ``spec`` (vectorised, chunked)."""
+    inputs = uncertain_inputs(spec)
+    pairs = [(c.inputs, c.rho) for c in spec.correlations]
+    uniforms = draw_uniforms(samples, correlation_matrix(list(inputs), pairs), seed)
+    metrics = _Metrics()
+    for begin in range(0, samples, CHUNK):
+        block = uniforms[begin : begin + CHUNK]
+        metrics.add(evaluate(spec, quantiles(inputs, block), block.shape[0]))
+    probe = cash_flow(spec)
+    return SimulationResult(
+        company=spec.name,
+        samples=samples,
+        seed=seed,
+        horizon_months=spec.horizon_months,
+        year_ends=probe.year_end_labels(),
+        inputs=list(inputs),
+        runway=metrics.joined("runway"),
+        break_even=metrics.joined("break_even"),
+        revenue=metrics.joined("revenue"),
+        net_burn=metrics.joined("net_burn"),
+        gross_margin=metrics.joined("gross_margin"),
+        break_even_revenue=metrics.joined("break_even_revenue"),
+        cash_end=metrics.joined("cash_end"),
+        parent_funded=spec.parent_funded,
+        tornado=tornado(spec),
+        sobol=sobol_indices(spec, sobol_samples, seed) if sobol else None,
+    )
+
+
+def simulate(
+    scenario: str | CompanySpec,
+    samples: int = 10_000,
+    seed: int | None = 0,
+    sobol: bool = False,
+    sobol_samples: int = 1024,
+) -> dict[str, Any]:
+    """Monte Carlo of a preset name, a scenario file path, or a :class:`CompanySpec`.
+
+    Returns the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
+    """
+    from gpuplan.presets import load_company
+
+    if samples < 1:
+        raise InputError("samples", f"must be at least 1 (got {samples}).")
+    if sobol and (sobol_samples < 2 or sobol_samples & (sobol_samples - 1)):
+        raise InputError("sobol_samples", f"must be a power of two (got {sobol_samples}).")
+    spec = scenario if isinstance(scenario, CompanySpec) else load_company(scenario)
+    return simulate_spec(spec, samples, seed, sobol, sobol_samples).to_dict()
