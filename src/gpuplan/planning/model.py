@@ -16,75 +16,28 @@ penalties. Each constraint family is one ``define_*`` function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gpuplan.planning.costs import UnitCashFlows, start_allowed, unit_cash_flows
+from gpuplan.planning.costs import start_allowed
 from gpuplan.planning.linear import (
     CONTINUOUS,
     INTEGER,
-    SEMI_CONTINUOUS,
     Block,
-    LinearModel,
-    ModelBuilder,
 )
-from gpuplan.planning.masks import WorkloadArrays, workload_arrays
+from gpuplan.planning.model_context import BuildContext, PlanModel
+from gpuplan.planning.model_training import (
+    define_training_cluster_constraints,
+    define_training_energy_constraints,
+)
 from gpuplan.planning.problem import PlanningProblem
 
 PENALTY_FACTOR = 1e3
 """Unmet demand costs this many times the dearest way to supply one unit of it."""
 
 
-@dataclass
-class PlanModel:
-    """The built model plus what read-back needs to interpret its columns."""
-
-    problem: PlanningProblem
-    arrays: WorkloadArrays
-    cash: UnitCashFlows
-    linear: LinearModel
-    clusters: list[tuple[str, str, str]]
-    option_cluster: np.ndarray
-    penalty: float
-
-
-class _Context:
-    """Shared state of one build: builder, problem, arrays and readable labels."""
-
-    def __init__(self, problem: PlanningProblem) -> None:
-        self.problem = problem
-        self.builder = ModelBuilder()
-        self.arrays = workload_arrays(problem)
-        self.cash = unit_cash_flows(problem)
-        self.horizon = problem.grid.count
-        self.n_options = len(problem.options)
-        self.labels = problem.grid.labels
-        self.option_ids = [o.id for o in problem.options]
-        self.mode = np.array([o.mode for o in problem.options])
-        self.owned = self.mode == "owned"
-        self.clusters = sorted({o.cluster_key for o in problem.options})
-        cluster_index = {key: i for i, key in enumerate(self.clusters)}
-        self.option_cluster = np.array(
-            [cluster_index[o.cluster_key] for o in problem.options], dtype=np.int64
-        )
-        discount = problem.grid.discount_factors(self.cash.periods)
-        self.unit_cost = self.cash.unit_npv(discount)
-        self.penalty = 0.0
-        self.blocks: dict[str, Block] = {}
-        self.training_size_of_allocation = np.zeros(0, dtype=np.int64)
-        self.training_choice_of_size = np.zeros(0, dtype=np.int64)
-        self.training_size_upper = np.zeros(0)
-
-    def option_period(self, key: dict[str, Any]) -> str:
-        return f"{self.option_ids[int(key['option'])]},{self.labels[int(key['period'])]}"
-
-    def column(self, block: str, flat: np.ndarray) -> np.ndarray:
-        return self.blocks[block].start + flat
-
-
-def define_supply_variables(ctx: _Context) -> None:
+def define_supply_variables(ctx: BuildContext) -> None:
     """``new_units`` (cost: unit NPV; zero upper bound where a start is not allowed) and
     ``fleet`` columns, dense over options x periods."""
     T, n_options = ctx.horizon, ctx.n_options
@@ -103,7 +56,7 @@ def define_supply_variables(ctx: _Context) -> None:
     ctx.blocks["fleet"] = ctx.builder.add_columns("fleet", keys, label=ctx.option_period)
 
 
-def _define_fleet_balance(ctx: _Context, family: str, options: np.ndarray) -> None:
+def _define_fleet_balance(ctx: BuildContext, family: str, options: np.ndarray) -> None:
     """fleet[o,t] - fleet[o,t-1] - new_units[o,t-L] + new_units[o,t-L-K] = 0: units join the
     fleet ``L`` periods after they start and leave it ``K`` periods later."""
     if len(options) == 0:
@@ -126,24 +79,24 @@ def _define_fleet_balance(ctx: _Context, family: str, options: np.ndarray) -> No
         ctx.builder.add_entries(row[ok], ctx.column("new_units", o * T + start)[ok], sign)
 
 
-def define_rental_fleet_constraints(ctx: _Context) -> None:
+def define_rental_fleet_constraints(ctx: BuildContext) -> None:
     """On-demand and spot GPUs are in the fleet for the period they are rented."""
     _define_fleet_balance(
         ctx, "rental_fleet", np.flatnonzero(np.isin(ctx.mode, ["on_demand", "spot"]))
     )
 
 
-def define_reservation_term_constraints(ctx: _Context) -> None:
+def define_reservation_term_constraints(ctx: BuildContext) -> None:
     """A reservation started in s is in the fleet (and paid) for its whole term."""
     _define_fleet_balance(ctx, "reservation_term", np.flatnonzero(ctx.mode == "reserved"))
 
 
-def define_ownership_lifecycle_constraints(ctx: _Context) -> None:
+def define_ownership_lifecycle_constraints(ctx: BuildContext) -> None:
     """A purchase ordered in s arrives after its lead time and serves for its life."""
     _define_fleet_balance(ctx, "ownership_lifecycle", np.flatnonzero(ctx.owned))
 
 
-def define_inference_capacity_constraints(ctx: _Context) -> None:
+def define_inference_capacity_constraints(ctx: BuildContext) -> None:
     """sum_o need_ref[w,t] / need[w,o,t] * allocation[w,o,t] + unmet[w,t] = need_ref[w,t]:
     each workload's demand, in GPUs of its reference type, is met in every period by a mix
     of allowed options (a GPU type counts by its throughput relative to the reference)."""
@@ -188,181 +141,7 @@ def define_inference_capacity_constraints(ctx: _Context) -> None:
     )
 
 
-def _training_columns(ctx: _Context) -> None:
-    """``training_allocation`` for allowed (run, option, period in window) and the cluster
-    size / choice columns of each (run, cluster) that can hold the run's minimum size."""
-    a = ctx.arrays
-    problem = ctx.problem
-    hours = problem.grid.hours
-    usable = a.training_mask[:, :, None] & a.training_window[:, None, :]
-    r, o, t = np.nonzero(usable)
-    c = ctx.option_cluster[o]
-    # Clusters whose availability caps cannot hold the run's minimum size are dropped.
-    cap = np.array(
-        [np.inf if x.availability_gpus is None else x.availability_gpus for x in problem.options]
-    )
-    cluster_cap = np.zeros(len(ctx.clusters))
-    np.add.at(cluster_cap, ctx.option_cluster, cap)
-    fits = cluster_cap[c] >= a.training_min_gpus[r, o] - 1e-9
-    r, o, t, c = r[fits], o[fits], t[fits], c[fits]
-    names = [x.workload for x in problem.training]
-
-    def run_label(k: dict[str, Any]) -> str:
-        return names[int(k["workload"])]
-
-    ctx.blocks["training_allocation"] = ctx.builder.add_columns(
-        "training_allocation",
-        {"workload": r, "option": o, "period": t},
-        label=lambda k: f"{run_label(k)},{ctx.option_period(k)}",
-    )
-    rct, rct_index = np.unique(np.stack([r, c, t]), axis=1, return_inverse=True)
-    ctx.training_size_of_allocation = rct_index.ravel()
-    first_option = np.zeros(len(ctx.clusters), dtype=np.int64)
-    first_option[ctx.option_cluster[::-1]] = np.arange(ctx.n_options)[::-1]
-    sr, sc, st = rct
-    minimum = a.training_min_gpus[sr, first_option[sc]]
-    run_hours = a.training_hours[sr, first_option[sc]]
-    upper = np.minimum(np.maximum(minimum, run_hours / hours), cluster_cap[sc])
-    cluster_text = [f"{p}/{g}@{reg}" for p, reg, g in ctx.clusters]
-    ctx.blocks["training_cluster_size"] = ctx.builder.add_columns(
-        "training_cluster_size",
-        {"workload": sr, "cluster": sc, "period": st},
-        lower=minimum,
-        upper=upper,
-        kind=np.where(minimum > 0, SEMI_CONTINUOUS, CONTINUOUS),
-        label=lambda k: (
-            f"{run_label(k)},{cluster_text[int(k['cluster'])]},{ctx.labels[int(k['period'])]}"
-        ),
-    )
-    ctx.training_size_upper = upper
-    rc, rc_index = np.unique(rct[:2], axis=1, return_inverse=True)
-    ctx.training_choice_of_size = rc_index.ravel()
-    ctx.blocks["training_cluster_choice"] = ctx.builder.add_columns(
-        "training_cluster_choice",
-        {"workload": rc[0], "cluster": rc[1]},
-        upper=1.0,
-        kind=INTEGER,
-        label=lambda k: f"{run_label(k)},{cluster_text[int(k['cluster'])]}",
-    )
-
-
-def define_training_energy_constraints(ctx: _Context) -> None:
-    """sum_{o,t} (E_ref / E_o) * allocation[r,o,t] + unmet[r] >= E_ref / H: every run gets
-    its GPU-hours (E_o on option o's type, H hours per period) inside its window; both
-    sides are in reference-GPU periods."""
-    _training_columns(ctx)
-    a = ctx.arrays
-    R = len(ctx.problem.training)
-    alloc = ctx.blocks["training_allocation"]
-    r, o = alloc.keys["workload"], alloc.keys["option"]
-    names = [x.workload for x in ctx.problem.training]
-    runs = np.arange(R)
-    slack = ctx.builder.add_columns(
-        "unmet_training",
-        {"workload": runs},
-        cost=ctx.penalty,
-        label=lambda k: names[int(k["workload"])],
-        penalty=True,
-    )
-    ctx.blocks["unmet_training"] = slack
-    rows = ctx.builder.add_rows(
-        "training_energy",
-        {"workload": runs},
-        lower=a.training_reference_hours / ctx.problem.grid.hours,
-        label=slack.label,
-    )
-    ratio = a.training_reference_hours[r] / np.where(
-        a.training_hours[r, o] > 0, a.training_hours[r, o], 1.0
-    )
-    ctx.builder.add_entries(rows.start + r, alloc.start + np.arange(alloc.size), ratio)
-    ctx.builder.add_entries(rows.start + runs, slack.start + runs, 1.0)
-
-
-def define_training_cluster_constraints(ctx: _Context) -> None:
-    """One cluster per run, holding at least its minimum size at once whenever it runs.
-
-    ``size[r,c,t]`` (semi-continuous: 0 or >= N) is the GPUs the run holds at once; its
-    GPU-periods fit in it: sum_{o in c} allocation[r,o,t] <= size[r,c,t] (a 2,048-GPU run
-    needing 600 GPU-quarters rents 2,048 GPUs for 0.3 of a quarter, paid per use). Held
-    GPUs come from committed capacity (reserved, owned) in the cluster or its pay-per-use
-    headroom: size[r,c,t] <= sum_{committed o in c} fleet[o,t] + rental cap of c. Then
-    size[r,c,t] <= upper * choice[r,c] and sum_c choice[r,c] <= 1."""
-    alloc = ctx.blocks["training_allocation"]
-    size = ctx.blocks["training_cluster_size"]
-    choice = ctx.blocks["training_cluster_choice"]
-    b = ctx.builder
-    T = ctx.horizon
-    rows = b.add_rows("training_cluster_size", dict(size.keys), upper=0.0, label=size.label)
-    b.add_entries(
-        rows.start + ctx.training_size_of_allocation, alloc.start + np.arange(alloc.size), 1.0
-    )
-    b.add_entries(rows.start + np.arange(size.size), size.start + np.arange(size.size), -1.0)
-    options = ctx.problem.options
-    rental = np.isin(ctx.mode, ["on_demand", "spot"])
-    cap = np.array(
-        [np.inf if o.availability_gpus is None else o.availability_gpus for o in options]
-    )
-    rental_cap = np.zeros(len(ctx.clusters))
-    np.add.at(rental_cap, ctx.option_cluster[rental], cap[rental])
-    sc, st = size.keys["cluster"], size.keys["period"]
-    finite = np.isfinite(rental_cap[sc])
-    held = np.flatnonzero(finite)
-    if len(held):
-        hold = b.add_rows(
-            "training_cluster_hold",
-            {k: v[held] for k, v in size.keys.items()},
-            upper=rental_cap[sc[held]],
-            label=size.label,
-        )
-        b.add_entries(hold.start + np.arange(len(held)), size.start + held, 1.0)
-        committed = np.flatnonzero(~rental)
-        for i, row in enumerate(held):
-            members = committed[ctx.option_cluster[committed] == sc[row]]
-            if len(members):
-                b.add_entries(
-                    np.full(len(members), hold.start + i),
-                    ctx.column("fleet", members * T + st[row]),
-                    -1.0,
-                )
-    link = b.add_rows("training_cluster_link", dict(size.keys), upper=0.0, label=size.label)
-    b.add_entries(link.start + np.arange(size.size), size.start + np.arange(size.size), 1.0)
-    b.add_entries(
-        link.start + np.arange(size.size),
-        choice.start + ctx.training_choice_of_size,
-        -ctx.training_size_upper,
-    )
-    # Valid inequality that tightens the LP relaxation (disaggregated energy): the chosen
-    # cluster must carry the whole run, energy_c + unmet_r >= E_ref / H * choice_c.
-    a = ctx.arrays
-    slack = ctx.blocks["unmet_training"]
-    r, o = alloc.keys["workload"], alloc.keys["option"]
-    hours = np.where(a.training_hours[r, o] > 0, a.training_hours[r, o], 1.0)
-    ratio = a.training_reference_hours[r] / hours
-    share = b.add_rows("training_cluster_energy", dict(choice.keys), lower=0.0, label=choice.label)
-    choice_of_alloc = ctx.training_choice_of_size[ctx.training_size_of_allocation]
-    b.add_entries(share.start + choice_of_alloc, alloc.start + np.arange(alloc.size), ratio)
-    b.add_entries(
-        share.start + np.arange(choice.size),
-        slack.start + choice.keys["workload"],
-        1.0,
-    )
-    b.add_entries(
-        share.start + np.arange(choice.size),
-        choice.start + np.arange(choice.size),
-        -a.training_reference_hours[choice.keys["workload"]] / ctx.problem.grid.hours,
-    )
-    runs = np.arange(len(ctx.problem.training))
-    names = [x.workload for x in ctx.problem.training]
-    one = b.add_rows(
-        "training_one_cluster",
-        {"workload": runs},
-        upper=1.0,
-        label=lambda k: names[int(k["workload"])],
-    )
-    b.add_entries(one.start + choice.keys["workload"], choice.start + np.arange(choice.size), 1.0)
-
-
-def define_capacity_constraints(ctx: _Context) -> None:
+def define_capacity_constraints(ctx: BuildContext) -> None:
     """sum_w inference[w,o,t] + sum_r training[r,o,t] <= fleet[o,t]: workloads use only
     GPUs that are in the fleet."""
     T = ctx.horizon
@@ -380,7 +159,7 @@ def define_capacity_constraints(ctx: _Context) -> None:
     ctx.builder.add_entries(rows.start + np.arange(rows.size), ctx.column("fleet", used), -1.0)
 
 
-def define_availability_constraints(ctx: _Context) -> None:
+def define_availability_constraints(ctx: BuildContext) -> None:
     """fleet[o,t] <= availability_gpus[o] for options with a cap."""
     T = ctx.horizon
     caps = [
@@ -401,7 +180,7 @@ def define_availability_constraints(ctx: _Context) -> None:
     )
 
 
-def define_provider_share_constraints(ctx: _Context) -> None:
+def define_provider_share_constraints(ctx: BuildContext) -> None:
     """sum_{o of provider p} used[o,t] <= share_p * total_used[t] for rented providers with a
     share limit, where used = GPUs allocated to workloads (idle GPUs bought only to dilute
     a provider's share do not count; the lab's own sites are not a provider)."""
@@ -447,7 +226,7 @@ def define_provider_share_constraints(ctx: _Context) -> None:
         b.add_entries(rows.start + i * T + periods, total.start + periods, -share)
 
 
-def define_capex_budget_constraints(ctx: _Context) -> None:
+def define_capex_budget_constraints(ctx: BuildContext) -> None:
     """sum_{owned o} capex_o * new_units[o,t] <= budget[t] (capex is paid at order)."""
     budget = ctx.problem.rules.capex_budget
     owned = np.flatnonzero(ctx.owned)
@@ -472,7 +251,7 @@ def define_capex_budget_constraints(ctx: _Context) -> None:
         )
 
 
-def define_owned_fleet_constraints(ctx: _Context) -> None:
+def define_owned_fleet_constraints(ctx: BuildContext) -> None:
     """min_owned[t] <= sum_{owned o} fleet[o,t] <= max_owned[t]; the minimum has a penalised
     slack (``unmet_min_owned``) so lead times that make it impossible are diagnosed."""
     rules = ctx.problem.rules
@@ -514,7 +293,7 @@ def define_owned_fleet_constraints(ctx: _Context) -> None:
             owned_entries(rows, periods)
 
 
-def _penalty(ctx: _Context) -> float:
+def _penalty(ctx: BuildContext) -> float:
     """PENALTY_FACTOR x the dearest unit x the largest reference-to-type throughput ratio."""
     a = ctx.arrays
     ratios = [1.0]
@@ -554,7 +333,7 @@ CONSTRAINT_FAMILIES = (
 
 def build_model(problem: PlanningProblem) -> PlanModel:
     """Build the MILP (no solving): variables, then each constraint family in turn."""
-    ctx = _Context(problem)
+    ctx = BuildContext(problem)
     ctx.penalty = _penalty(ctx)
     define_supply_variables(ctx)
     for define in CONSTRAINT_FAMILIES:

@@ -1,0 +1,184 @@
+"""Training constraint families: energy in the window, one cluster held at its minimum size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpuplan.planning.linear import CONTINUOUS, INTEGER, SEMI_CONTINUOUS
+from gpuplan.planning.model_context import BuildContext
+
+
+def _training_columns(ctx: BuildContext) -> None:
+    """``training_allocation`` for allowed (run, option, period in window) and the cluster
+    size / choice columns of each (run, cluster) that can hold the run's minimum size."""
+    a = ctx.arrays
+    problem = ctx.problem
+    hours = problem.grid.hours
+    usable = a.training_mask[:, :, None] & a.training_window[:, None, :]
+    r, o, t = np.nonzero(usable)
+    c = ctx.option_cluster[o]
+    # Clusters whose availability caps cannot hold the run's minimum size are dropped.
+    cap = np.array(
+        [np.inf if x.availability_gpus is None else x.availability_gpus for x in problem.options]
+    )
+    cluster_cap = np.zeros(len(ctx.clusters))
+    np.add.at(cluster_cap, ctx.option_cluster, cap)
+    fits = cluster_cap[c] >= a.training_min_gpus[r, o] - 1e-9
+    r, o, t, c = r[fits], o[fits], t[fits], c[fits]
+    names = [x.workload for x in problem.training]
+
+    def run_label(k: dict[str, Any]) -> str:
+        return names[int(k["workload"])]
+
+    ctx.blocks["training_allocation"] = ctx.builder.add_columns(
+        "training_allocation",
+        {"workload": r, "option": o, "period": t},
+        label=lambda k: f"{run_label(k)},{ctx.option_period(k)}",
+    )
+    rct, rct_index = np.unique(np.stack([r, c, t]), axis=1, return_inverse=True)
+    ctx.training_size_of_allocation = rct_index.ravel()
+    first_option = np.zeros(len(ctx.clusters), dtype=np.int64)
+    first_option[ctx.option_cluster[::-1]] = np.arange(ctx.n_options)[::-1]
+    sr, sc, st = rct
+    minimum = a.training_min_gpus[sr, first_option[sc]]
+    run_hours = a.training_hours[sr, first_option[sc]]
+    upper = np.minimum(np.maximum(minimum, run_hours / hours), cluster_cap[sc])
+    cluster_text = [f"{p}/{g}@{reg}" for p, reg, g in ctx.clusters]
+    ctx.blocks["training_cluster_size"] = ctx.builder.add_columns(
+        "training_cluster_size",
+        {"workload": sr, "cluster": sc, "period": st},
+        lower=minimum,
+        upper=upper,
+        kind=np.where(minimum > 0, SEMI_CONTINUOUS, CONTINUOUS),
+        label=lambda k: (
+            f"{run_label(k)},{cluster_text[int(k['cluster'])]},{ctx.labels[int(k['period'])]}"
+        ),
+    )
+    ctx.training_size_upper = upper
+    rc, rc_index = np.unique(rct[:2], axis=1, return_inverse=True)
+    ctx.training_choice_of_size = rc_index.ravel()
+    ctx.blocks["training_cluster_choice"] = ctx.builder.add_columns(
+        "training_cluster_choice",
+        {"workload": rc[0], "cluster": rc[1]},
+        upper=1.0,
+        kind=INTEGER,
+        label=lambda k: f"{run_label(k)},{cluster_text[int(k['cluster'])]}",
+    )
+
+
+def define_training_energy_constraints(ctx: BuildContext) -> None:
+    """sum_{o,t} (E_ref / E_o) * allocation[r,o,t] + unmet[r] >= E_ref / H: every run gets
+    its GPU-hours (E_o on option o's type, H hours per period) inside its window; both
+    sides are in reference-GPU periods."""
+    _training_columns(ctx)
+    a = ctx.arrays
+    R = len(ctx.problem.training)
+    alloc = ctx.blocks["training_allocation"]
+    r, o = alloc.keys["workload"], alloc.keys["option"]
+    names = [x.workload for x in ctx.problem.training]
+    runs = np.arange(R)
+    slack = ctx.builder.add_columns(
+        "unmet_training",
+        {"workload": runs},
+        cost=ctx.penalty,
+        label=lambda k: names[int(k["workload"])],
+        penalty=True,
+    )
+    ctx.blocks["unmet_training"] = slack
+    rows = ctx.builder.add_rows(
+        "training_energy",
+        {"workload": runs},
+        lower=a.training_reference_hours / ctx.problem.grid.hours,
+        label=slack.label,
+    )
+    ratio = a.training_reference_hours[r] / np.where(
+        a.training_hours[r, o] > 0, a.training_hours[r, o], 1.0
+    )
+    ctx.builder.add_entries(rows.start + r, alloc.start + np.arange(alloc.size), ratio)
+    ctx.builder.add_entries(rows.start + runs, slack.start + runs, 1.0)
+
+
+def define_training_cluster_constraints(ctx: BuildContext) -> None:
+    """One cluster per run, holding at least its minimum size at once whenever it runs.
+
+    ``size[r,c,t]`` (semi-continuous: 0 or >= N) is the GPUs the run holds at once; its
+    GPU-periods fit in it: sum_{o in c} allocation[r,o,t] <= size[r,c,t] (a 2,048-GPU run
+    needing 600 GPU-quarters rents 2,048 GPUs for 0.3 of a quarter, paid per use). Held
+    GPUs come from committed capacity (reserved, owned) in the cluster or its pay-per-use
+    headroom: size[r,c,t] <= sum_{committed o in c} fleet[o,t] + rental cap of c. Then
+    size[r,c,t] <= upper * choice[r,c] and sum_c choice[r,c] <= 1."""
+    alloc = ctx.blocks["training_allocation"]
+    size = ctx.blocks["training_cluster_size"]
+    choice = ctx.blocks["training_cluster_choice"]
+    b = ctx.builder
+    T = ctx.horizon
+    rows = b.add_rows("training_cluster_size", dict(size.keys), upper=0.0, label=size.label)
+    b.add_entries(
+        rows.start + ctx.training_size_of_allocation, alloc.start + np.arange(alloc.size), 1.0
+    )
+    b.add_entries(rows.start + np.arange(size.size), size.start + np.arange(size.size), -1.0)
+    options = ctx.problem.options
+    rental = np.isin(ctx.mode, ["on_demand", "spot"])
+    cap = np.array(
+        [np.inf if o.availability_gpus is None else o.availability_gpus for o in options]
+    )
+    rental_cap = np.zeros(len(ctx.clusters))
+    np.add.at(rental_cap, ctx.option_cluster[rental], cap[rental])
+    sc, st = size.keys["cluster"], size.keys["period"]
+    finite = np.isfinite(rental_cap[sc])
+    held = np.flatnonzero(finite)
+    if len(held):
+        hold = b.add_rows(
+            "training_cluster_hold",
+            {k: v[held] for k, v in size.keys.items()},
+            upper=rental_cap[sc[held]],
+            label=size.label,
+        )
+        b.add_entries(hold.start + np.arange(len(held)), size.start + held, 1.0)
+        committed = np.flatnonzero(~rental)
+        for i, row in enumerate(held):
+            members = committed[ctx.option_cluster[committed] == sc[row]]
+            if len(members):
+                b.add_entries(
+                    np.full(len(members), hold.start + i),
+                    ctx.column("fleet", members * T + st[row]),
+                    -1.0,
+                )
+    link = b.add_rows("training_cluster_link", dict(size.keys), upper=0.0, label=size.label)
+    b.add_entries(link.start + np.arange(size.size), size.start + np.arange(size.size), 1.0)
+    b.add_entries(
+        link.start + np.arange(size.size),
+        choice.start + ctx.training_choice_of_size,
+        -ctx.training_size_upper,
+    )
+    # Valid inequality that tightens the LP relaxation (disaggregated energy): the chosen
+    # cluster must carry the whole run, energy_c + unmet_r >= E_ref / H * choice_c.
+    a = ctx.arrays
+    slack = ctx.blocks["unmet_training"]
+    r, o = alloc.keys["workload"], alloc.keys["option"]
+    hours = np.where(a.training_hours[r, o] > 0, a.training_hours[r, o], 1.0)
+    ratio = a.training_reference_hours[r] / hours
+    share = b.add_rows("training_cluster_energy", dict(choice.keys), lower=0.0, label=choice.label)
+    choice_of_alloc = ctx.training_choice_of_size[ctx.training_size_of_allocation]
+    b.add_entries(share.start + choice_of_alloc, alloc.start + np.arange(alloc.size), ratio)
+    b.add_entries(
+        share.start + np.arange(choice.size),
+        slack.start + choice.keys["workload"],
+        1.0,
+    )
+    b.add_entries(
+        share.start + np.arange(choice.size),
+        choice.start + np.arange(choice.size),
+        -a.training_reference_hours[choice.keys["workload"]] / ctx.problem.grid.hours,
+    )
+    runs = np.arange(len(ctx.problem.training))
+    names = [x.workload for x in ctx.problem.training]
+    one = b.add_rows(
+        "training_one_cluster",
+        {"workload": runs},
+        upper=1.0,
+        label=lambda k: names[int(k["workload"])],
+    )
+    b.add_entries(one.start + choice.keys["workload"], choice.start + np.arange(choice.size), 1.0)
