@@ -1,52 +1,123 @@
-"""A feasible starting plan for the MILP: relax, fix each run's cluster, re-solve.
+"""The LP-relaxation bound and a feasible plan from it: sequential relax-and-fix.
 
-HiGHS's own primal heuristics struggle to place many training runs on single clusters, so
-the MILP gets a first incumbent from "relax and fix": solve the LP relaxation, keep for each
-run only the cluster that carries most of its relaxed energy (zeroing the other clusters'
-columns), and solve that much smaller MILP. Its plan is feasible for the full model.
+HiGHS's own primal heuristics struggle to place many training runs on single clusters, and
+re-solving the model from scratch for each step is slow, so everything here re-solves one
+LP (:class:`~gpuplan.planning.solve.LpSession`) from its last basis:
+
+1. the LP without the cluster families (runs may spread over clusters), a relaxation that
+   solves several times faster; then those rows are added back: the full LP relaxation,
+   whose objective is the lower bound;
+2. the runs, largest first, are fixed one at a time to the cluster that carries most of
+   their energy in the current LP (the other clusters' columns are zeroed and the chosen
+   cluster's choice set to 1), re-solving after each, so later runs adapt to earlier ones;
+3. each run then holds at least its minimum cluster size in every period it uses, and
+   nothing in the others: the semi-continuous sizes become plain bounds.
+
+The last LP's plan is feasible for the full MILP (with ``integer_gpus`` the counts are
+then made whole by a MILP with the clusters fixed).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 
 from gpuplan.planning.model import PlanModel
-from gpuplan.planning.solve import SolveOutcome, solve_model
+from gpuplan.planning.model_training import CLUSTER_FAMILIES
+from gpuplan.planning.solve import LpSession, SolveOutcome, solve_model
+
+ACTIVE = 1e-6
+"""GPUs of a run's allocation in a period above which the run holds its cluster then."""
 
 
-def relax_and_fix(model: PlanModel, relaxed: SolveOutcome) -> SolveOutcome | None:
-    """A feasible plan with every run fixed to the cluster its LP relaxation (``relaxed``)
-    favours; None if the model has no training runs or the fixed problem fails."""
+@dataclass(frozen=True)
+class RelaxAndFix:
+    """The LP relaxation (``relaxed.objective`` is the bound) and the fixed plan (None if
+    the model has no training runs or a step failed)."""
+
+    relaxed: SolveOutcome
+    fixed: SolveOutcome | None
+
+
+def _run_cluster_energy(model: PlanModel, values: np.ndarray) -> np.ndarray:
+    """(runs x clusters) energy in reference-GPU periods allocated by ``values``."""
+    a = model.arrays
+    alloc = model.linear.columns["training_allocation"]
+    r, o = alloc.keys["workload"], alloc.keys["option"]
+    ratio = a.training_reference_hours[r] / np.where(
+        a.training_hours[r, o] > 0, a.training_hours[r, o], 1.0
+    )
+    energy = np.zeros((len(model.problem.training), len(model.clusters)))
+    np.add.at(energy, (r, model.option_cluster[o]), values[alloc.start : alloc.stop] * ratio)
+    return energy
+
+
+def _fix_run(session: LpSession, model: PlanModel, run: int, cluster: int) -> None:
+    """Zero the run's columns outside ``cluster`` and set its choice of it to 1."""
+    cols = model.linear.columns
+    alloc = cols["training_allocation"]
+    size = cols["training_cluster_size"]
+    choice = cols["training_cluster_choice"]
+    alloc_cluster = model.option_cluster[alloc.keys["option"]]
+    for block, clusters in (
+        (alloc, alloc_cluster),
+        (size, size.keys["cluster"]),
+        (choice, choice.keys["cluster"]),
+    ):
+        other = (block.keys["workload"] == run) & (clusters != cluster)
+        session.col_upper[block.start : block.stop][other] = 0.0
+    chosen = (choice.keys["workload"] == run) & (choice.keys["cluster"] == cluster)
+    session.col_lower[choice.start : choice.stop][chosen] = 1.0
+
+
+def _hold_minimum_when_used(session: LpSession, model: PlanModel, values: np.ndarray) -> None:
+    """Sizes: at least the run's minimum where it uses its cluster, zero elsewhere."""
+    cols = model.linear.columns
+    alloc = cols["training_allocation"]
+    size = cols["training_cluster_size"]
+    used = np.zeros(size.size)
+    np.add.at(used, model.size_of_allocation, values[alloc.start : alloc.stop])
+    active = used > ACTIVE
+    minimum = model.linear.col_lower[size.start : size.stop]
+    session.col_lower[size.start : size.stop] = np.where(active, minimum, 0.0)
+    session.col_upper[size.start : size.stop][~active] = 0.0
+
+
+def relax_and_fix(model: PlanModel) -> RelaxAndFix:
+    """The LP-relaxation bound and a feasible plan with every run on one cluster."""
     linear = model.linear
+    settings = model.problem.solver
+    session = LpSession(linear, settings)
+    session.free_rows(CLUSTER_FAMILIES)
+    coarse = session.solve()
+    session.restore_rows()
+    relaxed = session.solve()
+    relaxed = dataclasses.replace(relaxed, seconds=coarse.seconds + relaxed.seconds)
     choice = linear.columns.get("training_cluster_choice")
     if choice is None or choice.size == 0 or relaxed.status == "failed":
-        return None
-    settings = model.problem.solver
-    bounds = linear.col_upper.copy()
-    size = linear.columns["training_cluster_size"]
-    sizes = relaxed.values[size.start : size.stop]
-    runs, clusters = size.keys["workload"], size.keys["cluster"]
-    weight: dict[tuple[int, int], float] = {}
-    for r, c, value in zip(runs.tolist(), clusters.tolist(), sizes.tolist(), strict=True):
-        weight[(r, c)] = weight.get((r, c), 0.0) + value
-    best: dict[int, int] = {}
-    for (r, c), value in weight.items():
-        if r not in best or value > weight[(r, best[r])]:
-            best[r] = c
-    keep_choice = np.array(
-        [
-            best.get(r) == c
-            for r, c in zip(choice.keys["workload"], choice.keys["cluster"], strict=True)
-        ]
-    )
-    keep_size = np.array([best.get(r) == c for r, c in zip(runs, clusters, strict=True)])
-    bounds[choice.start : choice.stop][~keep_choice] = 0.0
-    bounds[size.start : size.stop][~keep_size] = 0.0
-    alloc = linear.columns["training_allocation"]
-    alloc_cluster = model.option_cluster[alloc.keys["option"]]
-    keep_alloc = np.array(
-        [best.get(r) == c for r, c in zip(alloc.keys["workload"], alloc_cluster, strict=True)]
-    )
-    bounds[alloc.start : alloc.stop][~keep_alloc] = 0.0
-    fixed = solve_model(linear, settings, upper=bounds)
-    return None if fixed.status == "failed" else fixed
+        return RelaxAndFix(relaxed, None)
+    seconds = 0.0
+    values = relaxed.values
+    order = np.argsort(-model.arrays.training_reference_hours, kind="stable")
+    for run in order:
+        energy = _run_cluster_energy(model, values)[run]
+        candidates = np.unique(choice.keys["cluster"][choice.keys["workload"] == run])
+        if len(candidates) == 0:
+            continue
+        _fix_run(session, model, int(run), int(candidates[np.argmax(energy[candidates])]))
+        step = session.solve()
+        seconds += step.seconds
+        if step.status == "failed":
+            return RelaxAndFix(relaxed, None)
+        values = step.values
+    _hold_minimum_when_used(session, model, values)
+    fixed = session.solve()
+    seconds += fixed.seconds
+    if settings.integer_gpus and fixed.status != "failed":
+        fixed = solve_model(linear, settings, upper=session.col_upper, start=fixed.values)
+        seconds += fixed.seconds
+    if fixed.status == "failed":
+        return RelaxAndFix(relaxed, None)
+    return RelaxAndFix(relaxed, dataclasses.replace(fixed, seconds=seconds))

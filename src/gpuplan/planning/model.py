@@ -346,4 +346,5 @@ def build_model(problem: PlanningProblem) -> PlanModel:
         clusters=ctx.clusters,
         option_cluster=ctx.option_cluster,
         penalty=ctx.penalty,
+        size_of_allocation=ctx.training_size_of_allocation,
     )

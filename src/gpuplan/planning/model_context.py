@@ -24,6 +24,8 @@ class PlanModel:
     clusters: list[tuple[str, str, str]]
     option_cluster: np.ndarray
     penalty: float
+    size_of_allocation: np.ndarray
+    """Per ``training_allocation`` column: its ``training_cluster_size`` column offset."""
 
 
 class BuildContext:

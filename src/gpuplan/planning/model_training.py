@@ -9,6 +9,17 @@ import numpy as np
 from gpuplan.planning.linear import CONTINUOUS, INTEGER, SEMI_CONTINUOUS
 from gpuplan.planning.model_context import BuildContext
 
+CLUSTER_FAMILIES = (
+    "training_cluster_size",
+    "training_cluster_hold",
+    "training_cluster_link",
+    "training_cluster_energy",
+    "training_one_cluster",
+)
+"""Row families that tie each run to one cluster held at its minimum size. Without them
+the model is still a relaxation (runs may spread over clusters), which the LP solves much
+faster; relax-and-fix solves that first and then adds them back from its basis."""
+
 
 def _training_columns(ctx: BuildContext) -> None:
     """``training_allocation`` for allowed (run, option, period in window) and the cluster

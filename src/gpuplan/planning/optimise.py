@@ -76,17 +76,17 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         for baseline in BASELINES:
             solved = solve_plan(problem, model, upper=restricted_upper(model, baseline))
             baseline_plans.append((baseline, solved))
-    relaxed = solve_plan(problem, model, relax=True) if model.linear.is_mip else None
+    relax_fix = relax_and_fix(model) if model.linear.is_mip else None
+    relaxed = relax_fix.relaxed if relax_fix is not None else None
+    fixed = relax_fix.fixed if relax_fix is not None else None
     candidates = [s.outcome for _, s in baseline_plans if s.outcome.status != "failed"]
-    fixed = relax_and_fix(model, relaxed.outcome) if relaxed is not None else None
     candidates += [fixed] if fixed is not None else []
     start = min(candidates, key=lambda o: o.objective) if candidates else None
     if (
         fixed is not None
         and relaxed is not None
         and start is fixed
-        and fixed.objective - relaxed.outcome.objective
-        <= problem.solver.mip_gap * abs(fixed.objective)
+        and fixed.objective - relaxed.objective <= problem.solver.mip_gap * abs(fixed.objective)
     ):
         # The relax-and-fix plan is proven within the MIP gap by the LP bound.
         best = SolvedPlan(model, fixed, read_solution(model, fixed.values))
@@ -110,7 +110,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         )
     shortfalls = diagnose(model, best.outcome.values, best.solution)
     costs = cost_table(model, best.solution)
-    bound = relaxed.outcome.objective if relaxed is not None else best.outcome.objective
+    bound = relaxed.objective if relaxed is not None else best.outcome.objective
     gap = (npv - bound) / abs(npv) if relaxed is not None and npv else 0.0
     return PlanResult(
         scenario=problem.name,
@@ -130,7 +130,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         ),
         solve_seconds=build_seconds
         + (best.outcome.seconds if best.outcome is not fixed else 0.0)
-        + (relaxed.outcome.seconds if relaxed is not None else 0.0)
+        + (relaxed.seconds if relaxed is not None else 0.0)
         + (fixed.seconds if fixed is not None else 0.0),
         lp_bound_usd=bound,
         integrality_gap=gap if status != "infeasible" else None,
