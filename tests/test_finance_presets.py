@@ -12,7 +12,13 @@ from gpuplan.cli import app
 from gpuplan.economics.cashflow import cash_flow
 from gpuplan.economics.compare import compare_presets
 from gpuplan.errors import UnknownIdError
-from gpuplan.presets import ARCHETYPES, list_presets, load_company, resolve_scenario_path
+from gpuplan.presets import (
+    ARCHETYPES,
+    list_presets,
+    load_company,
+    read_scenario,
+    resolve_scenario_path,
+)
 from gpuplan.report.check_report import check_report
 
 runner = CliRunner()
@@ -22,7 +28,9 @@ def test_every_preset_loads_and_every_range_has_a_source() -> None:
     from gpuplan.uncertainty.sampling import uncertain_inputs
 
     assert set(ARCHETYPES) <= set(list_presets())
-    for name in list_presets():
+    with_company = [name for name in list_presets() if "company" in read_scenario(name)]
+    assert set(ARCHETYPES) <= set(with_company)
+    for name in with_company:
         spec = load_company(name)
         for path, dist in uncertain_inputs(spec).items():
             assert dist.source, f"{name}: {path} has no source"
