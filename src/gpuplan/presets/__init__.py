@@ -42,7 +42,12 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     preset = _preset_dir() / f"{name}.yaml"
     if preset.is_file():
         return preset
-    raise UnknownIdError("scenario file or preset", str(name_or_path), list_presets())
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text:
+        raise InputError(
+            "scenario", f"file {text} does not exist; give an existing YAML file or a preset name."
+        )
+    raise UnknownIdError("scenario file or preset", text, list_presets())
 
 
 def deep_merge(base: Any, change: Any) -> Any:
