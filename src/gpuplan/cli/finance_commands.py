@@ -144,7 +144,12 @@ def check_report_command(
         return
 
     def show(values: list[float], unit: str) -> str:
-        fmt = money if unit == "USD" else (lambda v: f"{v:.0f}" if unit == "year" else f"{v:,.3g}")
+        def number(v: float) -> str:
+            if unit == "year":
+                return f"{v:.0f}"
+            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+        fmt = money if unit == "USD" else number
         low, high = (fmt(v) for v in values)
         suffix = "" if unit == "USD" else f" {unit}"
         return (low if low == high else f"{low}-{high}") + suffix
