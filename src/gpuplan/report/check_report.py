@@ -299,8 +299,11 @@ def _gap(stated: float, recomputed: float, unit: str) -> float:
 
 
 def verdict(stated: Range, recomputed: Range, unit: str, tolerance: float) -> tuple[bool, str]:
-    """(consistent, by how much) comparing both ends."""
+    """(consistent, by how much) comparing both ends; a stated point that lies inside a
+    recomputed range (an estimate whose inputs are uncertain) is consistent."""
     gaps = [_gap(s, r, unit) for s, r in zip(stated, recomputed, strict=True)]
+    if stated[0] == stated[1] and recomputed[0] < stated[0] < recomputed[1]:
+        return True, "inside the recomputed range"
     consistent = all(abs(g) <= tolerance + 1e-9 for g in gaps)
     if unit == "%":
         text = ", ".join(f"{end} {g:+.1f} pt" for end, g in zip(("low", "high"), gaps, strict=True))
