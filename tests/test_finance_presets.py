@@ -163,3 +163,15 @@ def test_planned_compute_buys_the_shortfall_on_demand() -> None:
         spec, [{"compute.plan.demand_scale": 0.8}, {"compute.plan.demand_scale": 1.5}]
     )
     assert flow.cost_of_revenue[:, 0] == pytest.approx([5000, 7000])
+
+
+def test_verdict_compares_ends_and_accepts_a_point_inside_an_uncertain_range() -> None:
+    from gpuplan.report.check_report import verdict
+
+    assert verdict((100.0, 200.0), (105.0, 190.0), "USD", 0.1) == (True, "low +5%, high -5%")
+    assert verdict((100.0, 200.0), (100.0, 250.0), "USD", 0.1)[0] is False
+    assert verdict((200.0, 200.0), (80.0, 330.0), "GPU-hours", 0.1) == (
+        True,
+        "inside the recomputed range",
+    )
+    assert verdict((200.0, 200.0), (250.0, 330.0), "GPU-hours", 0.1)[0] is False
