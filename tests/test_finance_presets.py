@@ -12,7 +12,13 @@ from gpuplan.cli import app
 from gpuplan.economics.cashflow import cash_flow
 from gpuplan.economics.compare import compare_presets
 from gpuplan.errors import UnknownIdError
-from gpuplan.presets import ARCHETYPES, list_presets, load_company, resolve_scenario_path
+from gpuplan.presets import (
+    ARCHETYPES,
+    list_presets,
+    load_company,
+    read_scenario,
+    resolve_scenario_path,
+)
 from gpuplan.report.check_report import check_report
 
 runner = CliRunner()
@@ -22,7 +28,9 @@ def test_every_preset_loads_and_every_range_has_a_source() -> None:
     from gpuplan.uncertainty.sampling import uncertain_inputs
 
     assert set(ARCHETYPES) <= set(list_presets())
-    for name in list_presets():
+    with_company = [name for name in list_presets() if "company" in read_scenario(name)]
+    assert set(ARCHETYPES) <= set(with_company)
+    for name in with_company:
         spec = load_company(name)
         for path, dist in uncertain_inputs(spec).items():
             assert dist.source, f"{name}: {path} has no source"
@@ -155,3 +163,15 @@ def test_planned_compute_buys_the_shortfall_on_demand() -> None:
         spec, [{"compute.plan.demand_scale": 0.8}, {"compute.plan.demand_scale": 1.5}]
     )
     assert flow.cost_of_revenue[:, 0] == pytest.approx([5000, 7000])
+
+
+def test_verdict_compares_ends_and_accepts_a_point_inside_an_uncertain_range() -> None:
+    from gpuplan.report.check_report import verdict
+
+    assert verdict((100.0, 200.0), (105.0, 190.0), "USD", 0.1) == (True, "low +5%, high -5%")
+    assert verdict((100.0, 200.0), (100.0, 250.0), "USD", 0.1)[0] is False
+    assert verdict((200.0, 200.0), (80.0, 330.0), "GPU-hours", 0.1) == (
+        True,
+        "inside the recomputed range",
+    )
+    assert verdict((200.0, 200.0), (250.0, 330.0), "GPU-hours", 0.1)[0] is False

@@ -28,6 +28,9 @@ def simulate_command(
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same numbers)."),
     sobol: bool = typer.Option(False, "--sobol", help="Also compute Sobol indices (SALib)."),
     sobol_samples: int = typer.Option(1024, help="Sobol base samples (a power of two)."),
+    override: list[str] = typer.Option(
+        [], "--override", "-o", help="Named override of the scenario (repeatable)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
@@ -35,11 +38,16 @@ def simulate_command(
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = int(positive_number(samples, "samples"))
-    result = simulate(scenario, count, seed, sobol, sobol_samples)
+    result = simulate(scenario, count, seed, sobol, sobol_samples, override)
     if as_json:
         print_json(result)
         return
     title = f"{result['company']}: {result['samples']:,} samples, seed {result['seed']}"
+    if "plan" in result:
+        title += (
+            f"; compute from the scenario's {result['plan']['status']} plan "
+            f"(NPV {money(result['plan']['npv_usd'])})"
+        )
     if result["parent_funded"]:
         title += " (parent-funded: no runway limit)"
     be = result["break_even_month"]
@@ -136,7 +144,12 @@ def check_report_command(
         return
 
     def show(values: list[float], unit: str) -> str:
-        fmt = money if unit == "USD" else (lambda v: f"{v:.0f}" if unit == "year" else f"{v:,.3g}")
+        def number(v: float) -> str:
+            if unit == "year":
+                return f"{v:.0f}"
+            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+        fmt = money if unit == "USD" else number
         low, high = (fmt(v) for v in values)
         suffix = "" if unit == "USD" else f" {unit}"
         return (low if low == high else f"{low}-{high}") + suffix

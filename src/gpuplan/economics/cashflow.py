@@ -29,6 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from gpuplan.economics.company import CompanySpec, Debt, FleetRow, month_index
+from gpuplan.errors import InputError
 from gpuplan.uncertainty.distributions import Distribution, nominal
 from gpuplan.units import HOURS_PER_YEAR
 
@@ -314,6 +315,12 @@ def _compute(spec: CompanySpec, x: InputValues, t: np.ndarray, book: _Ledger) ->
         _fleet_row(row, f"compute.fleet[{i}]", spec, x, t, book)
     plan = spec.compute.plan
     if plan is not None:
+        if plan.on_demand_price_per_gpu_hour is None:
+            raise InputError(
+                "compute.plan.months",
+                "the plan's months are not filled in: simulate the scenario file or preset "
+                "(which solves its plan) or give months and on_demand_price_per_gpu_hour.",
+            )
         offset = np.array([month_index(m.month) - spec.start_index for m in plan.months])
         inside = (offset >= 0) & (offset < t.size)
         cols = offset[inside]

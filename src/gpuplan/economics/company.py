@@ -240,16 +240,28 @@ class PlannedCompute(_Strict):
     Cost per month = committed_cost + max(0, demand x demand_scale - capacity) x price.
     """
 
-    months: list[PlanMonth] = Field(description="The plan's months (from the planner).")
+    months: list[PlanMonth] = Field(
+        default_factory=list,
+        description="The plan's months; leave empty to take them from solving this "
+        "scenario's own procurement plan (gpuplan.economics.plan_link).",
+    )
     demand_scale: PositiveUncertain = Field(
         default=1.0, description="Multiplier on the plan's demand (1 = as planned)."
     )
-    on_demand_price_per_gpu_hour: NonNegativeUncertain = Field(
-        description="Price of the on-demand shortfall, USD per GPU-hour."
+    on_demand_price_per_gpu_hour: NonNegativeUncertain | None = Field(
+        default=None,
+        description="Price of the on-demand shortfall, USD per GPU-hour; empty: the plan's "
+        "average pay-per-use price (required when months are given).",
     )
     inference_share: FractionUncertain = Field(
         default=0.5, description="Share of the plan's cost that serves inference (cost of revenue)."
     )
+
+    @model_validator(mode="after")
+    def _price_with_months(self) -> PlannedCompute:
+        if self.months and self.on_demand_price_per_gpu_hour is None:
+            raise ValueError("on_demand_price_per_gpu_hour is required when months are given")
+        return self
 
 
 class Compute(_Strict):

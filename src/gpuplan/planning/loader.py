@@ -15,36 +15,16 @@ import difflib
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.planning.scenario import Scenario
+from gpuplan.presets import deep_merge, list_presets, read_scenario, resolve_scenario_path
 
 DEFAULT_PRESET = "european-lab"
-
-
-def preset_dir() -> Path:
-    return Path(str(resources.files("gpuplan.planning") / "scenarios"))
-
-
-def list_presets() -> list[str]:
-    """Names of the scenarios shipped in the package."""
-    return sorted(p.stem for p in preset_dir().glob("*.yaml"))
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise InputError(str(path), f"is not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise InputError(str(path), "must hold a mapping (name:, horizon:, ...) at top level.")
-    return data
 
 
 def _child(container: Any, key: str, where: str) -> tuple[Any, Any]:
@@ -61,15 +41,6 @@ def _child(container: Any, key: str, where: str) -> tuple[Any, Any]:
     raise InputError(where, f"cannot descend into a {type(container).__name__} with '{key}'.")
 
 
-def _merge(target: Any, value: Any) -> Any:
-    if isinstance(target, dict) and isinstance(value, Mapping):
-        merged = dict(target)
-        for key, item in value.items():
-            merged[key] = _merge(target.get(key), item)
-        return merged
-    return copy.deepcopy(value)
-
-
 def apply_override(data: dict[str, Any], changes: Mapping[str, Any], name: str) -> dict[str, Any]:
     """A copy of ``data`` with one override's changes applied."""
     result = copy.deepcopy(data)
@@ -84,7 +55,7 @@ def apply_override(data: dict[str, Any], changes: Mapping[str, Any], name: str) 
             node = container[index]
         container, index = _child(node, parts[-1], f"overrides.{name}: {dotted}")
         current = container.get(index) if isinstance(container, dict) else container[index]
-        container[index] = _merge(current, value)
+        container[index] = deep_merge(current, value)
     return result
 
 
@@ -171,28 +142,21 @@ def _resolve_csv(data: dict[str, Any], base: Path | None) -> dict[str, Any]:
     return data
 
 
-def load_scenario(
+def scenario_mapping(
     source: str | Path | Mapping[str, Any] | Scenario | None = None,
     overrides: Iterable[str] = (),
-) -> Scenario:
-    """A validated scenario from a YAML path, a preset name (default: the European lab) or a
-    mapping, with the named overrides applied in order."""
+) -> tuple[dict[str, Any], str]:
+    """The raw mapping of a scenario (file, preset name, mapping or Scenario) with its
+    ``extends`` base merged in and the named overrides applied in order; and its label."""
     if isinstance(source, Scenario):
         data: dict[str, Any] = source.model_dump(by_alias=True, exclude_none=True)
-        base, label = None, source.name
+        label = source.name
     elif isinstance(source, Mapping):
-        data, base, label = copy.deepcopy(dict(source)), None, "mapping"
+        data, label = copy.deepcopy(dict(source)), "mapping"
     else:
-        text = str(source) if source is not None else DEFAULT_PRESET
-        path = Path(text)
-        if not path.is_file():
-            if text in list_presets():
-                path = preset_dir() / f"{text}.yaml"
-            elif text.endswith((".yaml", ".yml")) or "/" in text:
-                raise InputError("scenario", f"file {text} does not exist.")
-            else:
-                raise UnknownIdError("scenario preset", text, list_presets())
-        data, base, label = _read_yaml(path), path.parent, str(path.name)
+        path = resolve_scenario_path(source if source is not None else DEFAULT_PRESET)
+        data, label = read_scenario(path), path.name
+        data = _resolve_csv(data, path.parent)
     named = data.get("overrides") or {}
     for name in overrides:
         if name not in named:
@@ -201,7 +165,24 @@ def load_scenario(
         if not isinstance(changes, Mapping):
             raise InputError(f"overrides.{name}", "must be a mapping of paths to values.")
         data = apply_override(data, changes, name)
-    data = _resolve_csv(data, base)
+    return data, label
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any] | Scenario | None = None,
+    overrides: Iterable[str] = (),
+) -> Scenario:
+    """A validated scenario from a YAML path, a preset name (default: the European lab) or a
+    mapping, with the named overrides applied in order."""
+    data, label = scenario_mapping(source, overrides)
+    if "horizon" not in data and "company" in data:
+        plannable = [name for name in list_presets() if "horizon" in read_scenario(name)]
+        raise InputError(
+            "scenario",
+            f"{label} describes a company only (no horizon, training or inference sections), "
+            f"so there is no procurement to plan; simulate it with 'gpuplan simulate', or plan "
+            f"one of the presets with a planning part: {', '.join(plannable)}.",
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:

@@ -26,6 +26,7 @@ from gpuplan.planning.readback import (
     allocation_table,
     cost_table,
     fleet_table,
+    ledger_table,
     read_solution,
     utilisation_table,
 )
@@ -120,6 +121,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         cost_by_category=costs,
         fleet=fleet_table(model, best.solution),
         utilisation=utilisation_table(model, best.solution),
+        ledger=ledger_table(model, best.solution),
         allocations=allocation_table(model, best.solution),
         baselines=pd.DataFrame.from_records(
             rows,

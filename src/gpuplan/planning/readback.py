@@ -177,3 +177,58 @@ def utilisation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
                 )
     columns = ["period", "mode", "fleet_gpus", "used_gpus", "utilisation"]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+LEDGER_COLUMNS = [
+    "period",
+    "start_month",
+    "months",
+    "committed_usd",
+    "pay_per_use_usd",
+    "capex_usd",
+    "depreciation_usd",
+    "committed_gpus",
+    "pay_per_use_gpus",
+    "used_gpus",
+]
+
+
+def ledger_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
+    """Per period within the horizon, what a company's books take from the plan.
+
+    ``committed_usd``: reservation fees and owned-GPU power and operations (cash, fixed once
+    planned); ``pay_per_use_usd``: on-demand and spot rent; ``capex_usd``: purchases;
+    ``depreciation_usd``: straight line from capex to the residual value over the service
+    life, from arrival; ``committed_gpus`` / ``pay_per_use_gpus``: fleet by kind;
+    ``used_gpus``: GPUs serving workloads. Money in USD, undiscounted.
+    """
+    problem = model.problem
+    grid = problem.grid
+    horizon = grid.count
+    flows = model.cash.by_period(solution.new_units.ravel())
+    modes = np.array([o.mode for o in problem.options])
+    committed = np.isin(modes, ["reserved", "owned"])
+    depreciation = np.zeros(horizon)
+    for o, option in enumerate(problem.options):
+        if option.mode != "owned" or not solution.new_units[o].any():
+            continue
+        per_period = option.upfront_per_gpu * (1 - option.residual_fraction) / option.term_periods
+        in_service = np.zeros(option.lead_periods + option.term_periods)
+        in_service[option.lead_periods :] = per_period
+        depreciation += np.convolve(solution.new_units[o], in_service)[:horizon]
+    used = solution.inference.sum(axis=(0, 1)) + solution.training.sum(axis=(0, 1))
+    frame = pd.DataFrame(
+        {
+            "period": grid.labels,
+            "start_month": [grid.start_of(t).strftime("%Y-%m") for t in range(horizon)],
+            "months": grid.months,
+            "committed_usd": (flows["reserved"] + flows["owned_opex"])[:horizon],
+            "pay_per_use_usd": (flows["on_demand"] + flows["spot"])[:horizon],
+            "capex_usd": flows["capex"][:horizon],
+            "depreciation_usd": depreciation,
+            "committed_gpus": solution.fleet[committed].sum(axis=0),
+            "pay_per_use_gpus": solution.fleet[~committed].sum(axis=0),
+            "used_gpus": used,
+        }
+    )
+    return frame[LEDGER_COLUMNS]

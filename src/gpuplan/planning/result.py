@@ -20,7 +20,9 @@ class PlanResult:
     provider, region, country, gpu, mode, option, gpus. ``baselines`` rows: name,
     description, status, npv_usd, saving_usd, saving_fraction (of the baseline's NPV).
     ``diagnosis`` rows (infeasible plans): workload, kind, period, rule, need, supply,
-    shortfall, unit, message. ``lp_bound_usd``: the LP relaxation's optimum (a lower bound);
+    shortfall, unit, message. ``ledger`` rows (per period): what the company's books take
+    from the plan (see :func:`gpuplan.planning.readback.ledger_table`). ``lp_bound_usd``:
+    the LP relaxation's optimum (a lower bound);
     ``integrality_gap``: (npv - bound) / npv.
     """
 
@@ -31,6 +33,7 @@ class PlanResult:
     cost_by_category: pd.DataFrame
     fleet: pd.DataFrame
     utilisation: pd.DataFrame
+    ledger: pd.DataFrame
     allocations: pd.DataFrame
     baselines: pd.DataFrame
     diagnosis: pd.DataFrame
@@ -68,6 +71,7 @@ class PlanResult:
             "cost_by_category_and_year": rows(self.cost_by_category),
             "fleet": rows(self.fleet.drop(columns=["option"], errors="ignore")),
             "utilisation": rows(self.utilisation),
+            "ledger": rows(self.ledger),
             "baselines": rows(self.baselines),
             "diagnosis": self.messages if self.status == "infeasible" else [],
             "diagnosis_rows": rows(self.diagnosis),

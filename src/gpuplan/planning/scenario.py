@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from gpuplan.economics.company import CompanySpec
 from gpuplan.planning.periods import PeriodLength, parse_month
 from gpuplan.planning.problem import Sovereignty
 from gpuplan.uncertainty.distributions import (
@@ -258,6 +259,11 @@ class Scenario(_Strict):
     """A lab's planning scenario: horizon, workloads, supply, rules, named overrides."""
 
     name: str = Field(description="Scenario name.")
+    extends: str | None = Field(
+        default=None,
+        description="A preset name or file this scenario builds on: its sections are taken "
+        "and this file's sections change or add to them (merged before validation).",
+    )
     description: str = Field(default="", description="What the scenario represents.")
     sources: list[str] = Field(default_factory=list, description="Where its figures come from.")
     assumptions: list[str] = Field(default_factory=list, description="Labelled assumptions.")
@@ -267,6 +273,11 @@ class Scenario(_Strict):
     supply: Supply = Field(default_factory=Supply)
     rules: Rules = Field(default_factory=Rules)
     solver: Solver = Field(default_factory=Solver)
+    company: CompanySpec | None = Field(
+        default=None,
+        description="The company's finances (revenue, people, funding; compute given or from "
+        "this scenario's plan), for 'gpuplan simulate'.",
+    )
     overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Named changes: {name: {dotted.path or nested mapping: value}}; list "

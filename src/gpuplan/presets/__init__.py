@@ -8,6 +8,8 @@ name, else raises an error listing the presets.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,19 +42,47 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     preset = _preset_dir() / f"{name}.yaml"
     if preset.is_file():
         return preset
-    raise UnknownIdError("scenario file or preset", str(name_or_path), list_presets())
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text:
+        raise InputError(
+            "scenario", f"file {text} does not exist; give an existing YAML file or a preset name."
+        )
+    raise UnknownIdError("scenario file or preset", text, list_presets())
 
 
-def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
-    """The YAML mapping of a scenario file or preset."""
+def deep_merge(base: Any, change: Any) -> Any:
+    """``change`` laid over ``base``: mappings merge key by key, anything else replaces
+    (``null`` removes a section)."""
+    if isinstance(base, dict) and isinstance(change, Mapping):
+        merged = dict(base)
+        for key, item in change.items():
+            merged[key] = deep_merge(base.get(key), item)
+        return merged
+    return copy.deepcopy(change)
+
+
+def read_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The YAML mapping of a scenario file or preset, laid over its ``extends`` base.
+
+    ``extends: NAME`` (a preset name or a path relative to the file) takes every section of
+    that scenario and lets this file change or add to it, as Calliope's ``import``: the
+    Mistral preset extends the European lab's planning scenario with the company's finances.
+    """
     path = resolve_scenario_path(name_or_path)
+    if path in _seen:
+        raise InputError("extends", f"{path.name} extends itself (through {_seen[-1].name}).")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise InputError(str(path), f"is not valid YAML: {error}") from None
     if not isinstance(data, dict):
-        raise InputError(str(path), "must be a YAML mapping with a 'company' section.")
-    return data
+        raise InputError(str(path), "must hold a mapping (name:, horizon:, company:, ...).")
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    relative = path.parent / str(base_name)
+    base = read_scenario(relative if relative.is_file() else base_name, (*_seen, path))
+    return dict(deep_merge(base, data))
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -80,11 +110,12 @@ def company_from_mapping(data: dict[str, Any], where: str = "company") -> Compan
         raise InputError(f"{where}.{path}" if path else where, f"{message}{shown}.") from None
 
 
-def load_company(name_or_path: str | Path) -> CompanySpec:
-    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset."""
-    data = read_scenario(name_or_path)
-    if "company" not in data:
-        raise InputError(
-            "company", f"{name_or_path}: the scenario has no 'company' section to simulate."
-        )
+def load_company(name_or_path: str | Path, overrides: Iterable[str] = ()) -> CompanySpec:
+    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset, with
+    its ``extends`` base and the named overrides applied."""
+    from gpuplan.planning.loader import scenario_mapping
+
+    data, label = scenario_mapping(name_or_path, overrides)
+    if not data.get("company"):
+        raise InputError("company", f"{label}: the scenario has no 'company' section to simulate.")
     return company_from_mapping(data["company"])

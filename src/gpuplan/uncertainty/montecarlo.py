@@ -280,10 +280,13 @@ def simulate(
     seed: int | None = 0,
     sobol: bool = False,
     sobol_samples: int = 1024,
+    overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Monte Carlo of a preset name, a scenario file path, or a :class:`CompanySpec`.
 
-    Returns the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
+    When the company's compute comes from a plan without months, the scenario's own
+    procurement plan is solved once (at nominal inputs) and its commitments kept in every
+    sample. Returns the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
     """
     from gpuplan.presets import load_company
 
@@ -291,5 +294,22 @@ def simulate(
         raise InputError("samples", f"must be at least 1 (got {samples}).")
     if sobol and (sobol_samples < 2 or sobol_samples & (sobol_samples - 1)):
         raise InputError("sobol_samples", f"must be a power of two (got {sobol_samples}).")
-    spec = scenario if isinstance(scenario, CompanySpec) else load_company(scenario)
-    return simulate_spec(spec, samples, seed, sobol, sobol_samples).to_dict()
+    spec = scenario if isinstance(scenario, CompanySpec) else load_company(scenario, overrides)
+    plan_summary: dict[str, Any] | None = None
+    if spec.compute.plan is not None and not spec.compute.plan.months:
+        if isinstance(scenario, CompanySpec):
+            raise InputError(
+                "compute.plan.months",
+                "a company given without its scenario needs the plan's months; pass the "
+                "scenario file or preset instead.",
+            )
+        from gpuplan.economics.plan_link import company_with_plan
+        from gpuplan.planning.api import plan
+
+        result = plan(scenario, overrides, baselines=False)
+        spec = company_with_plan(spec, result)
+        plan_summary = {"status": result.status, "npv_usd": result.npv_usd}
+    summary = simulate_spec(spec, samples, seed, sobol, sobol_samples).to_dict()
+    if plan_summary is not None:
+        summary["plan"] = plan_summary
+    return summary
