@@ -167,6 +167,8 @@ def test_example_optimal_is_never_dearer_than_a_baseline_and_passes_checks(
     assert result.status == "optimal", result.messages
     feasible = result.baselines[result.baselines.status != "infeasible"]
     assert (feasible.npv_usd >= result.npv_usd * (1 - 1e-6)).all(), name
+    infeasible = result.baselines[result.baselines.status == "infeasible"]
+    assert all("needs" in str(why) for why in infeasible.why_infeasible), name
     problem = build_problem(load_scenario(name))
     solved = solve_plan(problem)
     assert check_plan(problem, solved.solution) == []

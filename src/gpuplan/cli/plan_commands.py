@@ -92,6 +92,9 @@ def _print_summary(result: Any) -> None:
                 for r in base.itertuples()
             ],
         )
+        for r in base.itertuples():
+            if isinstance(r.why_infeasible, str):
+                typer.echo(f"Baseline {r.name} is infeasible: {r.why_infeasible}")
     for note in result.notes:
         typer.echo(f"Assumption: {note}")
 

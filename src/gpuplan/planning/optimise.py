@@ -99,6 +99,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
     for baseline, solved in baseline_plans:
         ok = _status(solved.outcome, solved.solution) != "infeasible"
         value = solved.solution.npv_usd if ok else math.nan
+        why = [] if ok else diagnose(model, solved.outcome.values, solved.solution)
         rows.append(
             {
                 "name": baseline.name,
@@ -107,6 +108,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
                 "npv_usd": value,
                 "saving_usd": value - npv if ok else math.nan,
                 "saving_fraction": (value - npv) / value if ok and value else math.nan,
+                "why_infeasible": why[0].as_dict()["message"] if why else None,
             }
         )
     shortfalls = diagnose(model, best.outcome.values, best.solution)
@@ -125,7 +127,15 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         allocations=allocation_table(model, best.solution),
         baselines=pd.DataFrame.from_records(
             rows,
-            columns=["name", "description", "status", "npv_usd", "saving_usd", "saving_fraction"],
+            columns=[
+                "name",
+                "description",
+                "status",
+                "npv_usd",
+                "saving_usd",
+                "saving_fraction",
+                "why_infeasible",
+            ],
         ),
         diagnosis=pd.DataFrame.from_records(
             [s.as_dict() for s in shortfalls], columns=DIAGNOSIS_COLUMNS

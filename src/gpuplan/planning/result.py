@@ -18,7 +18,8 @@ class PlanResult:
     ``total_cost_usd`` the undiscounted sum of all cash flows (residual values negative).
     ``cost_by_category`` rows: category, year, usd (undiscounted). ``fleet`` rows: period,
     provider, region, country, gpu, mode, option, gpus. ``baselines`` rows: name,
-    description, status, npv_usd, saving_usd, saving_fraction (of the baseline's NPV).
+    description, status, npv_usd, saving_usd, saving_fraction (of the baseline's NPV),
+    why_infeasible (the first shortfall, when infeasible).
     ``diagnosis`` rows (infeasible plans): workload, kind, period, rule, need, supply,
     shortfall, unit, message. ``ledger`` rows (per period): what the company's books take
     from the plan (see :func:`gpuplan.planning.readback.ledger_table`). ``lp_bound_usd``:
