@@ -120,11 +120,3 @@ def best_index(grid: ServingGrid) -> tuple[int, int] | None:
         return None
     row, col = np.unravel_index(flat, score.shape)
     return int(row), int(col)
-
-
-def best_per_tp(grid: ServingGrid) -> tuple[FloatArray, FloatArray]:
-    """For each tp row: the batch column of the best feasible throughput and that throughput
-    (-1 where nothing is feasible)."""
-    score = np.where(grid.feasible, grid.throughput_per_gpu, -1.0)
-    cols = np.argmax(score, axis=1)
-    return cols, score[np.arange(score.shape[0]), cols]

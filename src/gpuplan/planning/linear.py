@@ -69,9 +69,6 @@ class LinearModel:
     def is_mip(self) -> bool:
         return bool(np.any(self.col_kind != CONTINUOUS))
 
-    def column_name(self, index: int) -> str:
-        return _find(self.columns, index).name_of(index)
-
     def row_name(self, index: int) -> str:
         return _find(self.rows, index).name_of(index)
 
