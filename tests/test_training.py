@@ -97,6 +97,40 @@ def test_memory_minimum_hand_calculation() -> None:
     assert float(minimum) == 3
 
 
+def test_context_parallelism_hand_calculation() -> None:
+    """Same 10B model at s = 1,048,576 tokens: activations per token 4096·98 + 4·32000 =
+    529,408 bytes, 555.1 GB per sequence. Any t·c <= 8 leaves room <= 72 - 555.1/8 =
+    2.6 GB -> >= 62 GPUs; t·c = 16 (e.g. t = 8, c = 2: the sequence in two ring-attention
+    shards) leaves 72 - 34.7 = 37.3 GB -> ceil(160 / 37.3) = 5, so n = max(16, 5) = 16."""
+    activations = 1_048_576 * (4096 * (2 * 32 + 34) + 4 * 32000)
+    assert math.ceil(160e9 / (72e9 - activations / 8)) == 62
+    assert math.ceil(160e9 / (72e9 - activations / 16)) == 5
+    minimum = min_gpus_for_memory(
+        params_total=10e9,
+        hidden_size=4096,
+        num_layers=32,
+        vocab_size=32000,
+        seq_len=1_048_576,
+        gpu_memory_bytes=80e9,
+        scaleup_domain=8,
+    )
+    assert float(minimum) == 16
+
+
+def test_long_context_is_estimated_with_enough_gpus() -> None:
+    """Llama 3.1 405B's 131k-token stage ran on 16,384 H100s with CP 16 (arXiv:2407.21783
+    Table 4); without context parallelism one sequence would not fit even at TP 8."""
+    estimate = estimate_training(
+        "llama-3.1-405b", tokens=1e12, gpu="h100", gpus=16384, seq_len=131072
+    )
+    assert estimate.min_gpus_for_memory is not None and estimate.min_gpus_for_memory <= 16384
+    assert estimate.gpu_hours > 0
+    # 10M tokens: ~5.2 MB/token -> 52 TB per sequence, > 72 GB even over 8 x 64 shards.
+    with pytest.raises(InputError, match="context parallelism") as error:
+        estimate_training("llama-3.1-405b", tokens=1e12, gpu="h100", seq_len=10_000_000)
+    assert error.value.field == "seq_len"
+
+
 def test_tokens_scale_hours_proportionally_and_gpus_never_reduce_them() -> None:
     base = estimate_training("llama-2-7b", tokens=1e12, gpu="a100", gpus=256)
     double = estimate_training("llama-2-7b", tokens=2e12, gpu="a100", gpus=256)

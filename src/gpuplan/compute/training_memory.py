@@ -1,12 +1,16 @@
 """Training memory: the fewest GPUs that hold a model's training state and activations.
 
-Per GPU, with ZeRO-3/FSDP sharding over all ``n`` GPUs and tensor parallelism ``t`` inside
-the scale-up domain (Megatron sequence parallelism shards the stored activations too):
+Per GPU, with ZeRO-3/FSDP sharding over all ``n`` GPUs, tensor parallelism ``t`` inside
+the scale-up domain (Megatron sequence parallelism shards the stored activations too) and
+context parallelism ``c`` (the sequence split into ``c`` chunks on ``c`` GPUs, attention
+exchanging key/value blocks in a ring: Liu et al. 2023, Ring Attention, arXiv:2310.01889;
+Megatron-Core context parallelism, as Llama 3.1 trained its 131k stage with CP 16,
+arXiv:2407.21783 §3.3.2), each GPU keeps the activations of ``s/c`` tokens:
 
     states      = 16 bytes/param · N_total / n
                   (bf16 weights 2 + bf16 gradients 2 + fp32 master, Adam m and v 12:
                   ZeRO, Rajbhandari et al. 2019, arXiv:1910.02054 §3.1, K = 12)
-    activations = s·b·h·(2·L + 34) / t + 4·s·b·V / t
+    activations = s·b·h·(2·L + 34) / (t·c) + 4·s·b·V / (t·c)
                   (full recomputation keeps each layer's bf16 input, 2·s·b·h per layer, and
                   rebuilds one layer at a time, 34·s·b·h with FlashAttention so no 5·a·s/h
                   score term; fp32 logits 4·s·b·V: Korthikanti et al. 2022,
@@ -15,12 +19,15 @@ the scale-up domain (Megatron sequence parallelism shards the stored activations
 with s the sequence length, b the micro-batch (sequences), h the hidden width, L layers, V
 vocabulary. A GPU may fill ``USABLE_MEMORY_FRACTION`` of its memory (CUDA context, NCCL
 buffers and allocator fragmentation take the rest). The minimum count is the smallest ``n``
-over ``t`` in {1, 2, 4, 8} (within the scale-up domain, ``n >= t``) with states +
-activations <= usable memory. Units: bytes and GPU counts.
+over ``t`` in {1, 2, 4, 8} (within the scale-up domain) and ``c`` in {1, 2, ..., 64}, with
+``n >= t·c`` and states + activations <= usable memory. Ring attention's key/value blocks
+(2·s/c·kv-width per layer, transient) are within the 34·s·b·h working term. Units: bytes
+and GPU counts.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -39,6 +46,8 @@ LAYER_WORKING_BYTES: Final = 34.0
 LOGIT_BYTES: Final = 4.0
 """fp32 logits per token per vocabulary entry."""
 TENSOR_PARALLEL_DEGREES: Final = (1, 2, 4, 8)
+CONTEXT_PARALLEL_DEGREES: Final = (1, 2, 4, 8, 16, 32, 64)
+"""Sequence shards tried (Llama 3.1 used 16 at 131k tokens; 64 is an assumed upper bound)."""
 
 
 def activation_bytes_per_gpu(
@@ -49,6 +58,7 @@ def activation_bytes_per_gpu(
     seq_len: ArrayLike,
     micro_batch: ArrayLike = 1,
     tensor_parallel: ArrayLike = 1,
+    context_parallel: ArrayLike = 1,
 ) -> NDArray[np.float64]:
     """Activation bytes per GPU with full recomputation (module docstring formula)."""
     tokens = np.asarray(seq_len, dtype=float) * np.asarray(micro_batch, dtype=float)
@@ -56,7 +66,8 @@ def activation_bytes_per_gpu(
     per_token = np.asarray(hidden_size, dtype=float) * (
         LAYER_INPUT_BYTES * layers + LAYER_WORKING_BYTES
     ) + LOGIT_BYTES * np.asarray(vocab_size, dtype=float)
-    result: NDArray[np.float64] = tokens * per_token / np.asarray(tensor_parallel, dtype=float)
+    shards = np.asarray(tensor_parallel, dtype=float) * np.asarray(context_parallel, dtype=float)
+    result: NDArray[np.float64] = tokens * per_token / shards
     return result
 
 
@@ -73,24 +84,25 @@ def min_gpus_for_memory(
 ) -> NDArray[np.float64]:
     """Fewest GPUs whose memory holds the sharded training state and activations.
 
-    ``inf`` where even 8-way tensor parallelism leaves no room for the activations of one
-    micro-batch (a sequence too long for the GPU).
+    ``inf`` where even 8-way tensor and 64-way context parallelism leave no room for the
+    activations of one micro-batch (a sequence too long for the GPU).
     """
     states = STATE_BYTES_PER_PARAM * np.asarray(params_total, dtype=float)
     usable = USABLE_MEMORY_FRACTION * np.asarray(gpu_memory_bytes, dtype=float)
     domain = np.asarray(scaleup_domain, dtype=float)
     best = np.full(np.broadcast(states, usable, domain).shape, np.inf)
-    for degree in TENSOR_PARALLEL_DEGREES:
+    for tensor, context in itertools.product(TENSOR_PARALLEL_DEGREES, CONTEXT_PARALLEL_DEGREES):
         room = usable - activation_bytes_per_gpu(
             hidden_size=hidden_size,
             num_layers=num_layers,
             vocab_size=vocab_size,
             seq_len=seq_len,
             micro_batch=micro_batch,
-            tensor_parallel=degree,
+            tensor_parallel=tensor,
+            context_parallel=context,
         )
         with np.errstate(divide="ignore", invalid="ignore"):
-            needed = np.maximum(float(degree), np.ceil(states / room))
-        allowed = (room > 0) & (domain >= degree)
+            needed = np.maximum(float(tensor * context), np.ceil(states / room))
+        allowed = (room > 0) & (domain >= tensor)
         best = np.where(allowed, np.minimum(best, needed), best)
     return best
