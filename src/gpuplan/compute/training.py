@@ -362,8 +362,8 @@ def estimate_training(
         raise InputError(
             "seq_len",
             f"activations of one {resolved.seq_len or DEFAULT_SEQ_LEN}-token sequence do not "
-            f"fit on {resolved.gpu.id} even with 8-way tensor and 64-way context parallelism; use a "
-            "shorter sequence or a GPU with more memory.",
+            f"fit on {resolved.gpu.id} even with 8-way tensor and 64-way context "
+            "parallelism; use a shorter sequence or a GPU with more memory.",
         )
     if not bool(result.fits_in_memory[0]):
         raise InputError(
