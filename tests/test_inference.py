@@ -11,7 +11,7 @@ from gpuplan.compute.inference import estimate_inference
 from gpuplan.compute.serving_calibration import default_calibration
 from gpuplan.compute.serving_grid import LatencyTarget, evaluate_grid
 from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_experts
-from gpuplan.compute.serving_roofline import decode_bytes_per_step
+from gpuplan.compute.serving_roofline import Rates, decode_bytes_per_step, linear_time
 from gpuplan.errors import InfeasibleError, InputError
 
 FIXED = default_calibration().fixed
@@ -57,6 +57,30 @@ def test_mixtral_decode_bytes_per_step_batch_1_vs_64() -> None:
     # 25.6 GB at batch 1 vs 101.7 GB at batch 64: 64x the tokens for ~4x the bytes.
     assert batch_1 / 1e9 == pytest.approx(25.63, abs=0.01)
     assert batch_64 / 1e9 == pytest.approx(101.73, abs=0.01)
+
+
+def test_mixtral_expert_gemms_each_get_their_own_roofline() -> None:
+    # A step of 4 tokens, top-2 of 8: D = 8(1 - 0.75^4) = 5.46875 experts touched per layer,
+    # each a GEMM of 4·2/D = 1.4629 rows. Round rates (1 PFLOP/s, 1 TB/s) and the ideal
+    # roofline (p = 1000) make each term a plain max; bf16, tp = 1.
+    arch = get_model("mixtral-8x7b").architecture
+    costs = ServingCosts.build(arch, "bf16", "bf16", FIXED)
+    rates = Rates(gemm_flops=1e15, attention_flops=1e15, memory_bytes=1e12, link_bytes=1e11)
+    expert_params = 3 * 4096 * 14336  # 176,160,768 weights per expert per layer
+    attention = 4096 * 4096 * 2 + 2 * 4096 * 1024
+    per_layer = attention + 2 * 4096 + 4096 * 8
+    dense_bytes = (32 * per_layer + 32000 * 4096 + 4096) * 2
+    dense_params = 32 * (attention + 4096 * 8) + 32000 * 4096  # matmul weights outside experts
+    touched = 8 * (1 - 0.75**4)
+    rows = 4 * 2 / touched
+    dense = max(4 * 2 * dense_params / 1e15, dense_bytes / 1e12)  # bytes: 2.93 ms
+    one_expert = max(rows * 2 * expert_params / 1e15, expert_params * 2 / 1e12)  # 0.352 ms
+    expected = dense + 32 * touched * one_expert
+    assert float(linear_time(costs, rates, 1, 4.0, 1000.0)) == pytest.approx(expected, rel=1e-3)
+    # 4,096 tokens: every expert touched, 1,024 rows each -> compute-bound experts, and the
+    # per-expert sum equals the aggregate FLOPs of the step over the peak.
+    big = 4 * 2 * dense_params / 1e15 * 1024 + 32 * 8 * 1024 * 2 * expert_params / 1e15
+    assert float(linear_time(costs, rates, 1, 4096.0, 1000.0)) == pytest.approx(big, rel=1e-3)
 
 
 def test_8_bit_kv_cache_halves_kv_memory() -> None:

@@ -58,6 +58,9 @@ class ServingCosts:
     """One routed expert of one layer."""
     matmul_flops_per_token: float
     """2 x active matmul weights (forward)."""
+    routed_flops_per_token: float
+    """The part of ``matmul_flops_per_token`` spent in routed experts: 2·k·expert weights
+    per MoE layer, all MoE layers."""
     kv_bytes_per_token: float
     attention_flops_per_key: float
     """Score + value FLOPs per query per attended key, all layers."""
@@ -80,6 +83,10 @@ class ServingCosts:
             resident_weight_bytes=arch.params_total * per_weight,
             expert_bytes=arch.expert_params * per_weight if arch.is_moe else 0.0,
             matmul_flops_per_token=2.0 * arch.params_active_matmul,
+            routed_flops_per_token=2.0
+            * arch.num_moe_layers
+            * arch.experts_per_token
+            * arch.expert_params,
             kv_bytes_per_token=arch.kv_bytes_per_token(kv_precision),
             attention_flops_per_key=arch.attention_flops_per_token(1.0),
             activation_bytes_per_token=fixed.activation_bytes * (4 * arch.hidden_size + 2 * ffn),
@@ -91,12 +98,25 @@ class ServingCosts:
             return np.ones_like(np.asarray(tp, dtype=float))
         return np.minimum(np.asarray(tp, dtype=float), self.arch.num_kv_heads)
 
+    def experts_touched(self, tokens: ArrayLike) -> Any:
+        """Expected distinct routed experts a step of ``tokens`` tokens touches per MoE layer."""
+        arch = self.arch
+        return expected_distinct_experts(arch.num_experts, arch.experts_per_token, tokens)
+
+    def tokens_per_touched_expert(self, tokens: ArrayLike) -> Any:
+        """Mean rows of one touched expert's GEMM: the step's T·k routed token slots shared
+        by the D experts it touches, T·k/D (T·k/E once every expert is touched; 1 at T = 1)."""
+        tokens = np.asarray(tokens, dtype=float)
+        touched = self.experts_touched(tokens)
+        return np.where(
+            touched > 0, tokens * self.arch.experts_per_token / np.maximum(touched, 1e-300), 0.0
+        )
+
     def weights_read_per_step(self, tokens: ArrayLike) -> Any:
         """Weight bytes read (all GPUs together) by a step of ``tokens`` tokens; MoE layers
         read only the distinct experts the step routes to."""
-        arch = self.arch
-        experts = expected_distinct_experts(arch.num_experts, arch.experts_per_token, tokens)
-        return self.streamed_dense_bytes + arch.num_moe_layers * experts * self.expert_bytes
+        experts = self.experts_touched(tokens)
+        return self.streamed_dense_bytes + self.arch.num_moe_layers * experts * self.expert_bytes
 
     def kv_bytes_per_sequence(self, context: float) -> float:
         """KV bytes of one sequence at ``context`` tokens (window-capped), all GPUs."""

@@ -7,8 +7,11 @@ sequences with I input and O output tokens. Its time is the sum of kernels that 
 overlap:
 
 * linear layers: the roofline of GEMM FLOPs / (peak·eff_c) and weight bytes read /
-  (bandwidth·eff_m) (Williams et al. 2009), softened to (t_f^p + t_b^p)^(1/p),
-  MoE layers reading only the experts the step touches;
+  (bandwidth·eff_m) (Williams et al. 2009), softened to (t_f^p + t_b^p)^(1/p). Dense
+  GEMMs (attention projections, dense MLPs, LM head) see all T tokens of the step; each
+  routed expert is its own GEMM of T·k/D rows (D distinct experts touched) with its own
+  arithmetic intensity, summed over the touched experts (grouped GEMM), so small expert
+  GEMMs pay their weight reads instead of hiding them behind the step's total FLOPs;
 * attention: max(KV bytes read, attention FLOPs) against the same roofs;
 * tensor-parallel all-reduces: two per layer (Megatron-LM, arXiv:1909.08053), ring
   volume 2(tp-1)/tp of the activations over the scale-up link, plus a fixed latency;
@@ -104,6 +107,33 @@ def allreduce_time(
     return np.where(tp > 1, 2.0 * layers * per_call, 0.0)
 
 
+def linear_time(
+    costs: ServingCosts, rates: Rates, tp: ArrayLike, tokens: ArrayLike, sharpness: float
+) -> Any:
+    """Linear layers of a step of ``tokens`` tokens on each of ``tp`` GPUs: the dense GEMMs'
+    roofline plus, per MoE layer, D touched experts each with the roofline of its own
+    GEMM (T·k/D rows against one expert's weights). Dense models: the dense term only."""
+    tp = np.asarray(tp, dtype=float)
+    tokens = np.asarray(tokens, dtype=float)
+    dense_flops = costs.matmul_flops_per_token - costs.routed_flops_per_token
+    dense = smooth_max(
+        tokens * dense_flops / tp / rates.gemm_flops,
+        costs.streamed_dense_bytes / tp / rates.memory_bytes,
+        sharpness,
+    )
+    arch = costs.arch
+    if not arch.is_moe:
+        return dense
+    rows = costs.tokens_per_touched_expert(tokens)
+    flops_per_row = costs.routed_flops_per_token / (arch.num_moe_layers * arch.experts_per_token)
+    one_expert = smooth_max(
+        rows * flops_per_row / tp / rates.gemm_flops,
+        costs.expert_bytes / tp / rates.memory_bytes + 0.0 * rows,
+        sharpness,
+    )
+    return dense + arch.num_moe_layers * costs.experts_touched(tokens) * one_expert
+
+
 def step_times(
     costs: ServingCosts,
     rates: Rates,
@@ -121,6 +151,7 @@ def step_times(
     tokens = batch * (1.0 + prefill_per_output)
     gemm = tokens * costs.matmul_flops_per_token / tp / rates.gemm_flops
     weights = costs.weights_read_per_step(tokens) / tp / rates.memory_bytes
+    linear = linear_time(costs, rates, tp, tokens, calibration.fitted.roofline_sharpness)
     decode_context = arch.attended_tokens(input_tokens + output_tokens / 2.0)
     prefill_context = arch.attended_tokens(input_tokens / 2.0)
     kv_read = batch * decode_context * costs.kv_bytes_per_token / costs.kv_shards(tp)
@@ -139,7 +170,7 @@ def step_times(
         np.broadcast(tp, batch).shape, arch.num_layers * calibration.fixed.step_overhead_s_per_layer
     )
     return StepTimes(
-        linear=smooth_max(gemm, weights, calibration.fitted.roofline_sharpness),
+        linear=linear,
         attention=attention + 0.0 * batch,
         communication=communication + 0.0 * batch,
         overhead=overhead,
