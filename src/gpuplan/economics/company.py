@@ -62,7 +62,7 @@ GrowthUncertain = Annotated[Uncertain, AfterValidator(_growth)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ApiStream(_Strict):

@@ -30,6 +30,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    FiniteFloat,
     Tag,
     model_validator,
 )
@@ -160,10 +161,10 @@ def _kind(value: Any) -> str:
 
 
 Uncertain = Annotated[
-    Annotated[float, Tag("number")] | Annotated[Distribution, Tag("distribution")],
+    Annotated[FiniteFloat, Tag("number")] | Annotated[Distribution, Tag("distribution")],
     Discriminator(_kind),
 ]
-"""Any real number, or a distribution (a mapping is always read as a distribution, so its
+"""Any finite real number, or a distribution (a mapping is always read as a distribution, so its
 errors name the distribution's own fields)."""
 NonNegativeUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=False)]
 PositiveUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=True)]
