@@ -152,7 +152,8 @@ def _lower_bound(minimum: float, strict: bool) -> AfterValidator:
 def _fraction(value: float | Distribution) -> float | Distribution:
     low, high = (value.low, value.high) if isinstance(value, Distribution) else (value, value)
     if low < 0 or high > 1:
-        raise ValueError(f"must lie within [0, 1] (got {low:g}..{high:g})")
+        got = f"{low:g}" if low == high else f"{low:g}..{high:g}"
+        raise ValueError(f"must lie within [0, 1] (got {got}); write 0.12 for 12 %")
     return value
 
 
