@@ -322,7 +322,14 @@ def offer_csv_row(row: OfferRow) -> dict[str, Any]:
 def write_offer_csv(rows: Iterable[OfferRow], path: str | Path) -> Path:
     """Write rows in the offer CSV layout (readable by ``load_offers(user_csv=...)``)."""
     target = Path(path)
-    with target.open("w", newline="", encoding="utf-8") as handle:
+    try:
+        handle = target.open("w", newline="", encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            "output",
+            f"cannot write {target} ({error.strerror}); give a file in an existing folder.",
+        ) from None
+    with handle:
         writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
         writer.writeheader()
         for row in rows:
