@@ -1,0 +1,194 @@
+"""Held-out validation: gpuplan's estimators against published runs and benchmarks that
+are NOT in the calibration set (../shared/reference/calibration/) and never used by a fit.
+
+Run: ``PYTHONPATH=src python3 benchmarks/heldout_validation.py``
+
+Data (each row with its source, date read and every setting the estimate needs):
+``benchmarks/data/heldout_training.csv`` and ``benchmarks/data/heldout_inference.csv``.
+The published figure of a row is only compared with the estimate; it never enters it.
+
+Training runs: ``estimate_training`` P50 GPU-hours vs published, signed error, inside
+P10-P90, and ``implied_training`` tokens from the published GPU-hours vs the published
+tokens. Throughput rows: gpuplan's benchmark MFU (run MFU / goodput) vs published MFU.
+Inference: ``estimate_inference`` under the row's latency limits and precision, per-GPU
+output tokens/s vs published; MLPerf v4.1 rows are run at the fitted v4.1 software speed
+(as the calibration does) and at current software. Prints median and max |error| per group.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from gpuplan.compute.inference import default_calibration, estimate_inference  # noqa: E402
+from gpuplan.compute.training import estimate_training, implied_training  # noqa: E402
+from gpuplan.errors import InputError  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data"
+
+
+def rows(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def number(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def model_arguments(row: dict[str, str]) -> dict[str, object]:
+    """Catalog id when the row has one, else a bare parameter count (6ND)."""
+    if row["model"]:
+        return {"model": row["model"]}
+    return {"params": float(row["params"]), "active_params": number(row["active_params"])}
+
+
+def summary(label: str, errors: Iterable[float]) -> str:
+    magnitude = [abs(e) for e in errors]
+    if not magnitude:
+        return f"{label}: no rows"
+    return (
+        f"{label}: n={len(magnitude)}  median |error| {statistics.median(magnitude):.1%}  "
+        f"max |error| {max(magnitude):.1%}"
+    )
+
+
+def training_runs() -> dict[str, list[float]]:
+    print("\nTraining runs (published GPU-hours)")
+    print(
+        f"{'run':<16}{'GPU':<10}{'prec':<5}{'published':>12}{'P50':>12}{'error':>8}  "
+        f"{'P10-P90':<34}{'MFU':>6}{'implied tok':>12}{'tok err':>8}"
+    )
+    groups: dict[str, list[float]] = {"all": []}
+    inside = []
+    for row in rows("heldout_training.csv"):
+        if row["kind"] != "run":
+            continue
+        gpus = number(row["gpus"])
+        common = {
+            **model_arguments(row),
+            "gpu": row["gpu"],
+            "gpus": None if gpus is None else int(gpus),
+            "precision": row["precision"],
+            "seq_len": int(row["seq_len"]),
+        }
+        estimate = estimate_training(tokens=float(row["tokens"]), **common)  # type: ignore[arg-type]
+        published = float(row["published_gpu_hours"])
+        implied = implied_training(gpu_hours=published, **common)  # type: ignore[arg-type]
+        error = estimate.gpu_hours / published - 1.0
+        ok = estimate.gpu_hours_p10 <= published <= estimate.gpu_hours_p90
+        token_error = implied.tokens / float(row["tokens"]) - 1.0
+        inside.append(ok)
+        groups["all"].append(error)
+        key = "MoE / fp8 (H800)" if row["moe"] == "True" else f"dense {row['gpu']}"
+        groups.setdefault(key, []).append(error)
+        band = f"[{estimate.gpu_hours_p10:,.0f} - {estimate.gpu_hours_p90:,.0f}]"
+        print(
+            f"{row['run'][:15]:<16}{row['gpu']:<10}{row['precision']:<5}{published:>12,.0f}"
+            f"{estimate.gpu_hours:>12,.0f}{error:>+8.1%}  {'in ' if ok else 'OUT'} {band:<30}"
+            f"{estimate.mfu:>6.3f}{implied.tokens:>12.3g}{token_error:>+8.1%}"
+        )
+    for label, errors in groups.items():
+        print("  " + summary(label, errors))
+    print(f"  inside P10-P90: {sum(inside)}/{len(inside)} ({sum(inside) / len(inside):.0%})")
+    return groups
+
+
+def training_throughput() -> list[float]:
+    print("\nTraining throughput (published MFU; gpuplan benchmark MFU = run MFU / goodput)")
+    print(f"{'benchmark':<34}{'GPUs':>7}{'seq':>8}{'published':>10}{'gpuplan':>9}{'error':>8}")
+    errors = []
+    for row in rows("heldout_training.csv"):
+        if row["kind"] != "benchmark":
+            continue
+        try:
+            estimate = estimate_training(
+                tokens=float(row["tokens"]),
+                gpu=row["gpu"],
+                gpus=int(float(row["gpus"])),
+                precision=row["precision"],
+                seq_len=int(row["seq_len"]),
+                **model_arguments(row),  # type: ignore[arg-type]
+            )
+        except InputError as refused:  # e.g. no context parallelism in the memory model
+            print(f"{row['run'][:33]:<34}{row['gpus']:>7}{row['seq_len']:>8}  refused: {refused}")
+            continue
+        predicted = estimate.mfu / estimate.goodput
+        published = float(row["published_mfu"])
+        error = predicted / published - 1.0
+        errors.append(error)
+        print(
+            f"{row['run'][:33]:<34}{row['gpus']:>7}{row['seq_len']:>8}{published:>10.3f}"
+            f"{predicted:>9.3f}{error:>+8.1%}"
+        )
+    print("  " + summary("MFU", errors))
+    return errors
+
+
+def inference_rows() -> dict[str, list[float]]:
+    print("\nInference (per-GPU output tokens/s; MLPerf latency limits are p99)")
+    print(
+        f"{'model':<14}{'GPU':<10}{'prec':<5}{'scenario':<9}{'round':<6}{'published':>10}"
+        f"{'at round':>10}{'error':>8}{'current':>9}{'error':>8}  tp x batch"
+    )
+    vintage = default_calibration().fitted.software_vintage
+    groups: dict[str, list[float]] = {"all (at round software)": []}
+    for row in rows("heldout_inference.csv"):
+        speed = vintage.get(f"mlperf-{row['round']}", 1.0)
+        settings = {
+            "input_tokens": float(row["mean_input_tokens"]),
+            "output_tokens": float(row["mean_output_tokens"]),
+            "precision": row["precision"],
+            "max_ttft_ms": number(row["max_ttft_ms"]),
+            "max_tpot_ms": number(row["max_tpot_ms"]),
+        }
+        at_round = estimate_inference(row["model"], row["gpu"], speed=speed, **settings)  # type: ignore[arg-type]
+        current = estimate_inference(row["model"], row["gpu"], **settings)  # type: ignore[arg-type]
+        published = float(row["published_tokens_per_s_per_gpu"])
+        error = at_round.output_tokens_per_second_per_gpu / published - 1.0
+        error_now = current.output_tokens_per_second_per_gpu / published - 1.0
+        groups["all (at round software)"].append(error)
+        groups.setdefault(f"{row['model']} {row['scenario']}", []).append(error)
+        print(
+            f"{row['model']:<14}{row['gpu']:<10}{row['precision']:<5}{row['scenario']:<9}"
+            f"{row['round']:<6}{published:>10,.0f}"
+            f"{at_round.output_tokens_per_second_per_gpu:>10,.0f}{error:>+8.1%}"
+            f"{current.output_tokens_per_second_per_gpu:>9,.0f}{error_now:>+8.1%}"
+            f"  {at_round.tensor_parallel} x {at_round.batch_size}"
+        )
+    for label, errors in groups.items():
+        print("  " + summary(label, errors))
+    return groups
+
+
+def input_length_sensitivity() -> None:
+    """The Mixtral rows' mean input is not published: how much does it move the estimate?"""
+    print("\nSensitivity of the Mixtral H100 Offline estimate to the assumed mean input")
+    speed = default_calibration().fitted.software_vintage.get("mlperf-v4.1", 1.0)
+    for tokens in (300.0, 500.0, 684.0, 900.0, 1200.0):
+        result = estimate_inference(
+            "mixtral-8x7b",
+            "h100-sxm",
+            input_tokens=tokens,
+            output_tokens=145.94,
+            precision="fp8",
+            speed=speed,
+        )
+        print(f"  input {tokens:>6.0f}: {result.output_tokens_per_second_per_gpu:>8,.0f} tok/s/GPU")
+
+
+def main() -> None:
+    training_runs()
+    training_throughput()
+    inference_rows()
+    input_length_sensitivity()
+
+
+if __name__ == "__main__":
+    main()

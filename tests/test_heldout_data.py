@@ -1,0 +1,47 @@
+"""The held-out validation data (benchmarks/data/heldout_*.csv) is complete and cited.
+
+Those rows are never used by a fit; these checks keep each row usable by
+benchmarks/heldout_validation.py: a source, a date read and every setting the estimate needs.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from gpuplan.catalog.gpus import get_gpu
+from gpuplan.catalog.models import get_model
+
+DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+
+
+def read(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("name", ["heldout_training.csv", "heldout_inference.csv"])
+def test_every_row_is_cited_and_dated(name: str) -> None:
+    for row in read(name):
+        assert row["source"].strip(), row
+        assert row["read_on"][:2] == "20", row
+        get_gpu(row["gpu"])
+        if row["model"]:
+            get_model(row["model"])
+
+
+def test_training_rows_carry_a_published_figure_and_settings() -> None:
+    for row in read("heldout_training.csv"):
+        assert row["model"] or float(row["params"]) > 0, row
+        assert float(row["tokens"]) > 0 and int(row["seq_len"]) > 0
+        published = row["published_gpu_hours"] if row["kind"] == "run" else row["published_mfu"]
+        assert float(published) > 0, row
+
+
+def test_inference_throughput_per_gpu_is_system_over_gpus() -> None:
+    # e.g. H100 x8 Mixtral Offline: 52,415.9 tok/s / 8 = 6,552 tok/s per GPU
+    for row in read("heldout_inference.csv"):
+        per_gpu = float(row["system_tokens_per_s"]) / int(row["gpus_in_system"])
+        assert float(row["published_tokens_per_s_per_gpu"]) == pytest.approx(per_gpu, rel=1e-3)
