@@ -143,8 +143,8 @@ def test_amortising_debt_pays_equal_principal() -> None:
             "company",
             r"funding\[0\].month \(2024-06\) is before the horizon start",
         ),
-        ({"start": "2025-13"}, "company.start", "pattern"),
-        ({"typo_field": 1}, "company.typo_field", "Extra inputs"),
+        ({"start": "2025-13"}, "company.start", "not a month"),
+        ({"typo_field": 1}, "company.typo_field", "unknown field"),
     ],
 )
 def test_bad_inputs_name_the_field(change: dict[str, Any], field: str, message: str) -> None:

@@ -10,6 +10,7 @@ rows. Nothing is read until the first call.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
@@ -21,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from gpuplan.catalog.gpus import get_gpu
 from gpuplan.catalog.places import REGION_GROUPS, Country, RegionGroup, fx_rate, normalise_country
 from gpuplan.catalog.tables import packaged_data, read_table_lines
-from gpuplan.errors import CatalogError, GpuplanError, UnknownIdError
+from gpuplan.errors import CatalogError, GpuplanError, InputError, UnknownIdError
 
 PricingModel = Literal[
     "on_demand", "spot", "reserved_1y", "reserved_3y", "capacity_block", "contract"
@@ -90,7 +91,7 @@ def _country(value: object) -> object:
 class OfferRow(BaseModel):
     """One row of the offer CSV, prices in the row's own currency."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     provider: str = Field(min_length=1)
     provider_hq_jurisdiction: Annotated[str, BeforeValidator(_upper)] = Field(
@@ -224,6 +225,11 @@ def read_offer_csv(path: Path) -> list[Offer]:
             offers.append(to_usd(row))
         except GpuplanError as error:
             raise CatalogError(f"{path.name} line {line}: {error}") from None
+    if not offers:
+        raise CatalogError(
+            f"{path.name} has a header but no offer rows; add rows in the layout of "
+            "`gpuplan catalog offers --json` (or leave the file out)."
+        )
     return offers
 
 
@@ -290,6 +296,10 @@ def query_offers(
         rows = [o for o in rows if o.provider_hq_jurisdiction == juris]
     if country is not None:
         code = normalise_country(country)
+        if not re.fullmatch(r"[A-Z]{2}", code):
+            raise InputError(
+                "country", f"'{country}' is not an ISO 3166 alpha-2 code; write e.g. FR, DE, US."
+            )
         rows = [o for o in rows if o.country == code]
     return sorted(rows, key=lambda o: (o.usd_per_gpu_hour, o.provider, o.region))
 
@@ -312,7 +322,14 @@ def offer_csv_row(row: OfferRow) -> dict[str, Any]:
 def write_offer_csv(rows: Iterable[OfferRow], path: str | Path) -> Path:
     """Write rows in the offer CSV layout (readable by ``load_offers(user_csv=...)``)."""
     target = Path(path)
-    with target.open("w", newline="", encoding="utf-8") as handle:
+    try:
+        handle = target.open("w", newline="", encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            "output",
+            f"cannot write {target} ({error.strerror}); give a file in an existing folder.",
+        ) from None
+    with handle:
         writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
         writer.writeheader()
         for row in rows:

@@ -8,11 +8,12 @@ currency, dated). Loaded once, on first use.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from gpuplan.catalog.tables import packaged_data, read_table, split_aliases
 from gpuplan.errors import CatalogError, UnknownIdError
@@ -30,7 +31,20 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-Country = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{2}$")]
+def _iso_country(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError(
+            f"is not an ISO 3166 alpha-2 country code (got '{value}'); write e.g. FR, DE, US"
+        )
+    return value
+
+
+Country = Annotated[
+    str,
+    BeforeValidator(_upper),
+    AfterValidator(_iso_country),
+    Field(json_schema_extra={"pattern": "^[A-Z]{2}$"}),
+]
 
 
 class Provider(BaseModel):

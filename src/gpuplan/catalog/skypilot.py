@@ -14,6 +14,7 @@ rows of one instance type in one region keep the lowest price.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from datetime import date
 from functools import cache
@@ -23,7 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gpuplan.catalog.offers import OfferRow
 from gpuplan.catalog.places import find_region, get_provider
-from gpuplan.catalog.tables import describe_validation_error, packaged_data, read_table
+from gpuplan.catalog.tables import (
+    describe_validation_error,
+    packaged_data,
+    read_csv_text,
+    read_table,
+)
 from gpuplan.errors import CatalogError, UnknownIdError
 
 REQUIRED_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Region")
@@ -105,40 +111,39 @@ def import_skypilot_csv(
     zones: dict[tuple[str, str, str], int] = {}
     warnings: list[str] = []
     rows_read = cpu_only = 0
-    with source_path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CatalogError(
-                f"{source_path.name}: not a SkyPilot vms.csv, missing column(s) "
-                f"{', '.join(missing)} (expected {', '.join(REQUIRED_COLUMNS)}, Price, SpotPrice)."
+    reader = csv.DictReader(io.StringIO(read_csv_text(source_path), newline=""))
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CatalogError(
+            f"{source_path.name}: not a SkyPilot vms.csv, missing column(s) "
+            f"{', '.join(missing)} (expected {', '.join(REQUIRED_COLUMNS)}, Price, SpotPrice)."
+        )
+    for raw in reader:
+        rows_read += 1
+        line = reader.line_num
+        accelerator = (raw.get("AcceleratorName") or "").strip()
+        if not accelerator:
+            cpu_only += 1
+            continue
+        try:
+            rows = _offers_from_row(raw, owner.provider, owner.hq_jurisdiction, names, stamp)
+        except (ValueError, UnknownIdError, ValidationError) as error:
+            text = (
+                describe_validation_error(error)
+                if isinstance(error, ValidationError)
+                else str(error)
             )
-        for raw in reader:
-            rows_read += 1
-            line = reader.line_num
-            accelerator = (raw.get("AcceleratorName") or "").strip()
-            if not accelerator:
-                cpu_only += 1
-                continue
-            try:
-                rows = _offers_from_row(raw, owner.provider, owner.hq_jurisdiction, names, stamp)
-            except (ValueError, UnknownIdError, ValidationError) as error:
-                text = (
-                    describe_validation_error(error)
-                    if isinstance(error, ValidationError)
-                    else str(error)
-                )
-                message = f"{source_path.name} line {line}: {text}; row skipped."
-                if strict:
-                    raise CatalogError(message.replace("; row skipped.", ".")) from None
-                warnings.append(message)
-                continue
-            for row in rows:
-                key = (row.instance_type, row.region, row.pricing_model)
-                zones[key] = zones.get(key, 0) + 1
-                kept = best.get(key)
-                if kept is None or (row.price_per_gpu_hour or 0) < (kept.price_per_gpu_hour or 0):
-                    best[key] = row
+            message = f"{source_path.name} line {line}: {text}; row skipped."
+            if strict:
+                raise CatalogError(message.replace("; row skipped.", ".")) from None
+            warnings.append(message)
+            continue
+        for row in rows:
+            key = (row.instance_type, row.region, row.pricing_model)
+            zones[key] = zones.get(key, 0) + 1
+            kept = best.get(key)
+            if kept is None or (row.price_per_gpu_hour or 0) < (kept.price_per_gpu_hour or 0):
+                best[key] = row
     offers = [
         row.model_copy(update={"notes": f"{row.notes}; lowest of {zones[key]} zone rows"})
         if zones[key] > 1

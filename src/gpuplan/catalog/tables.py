@@ -9,6 +9,7 @@ data file never turns into a silently wrong number.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -35,17 +36,34 @@ def packaged_data(name: str) -> Path:
     return Path(str(resources.files("gpuplan.catalog") / "data" / name))
 
 
+def read_csv_text(path: Path) -> str:
+    """The text of a CSV file; a missing, unreadable, non-UTF-8 or empty file is a
+    :class:`CatalogError` naming it."""
+    if not path.is_file():
+        raise CatalogError(f"{path} is not a file; give the path of a CSV file.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CatalogError(
+            f"{path.name} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV."
+        ) from None
+    except OSError as error:
+        raise CatalogError(f"{path} cannot be read ({error.strerror}).") from None
+    if not text.strip():
+        raise CatalogError(f"{path.name} is empty; it needs a header row and data rows.")
+    return text
+
+
 def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
     """Yield (line number, row) for each data row; blank cells are ``None``."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            cleaned = {
-                key.strip(): (value.strip() if value and value.strip() else None)
-                for key, value in row.items()
-                if key is not None
-            }
-            yield reader.line_num, cleaned
+    reader = csv.DictReader(io.StringIO(read_csv_text(path), newline=""))
+    for row in reader:
+        cleaned = {
+            key.strip(): (value.strip() if value and value.strip() else None)
+            for key, value in row.items()
+            if key is not None
+        }
+        yield reader.line_num, cleaned
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -55,7 +73,8 @@ def describe_validation_error(error: ValidationError) -> str:
         field = ".".join(str(p) for p in issue["loc"]) or "row"
         got = issue.get("input")
         shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
-        parts.append(f"{field}: {issue['msg']}{shown}")
+        message = str(issue["msg"]).removeprefix("Value error, ")
+        parts.append(f"{field}: {message}{shown}")
     return "; ".join(parts)
 
 

@@ -56,6 +56,16 @@ def positive_number(text: str | float | int, field: str) -> float:
     return value
 
 
+def whole_number(text: str | float | int, field: str) -> int:
+    """Like :func:`positive_number` but the value must also be a whole number."""
+    from gpuplan.errors import InputError
+
+    value = positive_number(text, field)
+    if value != int(value):
+        raise InputError(field, f"must be a whole number (got {text}).")
+    return int(value)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a :class:`GpuplanError` into one printed paragraph and exit code 2."""
 

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
 
 
 def _months(value: float | None) -> str:
@@ -37,7 +37,7 @@ def simulate_command(
     from gpuplan.economics.compare import money
     from gpuplan.uncertainty.montecarlo import simulate
 
-    count = int(positive_number(samples, "samples"))
+    count = whole_number(samples, "samples")
     result = simulate(scenario, count, seed, sobol, sobol_samples, override)
     if as_json:
         print_json(result)

@@ -7,7 +7,14 @@ from pathlib import Path
 import typer
 
 from gpuplan.cli import app, catalog_app
-from gpuplan.cli.common import handle_errors, parse_number, positive_number, print_json, print_table
+from gpuplan.cli.common import (
+    handle_errors,
+    parse_number,
+    positive_number,
+    print_json,
+    print_table,
+    whole_number,
+)
 
 
 @catalog_app.command("offers")
@@ -183,7 +190,7 @@ def tco(
         country,
         utilisation=positive_number(utilisation, "utilisation"),
         years=positive_number(years, "years") if years is not None else None,
-        n_gpus=int(positive_number(n_gpus, "gpus")),
+        n_gpus=whole_number(n_gpus, "gpus"),
     )
     result = rent_vs_own(gpu, country, offers=load_offers(user_csv), ownership=owned)
     if as_json:

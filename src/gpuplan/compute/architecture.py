@@ -16,6 +16,7 @@ Conventions (stated once here, used everywhere):
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from gpuplan.units import BYTES_PER_ELEMENT
 class Architecture(BaseModel):
     """A decoder-only transformer, dense or mixture-of-experts."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     vocab_size: int = Field(gt=0)
     hidden_size: int = Field(gt=0)
@@ -268,6 +269,17 @@ _GPT2_KEYS = {
 }
 
 
+_CONFIG_KEYS = {
+    "num_layers": "num_hidden_layers",
+    "num_kv_heads": "num_key_value_heads",
+    "num_experts": "num_local_experts",
+    "experts_per_token": "num_experts_per_tok",
+    "num_shared_experts": "n_shared_experts",
+    "first_dense_layers": "first_k_dense_replace",
+}
+"""config.json key of each :class:`Architecture` field whose name differs (for messages)."""
+
+
 def architecture_from_hf_config(config: dict[str, Any], source: str = "config") -> Architecture:
     """Build an :class:`Architecture` from Hugging Face ``config.json`` keys.
 
@@ -287,8 +299,19 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
             raise InputError(f"{source}.{key}", "is required but missing from the config.")
         return cfg[key]
 
-    hidden = int(need("hidden_size"))
-    heads = int(need("num_attention_heads"))
+    def whole(key: str) -> int:
+        value = need(key)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value != int(value)
+        ):
+            raise InputError(f"{source}.{key}", f"must be a whole number (got {value!r}).")
+        return int(value)
+
+    hidden = whole("hidden_size")
+    heads = whole("num_attention_heads")
     intermediate = (
         cfg.get("intermediate_size") or cfg.get("n_inner") or (4 * hidden if gpt_style else None)
     )
@@ -327,8 +350,11 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
         return Architecture.model_validate(fields)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "config"
-        raise InputError(f"{source}.{field}", first["msg"]) from None
+        field = ".".join(_CONFIG_KEYS.get(str(p), str(p)) for p in first["loc"]) or "config"
+        got = first.get("input")
+        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise InputError(f"{source}.{field}", f"{message}{shown}.") from None
 
 
 def load_hf_config(path: Path) -> Architecture:
@@ -337,6 +363,10 @@ def load_hf_config(path: Path) -> Architecture:
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("model", f"config file '{path}' does not exist.") from None
+    except UnicodeDecodeError:
+        raise InputError(
+            "model", f"'{path}' is not UTF-8 text; save the config as UTF-8 JSON."
+        ) from None
     except json.JSONDecodeError as error:
         raise InputError(
             "model", f"'{path}' is not valid JSON ({error.msg}, line {error.lineno})."

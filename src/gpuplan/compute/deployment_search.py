@@ -113,6 +113,16 @@ def search_deployments(
     devices: list[GPU] = [get_gpu(g) for g in gpus] if gpus else list_gpus()
     overrides = {get_gpu(k).id: v for k, v in (prices or {}).items()}
     wanted = [p.lower() for p in precisions] if precisions else list(WEIGHT_PRECISIONS)
+    for precision in wanted:
+        if precision not in WEIGHT_PRECISIONS:
+            raise InputError(
+                "precision", f"'{precision}' is not one of {', '.join(WEIGHT_PRECISIONS)}."
+            )
+    if not any(d.supports(p) for d in devices for p in wanted):
+        raise InfeasibleError(
+            f"precision: none of the GPUs searched ({', '.join(d.id for d in devices)}) has "
+            f"{' or '.join(wanted)} tensor cores; allow another precision or GPU."
+        )
     candidates: list[dict[str, float | str | int]] = []
     unpriced: list[str] = []
     evaluated = 0

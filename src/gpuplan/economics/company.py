@@ -12,6 +12,7 @@ horizon's first month); months are written ``"YYYY-MM"``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -19,7 +20,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -32,10 +32,22 @@ from gpuplan.uncertainty.distributions import (
     Uncertain,
 )
 
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _month_text(value: str) -> str:
+    if not re.fullmatch(MONTH_PATTERN, value):
+        raise ValueError(f"is not a month (got '{value}'); write YYYY-MM, e.g. 2025-03")
+    return value
+
+
 Month = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
-    Field(description='A calendar month, written "YYYY-MM".'),
+    AfterValidator(_month_text),
+    Field(
+        description='A calendar month, written "YYYY-MM".',
+        json_schema_extra={"pattern": MONTH_PATTERN},
+    ),
 ]
 
 
@@ -62,7 +74,7 @@ GrowthUncertain = Annotated[Uncertain, AfterValidator(_growth)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ApiStream(_Strict):

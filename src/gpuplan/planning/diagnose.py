@@ -244,6 +244,27 @@ def _min_owned_shortfalls(
     return found
 
 
+def solver_failure(model: PlanModel, status: str) -> Shortfall:
+    """Why there is no plan when the solver failed without any unmet demand to point at:
+    usually a need so large (a unit slip in tokens) that it leaves the solver's range."""
+    a, problem = model.arrays, model.problem
+    needs = [
+        (float(a.inference_reference[w].max(initial=0.0)), f"inference.{n.workload}", "GPUs")
+        for w, n in enumerate(problem.inference)
+    ] + [
+        (float(a.training_reference_hours[r]), f"training.{n.workload}", "GPU-hours")
+        for r, n in enumerate(problem.training)
+    ]
+    size, where, unit = max(needs, default=(0.0, "scenario", "GPUs"))
+    message = (
+        f"The solver found no plan (HiGHS status '{status}') and no unmet demand explains it. "
+        f"The largest need is {size:.3g} {unit} ({where}); needs beyond about 1e15 leave the "
+        "solver's numeric range: check tokens_per_day, tokens and gpu_hours for a unit slip, "
+        "or raise solver.time_limit_s if the solver ran out of time."
+    )
+    return Shortfall(where, "solver", "", "solver", size, 0.0, size, unit, message)
+
+
 def diagnose(model: PlanModel, values: np.ndarray, solution: PlanSolution) -> list[Shortfall]:
     """Every unmet requirement of a solved model, as readable shortfalls."""
     return [

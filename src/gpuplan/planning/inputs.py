@@ -19,12 +19,14 @@ Uncertain inputs enter at their nominal value (:func:`~gpuplan.uncertainty.distr
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from gpuplan.errors import InputError
 from gpuplan.planning.inputs_common import field_errors, gpu_id
@@ -65,19 +67,28 @@ def _step_series(
 
 
 def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
+    from gpuplan.catalog.tables import read_csv_text
+    from gpuplan.presets import field_path
+
     file = Path(path)
     if not file.is_file():
         raise InputError(where, f"CSV file {path} does not exist.")
-    with file.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or not {"from", "tokens_per_day"} <= set(reader.fieldnames):
-            raise InputError(where, f"{path} needs the columns from,tokens_per_day.")
-        rows = []
-        for line, raw in enumerate(reader, start=2):
-            try:
-                rows.append(TokensRow.model_validate(raw))
-            except ValueError as error:
-                raise InputError(where, f"{path} line {line}: {error}") from None
+    text = field_errors(where, lambda: read_csv_text(file))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None or not {"from", "tokens_per_day"} <= set(reader.fieldnames):
+        raise InputError(where, f"{path} needs the columns from,tokens_per_day.")
+    rows = []
+    for raw in reader:
+        try:
+            rows.append(TokensRow.model_validate(raw))
+        except ValidationError as error:
+            issue = error.errors()[0]
+            message = str(issue["msg"]).removeprefix("Value error, ")
+            raise InputError(
+                where,
+                f"{path} line {reader.line_num}: {field_path(tuple(issue['loc']))}: {message} "
+                f"(got {issue.get('input')!r}).",
+            ) from None
     return rows
 
 

@@ -12,11 +12,14 @@ T = TypeVar("T")
 
 
 def field_errors(path: str, call: Callable[[], T]) -> T:
-    """Run a catalog lookup, naming the scenario field ``path`` in any error it raises."""
+    """Run a catalog lookup, naming the scenario field ``path`` in any error it raises
+    (an error that already names a field under ``path`` is passed on unchanged)."""
     try:
         return call()
-    except InputError:
-        raise
+    except InputError as error:
+        if error.field.startswith(path):
+            raise
+        raise InputError(path, str(error)) from None
     except GpuplanError as error:
         raise InputError(path, str(error)) from None
 

@@ -72,8 +72,8 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _model_at(loc: Iterable[Any]) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = Scenario
+def _model_at(loc: Iterable[Any], root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = root
     for part in loc:
         if model is None:
             return None
@@ -105,6 +105,15 @@ def _readable(loc: tuple[Any, ...], data: Any) -> str:
     return ".".join(parts) or "scenario"
 
 
+def unknown_field_text(loc: tuple[Any, ...], root: type[BaseModel] = Scenario) -> str:
+    """'unknown field. Did you mean ...? Valid fields: ...' for a misspelt key at ``loc``."""
+    parent = _model_at(loc[:-1], root)
+    valid = [f.alias or k for k, f in parent.model_fields.items()] if parent else []
+    near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+    hint = f" Did you mean '{near[0]}'?" if near else ""
+    return f"unknown field.{hint} Valid fields: {', '.join(valid)}"
+
+
 def explain_validation_error(error: ValidationError, data: Any, source: str) -> InputError:
     """One InputError for a scenario that fails validation (first five problems)."""
     messages = []
@@ -116,13 +125,9 @@ def explain_validation_error(error: ValidationError, data: Any, source: str) -> 
             first_field = field
         text = str(issue["msg"]).removeprefix("Value error, ")
         if issue["type"] == "extra_forbidden":
-            parent = _model_at(loc[:-1])
-            valid = [f.alias or k for k, f in parent.model_fields.items()] if parent else []
-            near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
-            hint = f" Did you mean '{near[0]}'?" if near else ""
-            text = f"unknown field.{hint} Valid fields: {', '.join(valid)}"
+            text = unknown_field_text(loc)
         elif "input" in issue and not isinstance(issue["input"], dict | list):
-            text += f" (got {issue['input']!r})"
+            text += "" if "(got " in text else f" (got {issue['input']!r})"
         messages.append(text if n == 0 else f"{field}: {text}")
     more = len(error.errors()) - len(messages)
     tail = f" (and {more} more)" if more > 0 else ""

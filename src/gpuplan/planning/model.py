@@ -145,11 +145,12 @@ def define_capacity_constraints(ctx: BuildContext) -> None:
     """sum_w inference[w,o,t] + sum_r training[r,o,t] <= fleet[o,t]: workloads use only
     GPUs that are in the fleet."""
     T = ctx.horizon
-    parts = [ctx.blocks["inference_allocation"], ctx.blocks["training_allocation"]]
-    flat = np.concatenate([p.keys["option"] * T + p.keys["period"] for p in parts if p.size])
-    cols = np.concatenate([p.start + np.arange(p.size) for p in parts if p.size])
-    if len(flat) == 0:
+    blocks = (ctx.blocks["inference_allocation"], ctx.blocks["training_allocation"])
+    parts = [p for p in blocks if p.size]
+    if not parts:
         return
+    flat = np.concatenate([p.keys["option"] * T + p.keys["period"] for p in parts])
+    cols = np.concatenate([p.start + np.arange(p.size) for p in parts])
     used, inverse = np.unique(flat, return_inverse=True)
     option, period = np.divmod(used, T)
     rows = ctx.builder.add_rows(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gpuplan.planning.baselines import BASELINES, restricted_upper
-from gpuplan.planning.diagnose import diagnose
+from gpuplan.planning.diagnose import diagnose, solver_failure
 from gpuplan.planning.heuristics import relax_and_fix
 from gpuplan.planning.model import PlanModel, build_model
 from gpuplan.planning.problem import PlanningProblem
@@ -112,6 +112,8 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
             }
         )
     shortfalls = diagnose(model, best.outcome.values, best.solution)
+    if status == "infeasible" and not shortfalls:
+        shortfalls = [solver_failure(model, best.outcome.message)]
     costs = cost_table(model, best.solution)
     bound = relaxed.objective if relaxed is not None else best.outcome.objective
     gap = (npv - bound) / abs(npv) if relaxed is not None and npv else 0.0

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from gpuplan.catalog.places import Country
 from gpuplan.economics.company import CompanySpec
 from gpuplan.planning.periods import PeriodLength, parse_month
 from gpuplan.planning.problem import Sovereignty
@@ -35,7 +36,9 @@ OfferPricing = Literal[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Horizon(_Strict):
@@ -44,7 +47,7 @@ class Horizon(_Strict):
     start: Month = Field(description="First month planned (YYYY-MM; quarters: YYYY-Qn).")
     periods: int = Field(ge=1, le=240, description="Number of periods planned.")
     period: PeriodLength = Field(default="quarter", description="Period length: month or quarter.")
-    discount_rate: NonNegativeUncertain = Field(
+    discount_rate: FractionUncertain = Field(
         default=0.10, description="Annual discount rate for the net present cost (0.10 = 10 %)."
     )
     currency: Literal["USD"] = Field(default="USD", description="Reporting currency.")
@@ -157,7 +160,7 @@ class CustomOffer(_Strict):
     provider: str = Field(description="Provider name.")
     jurisdiction: str = Field(description="Provider headquarters jurisdiction: EU, US, ...")
     region: str = Field(description="Region or site name.")
-    country: str = Field(description="ISO 3166 alpha-2 country of the data centre.")
+    country: Country = Field(description="ISO 3166 alpha-2 country of the data centre.")
     region_group: Zone = Field(description="EU, US, APAC, ...: the residency zone it serves.")
     gpu: str = Field(description="GPU catalog id.")
     pricing_model: OfferPricing = Field(description="on_demand, spot, reserved_1y, ...")
@@ -185,7 +188,7 @@ class OwnershipSite(_Strict):
     """GPUs the lab may buy and run at a site; unset figures come from the ownership model."""
 
     site: str = Field(description="Site name.")
-    country: str = Field(description="ISO 3166 alpha-2 country.")
+    country: Country = Field(description="ISO 3166 alpha-2 country.")
     region_group: Zone | None = Field(default=None, description="Zone (default from country).")
     jurisdiction: str = Field(default="EU", description="The lab's own jurisdiction.")
     gpu: str = Field(description="GPU catalog id.")
@@ -244,7 +247,9 @@ class Rules(_Strict):
     max_owned_gpus: float | list[StepRow] | None = Field(default=None, description="GPUs.")
     excluded_providers: list[str] = Field(default_factory=list, description="Never use.")
     excluded_regions: list[str] = Field(default_factory=list, description="Never use.")
-    excluded_countries: list[str] = Field(default_factory=list, description="Never use.")
+    excluded_countries: list[Country] = Field(
+        default_factory=list, description="Never use (ISO 3166 alpha-2)."
+    )
 
 
 class Solver(_Strict):

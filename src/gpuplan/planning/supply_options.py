@@ -62,7 +62,7 @@ def _option(
 def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[SupplyOption]:
     """Catalog and scenario offers as supply options, after filters and adjustments."""
     from gpuplan.catalog.offers import load_offers, read_offer_csv
-    from gpuplan.catalog.places import get_provider
+    from gpuplan.catalog.places import get_provider, normalise_country
 
     supply, rules = scenario.supply, scenario.rules
 
@@ -85,6 +85,18 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             raise InputError(
                 "rules.excluded_regions", str(UnknownIdError("region", region, known_regions))
             )
+    known_countries = (
+        {o.country for o in offers if o.country}
+        | {o.country for o in supply.offers}
+        | {s.country for s in supply.ownership}
+    )
+    excluded_countries = {normalise_country(c) for c in rules.excluded_countries}
+    for country in sorted(excluded_countries - known_countries):
+        raise InputError(
+            "rules.excluded_countries",
+            str(UnknownIdError("country", country, known_countries))
+            + " Only countries with offers or sites can be excluded.",
+        )
     rows: list[dict[str, Any]] = []
     for offer in offers:
         rows.append(
@@ -134,7 +146,7 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             continue
         if supply.region_groups and row["region_group"] not in supply.region_groups:
             continue
-        if row["region"] in rules.excluded_regions or row["country"] in rules.excluded_countries:
+        if row["region"] in rules.excluded_regions or row["country"] in excluded_countries:
             continue
         option = _option(grid, **row)
         best = options.get(option.id)

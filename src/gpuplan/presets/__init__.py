@@ -43,6 +43,8 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     if preset.is_file():
         return preset
     text = str(name_or_path)
+    if path.is_dir():
+        raise InputError("scenario", f"{text} is a folder; give a YAML file or a preset name.")
     if text.endswith((".yaml", ".yml")) or "/" in text:
         raise InputError(
             "scenario", f"file {text} does not exist; give an existing YAML file or a preset name."
@@ -75,6 +77,8 @@ def read_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> dic
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise InputError(str(path), f"is not valid YAML: {error}") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), "is not UTF-8 text; save the scenario as UTF-8.") from None
     if not isinstance(data, dict):
         raise InputError(str(path), "must hold a mapping (name:, horizon:, company:, ...).")
     base_name = data.pop("extends", None)
@@ -99,14 +103,24 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 def company_from_mapping(data: dict[str, Any], where: str = "company") -> CompanySpec:
     """Validate a ``company`` mapping into a CompanySpec; errors name the field."""
+    from gpuplan.planning.loader import unknown_field_text
+
     try:
         return CompanySpec.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         path = field_path(tuple(first["loc"]))
         got = first.get("input")
-        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict | list) else ""
         message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message, got = unknown_field_text(tuple(first["loc"]), CompanySpec), None
+        elif first["type"] == "union_tag_not_found":  # a funding event without its kind
+            message = "'kind' is missing; write kind: equity (cash in) or kind: debt (a loan)"
+        shown = (
+            f" (got {got!r})"
+            if got is not None and not isinstance(got, dict | list) and "(got " not in message
+            else ""
+        )
         raise InputError(f"{where}.{path}" if path else where, f"{message}{shown}.") from None
 
 

@@ -30,6 +30,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    FiniteFloat,
     Tag,
     model_validator,
 )
@@ -151,7 +152,8 @@ def _lower_bound(minimum: float, strict: bool) -> AfterValidator:
 def _fraction(value: float | Distribution) -> float | Distribution:
     low, high = (value.low, value.high) if isinstance(value, Distribution) else (value, value)
     if low < 0 or high > 1:
-        raise ValueError(f"must lie within [0, 1] (got {low:g}..{high:g})")
+        got = f"{low:g}" if low == high else f"{low:g}..{high:g}"
+        raise ValueError(f"must lie within [0, 1] (got {got}); write 0.12 for 12 %")
     return value
 
 
@@ -160,10 +162,10 @@ def _kind(value: Any) -> str:
 
 
 Uncertain = Annotated[
-    Annotated[float, Tag("number")] | Annotated[Distribution, Tag("distribution")],
+    Annotated[FiniteFloat, Tag("number")] | Annotated[Distribution, Tag("distribution")],
     Discriminator(_kind),
 ]
-"""Any real number, or a distribution (a mapping is always read as a distribution, so its
+"""Any finite real number, or a distribution (a mapping is always read as a distribution, so its
 errors name the distribution's own fields)."""
 NonNegativeUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=False)]
 PositiveUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=True)]

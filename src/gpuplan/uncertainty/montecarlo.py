@@ -34,6 +34,9 @@ from gpuplan.uncertainty.sampling import (
 
 CHUNK = 4096
 """Samples evaluated per vectorised batch (small enough to stay in cache; bounds memory)."""
+MAX_SAMPLES = 10_000_000
+"""Most Monte Carlo samples (or Sobol base samples) one run takes: the uniforms are held in
+memory (samples x inputs x 8 bytes)."""
 
 
 def percentiles(values: np.ndarray) -> dict[str, float | None]:
@@ -290,10 +293,21 @@ def simulate(
     """
     from gpuplan.presets import load_company
 
-    if samples < 1:
-        raise InputError("samples", f"must be at least 1 (got {samples}).")
-    if sobol and (sobol_samples < 2 or sobol_samples & (sobol_samples - 1)):
-        raise InputError("sobol_samples", f"must be a power of two (got {sobol_samples}).")
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise InputError(
+            "samples",
+            f"must be between 1 and {MAX_SAMPLES:,} (got {samples:,}); the draws "
+            "are held in memory, and 100,000 already give percentiles to within a month.",
+        )
+    if seed is not None and seed < 0:
+        raise InputError("seed", f"must be a non-negative integer (got {seed}).")
+    if sobol and (
+        sobol_samples < 2 or sobol_samples & (sobol_samples - 1) or sobol_samples > MAX_SAMPLES
+    ):
+        raise InputError(
+            "sobol_samples",
+            f"must be a power of two up to {MAX_SAMPLES:,} (got {sobol_samples}).",
+        )
     spec = scenario if isinstance(scenario, CompanySpec) else load_company(scenario, overrides)
     plan_summary: dict[str, Any] | None = None
     if spec.compute.plan is not None and not spec.compute.plan.months:
