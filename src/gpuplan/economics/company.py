@@ -17,13 +17,12 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from gpuplan.schema import ScenarioModel
 from gpuplan.uncertainty.distributions import (
     Distribution,
     FractionUncertain,
@@ -73,11 +72,7 @@ GrowthUncertain = Annotated[Uncertain, AfterValidator(_growth)]
 """A yearly growth rate as a fraction (0.5 = +50% per year), > -1."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class ApiStream(_Strict):
+class ApiStream(ScenarioModel):
     """Pay-per-token API revenue of one model (or a blended model mix)."""
 
     name: str = Field(description="Label, e.g. 'Mistral Large 2 API'.")
@@ -103,7 +98,7 @@ class ApiStream(_Strict):
     )
 
 
-class EnterpriseStream(_Strict):
+class EnterpriseStream(ScenarioModel):
     """Contracts (licences, private deployments) times their yearly value."""
 
     name: str = Field(description="Label, e.g. 'private deployments'.")
@@ -117,7 +112,7 @@ class EnterpriseStream(_Strict):
     )
 
 
-class PartnerShare(_Strict):
+class PartnerShare(ScenarioModel):
     """A partner resells the models (e.g. a cloud marketplace) and pays a revenue share."""
 
     partner: str = Field(description="Partner name, e.g. 'Azure AI Models-as-a-Service'.")
@@ -128,7 +123,7 @@ class PartnerShare(_Strict):
     growth_per_year: GrowthUncertain = Field(default=0.0, description="Growth of the sales.")
 
 
-class GivenRevenue(_Strict):
+class GivenRevenue(ScenarioModel):
     """Revenue given as a yearly run-rate where no bottom-up model is wanted."""
 
     name: str = Field(description="Label, e.g. 'API + enterprise (report §5.3)'.")
@@ -143,7 +138,7 @@ class GivenRevenue(_Strict):
     )
 
 
-class Revenue(_Strict):
+class Revenue(ScenarioModel):
     """All revenue streams; each list may be empty."""
 
     api: list[ApiStream] = Field(default_factory=list, description="Per-token API streams.")
@@ -152,7 +147,7 @@ class Revenue(_Strict):
     given: list[GivenRevenue] = Field(default_factory=list, description="Given run-rates.")
 
 
-class ComputeSpend(_Strict):
+class ComputeSpend(ScenarioModel):
     """Compute cost given as spend per year (no fleet or plan)."""
 
     training_per_year: NonNegativeUncertain = Field(
@@ -169,7 +164,7 @@ class ComputeSpend(_Strict):
     )
 
 
-class FleetRow(_Strict):
+class FleetRow(ScenarioModel):
     """GPUs of one kind, rented or owned, serving one workload."""
 
     name: str | None = Field(default=None, description="Label, e.g. 'Colossus 1 H100'.")
@@ -230,7 +225,7 @@ class FleetRow(_Strict):
         return self
 
 
-class PlanMonth(_Strict):
+class PlanMonth(ScenarioModel):
     """One month of a procurement plan, as the planner commits it."""
 
     month: Month = Field(description="The month.")
@@ -245,7 +240,7 @@ class PlanMonth(_Strict):
     demand_gpu_hours: float = Field(ge=0, description="GPU-hours the plan was sized for.")
 
 
-class PlannedCompute(_Strict):
+class PlannedCompute(ScenarioModel):
     """Compute from a procurement plan: its commitments are kept in every sample, and demand
     above its capacity is bought on demand at the sampled price (the plan is not re-solved).
 
@@ -276,7 +271,7 @@ class PlannedCompute(_Strict):
         return self
 
 
-class Compute(_Strict):
+class Compute(ScenarioModel):
     """Compute cost: given spend, a fleet, a plan, or a sum of them."""
 
     spend: ComputeSpend | None = Field(default=None, description="Given spend per year.")
@@ -284,7 +279,7 @@ class Compute(_Strict):
     plan: PlannedCompute | None = Field(default=None, description="A procurement plan's cost.")
 
 
-class Team(_Strict):
+class Team(ScenarioModel):
     """Employees at one location."""
 
     location: str = Field(description="e.g. 'Paris'.")
@@ -296,7 +291,7 @@ class Team(_Strict):
     cost_growth_per_year: GrowthUncertain = Field(default=0.0, description="Wage growth.")
 
 
-class OperatingCosts(_Strict):
+class OperatingCosts(ScenarioModel):
     """Costs other than compute and people."""
 
     rd_operations_per_year: NonNegativeUncertain = Field(
@@ -308,7 +303,7 @@ class OperatingCosts(_Strict):
     growth_per_year: GrowthUncertain = Field(default=0.0, description="Growth of both per year.")
 
 
-class Equity(_Strict):
+class Equity(ScenarioModel):
     """An equity round: cash in, nothing to repay."""
 
     kind: Literal["equity"] = "equity"
@@ -318,7 +313,7 @@ class Equity(_Strict):
     source: str | None = Field(default=None, description="Where the figure comes from.")
 
 
-class Debt(_Strict):
+class Debt(ScenarioModel):
     """A loan: cash in, monthly interest on the outstanding principal, repayment."""
 
     kind: Literal["debt"] = "debt"
@@ -339,7 +334,7 @@ class Debt(_Strict):
 FundingEvent = Annotated[Equity | Debt, Field(discriminator="kind")]
 
 
-class PastRound(_Strict):
+class PastRound(ScenarioModel):
     """Funding raised before the horizon (informative: the cash left is ``opening_cash``)."""
 
     name: str = Field(description="e.g. 'Series B'.")
@@ -348,7 +343,7 @@ class PastRound(_Strict):
     source: str | None = Field(default=None, description="Where the figure comes from.")
 
 
-class Correlation(_Strict):
+class Correlation(ScenarioModel):
     """A rank correlation between two uncertain inputs, imposed with a Gaussian copula."""
 
     inputs: tuple[str, str] = Field(
@@ -357,7 +352,7 @@ class Correlation(_Strict):
     rho: float = Field(ge=-0.99, le=0.99, description="Correlation of the normal scores.")
 
 
-class CompanyProfile(_Strict):
+class CompanyProfile(ScenarioModel):
     """Descriptive text for the side-by-side comparison (never used in arithmetic)."""
 
     archetype: str = Field(description="e.g. 'European cloud-native startup'.")
@@ -376,7 +371,7 @@ class CompanyProfile(_Strict):
     source: str = Field(description="Where this profile comes from (report section).")
 
 
-class CompanySpec(_Strict):
+class CompanySpec(ScenarioModel):
     """A company's monthly finances over a horizon, with uncertain inputs."""
 
     name: str = Field(description="Company name.")

@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from gpuplan.catalog.places import Country
 from gpuplan.economics.company import CompanySpec
 from gpuplan.planning.periods import PeriodLength, parse_month
 from gpuplan.planning.problem import Sovereignty
+from gpuplan.schema import ScenarioModel
 from gpuplan.uncertainty.distributions import (
     FractionUncertain,
     NonNegativeUncertain,
@@ -35,13 +36,7 @@ OfferPricing = Literal[
 ]  # fmt: skip
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
-    )
-
-
-class Horizon(_Strict):
+class Horizon(ScenarioModel):
     """The planning horizon and how money is counted."""
 
     start: Month = Field(description="First month planned (YYYY-MM; quarters: YYYY-Qn).")
@@ -62,7 +57,7 @@ class Horizon(_Strict):
         return self
 
 
-class TrainingRun(_Strict):
+class TrainingRun(ScenarioModel):
     """A training run to place in its window on one cluster."""
 
     id: str = Field(min_length=1, description="Workload id, unique in the scenario.")
@@ -89,14 +84,14 @@ class TrainingRun(_Strict):
     )
 
 
-class TokensRow(_Strict):
+class TokensRow(ScenarioModel):
     """Tokens per day from a month on (a step table)."""
 
     from_: Month = Field(alias="from", description="First month of this volume.")
     tokens_per_day: NonNegativeUncertain = Field(description="Input + output tokens per day.")
 
 
-class Growth(_Strict):
+class Growth(ScenarioModel):
     """Tokens per day growing at a constant annual rate from the horizon start."""
 
     annual_growth: Uncertain = Field(description="Annual growth (0.8 = +80 % a year).")
@@ -110,7 +105,7 @@ class Growth(_Strict):
         return self
 
 
-class InferenceWorkload(_Strict):
+class InferenceWorkload(ScenarioModel):
     """Inference demand for one model from one residency zone."""
 
     id: str = Field(min_length=1, description="Workload id, unique in the scenario.")
@@ -154,7 +149,7 @@ class InferenceWorkload(_Strict):
         return self
 
 
-class CustomOffer(_Strict):
+class CustomOffer(ScenarioModel):
     """An offer the scenario adds (a negotiated contract, a partner's capacity)."""
 
     provider: str = Field(description="Provider name.")
@@ -171,7 +166,7 @@ class CustomOffer(_Strict):
     source: str = Field(min_length=3, description="Where the figure comes from.")
 
 
-class OfferAdjustment(_Strict):
+class OfferAdjustment(ScenarioModel):
     """Change matching built-in offers: a negotiated price or discount, an availability cap."""
 
     provider: str = Field(description="Provider whose offers change.")
@@ -184,7 +179,7 @@ class OfferAdjustment(_Strict):
     source: str = Field(min_length=3, description="Where the negotiated figure comes from.")
 
 
-class OwnershipSite(_Strict):
+class OwnershipSite(ScenarioModel):
     """GPUs the lab may buy and run at a site; unset figures come from the ownership model."""
 
     site: str = Field(description="Site name.")
@@ -208,7 +203,7 @@ class OwnershipSite(_Strict):
     available_from: Month | None = Field(default=None, description="First month to order.")
 
 
-class Supply(_Strict):
+class Supply(ScenarioModel):
     """Which offers and ownership options the plan may use."""
 
     builtin_offers: bool = Field(default=True, description="Use the shipped offer catalog.")
@@ -221,14 +216,14 @@ class Supply(_Strict):
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
 
 
-class StepRow(_Strict):
+class StepRow(ScenarioModel):
     """A value from a month on."""
 
     from_: Month = Field(alias="from")
     value: float = Field(ge=0)
 
 
-class Rules(_Strict):
+class Rules(ScenarioModel):
     """Portfolio rules (sovereignty is set per workload)."""
 
     max_provider_share: FractionUncertain | None = Field(
@@ -252,7 +247,7 @@ class Rules(_Strict):
     )
 
 
-class Solver(_Strict):
+class Solver(ScenarioModel):
     """HiGHS settings."""
 
     mip_gap: float = Field(default=1e-4, gt=0, description="Relative MIP gap to stop at.")
@@ -260,7 +255,7 @@ class Solver(_Strict):
     integer_gpus: bool = Field(default=False, description="Whole GPUs (slower).")
 
 
-class Scenario(_Strict):
+class Scenario(ScenarioModel):
     """A lab's planning scenario: horizon, workloads, supply, rules, named overrides."""
 
     name: str = Field(description="Scenario name.")
