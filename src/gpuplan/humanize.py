@@ -1,0 +1,84 @@
+"""Numbers the way people read them: ``15T tokens``, ``$1.66M``, ``−$2.3B``, ``65%``.
+
+One place for every human-facing number format (CLI tables, reports, web pages); JSON output
+keeps raw SI numbers. Three significant figures unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+_MINUS = "\u2212"
+_SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+_MONEY_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def _sig(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant figures, no exponent, trailing zeros dropped."""
+    if value == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _scaled(value: float, scales: tuple[tuple[float, str], ...]) -> str:
+    magnitude = abs(value)
+    for size, suffix in scales:
+        if magnitude >= size * 0.9995:
+            return f"{_sig(magnitude / size)}{suffix}"
+    return _sig(magnitude)
+
+
+def _sign(value: float) -> str:
+    return _MINUS if value < 0 else ""
+
+
+def count(value: float) -> str:
+    """A large count with a suffix: ``15T``, ``2.79M``, ``640``; ``−`` for negatives."""
+    if not math.isfinite(value):
+        return "-"
+    return _sign(value) + _scaled(value, _SCALES)
+
+
+def tokens(value: float) -> str:
+    """``15T tokens``."""
+    return f"{count(value)} tokens"
+
+
+def money(value: float, symbol: str = "$") -> str:
+    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above."""
+    if not math.isfinite(value):
+        return "-"
+    magnitude = abs(value)
+    if magnitude < 10:
+        body = f"{magnitude:.2f}"
+    elif magnitude < 1000:
+        body = f"{magnitude:.0f}"
+    else:
+        body = _scaled(value, _MONEY_SCALES)
+    return f"{_sign(value)}{symbol}{body}"
+
+
+def percent(fraction: float, digits: int = 0) -> str:
+    """``0.65`` -> ``65%``; ``digits`` decimals."""
+    if not math.isfinite(fraction):
+        return "-"
+    return f"{_sign(fraction)}{abs(fraction) * 100:.{digits}f}%"
+
+
+def label(name: str) -> str:
+    """``gpu_hours_p50`` -> ``GPU hours P50``: a snake_case key as a row label."""
+    acronyms = {"gpu", "gpus", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd"}
+    words = []
+    for word in name.replace("-", "_").split("_"):
+        if not word:
+            continue
+        if word.lower() in acronyms:
+            words.append("GPUs" if word.lower() == "gpus" else word.upper())
+        elif len(word) <= 3 and word[0] in "pP" and word[1:].isdigit():
+            words.append(word.upper())
+        else:
+            words.append(word)
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
