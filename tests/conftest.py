@@ -16,3 +16,9 @@ def calibration_dir() -> Path:
         if candidate.is_dir():
             return candidate
     pytest.skip("shared/reference/calibration not available")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refreshed offers in the developer's own data directory never leak into a test."""
+    monkeypatch.setenv("GPUPLAN_DATA_DIR", str(tmp_path_factory.mktemp("gpuplan-data")))

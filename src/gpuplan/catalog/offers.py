@@ -1,17 +1,25 @@
 """The offer catalog: dated, sourced GPU rental prices across clouds and jurisdictions.
 
 One flat CSV (``data/offers.csv``), one row per offer (provider, region, instance type, GPU,
-pricing model). Prices are written in the row's currency; :func:`load_offers` converts them to
-US dollars with the dated rate of ``data/fx_rates.csv`` and keeps the native price alongside. A
-user's own CSV in the same layout (a negotiated rate) overrides rows with the same key or adds
-rows. Nothing is read until the first call.
+pricing model, as-of date). Prices are written in the row's currency; :func:`load_offers`
+converts them to US dollars with the dated rate of ``data/fx_rates.csv`` and keeps the native
+price alongside.
+
+Freshness rule: for one offer key (provider, region, instance type, GPU, pricing model) the
+row with the latest ``as_of`` is the current price and older rows are its price history.
+:func:`load_offers` returns current prices, or those known on a past date (``as_of``);
+:func:`load_offer_history` returns every row. Rows written by ``gpuplan catalog refresh`` into
+the user's data directory join the shipped history; a user's own CSV in the same layout (a
+negotiated rate) replaces the rows of the keys it names. Nothing is read until the first call.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -74,6 +82,8 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 PRICE_TOLERANCE = 0.01
 """Relative disagreement allowed between the instance price / GPUs and the per-GPU price."""
+STALE_AFTER_DAYS = 365
+"""A price older than this on the day it is used is reported with its age."""
 
 
 def _lower_snake(value: object) -> object:
@@ -149,7 +159,7 @@ class OfferRow(BaseModel):
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
-        """Identity of an offer: a user row with the same key replaces the built-in one."""
+        """Identity of an offer; rows sharing it are one offer's price history."""
         return (
             self.provider.lower(),
             self.region,
@@ -157,6 +167,15 @@ class OfferRow(BaseModel):
             self.gpu,
             self.pricing_model,
         )
+
+    def age_days(self, on: date) -> int:
+        """Days between the price's as-of date and ``on``."""
+        return (on - self.as_of).days
+
+    def staleness(self, on: date) -> str | None:
+        """'548 days old' when the price is older than a year on ``on``, else None."""
+        age = self.age_days(on)
+        return f"{age} days old" if age > STALE_AFTER_DAYS else None
 
     @property
     def commitment_months(self) -> int:
@@ -191,8 +210,8 @@ class Offer(OfferRow):
 
 
 def to_usd(row: OfferRow) -> Offer:
-    """Convert a row to USD with the dated rate of its currency."""
-    rate = fx_rate(row.currency)
+    """Convert a row to USD with its currency's rate dated on or before the row's as-of date."""
+    rate = fx_rate(row.currency, row.as_of)
     assert row.price_per_gpu_hour is not None and row.price_per_instance_hour is not None
     data = row.model_dump()
     data.update(
@@ -211,16 +230,17 @@ def read_offer_csv(path: Path) -> list[Offer]:
     """Read and convert one offer CSV; a bad row, duplicate key or currency names its line."""
     if not path.exists():
         raise CatalogError(f"Offer file {path} does not exist.")
-    seen: dict[tuple[str, ...], int] = {}
+    seen: dict[tuple[object, ...], int] = {}
     offers: list[Offer] = []
     for line, row in read_table_lines(path, OfferRow):
-        if row.key in seen:
+        dated_key = (*row.key, row.as_of)
+        if dated_key in seen:
             raise CatalogError(
-                f"{path.name} line {line}: same offer as line {seen[row.key]} "
-                f"(provider, region, instance_type, gpu, pricing_model = {row.key}). "
-                "Keep one row per offer."
+                f"{path.name} line {line}: same offer and date as line {seen[dated_key]} "
+                f"(provider, region, instance_type, gpu, pricing_model = {row.key}, as_of "
+                f"{row.as_of}). Keep one row per offer and date (older dates are history)."
             )
-        seen[row.key] = line
+        seen[dated_key] = line
         try:
             offers.append(to_usd(row))
         except GpuplanError as error:
@@ -238,17 +258,76 @@ def _builtin_offers() -> tuple[Offer, ...]:
     return tuple(read_offer_csv(packaged_data("offers.csv")))
 
 
-def load_offers(user_csv: str | Path | None = None) -> list[Offer]:
-    """Every built-in offer, with a user's CSV (same layout) overriding or extending it.
+_PRICES_AS_OF: ContextVar[date | None] = ContextVar("gpuplan_prices_as_of", default=None)
 
-    A user row whose key (provider, region, instance type, GPU, pricing model) matches a
-    built-in row replaces it; other user rows are added. Prices are USD per GPU-hour.
+
+@contextmanager
+def prices_as_of(day: date | None) -> Iterator[None]:
+    """Within the block, :func:`load_offers` without ``as_of`` uses prices known on ``day``."""
+    token = _PRICES_AS_OF.set(day)
+    try:
+        yield
+    finally:
+        _PRICES_AS_OF.reset(token)
+
+
+def active_prices_as_of() -> date | None:
+    """The date set by an enclosing :func:`prices_as_of`, or None (current prices)."""
+    return _PRICES_AS_OF.get()
+
+
+def price_date(as_of: date | None = None) -> date:
+    """The day prices are taken on: ``as_of``, else the active :func:`prices_as_of`, else today."""
+    return as_of or _PRICES_AS_OF.get() or date.today()
+
+
+def load_offer_history(user_csv: str | Path | None = None) -> list[Offer]:
+    """Every dated row: shipped, refreshed into the user's data directory, and ``user_csv``.
+
+    A refreshed row with the same key and date as a shipped one replaces it; the rows of a
+    key named in ``user_csv`` replace that key's whole history.
     """
-    offers = {offer.key: offer for offer in _builtin_offers()}
+    from gpuplan.catalog.user_data import refreshed_offers
+
+    rows = {(*o.key, o.as_of): o for o in _builtin_offers()}
+    rows |= {(*o.key, o.as_of): o for o in refreshed_offers()}
     if user_csv is not None:
-        for offer in read_offer_csv(Path(user_csv)):
-            offers[offer.key] = offer
-    return list(offers.values())
+        mine = read_offer_csv(Path(user_csv))
+        replaced = {o.key for o in mine}
+        rows = {k: o for k, o in rows.items() if o.key not in replaced}
+        rows |= {(*o.key, o.as_of): o for o in mine}
+    return list(rows.values())
+
+
+def current_offers(history: Iterable[Offer], as_of: date | None = None) -> list[Offer]:
+    """The latest row per offer key dated on or before ``as_of`` (every row if None)."""
+    latest: dict[tuple[str, ...], Offer] = {}
+    for offer in history:
+        if as_of is not None and offer.as_of > as_of:
+            continue
+        best = latest.get(offer.key)
+        if best is None or offer.as_of > best.as_of:
+            latest[offer.key] = offer
+    return list(latest.values())
+
+
+def load_offers(user_csv: str | Path | None = None, *, as_of: date | None = None) -> list[Offer]:
+    """Current offers (the freshness rule), or those known on ``as_of``; USD per GPU-hour.
+
+    ``as_of`` defaults to the active :func:`prices_as_of` date, else the newest row. A date
+    before the catalog's first price is an :class:`InputError`.
+    """
+    history = load_offer_history(user_csv)
+    day = as_of or _PRICES_AS_OF.get()
+    offers = current_offers(history, day)
+    if not offers:
+        first = min(o.as_of for o in history)
+        raise InputError(
+            "as_of",
+            f"no offer is dated on or before {day}; the catalog's first price is of {first}. "
+            "Give a later date.",
+        )
+    return offers
 
 
 def _check_choice(kind: str, given: str, valid: Iterable[str]) -> str:
@@ -277,6 +356,7 @@ def query_offers(
     the valid ones (except ``country``/``gpu``, which may simply have no offers).
     """
     rows = list(load_offers() if offers is None else offers)
+    universe = rows
     if gpu is not None:
         gpu_id = get_gpu(gpu).id
         rows = [o for o in rows if o.gpu == gpu_id]
@@ -287,11 +367,11 @@ def query_offers(
         model = _check_choice("pricing model", pricing, PRICING_MODELS)
         rows = [o for o in rows if o.pricing_model == model]
     if provider is not None:
-        name = _check_choice("provider", provider, {o.provider for o in load_offers()})
+        name = _check_choice("provider", provider, {o.provider for o in universe})
         rows = [o for o in rows if o.provider == name]
     if jurisdiction is not None:
         juris = _check_choice(
-            "jurisdiction", jurisdiction, {o.provider_hq_jurisdiction for o in load_offers()}
+            "jurisdiction", jurisdiction, {o.provider_hq_jurisdiction for o in universe}
         )
         rows = [o for o in rows if o.provider_hq_jurisdiction == juris]
     if country is not None:

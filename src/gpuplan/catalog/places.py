@@ -118,20 +118,32 @@ def find_region(provider: str, region: str) -> CloudRegion | None:
 
 
 @cache
+def fx_rate_history() -> dict[str, tuple[FxRate, ...]]:
+    """Every dated rate per ISO 4217 code, oldest first."""
+    history: dict[str, list[FxRate]] = {}
+    for row in read_table(packaged_data("fx_rates.csv"), FxRate):
+        history.setdefault(row.currency, []).append(row)
+    return {code: tuple(sorted(rows, key=lambda r: r.as_of)) for code, rows in history.items()}
+
+
 def fx_rates() -> dict[str, FxRate]:
-    """Exchange rates keyed by ISO 4217 code."""
-    return {r.currency: r for r in read_table(packaged_data("fx_rates.csv"), FxRate)}
+    """The latest rate per ISO 4217 code."""
+    return {code: rows[-1] for code, rows in fx_rate_history().items()}
 
 
-def fx_rate(currency: str) -> FxRate:
-    """The dated rate for ``currency``; an unknown currency is a :class:`CatalogError`."""
-    rate = fx_rates().get(currency.strip().upper())
-    if rate is None:
+def fx_rate(currency: str, on: date | None = None) -> FxRate:
+    """The rate for ``currency`` dated on or before ``on`` (latest if None; the earliest when
+    ``on`` precedes every row); an unknown currency is a :class:`CatalogError`."""
+    rows = fx_rate_history().get(currency.strip().upper())
+    if rows is None:
         raise CatalogError(
             f"No exchange rate for currency '{currency}'. Add a dated row with its source to "
-            f"fx_rates.csv (known: {', '.join(sorted(fx_rates()))})."
+            f"fx_rates.csv (known: {', '.join(sorted(fx_rate_history()))})."
         )
-    return rate
+    if on is None:
+        return rows[-1]
+    earlier = [r for r in rows if r.as_of <= on]
+    return earlier[-1] if earlier else rows[0]
 
 
 def normalise_country(code: str) -> str:

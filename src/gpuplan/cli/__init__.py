@@ -21,6 +21,24 @@ catalog_app = typer.Typer(
 estimate_app = typer.Typer(help="Estimate training and inference compute.", no_args_is_help=True)
 search_app = typer.Typer(help="Search configurations (deployments).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Use the prices known on this date (YYYY-MM-DD); default today."
+    ),
+    currency: str = typer.Option(
+        "USD", "--currency", help="Print money in this currency (EUR, ...) at its dated rate."
+    ),
+) -> None:
+    """Options for every command: the price date and the currency money is printed in."""
+    from gpuplan.cli.common import apply_global_options
+
+    apply_global_options(ctx, as_of, currency)
+
+
 app.add_typer(search_app, name="search")
 app.add_typer(estimate_app, name="estimate")
 

@@ -82,6 +82,42 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def apply_global_options(ctx: typer.Context, as_of: str | None, currency: str) -> None:
+    """Hold ``--as-of`` and ``--currency`` for the whole command (bad values: exit 2)."""
+    from datetime import date
+
+    from gpuplan.catalog.offers import prices_as_of
+    from gpuplan.currency import display_currency
+    from gpuplan.errors import GpuplanError, InputError
+
+    try:
+        day = None
+        if as_of is not None:
+            try:
+                day = date.fromisoformat(as_of.strip())
+            except ValueError:
+                raise InputError(
+                    "as_of", f"'{as_of}' is not a date; write YYYY-MM-DD, e.g. 2025-06-01."
+                ) from None
+        ctx.with_resource(prices_as_of(day))
+        ctx.with_resource(display_currency(currency))
+    except GpuplanError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+MONEY_SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3"}
+
+
+def money_text(amount_usd: float) -> str:
+    """USD as text in the display currency (``€1.52M``), via :func:`gpuplan.humanize.money`."""
+    from gpuplan.currency import current_display, from_usd
+    from gpuplan.humanize import money
+
+    code = current_display()
+    return money(from_usd(amount_usd), MONEY_SYMBOLS.get(code, f"{code} "))
+
+
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return value.item()
@@ -127,11 +163,27 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    from gpuplan.currency import INTERNAL, current_display, from_usd, rate_note
+
+    code = current_display()
+    money_columns = (
+        {i for i, c in enumerate(columns) if INTERNAL in c} if code != INTERNAL else set()
+    )
+    table = Table(
+        title=title.replace(INTERNAL, code) if money_columns else title,
+        title_justify="left",
+        caption=rate_note() if money_columns else None,
+        caption_justify="left",
+    )
     for column in columns:
-        table.add_column(column)
+        table.add_column(column.replace(INTERNAL, code))
     for row in rows:
-        table.add_row(*(format_cell(v) for v in row))
+        table.add_row(
+            *(
+                format_cell(from_usd(v) if i in money_columns and isinstance(v, float) else v)
+                for i, v in enumerate(row)
+            )
+        )
     console = Console()
     if not console.is_terminal:
         console = Console(width=200)

@@ -9,6 +9,7 @@ import typer
 from gpuplan.cli import app, catalog_app
 from gpuplan.cli.common import (
     handle_errors,
+    money_text,
     parse_number,
     positive_number,
     print_json,
@@ -24,18 +25,27 @@ def catalog_offers(
     region_group: str | None = typer.Option(None, "--region-group", help="EU, US, UK, APAC..."),
     pricing: str | None = typer.Option(None, "--pricing", help="on_demand, spot, reserved_1y..."),
     provider: str | None = typer.Option(None, "--provider", help="Provider name."),
-    jurisdiction: str | None = typer.Option(None, "--jurisdiction", help="Provider HQ: US, EU."),
+    jurisdiction: str | None = typer.Option(
+        None, "--provider-jurisdiction", "--jurisdiction", help="Provider HQ: US, EU."
+    ),
     country: str | None = typer.Option(None, "--country", help="ISO country of the data centre."),
+    history: bool = typer.Option(False, "--history", help="Also list superseded (older) rows."),
     user_csv: Path | None = typer.Option(
         None, "--offers", help="Your own offers CSV (same layout)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows."),
 ) -> None:
-    """List rental offers, cheapest per GPU-hour (USD) first, with date and source."""
-    from gpuplan.catalog.offers import load_offers, query_offers
+    """List current rental offers (latest row per offer), cheapest per GPU-hour first."""
+    from gpuplan.catalog.offers import load_offer_history, load_offers, price_date, query_offers
 
+    day = price_date()
+    pool = (
+        [o for o in load_offer_history(user_csv) if o.as_of <= day]
+        if history
+        else load_offers(user_csv)
+    )
     rows = query_offers(
-        load_offers(user_csv),
+        pool,
         gpu=gpu,
         region_group=region_group,
         pricing=pricing,
@@ -46,18 +56,23 @@ def catalog_offers(
     if as_json:
         print_json(
             {
+                "prices_as_of": str(day),
                 "offers": [
-                    o.model_dump(mode="json") | {"commitment_months": o.commitment_months}
+                    o.model_dump(mode="json")
+                    | {"commitment_months": o.commitment_months, "age_note": o.staleness(day)}
                     for o in rows
-                ]
+                ],
             }
         )
         return
     print_table(
-        f"{len(rows)} offers (USD per GPU-hour, cheapest first)",
+        f"{len(rows)} {'offer rows' if history else 'current offers'} on {day} "
+        "(USD per GPU-hour, cheapest first)",
         [
             "provider",
             "HQ",
+            "instance",
+            "GPUs",
             "region",
             "country",
             "gpu",
@@ -65,12 +80,15 @@ def catalog_offers(
             "USD/GPU-h",
             "native",
             "as of",
+            "age",
             "est.",
         ],
         [
             [
                 o.provider,
                 o.provider_hq_jurisdiction,
+                o.instance_type,
+                o.gpus_per_instance,
                 o.region,
                 o.country,
                 o.gpu,
@@ -78,6 +96,7 @@ def catalog_offers(
                 o.usd_per_gpu_hour,
                 f"{o.native_price_per_gpu_hour:.3f} {o.native_currency}",
                 str(o.as_of),
+                o.staleness(day) or "",
                 o.is_estimate,
             ]
             for o in rows
@@ -115,10 +134,11 @@ def catalog_audit(
     ):
         print_table(
             f"{title}: {len(findings)} of {report.offers_checked} offers",
-            ["provider", "region", "gpu", "pricing", "USD/GPU-h", "as of", "reason"],
+            ["provider", "instance", "region", "gpu", "pricing", "USD/GPU-h", "as of", "reason"],
             [
                 [
                     f.provider,
+                    f.instance_type,
                     f.region,
                     f.gpu,
                     f.pricing_model,
@@ -171,16 +191,25 @@ def catalog_import_skypilot(
 @handle_errors
 def tco(
     gpu: str = typer.Option(..., "--gpu", help="GPU id or alias, e.g. h100-sxm."),
-    country: str = typer.Option(..., "--country", help="ISO country (FR, DE, US...) or EU."),
+    country: str = typer.Option(..., "--country", help="Where you would own: FR, DE, US... or EU."),
     utilisation: str = typer.Option("0.8", "--utilisation", help="Useful fraction of the year."),
     years: str | None = typer.Option(None, "--years", help="Depreciation life (default: data)."),
     n_gpus: str = typer.Option("1", "--gpus", help="Number of GPUs for capex/opex totals."),
+    provider: str | None = typer.Option(None, "--provider", help="Also show this provider."),
+    jurisdiction: str | None = typer.Option(
+        None, "--provider-jurisdiction", help="Rent only from providers headquartered here: EU."
+    ),
+    region_group: str | None = typer.Option(None, "--region-group", help="EU, US, UK, APAC..."),
+    offer_country: str | None = typer.Option(
+        None, "--offer-country", help="Rent only in data centres of this ISO country."
+    ),
+    pricing: str | None = typer.Option(None, "--pricing", help="on_demand, spot, reserved_1y..."),
     user_csv: Path | None = typer.Option(
         None, "--offers", help="Your own offers CSV (same layout)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Cost of owning a GPU vs. the cheapest rental in each pricing model."""
+    """Cost of owning a GPU vs. the cheapest, median and named matching rentals."""
     from gpuplan.catalog.offers import load_offers
     from gpuplan.economics.ownership import ownership_cost
     from gpuplan.economics.rent_vs_own import rent_vs_own
@@ -192,13 +221,23 @@ def tco(
         years=positive_number(years, "years") if years is not None else None,
         n_gpus=whole_number(n_gpus, "gpus"),
     )
-    result = rent_vs_own(gpu, country, offers=load_offers(user_csv), ownership=owned)
+    result = rent_vs_own(
+        gpu,
+        country,
+        offers=load_offers(user_csv),
+        ownership=owned,
+        provider=provider,
+        jurisdiction=jurisdiction,
+        region_group=region_group,
+        offer_country=offer_country,
+        pricing=pricing,
+    )
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
     print_table(
         f"Owning {owned.gpu} in {owned.country}: {owned.years:g} years, utilisation "
-        f"{owned.utilisation:.0%} -> {owned.cost_per_gpu_hour:.2f} USD per useful GPU-hour",
+        f"{owned.utilisation:.0%} -> {money_text(owned.cost_per_gpu_hour)} per useful GPU-hour",
         ["component", "USD/GPU-year", "USD/useful GPU-h"],
         [
             [name, owned.cost_per_gpu_hour_breakdown[name] * 8760 * owned.utilisation, value]
@@ -207,47 +246,48 @@ def tco(
         + [["total", owned.annual_cost_per_gpu_usd, owned.cost_per_gpu_hour]],
     )
     typer.echo(
-        f"capex {owned.capex_per_gpu_usd:,.0f} USD/GPU ({owned.capex_total_usd:,.0f} for "
-        f"{owned.n_gpus}); opex {owned.annual_opex_per_gpu_usd:,.0f} USD/GPU-year "
-        f"({owned.annual_opex_total_usd:,.0f}); residual {owned.residual_value_fraction:.0%}; "
-        f"lead time {owned.lead_time_months:g} months; estimated inputs: "
-        f"{', '.join(owned.estimate_inputs) or 'none'}"
+        f"capex {money_text(owned.capex_per_gpu_usd)}/GPU ({money_text(owned.capex_total_usd)} "
+        f"for {owned.n_gpus}); opex {money_text(owned.annual_opex_per_gpu_usd)}/GPU-year "
+        f"({money_text(owned.annual_opex_total_usd)}); residual "
+        f"{owned.residual_value_fraction:.0%}; lead time {owned.lead_time_months:g} months; "
+        f"estimated inputs: {', '.join(owned.estimate_inputs) or 'none'}"
     )
+    shown = ", ".join(f"{k} {v}" for k, v in result.filters.items())
     print_table(
-        f"Cheapest rental per pricing model (preferring region group {result.region_group})",
+        f"Rentals per pricing model, prices as of {result.prices_as_of} ("
+        + (shown or f"preferring region group {result.region_group}")
+        + ")",
         [
             "pricing",
+            "basis",
             "provider",
+            "instance",
+            "GPUs",
             "region",
             "USD/GPU-h",
-            "markup",
-            "break-even util.",
+            f"markup vs own @{owned.utilisation:.0%}",
+            "rent or own",
             "payback y",
             "as of",
         ],
         [
             [
                 a.pricing_model,
-                a.provider + ("" if a.same_region_group else " *"),
+                a.basis,
+                a.provider + ("" if a.same_region_group or result.filters else " *"),
+                a.instance_type,
+                a.gpus_per_instance,
                 a.region,
                 a.price_per_gpu_hour,
                 a.markup_over_owning,
-                a.break_even_utilisation
-                if a.break_even_utilisation is not None
-                else ("own always" if a.owning_cheaper else "rent always"),
+                a.verdict,
                 a.payback_years,
-                a.as_of,
+                a.as_of + (f" ({a.age_note})" if a.age_note else ""),
             ]
             for a in result.alternatives
         ],
     )
-    check = result.claim_check
     typer.echo(
-        f"Report claim: ~${check.claimed_owned_cost_per_hour:g}/h owned, "
-        f"${check.claimed_cloud_price_range[0]:g}-{check.claimed_cloud_price_range[1]:g} cloud, "
-        f"{check.claimed_markup_range[0]:g}-{check.claimed_markup_range[1]:g}x markup. "
-        f"Recomputed owned cost {check.recomputed_owned_cost_per_hour:.2f} $/h "
-        f"({check.owned_cost_ratio_to_claim:.1f}x the claim): the claimed cloud prices are "
-        f"{check.recomputed_markup_on_claimed_prices[0]:.2f}-"
-        f"{check.recomputed_markup_on_claimed_prices[1]:.2f}x ownership. (* = other region group)"
+        f"Markup basis: {result.markup_basis}."
+        + ("" if result.filters else " * = outside the region group.")
     )

@@ -8,17 +8,24 @@ load, facility, staff), and a pay-per-use rental at p USD per GPU-hour costing p
   per useful hour is p / u and owning wins at every utilisation iff F / 8760 < p;
 - markup = rental cost per useful hour / owned cost per useful hour at the same u;
 - payback = capex / (annual rent avoided - annual opex of owning), years.
+
+A break-even above 100% reads "renting is cheaper at any utilisation" (:func:`verdict`).
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
+from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gpuplan.catalog.offers import PRICING_MODELS, Offer, load_offers, query_offers
+from gpuplan.catalog.offers import PRICING_MODELS, Offer, load_offers, price_date, query_offers
 from gpuplan.catalog.places import normalise_country
+from gpuplan.catalog.prices import prefer_fresh
 from gpuplan.economics.ownership import OwnershipCost, ownership_cost
+from gpuplan.errors import InfeasibleError
 from gpuplan.units import HOURS_PER_YEAR
 
 REPORT_CLOUD_PRICE_RANGE = (2.0, 4.5)
@@ -39,22 +46,37 @@ def payback_years(capex: float, annual_rent: float, annual_opex: float) -> float
     return capex / saving if saving > 0 else None
 
 
+MARKUP_BASIS = (
+    "markup = rental cost per useful GPU-hour / ownership cost per useful GPU-hour at the "
+    "same utilisation; rental cost per useful hour is the price for pay-per-use offers and "
+    "price / utilisation for commitments (every hour is paid)"
+)
+RENT_ALWAYS = "renting is cheaper at any utilisation"
+OWN_ALWAYS = "owning is cheaper at any utilisation"
+
+
 class RentalAlternative(BaseModel):
-    """The cheapest offer of one pricing model, compared with owning."""
+    """One rental price of a pricing model (cheapest, median or a named provider's offer),
+    compared with owning."""
 
     model_config = ConfigDict(frozen=True)
 
+    basis: Literal["cheapest", "median", "provider"]
     pricing_model: str
+    n_offers: int
     provider: str
-    provider_hq_jurisdiction: str
-    region: str
+    provider_hq_jurisdiction: str | None
+    instance_type: str | None
+    gpus_per_instance: int | None
+    region: str | None
     country: str | None
-    region_group: str
+    region_group: str | None
     price_per_gpu_hour: float
     commitment_months: int
     pay_per_use: bool
     same_region_group: bool
     as_of: str
+    age_note: str | None
     is_estimate: bool
     source: str
     annual_rent_per_gpu_usd: float
@@ -62,6 +84,7 @@ class RentalAlternative(BaseModel):
     markup_over_owning: float
     break_even_utilisation: float | None
     owning_cheaper: bool
+    verdict: str
     payback_years: float | None
 
 
@@ -80,49 +103,110 @@ class MarkupClaimCheck(BaseModel):
 
 
 class RentVsOwn(BaseModel):
-    """Ownership cost, the cheapest rental per pricing model, and the report claim check."""
+    """Ownership cost, the spread of matching rentals per pricing model, the report check."""
 
     model_config = ConfigDict(frozen=True)
 
     ownership: OwnershipCost
     region_group: str | None
+    filters: dict[str, str]
+    prices_as_of: str
+    markup_basis: str
     alternatives: list[RentalAlternative]
     claim_check: MarkupClaimCheck
 
 
-def compare_offer(
-    ownership: OwnershipCost, offer: Offer, region_group: str | None
-) -> RentalAlternative:
-    """One rental offer against owning at the ownership result's utilisation."""
-    price = offer.usd_per_gpu_hour
+def verdict(pay_per_use: bool, break_even: float | None, owning_cheaper: bool) -> str:
+    """The rent-or-own answer in words: a break-even above 100% means renting always wins."""
+    if pay_per_use and break_even is not None:
+        if break_even > 1:
+            return RENT_ALWAYS
+        return f"owning is cheaper above {break_even:.0%} utilisation"
+    return OWN_ALWAYS if owning_cheaper else RENT_ALWAYS
+
+
+def compare_price(
+    ownership: OwnershipCost, price: float, pay_per_use: bool
+) -> dict[str, float | bool | str | None]:
+    """Rent per useful hour, markup, break-even, payback and verdict of one price vs owning."""
     utilisation = ownership.utilisation
-    hours_paid = HOURS_PER_YEAR * (utilisation if offer.pay_per_use else 1.0)
-    annual_rent = price * hours_paid
+    annual_rent = price * HOURS_PER_YEAR * (utilisation if pay_per_use else 1.0)
     rent_per_useful = annual_rent / (HOURS_PER_YEAR * utilisation)
     annual_owned = ownership.annual_cost_per_gpu_usd
-    break_even = break_even_utilisation(annual_owned, price) if offer.pay_per_use else None
+    break_even = break_even_utilisation(annual_owned, price) if pay_per_use else None
+    owning_cheaper = annual_owned < annual_rent
+    return {
+        "price_per_gpu_hour": price,
+        "annual_rent_per_gpu_usd": annual_rent,
+        "rent_per_useful_gpu_hour": rent_per_useful,
+        "markup_over_owning": rent_per_useful / ownership.cost_per_gpu_hour,
+        "break_even_utilisation": break_even,
+        "owning_cheaper": owning_cheaper,
+        "verdict": verdict(pay_per_use, break_even, owning_cheaper),
+        "payback_years": payback_years(
+            ownership.capex_per_gpu_usd, annual_rent, ownership.annual_opex_per_gpu_usd
+        ),
+    }
+
+
+def compare_offer(
+    ownership: OwnershipCost,
+    offer: Offer,
+    region_group: str | None,
+    *,
+    basis: Literal["cheapest", "median", "provider"] = "cheapest",
+    n_offers: int = 1,
+    on: date | None = None,
+) -> RentalAlternative:
+    """One rental offer against owning at the ownership result's utilisation."""
     return RentalAlternative(
+        basis=basis,
         pricing_model=offer.pricing_model,
+        n_offers=n_offers,
         provider=offer.provider,
         provider_hq_jurisdiction=offer.provider_hq_jurisdiction,
+        instance_type=offer.instance_type,
+        gpus_per_instance=offer.gpus_per_instance,
         region=offer.region,
         country=offer.country,
         region_group=offer.region_group,
-        price_per_gpu_hour=price,
         commitment_months=offer.commitment_months,
         pay_per_use=offer.pay_per_use,
         same_region_group=region_group is not None and offer.region_group == region_group,
         as_of=offer.as_of.isoformat(),
+        age_note=offer.staleness(price_date(on)),
         is_estimate=offer.is_estimate,
         source=offer.source,
-        annual_rent_per_gpu_usd=annual_rent,
-        rent_per_useful_gpu_hour=rent_per_useful,
-        markup_over_owning=rent_per_useful / ownership.cost_per_gpu_hour,
-        break_even_utilisation=break_even,
-        owning_cheaper=annual_owned < annual_rent,
-        payback_years=payback_years(
-            ownership.capex_per_gpu_usd, annual_rent, ownership.annual_opex_per_gpu_usd
-        ),
+        **compare_price(ownership, offer.usd_per_gpu_hour, offer.pay_per_use),
+    )
+
+
+def compare_median(
+    ownership: OwnershipCost, offers: Sequence[Offer], region_group: str | None
+) -> RentalAlternative:
+    """The median price of ``offers`` (one pricing model) against owning."""
+    prices = [o.usd_per_gpu_hour for o in offers]
+    pay_per_use = sum(o.pay_per_use for o in offers) * 2 >= len(offers)
+    dates = sorted(o.as_of for o in offers)
+    return RentalAlternative(
+        basis="median",
+        pricing_model=offers[0].pricing_model,
+        n_offers=len(offers),
+        provider=f"median of {len(offers)}",
+        provider_hq_jurisdiction=None,
+        instance_type=None,
+        gpus_per_instance=None,
+        region=None,
+        country=None,
+        region_group=region_group,
+        commitment_months=int(statistics.median(o.commitment_months for o in offers)),
+        pay_per_use=pay_per_use,
+        same_region_group=all(o.region_group == region_group for o in offers),
+        as_of=f"{dates[0]}..{dates[-1]}" if dates[0] != dates[-1] else str(dates[0]),
+        age_note=None,
+        is_estimate=any(o.is_estimate for o in offers),
+        source="median of the matching current offers",
+        **compare_price(ownership, statistics.median(prices), pay_per_use),
     )
 
 
@@ -150,6 +234,12 @@ def _region_group_of(country: str) -> str | None:
     return {"US": "US", "GB": "UK", "CA": "CA"}.get(code)
 
 
+def _provider_name(pool: Sequence[Offer], provider: str) -> str:
+    """The catalog spelling of ``provider`` (an unknown one is an UnknownIdError)."""
+    rows = query_offers(pool, provider=provider)
+    return rows[0].provider if rows else provider
+
+
 def rent_vs_own(
     gpu: str,
     country: str,
@@ -158,26 +248,76 @@ def rent_vs_own(
     *,
     offers: Sequence[Offer] | None = None,
     region_group: str | None = None,
+    provider: str | None = None,
+    jurisdiction: str | None = None,
+    offer_country: str | None = None,
+    pricing: str | None = None,
+    as_of: date | None = None,
     ownership: OwnershipCost | None = None,
 ) -> RentVsOwn:
-    """Owning ``gpu`` in ``country`` against the cheapest offer of each pricing model.
+    """Owning ``gpu`` in ``country`` against the current rentals of each pricing model.
 
-    Offers in the country's region group are preferred (``region_group`` overrides it); a
-    pricing model with no offer there falls back to the cheapest anywhere, flagged
-    ``same_region_group = False``.
+    Rentals are the current offers (``as_of``: known on that date) matching the filters of
+    :func:`~gpuplan.catalog.offers.query_offers`; offers under a year old are preferred. Per
+    pricing model the result lists the cheapest, the median (two or more offers) and, when
+    ``provider`` is given, that provider's cheapest. Without filters, offers in the country's
+    region group are preferred, falling back to anywhere (``same_region_group = False``).
     """
     owned = ownership or ownership_cost(gpu, country, utilisation, years)
-    pool = list(load_offers() if offers is None else offers)
+    day = price_date(as_of)
+    pool = list(load_offers(as_of=as_of) if offers is None else offers)
+    filters = {
+        k: v
+        for k, v in {
+            "region_group": region_group,
+            "provider": provider,
+            "provider_jurisdiction": jurisdiction,
+            "country": offer_country,
+            "pricing": pricing,
+        }.items()
+        if v is not None
+    }
     group = region_group.upper() if region_group else _region_group_of(country)
-    alternatives = []
+    matching = query_offers(
+        pool,
+        gpu=owned.gpu,
+        region_group=region_group,
+        jurisdiction=jurisdiction,
+        country=offer_country,
+        pricing=pricing,
+    )
+    provider_name = _provider_name(pool, provider) if provider is not None else None
+    alternatives: list[RentalAlternative] = []
     for model in PRICING_MODELS:
-        candidates = query_offers(pool, gpu=owned.gpu, pricing=model)
-        local = [o for o in candidates if o.region_group == group]
-        chosen = (local or candidates)[:1]
-        alternatives += [compare_offer(owned, offer, group) for offer in chosen]
+        candidates = [o for o in matching if o.pricing_model == model]
+        if not filters:
+            candidates = [o for o in candidates if o.region_group == group] or candidates
+        candidates = prefer_fresh(candidates, day)
+        if not candidates:
+            continue
+        alternatives.append(
+            compare_offer(owned, candidates[0], group, n_offers=len(candidates), on=day)
+        )
+        if len(candidates) > 1:
+            alternatives.append(compare_median(owned, candidates, group))
+        named = [o for o in candidates if o.provider == provider_name]
+        if named:
+            alternatives.append(
+                compare_offer(owned, named[0], group, basis="provider", n_offers=len(named), on=day)
+            )
+    if not alternatives:
+        shown = ", ".join(f"{k}={v}" for k, v in filters.items()) or "no filters"
+        raise InfeasibleError(
+            f"No current rental offer of {owned.gpu} matches {shown} (prices as of {day}). "
+            f"List what exists with `gpuplan catalog offers --gpu {owned.gpu}` and loosen a "
+            "filter."
+        )
     return RentVsOwn(
         ownership=owned,
         region_group=group,
+        filters=filters,
+        prices_as_of=day.isoformat(),
+        markup_basis=MARKUP_BASIS,
         alternatives=alternatives,
         claim_check=check_markup_claim(owned),
     )

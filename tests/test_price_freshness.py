@@ -1,0 +1,219 @@
+"""Freshness rule (latest row per offer is current, older rows are history), --as-of, the
+rent-or-own offer filters and spread, and money in EUR."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gpuplan.catalog.offers import (
+    CSV_COLUMNS,
+    load_offer_history,
+    load_offers,
+    prices_as_of,
+    query_offers,
+    read_offer_csv,
+)
+from gpuplan.catalog.prices import describe_offer, prefer_fresh, reference_price
+from gpuplan.cli import app
+from gpuplan.currency import from_usd, to_usd
+from gpuplan.economics.rent_vs_own import RENT_ALWAYS, rent_vs_own, verdict
+from gpuplan.errors import CatalogError, InfeasibleError, InputError, UnknownIdError
+
+SCALEWAY_H100 = {
+    "provider": "Scaleway",
+    "provider_hq_jurisdiction": "EU",
+    "instance_type": "H100-SXM-8-80G",
+    "region": "fr-par",
+    "city": "Paris",
+    "country": "FR",
+    "region_group": "EU",
+    "gpu": "h100-sxm",
+    "gpus_per_instance": "8",
+    "pricing_model": "on_demand",
+    "term_months": "",
+    "price_per_instance_hour": "20.00",
+    "price_per_gpu_hour": "",
+    "currency": "EUR",
+    "as_of": "2026-11-20",
+    "availability_gpus": "",
+    "is_estimate": "false",
+    "source": "test fixture: a refreshed price",
+    "derivation": "",
+    "notes": "",
+}
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _scaleway(offers: list) -> list:
+    return [o for o in offers if o.provider == "Scaleway" and o.instance_type == "H100-SXM-8-80G"]
+
+
+def test_newer_refreshed_row_supersedes_and_as_of_restores() -> None:
+    """Shipped: EUR 25.3308/h on 2026-10-06. A refreshed EUR 20.00/h row of 2026-11-20 in the
+    user's data directory becomes current; --as-of 2026-11-01 gives back the shipped price."""
+    _write(Path(os.environ["GPUPLAN_DATA_DIR"]) / "offers" / "scaleway.csv", [SCALEWAY_H100])
+    (current,) = _scaleway(load_offers())
+    assert current.native_price_per_gpu_hour == pytest.approx(20.00 / 8)
+    (before,) = _scaleway(load_offers(as_of=date(2026, 11, 1)))
+    assert before.native_price_per_gpu_hour == pytest.approx(25.3308 / 8)
+    assert before.as_of == date(2026, 10, 6)
+    with prices_as_of(date(2026, 11, 1)):
+        (held,) = _scaleway(load_offers())
+    assert held.as_of == date(2026, 10, 6)
+    assert {o.as_of for o in _scaleway(load_offer_history())} == {
+        date(2026, 10, 6),
+        date(2026, 11, 20),
+    }
+
+
+def test_shipped_history_restores_the_pre_cut_aws_list_price() -> None:
+    """AWS p5.48xlarge us-east-1: $98.32/h (12.29/GPU) before the June 2025 cut (SkyPilot
+    catalog), $55.04/h (6.88/GPU) on 2026-11-09 (AWS price API via data-receipts)."""
+
+    def p5(offers: list) -> float:
+        (row,) = [
+            o
+            for o in query_offers(offers, provider="aws", country="US", pricing="on_demand")
+            if o.instance_type == "p5.48xlarge" and o.region == "us-east-1"
+        ]
+        return row.usd_per_gpu_hour
+
+    assert p5(load_offers()) == pytest.approx(6.88)
+    assert p5(load_offers(as_of=date(2025, 6, 1))) == pytest.approx(12.29)
+
+
+def test_history_in_one_file_is_allowed_but_not_a_repeated_date(tmp_path: Path) -> None:
+    older = SCALEWAY_H100 | {"as_of": "2026-01-05", "price_per_instance_hour": "24.00"}
+    rows = read_offer_csv(_write(tmp_path / "h.csv", [older, SCALEWAY_H100]))
+    assert len(rows) == 2
+    (current,) = _scaleway(load_offers(tmp_path / "h.csv"))
+    assert current.as_of == date(2026, 11, 20)
+    with pytest.raises(CatalogError, match=r"line 3: same offer and date as line 2"):
+        read_offer_csv(_write(tmp_path / "d.csv", [SCALEWAY_H100, SCALEWAY_H100]))
+
+
+def test_a_date_before_every_price_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="as_of"):
+        load_offers(as_of=date(2019, 1, 1))
+
+
+def test_old_price_is_flagged_with_its_age() -> None:
+    """Lambda gpu_2x_h100_sxm5 is dated 2025-06-01: 548 days before 2026-12-01."""
+    (row,) = [
+        o
+        for o in query_offers(provider="lambda", country="US")
+        if o.instance_type == "gpu_2x_h100_sxm5"
+    ]
+    assert row.staleness(date(2026, 12, 1)) == "548 days old"
+    assert row.staleness(date(2025, 12, 1)) is None
+    assert "548 days old" in describe_offer(row, date(2026, 12, 1))
+
+
+def test_fresh_offers_are_preferred_over_an_old_cheaper_one(tmp_path: Path) -> None:
+    old = SCALEWAY_H100 | {
+        "instance_type": "old",
+        "as_of": "2025-01-02",
+        "price_per_instance_hour": "8",
+    }
+    rows = read_offer_csv(_write(tmp_path / "o.csv", [old, SCALEWAY_H100]))
+    on = date(2026, 12, 1)
+    assert [o.instance_type for o in prefer_fresh(rows, on)] == ["H100-SXM-8-80G"]
+    assert [o.instance_type for o in prefer_fresh(rows[:1], on)] == ["old"]
+    chosen = reference_price("h100-sxm", on)
+    assert chosen is not None and chosen.staleness(on) is None
+
+
+def test_break_even_above_one_reads_renting_always() -> None:
+    # owning $17,520/year vs renting at $1/GPU-h: u* = 17,520 / 8,760 = 2.0 > 100%
+    assert verdict(True, 17520 / 8760, False) == RENT_ALWAYS
+    assert verdict(True, 0.5, True) == "owning is cheaper above 50% utilisation"
+
+
+def test_tco_filters_by_provider_jurisdiction_and_shows_the_spread() -> None:
+    result = rent_vs_own("h100", "DE", 0.6, 5, jurisdiction="EU", provider="nebius")
+    assert result.filters == {"provider": "nebius", "provider_jurisdiction": "EU"}
+    named = [a for a in result.alternatives if a.provider_hq_jurisdiction is not None]
+    assert named and all(a.provider_hq_jurisdiction == "EU" for a in named)
+    on_demand = [a for a in result.alternatives if a.pricing_model == "on_demand"]
+    cheapest, median, nebius = (
+        next(a for a in on_demand if a.basis == b) for b in ("cheapest", "median", "provider")
+    )
+    assert nebius.provider == "Nebius"
+    assert cheapest.price_per_gpu_hour <= median.price_per_gpu_hour
+    eu_prices = sorted(
+        o.usd_per_gpu_hour
+        for o in query_offers(gpu="h100-sxm", jurisdiction="EU", pricing="on_demand")
+        if o.staleness(date.today()) is None
+    )
+    assert cheapest.price_per_gpu_hour == eu_prices[0]
+    assert median.n_offers == len(eu_prices)
+
+
+@pytest.mark.parametrize(
+    ("option", "check"),
+    [
+        ({"offer_country": "FR"}, lambda a: a.country == "FR"),
+        ({"region_group": "US"}, lambda a: a.region_group == "US"),
+        ({"pricing": "spot"}, lambda a: a.pricing_model == "spot"),
+        ({"provider": "aws"}, lambda a: a.basis != "provider" or a.provider == "AWS"),
+    ],
+)
+def test_each_tco_filter_restricts_the_offers(option: dict, check) -> None:  # type: ignore[no-untyped-def]
+    result = rent_vs_own("h100", "DE", 0.6, 5, **option)
+    priced = [a for a in result.alternatives if a.basis != "median"]
+    assert priced and all(check(a) for a in priced)
+
+
+def test_tco_filters_fail_clearly() -> None:
+    with pytest.raises(UnknownIdError, match="jurisdiction"):
+        rent_vs_own("h100", "DE", jurisdiction="Mars")
+    with pytest.raises(InfeasibleError, match="No current rental offer"):
+        rent_vs_own("h100", "DE", offer_country="PT")
+
+
+def test_eur_round_trip_at_the_dated_rate() -> None:
+    """ECB 2026-10-06: 1 EUR = 1.1269 USD."""
+    assert to_usd(100.0, "EUR") == pytest.approx(112.69)
+    assert from_usd(112.69, "EUR") == pytest.approx(100.0)
+    assert to_usd(from_usd(1234.5, "EUR"), "EUR") == pytest.approx(1234.5)
+
+
+def test_cli_as_of_and_currency() -> None:
+    runner = CliRunner()
+    out = runner.invoke(
+        app,
+        ["--as-of", "2025-06-01", "catalog", "offers", "--provider", "aws", "--country", "US",
+         "--gpu", "h100", "--pricing", "on_demand", "--json"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.output)
+    assert payload["prices_as_of"] == "2025-06-01"
+    prices = {
+        o["region"]: o["price_per_gpu_hour"]
+        for o in payload["offers"]
+        if o["instance_type"] == "p5.48xlarge"
+    }
+    assert prices["us-east-1"] == pytest.approx(12.29)
+    # Scaleway H100-SXM-8-80G: EUR 25.3308/h / 8 GPUs = EUR 3.17 per GPU-hour, printed in EUR
+    out = runner.invoke(app, ["--currency", "EUR", "catalog", "offers", "--provider", "scaleway"])
+    assert out.exit_code == 0, out.output
+    assert "EUR/GPU-h" in out.output and "3.17" in out.output and "1.1269" in out.output
+    bad = runner.invoke(app, ["--as-of", "June", "catalog", "offers"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+    bad = runner.invoke(app, ["--currency", "XYZ", "catalog", "offers"])
+    assert bad.exit_code == 2 and "No exchange rate" in bad.output
