@@ -19,6 +19,6 @@ def calibration_dir() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Refreshed offers in the developer's own data directory never leak into a test."""
-    monkeypatch.setenv("GPUPLAN_DATA_DIR", str(tmp_path_factory.mktemp("gpuplan-data")))
+    monkeypatch.setenv("GPUPLAN_DATA_DIR", str(tmp_path / "gpuplan-data"))
