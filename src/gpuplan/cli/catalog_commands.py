@@ -1,4 +1,4 @@
-"""``gpuplan catalog gpus|models``."""
+"""``gpuplan catalog gpus|models|trends``."""
 
 from __future__ import annotations
 
@@ -91,3 +91,44 @@ def catalog_models(as_json: bool = typer.Option(False, "--json", help="Print JSO
             for m in models
         ],
     )
+
+
+@catalog_app.command("trends")
+@handle_errors
+def catalog_trends(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Annual rental price change per GPU and pricing model, and the new-generation pattern."""
+    from gpuplan.catalog.trends import generation_pattern, trend_table
+
+    trends = list(trend_table().values())
+    pattern = generation_pattern()
+    if as_json:
+        print_json(
+            {
+                "trends": [t.model_dump(mode="json") for t in trends],
+                "generation_pattern": pattern.model_dump(mode="json") if pattern else None,
+            }
+        )
+        return
+    print_table(
+        "Rental price trends (annual change; * = pooled over GPUs without their own history)",
+        ["gpu", "pricing", "low", "mid", "high", "voices", "from"],
+        [
+            [
+                t.gpu,
+                t.pricing_model,
+                f"{t.annual_change_low:+.0%}",
+                f"{t.annual_change_mid:+.0%}",
+                f"{t.annual_change_high:+.0%}",
+                t.n_voices,
+                t.voices,
+            ]
+            for t in trends
+        ],
+    )
+    if pattern:
+        typer.echo(
+            f"New generation launch price: {pattern.launch_price_ratio_mid:.2f}x the previous "
+            f"generation's at the same provider and date ({pattern.launch_price_ratio_low:.2f}-"
+            f"{pattern.launch_price_ratio_high:.2f}x, {pattern.n_pairs} pairs). After launch a "
+            "generation follows its own row, or the pooled row until it has a year of history."
+        )
