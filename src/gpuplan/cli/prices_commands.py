@@ -1,4 +1,4 @@
-"""``gpuplan catalog offers|audit|import-skypilot`` and ``gpuplan tco``."""
+"""``gpuplan catalog offers|audit|import-skypilot|refresh`` and ``gpuplan tco``."""
 
 from __future__ import annotations
 
@@ -185,6 +185,39 @@ def catalog_import_skypilot(
         f"({result.rows_without_accelerator} without accelerator, {len(result.warnings)} skipped)"
         + (f"; written to {output}" if output else "")
     )
+
+
+@catalog_app.command("refresh")
+@handle_errors
+def catalog_refresh(
+    provider: str = typer.Option(
+        ..., "--provider", help="azure, aws, gcp, lambda or skypilot (all SkyPilot clouds)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Fetch public prices into your data directory (never the shipped file); show changes."""
+    from gpuplan.catalog.refresh import refresh_offers
+
+    report = refresh_offers(provider)
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+        return
+    for warning in report.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+    typer.echo(
+        f"{report.provider}: {report.rows_read} offers read, {len(report.added)} new, "
+        f"{len(report.changed)} changed, {report.unchanged} unchanged; written to {report.path}"
+    )
+    print_table(
+        "Changed prices (USD per GPU-hour)",
+        ["offer", "old USD/GPU-h", "old as of", "new USD/GPU-h"],
+        [
+            [c.offer, c.old_usd_per_gpu_hour, str(c.old_as_of), c.new_usd_per_gpu_hour]
+            for c in report.changed
+        ],
+    )
+    for line in report.added:
+        typer.echo(f"new: {line}")
 
 
 @app.command("tco")

@@ -1,0 +1,116 @@
+"""`catalog refresh`: fetchers run against recorded responses in tests/fixtures/refresh (the
+layouts of the Azure Retail Prices API, the AWS price-list region file and a SkyPilot
+vms.csv); nothing here touches the network."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gpuplan.catalog.fetchers import AWS_PRICE_LIST, aws_region_offers
+from gpuplan.catalog.offers import load_offer_history, load_offers, read_offer_csv
+from gpuplan.catalog.refresh import refresh_offers
+from gpuplan.catalog.user_data import refreshed_offer_dir
+from gpuplan.errors import CatalogError, UnknownIdError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "refresh"
+DAY = date(2026, 12, 1)
+EMPTY_AWS = b'{"products": {}, "terms": {}}'
+
+
+def fake_fetch(url: str) -> bytes:
+    """Serve the recorded responses by URL."""
+    if url.startswith("https://prices.azure.com/api/retail/prices?$skip=100"):
+        return (FIXTURES / "azure_page2.json").read_bytes()
+    if url.startswith("https://prices.azure.com/api/retail/prices?$filter="):
+        return (FIXTURES / "azure_page1.json").read_bytes()
+    if url == AWS_PRICE_LIST.format(region="us-east-1"):
+        return (FIXTURES / "aws_us-east-1.json").read_bytes()
+    if url.startswith("https://pricing.us-east-1.amazonaws.com/"):
+        return EMPTY_AWS
+    if url.endswith("/gcp/vms.csv"):
+        return (FIXTURES / "skypilot_gcp_vms.csv").read_bytes()
+    raise AssertionError(f"unexpected URL {url}")
+
+
+def _azure_westeurope(offers: list) -> list:
+    return [
+        o
+        for o in offers
+        if o.provider == "Azure"
+        and o.region == "westeurope"
+        and o.instance_type == "Standard_ND96isr_H100_v5"
+        and o.pricing_model == "on_demand"
+    ]
+
+
+def test_azure_refresh_writes_dated_rows_that_supersede_and_reports_changes() -> None:
+    """westeurope ND96isr H100 v5: $15.98/GPU-h shipped (Qovery, 2026-09-01); the recorded
+    API page says $110.00/h / 8 = $13.75. Windows meters and unknown regions are left out."""
+    report = refresh_offers("azure", fetch=fake_fetch, today=DAY)
+    assert report.rows_read == 4  # eastus on-demand, spot, 1-year reservation; westeurope
+    assert report.warnings == ["1 Azure price items in regions not in cloud_regions.csv"]
+    (change,) = [c for c in report.changed if "westeurope" in c.offer]
+    assert change.old_usd_per_gpu_hour == pytest.approx(15.98)
+    assert change.new_usd_per_gpu_hour == pytest.approx(110.0 / 8)
+    (now,) = _azure_westeurope(load_offers())
+    assert now.as_of == DAY and now.usd_per_gpu_hour == pytest.approx(13.75)
+    (before,) = _azure_westeurope(load_offers(as_of=date(2026, 11, 30)))
+    assert before.usd_per_gpu_hour == pytest.approx(15.98)
+    rows = {(o.region, o.pricing_model): o for o in read_offer_csv(Path(report.path))}
+    # a reservation's retailPrice is the whole term: 537,000 / 8,760 h / 8 GPUs
+    assert rows[("eastus", "reserved_1y")].price_per_gpu_hour == pytest.approx(537000 / 8760 / 8)
+    assert rows[("eastus", "spot")].price_per_gpu_hour == pytest.approx(18.17 / 8)
+    assert Path(report.path).parent == refreshed_offer_dir()
+
+
+def test_refresh_keeps_history_across_runs() -> None:
+    refresh_offers("azure", fetch=fake_fetch, today=DAY)
+    report = refresh_offers("azure", fetch=fake_fetch, today=date(2026, 12, 15))
+    dates = {o.as_of for o in _azure_westeurope(read_offer_csv(Path(report.path)))}
+    assert dates == {DAY, date(2026, 12, 15)}
+    assert report.changed == []  # same prices as two weeks earlier
+    history = _azure_westeurope(load_offer_history())
+    assert {o.as_of for o in history} >= {date(2026, 9, 1), DAY, date(2026, 12, 15)}
+
+
+def test_aws_price_list_rows() -> None:
+    """p5.48xlarge Linux shared: $55.04/h on demand, $36.16/h 1-year standard no-upfront;
+    Windows, all-upfront and CPU instances are not offers."""
+    import json
+
+    document = json.loads((FIXTURES / "aws_us-east-1.json").read_text())
+    rows = {
+        (o.instance_type, o.pricing_model): o for o in aws_region_offers(document, "us-east-1", DAY)
+    }
+    assert set(rows) == {("p5.48xlarge", "on_demand"), ("p5.48xlarge", "reserved_1y")}
+    assert rows[("p5.48xlarge", "on_demand")].price_per_gpu_hour == pytest.approx(55.04 / 8)
+    assert rows[("p5.48xlarge", "reserved_1y")].price_per_gpu_hour == pytest.approx(36.16 / 8)
+    report = refresh_offers("aws", fetch=fake_fetch, today=DAY)
+    assert report.rows_read == 2
+
+
+def test_gcp_refresh_through_the_skypilot_catalog() -> None:
+    report = refresh_offers("gcp", fetch=fake_fetch, today=DAY)
+    rows = {o.pricing_model: o for o in read_offer_csv(Path(report.path))}
+    assert rows["on_demand"].price_per_gpu_hour == pytest.approx(88.25 / 8)
+    assert rows["spot"].price_per_gpu_hour == pytest.approx(28.9 / 8)  # cheapest zone
+
+
+def test_a_failed_refresh_leaves_the_catalog_untouched() -> None:
+    first = refresh_offers("azure", fetch=fake_fetch, today=DAY)
+    written = Path(first.path).read_bytes()
+
+    def broken(url: str) -> bytes:
+        raise CatalogError(f"cannot read {url} (timed out)")
+
+    with pytest.raises(CatalogError, match="catalog unchanged"):
+        refresh_offers("azure", fetch=broken, today=date(2026, 12, 20))
+    with pytest.raises(CatalogError, match="did not return JSON"):
+        refresh_offers("azure", fetch=lambda url: b"<html>maintenance</html>")
+    assert Path(first.path).read_bytes() == written
+    assert not list(refreshed_offer_dir().glob("*.tmp"))
+    with pytest.raises(UnknownIdError, match="refresh source"):
+        refresh_offers("ibm", fetch=fake_fetch)
