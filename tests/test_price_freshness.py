@@ -217,3 +217,43 @@ def test_cli_as_of_and_currency() -> None:
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     bad = runner.invoke(app, ["--currency", "XYZ", "catalog", "offers"])
     assert bad.exit_code == 2 and "No exchange rate" in bad.output
+
+
+def test_scenario_prices_as_of_reproduces_a_date() -> None:
+    """supply.prices_as_of 2025-06-01 prices AWS p5.48xlarge us-east-1 at the pre-cut $12.29
+    per GPU-hour; without it the current $6.88 is used."""
+    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.periods import PeriodGrid
+    from gpuplan.planning.supply_options import offer_options
+
+    base = load_scenario("european-lab")
+
+    def p5_price(overrides: dict) -> float:
+        supply = base.supply.model_copy(
+            update={"providers": ["AWS"], "pricing_models": ["on_demand"], **overrides}
+        )
+        scenario = base.model_copy(update={"supply": supply})
+        h = scenario.horizon
+        grid = PeriodGrid(h.start, h.periods, h.period, 0.1)
+        (option,) = [
+            o
+            for o in offer_options(scenario, grid, {"h100-sxm"})
+            if o.id == "aws:us-east-1:h100-sxm:on_demand"
+        ]
+        return option.cost_per_gpu_period / grid.hours
+
+    assert p5_price({}) == pytest.approx(6.88)
+    assert p5_price({"prices_as_of": date(2025, 6, 1)}) == pytest.approx(12.29)
+
+
+def test_fx_rates_are_dated() -> None:
+    """ECB: 1.0411 USD/EUR on 2025-02-28, 1.1269 on 2026-10-06. A EUR price is converted with
+    the latest rate on or before its own date, and printed money with the price date's rate."""
+    (old,) = [o for o in query_offers(provider="scaleway") if o.instance_type == "H100-2-80G"]
+    assert old.as_of == date(2025, 6, 1) and old.fx_as_of == date(2025, 2, 28)
+    assert old.usd_per_gpu_hour == pytest.approx(2.52 * 1.0411)
+    assert from_usd(1.0411, "EUR", on=date(2025, 6, 1)) == pytest.approx(1.0)
+    out = CliRunner().invoke(
+        app, ["--as-of", "2025-07-01", "--currency", "EUR", "catalog", "offers", "--gpu", "h100"]
+    )
+    assert out.exit_code == 0 and "1.0411 USD per EUR (2025-02-28" in out.output

@@ -159,24 +159,33 @@ def format_cell(value: Any) -> str:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a rich table (imports rich lazily)."""
+    """Print a rich table (imports rich lazily). Columns whose header says ``USD`` or ``$``
+    hold USD amounts: with a global ``--currency`` they are converted at the dated rate, the
+    header renamed and the rate shown under the table."""
     from rich.console import Console
     from rich.table import Table
 
     from gpuplan.currency import INTERNAL, current_display, from_usd, rate_note
 
     code = current_display()
+    symbol = MONEY_SYMBOLS.get(code, f"{code} ")
+
+    def in_display(text: str) -> str:
+        return text.replace(INTERNAL, code).replace("$", symbol)
+
     money_columns = (
-        {i for i, c in enumerate(columns) if INTERNAL in c} if code != INTERNAL else set()
+        {i for i, c in enumerate(columns) if INTERNAL in c or "$" in c}
+        if code != INTERNAL
+        else set()
     )
     table = Table(
-        title=title.replace(INTERNAL, code) if money_columns else title,
+        title=in_display(title) if money_columns else title,
         title_justify="left",
         caption=rate_note() if money_columns else None,
         caption_justify="left",
     )
-    for column in columns:
-        table.add_column(column.replace(INTERNAL, code))
+    for i, column in enumerate(columns):
+        table.add_column(in_display(column) if i in money_columns else column)
     for row in rows:
         table.add_row(
             *(

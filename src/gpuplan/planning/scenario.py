@@ -208,6 +208,9 @@ class Supply(ScenarioModel):
 
     builtin_offers: bool = Field(default=True, description="Use the shipped offer catalog.")
     offers_csv: str | None = Field(default=None, description="User offer CSV (catalog layout).")
+    prices_as_of: date | None = Field(
+        default=None, description="Use the catalog prices known on this date (default: current)."
+    )
     providers: list[str] | None = Field(default=None, description="Keep only these providers.")
     pricing_models: list[OfferPricing] | None = Field(default=None, description="Keep only.")
     region_groups: list[Zone] | None = Field(default=None, description="Keep only these zones.")
