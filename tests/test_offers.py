@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 
 from gpuplan.catalog.audit import audit_offers
 from gpuplan.catalog.offers import (
-    CSV_COLUMNS,
     load_offers,
     query_offers,
     read_offer_csv,
@@ -19,6 +17,7 @@ from gpuplan.catalog.offers import (
 from gpuplan.catalog.skypilot import import_skypilot_csv
 from gpuplan.catalog.tables import iter_csv, packaged_data
 from gpuplan.errors import CatalogError, UnknownIdError
+from offer_rows import offer_row, write_offer_rows
 
 REQUIRED_PROVIDERS = {
     "Azure",
@@ -36,38 +35,8 @@ AZURE_EU_REGIONS = {"westeurope", "northeurope", "francecentral", "germanywestce
 H100_CLASS = {"h100-sxm", "h100-pcie", "h100-nvl", "h200"}
 
 
-def _row(**changes: str) -> dict[str, str]:
-    base = {
-        "provider": "Scaleway",
-        "provider_hq_jurisdiction": "EU",
-        "instance_type": "H100-SXM-8-80G",
-        "region": "fr-par",
-        "city": "Paris",
-        "country": "FR",
-        "region_group": "EU",
-        "gpu": "h100-sxm",
-        "gpus_per_instance": "8",
-        "pricing_model": "on_demand",
-        "term_months": "",
-        "price_per_instance_hour": "",
-        "price_per_gpu_hour": "2.00",
-        "currency": "EUR",
-        "as_of": "2026-11-01",
-        "availability_gpus": "",
-        "is_estimate": "false",
-        "source": "negotiated quote #42",
-        "derivation": "",
-        "notes": "",
-    }
-    return base | changes
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+_row = offer_row
+_write = write_offer_rows
 
 
 def test_every_shipped_row_has_source_and_date() -> None:

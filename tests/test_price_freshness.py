@@ -3,7 +3,6 @@ rent-or-own offer filters and spread, and money in EUR."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from datetime import date
@@ -13,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from gpuplan.catalog.offers import (
-    CSV_COLUMNS,
     load_offer_history,
     load_offers,
     prices_as_of,
@@ -25,38 +23,15 @@ from gpuplan.cli import app
 from gpuplan.currency import from_usd, to_usd
 from gpuplan.economics.rent_vs_own import RENT_ALWAYS, rent_vs_own, verdict
 from gpuplan.errors import CatalogError, InfeasibleError, InputError, UnknownIdError
+from offer_rows import offer_row, write_offer_rows
 
-SCALEWAY_H100 = {
-    "provider": "Scaleway",
-    "provider_hq_jurisdiction": "EU",
-    "instance_type": "H100-SXM-8-80G",
-    "region": "fr-par",
-    "city": "Paris",
-    "country": "FR",
-    "region_group": "EU",
-    "gpu": "h100-sxm",
-    "gpus_per_instance": "8",
-    "pricing_model": "on_demand",
-    "term_months": "",
-    "price_per_instance_hour": "20.00",
-    "price_per_gpu_hour": "",
-    "currency": "EUR",
-    "as_of": "2026-11-20",
-    "availability_gpus": "",
-    "is_estimate": "false",
-    "source": "test fixture: a refreshed price",
-    "derivation": "",
-    "notes": "",
-}
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+SCALEWAY_H100 = offer_row(
+    price_per_instance_hour="20.00",
+    price_per_gpu_hour="",
+    as_of="2026-11-20",
+    source="test fixture: a refreshed price",
+)
+_write = write_offer_rows
 
 
 def _scaleway(offers: list) -> list:

@@ -72,7 +72,10 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
     keep = {provider_name("supply.providers", p) for p in supply.providers or []}
     excluded = {provider_name("rules.excluded_providers", p) for p in rules.excluded_providers}
     if supply.builtin_offers:
-        offers = field_errors("supply.offers_csv", lambda: load_offers(supply.offers_csv, as_of=supply.prices_as_of))
+        offers = field_errors(
+            "supply.offers_csv",
+            lambda: load_offers(supply.offers_csv, as_of=supply.prices_as_of),
+        )
     elif supply.offers_csv:
         offers = field_errors(
             "supply.offers_csv", lambda: read_offer_csv(Path(supply.offers_csv or ""))
