@@ -253,7 +253,10 @@ def test_tco_inputs() -> None:
     fails(["tco", "--gpu", "h100", "--country", "FR", "--gpus", "1.5"], "gpus")  # regression
     fails(["tco", "--gpu", "h100", "--country", "ZZ"], "country")
     fails(["tco", "--gpu", "h100", "--country", "FR", "--utilisation", "70"], "utilisation")
-    fails(["tco", "--gpu", "mi300x", "--country", "US"], "owned accelerator")
+    fails(["tco", "--gpu", "l40s", "--country", "US"], "owned accelerator")  # mi300x has data now
+    fails(["tco", "--gpu", "h100", "--country", "DE", "--provider-jurisdiction", "Mars"], "Mars")
+    fails(["tco", "--gpu", "h100", "--country", "DE", "--offer-country", "PT"], "No current")
+    fails(["--as-of", "2019-01-01", "tco", "--gpu", "h100", "--country", "DE"], "as_of")
 
 
 # ---- scenario files and plans ----------------------------------------------------------
