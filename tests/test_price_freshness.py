@@ -232,3 +232,15 @@ def test_fx_rates_are_dated() -> None:
         app, ["--as-of", "2025-07-01", "--currency", "EUR", "catalog", "offers", "--gpu", "h100"]
     )
     assert out.exit_code == 0 and "1.0411 USD per EUR (2025-02-28" in out.output
+
+
+def test_cli_tco_states_its_basis_and_verdicts() -> None:
+    out = CliRunner().invoke(
+        app, ["tco", "--gpu", "h100", "--country", "DE", "--utilisation", "0.6",
+              "--provider-jurisdiction", "EU", "--provider", "nebius"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "markup vs own @60%" in out.output and "Markup basis: markup = rental cost" in out.output
+    assert "renting is cheaper at any utilisation" in out.output  # Nebius $0.79 spot floor
+    assert "median of 3" in out.output and "provider_jurisdiction EU" in out.output
+    assert "Report claim" not in out.output  # moved to check-report

@@ -8,7 +8,7 @@ Method (documented in docs/prices-and-ownership.md):
   ``MIN_SPAN_DAYS``, so each source's own price level cancels out;
 - sources of one provider (or one series) are one voice: their median slope;
 - per GPU and pricing model, the annual change is exp(median slope over voices) - 1, with the
-  range from the lowest to the highest voice (10th-90th percentile from five voices up);
+  range from the lowest to the highest voice;
 - GPUs or pricing models without history get the pooled voices of every GPU of that pricing
   model (``basis = pooled``), then of every pricing model;
 - the launch price of a generation relative to its predecessor is the ratio of the cheapest
@@ -30,8 +30,6 @@ MIN_SPAN_DAYS = 365
 """A source needs a year of history: shorter windows annualise noise (5 months of +40% reads
 as +119%/y)."""
 DAYS_PER_YEAR = 365.25
-PERCENTILE_FROM = 5
-"""With this many voices or more the range is the 10th-90th percentile, else min-max."""
 
 
 class PricePoint(BaseModel):
@@ -83,12 +81,9 @@ def log_slope(points: Sequence[tuple[date, float]]) -> float:
 
 
 def spread(values: Sequence[float]) -> tuple[float, float, float]:
-    """(low, median, high): min-max, or the 10th-90th percentile from PERCENTILE_FROM values."""
-    mid = statistics.median(values)
-    if len(values) >= PERCENTILE_FROM:
-        low, high = np.percentile(values, [10, 90])
-        return float(low), mid, float(high)
-    return min(values), mid, max(values)
+    """(lowest, median, highest). With n voices a new one falls inside with probability
+    (n-1)/(n+1) if voices are exchangeable; ``benchmarks/price_trend_holdout.py`` measures it."""
+    return min(values), statistics.median(values), max(values)
 
 
 def voice_slopes(points: Iterable[PricePoint]) -> dict[tuple[str, str], dict[str, float]]:
