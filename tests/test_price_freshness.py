@@ -244,3 +244,15 @@ def test_cli_tco_states_its_basis_and_verdicts() -> None:
     assert "renting is cheaper at any utilisation" in out.output  # Nebius $0.79 spot floor
     assert "median of 3" in out.output and "provider_jurisdiction EU" in out.output
     assert "Report claim" not in out.output  # moved to check-report
+
+
+def test_humanize_money_follows_the_display_currency() -> None:
+    """$1,126,900 at 1.1269 USD per EUR (ECB 2026-10-06) is EUR 1,000,000."""
+    from gpuplan.currency import display_currency
+    from gpuplan.humanize import money
+
+    assert money(1_126_900) == "$1.13M"
+    with display_currency("EUR"):
+        assert money(1_126_900) == "\u20ac1M"
+        assert money(1_126_900, "$") == "$1.13M"  # an explicit symbol is not converted
+    assert money(1_126_900) == "$1.13M"

@@ -3,7 +3,8 @@
 Inputs in another currency are converted to USD with the dated rate of the FX table
 (:func:`to_usd`); printed money is converted from USD into the display currency chosen with
 :func:`display_currency` (the CLI's global ``--currency``), and :func:`rate_note` states the
-rate and its date next to the numbers.
+rate and its date next to the numbers. Only the standard library is imported up front, so
+:mod:`gpuplan.humanize` can ask for the display currency cheaply.
 """
 
 from __future__ import annotations
@@ -12,16 +13,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from typing import TYPE_CHECKING
 
-from gpuplan.catalog.places import FxRate, fx_rate
+if TYPE_CHECKING:
+    from gpuplan.catalog.places import FxRate
 
 INTERNAL = "USD"
+SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3"}
 _DISPLAY: ContextVar[str] = ContextVar("gpuplan_display_currency", default=INTERNAL)
+
+
+def symbol(code: str) -> str:
+    """'$', '€', '£', else the ISO code and a space."""
+    return SYMBOLS.get(code, f"{code} ")
 
 
 @contextmanager
 def display_currency(code: str) -> Iterator[FxRate]:
     """Within the block, :func:`from_usd` converts into ``code`` (checked against the table)."""
+    from gpuplan.catalog.places import fx_rate
+
     rate = fx_rate(code)
     token = _DISPLAY.set(rate.currency)
     try:
@@ -35,28 +46,29 @@ def current_display() -> str:
     return _DISPLAY.get()
 
 
+def _rate(currency: str, on: date | None) -> FxRate:
+    from gpuplan.catalog.offers import active_prices_as_of
+    from gpuplan.catalog.places import fx_rate
+
+    return fx_rate(currency, on or active_prices_as_of())
+
+
 def to_usd(amount: float, currency: str, on: date | None = None) -> float:
     """``amount`` of ``currency`` in USD at the latest rate dated on or before ``on``."""
-    return amount * fx_rate(currency, on).usd_per_unit
-
-
-def _day(on: date | None) -> date | None:
-    from gpuplan.catalog.offers import active_prices_as_of
-
-    return on or active_prices_as_of()
+    return amount * _rate(currency, on).usd_per_unit
 
 
 def from_usd(amount_usd: float, currency: str | None = None, on: date | None = None) -> float:
     """USD into ``currency`` (default: the display currency) at the rate dated on or before
     ``on`` (default: the active price date, else the latest rate)."""
-    return amount_usd / fx_rate(currency or current_display(), _day(on)).usd_per_unit
+    return amount_usd / _rate(currency or current_display(), on).usd_per_unit
 
 
 def rate_note(currency: str | None = None, on: date | None = None) -> str | None:
-    """'EUR at 1.1269 USD per EUR (ECB ..., 2026-10-06)'; None for USD."""
+    """'EUR at 1.1269 USD per EUR (2026-10-06; ECB ...)'; None for USD."""
     code = currency or current_display()
     if code == INTERNAL:
         return None
-    rate = fx_rate(code, _day(on))
+    rate = _rate(code, on)
     source = rate.source.split("(")[0].strip()
     return f"{code} at {rate.usd_per_unit:g} USD per {code} ({rate.as_of}; {source})"

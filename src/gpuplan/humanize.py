@@ -46,10 +46,22 @@ def tokens(value: float) -> str:
     return f"{count(value)} tokens"
 
 
-def money(value: float, symbol: str = "$") -> str:
-    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above."""
+def money(value: float, symbol: str | None = None) -> str:
+    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above.
+
+    ``value`` is USD. Without ``symbol`` it is shown in the display currency of
+    :func:`gpuplan.currency.display_currency` (the CLI's ``--currency``), converted at its
+    dated rate: ``€1.47M``.
+    """
     if not math.isfinite(value):
         return "-"
+    if symbol is None:
+        from gpuplan import currency
+
+        code = currency.current_display()
+        if code != currency.INTERNAL:
+            value = currency.from_usd(value)
+        symbol = currency.symbol(code)
     magnitude = abs(value)
     if magnitude < 10:
         body = f"{magnitude:.2f}"

@@ -106,18 +106,6 @@ def apply_global_options(ctx: typer.Context, as_of: str | None, currency: str) -
         raise typer.Exit(code=2) from None
 
 
-MONEY_SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3"}
-
-
-def money_text(amount_usd: float) -> str:
-    """USD as text in the display currency (``€1.52M``), via :func:`gpuplan.humanize.money`."""
-    from gpuplan.currency import current_display, from_usd
-    from gpuplan.humanize import money
-
-    code = current_display()
-    return money(from_usd(amount_usd), MONEY_SYMBOLS.get(code, f"{code} "))
-
-
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return value.item()
@@ -165,13 +153,12 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     from rich.console import Console
     from rich.table import Table
 
-    from gpuplan.currency import INTERNAL, current_display, from_usd, rate_note
+    from gpuplan.currency import INTERNAL, current_display, from_usd, rate_note, symbol
 
     code = current_display()
-    symbol = MONEY_SYMBOLS.get(code, f"{code} ")
 
     def in_display(text: str) -> str:
-        return text.replace(INTERNAL, code).replace("$", symbol)
+        return text.replace(INTERNAL, code).replace("$", symbol(code))
 
     money_columns = (
         {i for i, c in enumerate(columns) if INTERNAL in c or "$" in c}

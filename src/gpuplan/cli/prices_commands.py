@@ -9,7 +9,6 @@ import typer
 from gpuplan.cli import app, catalog_app
 from gpuplan.cli.common import (
     handle_errors,
-    money_text,
     parse_number,
     positive_number,
     print_json,
@@ -246,6 +245,7 @@ def tco(
     from gpuplan.catalog.offers import load_offers
     from gpuplan.economics.ownership import ownership_cost
     from gpuplan.economics.rent_vs_own import rent_vs_own
+    from gpuplan.humanize import money
 
     owned = ownership_cost(
         gpu,
@@ -270,7 +270,7 @@ def tco(
         return
     print_table(
         f"Owning {owned.gpu} in {owned.country}: {owned.years:g} years, utilisation "
-        f"{owned.utilisation:.0%} -> {money_text(owned.cost_per_gpu_hour)} per useful GPU-hour",
+        f"{owned.utilisation:.0%} -> {money(owned.cost_per_gpu_hour)} per useful GPU-hour",
         ["component", "USD/GPU-year", "USD/useful GPU-h"],
         [
             [name, owned.cost_per_gpu_hour_breakdown[name] * 8760 * owned.utilisation, value]
@@ -279,9 +279,9 @@ def tco(
         + [["total", owned.annual_cost_per_gpu_usd, owned.cost_per_gpu_hour]],
     )
     typer.echo(
-        f"capex {money_text(owned.capex_per_gpu_usd)}/GPU ({money_text(owned.capex_total_usd)} "
-        f"for {owned.n_gpus}); opex {money_text(owned.annual_opex_per_gpu_usd)}/GPU-year "
-        f"({money_text(owned.annual_opex_total_usd)}); residual "
+        f"capex {money(owned.capex_per_gpu_usd)}/GPU ({money(owned.capex_total_usd)} "
+        f"for {owned.n_gpus}); opex {money(owned.annual_opex_per_gpu_usd)}/GPU-year "
+        f"({money(owned.annual_opex_total_usd)}); residual "
         f"{owned.residual_value_fraction:.0%}; lead time {owned.lead_time_months:g} months; "
         f"estimated inputs: {', '.join(owned.estimate_inputs) or 'none'}"
     )
