@@ -256,3 +256,22 @@ def test_humanize_money_follows_the_display_currency() -> None:
         assert money(1_126_900) == "\u20ac1M"
         assert money(1_126_900, "$") == "$1.13M"  # an explicit symbol is not converted
     assert money(1_126_900) == "$1.13M"
+
+
+def test_planner_options_state_the_age_of_old_prices() -> None:
+    """AWS p5 capacity blocks are priced as of 2024-12-31: 700 days before 2026-12-01."""
+    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.periods import PeriodGrid
+    from gpuplan.planning.supply_options import offer_options
+
+    base = load_scenario("european-lab")
+    supply = base.supply.model_copy(
+        update={"providers": ["AWS"], "pricing_models": ["capacity_block"]}
+    )
+    scenario = base.model_copy(update={"supply": supply})
+    h = scenario.horizon
+    with prices_as_of(date(2026, 12, 1)):
+        options = offer_options(
+            scenario, PeriodGrid(h.start, h.periods, h.period, 0.1), {"h100-sxm"}
+        )
+    assert options and all("price 700 days old" in o.source for o in options)

@@ -61,7 +61,7 @@ def _option(
 
 def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[SupplyOption]:
     """Catalog and scenario offers as supply options, after filters and adjustments."""
-    from gpuplan.catalog.offers import load_offers, read_offer_csv
+    from gpuplan.catalog.offers import load_offers, price_date, read_offer_csv
     from gpuplan.catalog.places import get_provider, normalise_country
 
     supply, rules = scenario.supply, scenario.rules
@@ -101,14 +101,16 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             + " Only countries with offers or sites can be excluded.",
         )
     rows: list[dict[str, Any]] = []
+    day = price_date(supply.prices_as_of)
     for offer in offers:
+        age = f"; price {offer.staleness(day)}" if offer.staleness(day) else ""
         rows.append(
             dict(
                 provider=offer.provider, jurisdiction=offer.provider_hq_jurisdiction,
                 region=offer.region, country=offer.country or "", region_group=offer.region_group,
                 gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
                 price=offer.price_per_gpu_hour or 0.0, availability=offer.availability_gpus,
-                available_from=None, source=f"{offer.source} (as of {offer.as_of})",
+                available_from=None, source=f"{offer.source} (as of {offer.as_of}{age})",
             )
         )  # fmt: skip
     for n, adjustment in enumerate(supply.adjustments):
