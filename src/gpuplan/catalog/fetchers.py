@@ -65,7 +65,8 @@ def http_get(url: str, timeout_s: float = 120.0) -> bytes:
             body: bytes = response.read()
             return body
     except (OSError, ValueError) as error:
-        raise CatalogError(f"cannot read {url} ({error}); check the network and retry.") from None
+        shown = url.split("?")[0]
+        raise CatalogError(f"cannot read {shown} ({error}); check the network and retry.") from None
 
 
 def _json(fetch: Fetch, url: str) -> Any:

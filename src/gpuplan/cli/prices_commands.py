@@ -35,7 +35,13 @@ def catalog_offers(
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows."),
 ) -> None:
     """List current rental offers (latest row per offer), cheapest per GPU-hour first."""
-    from gpuplan.catalog.offers import load_offer_history, load_offers, price_date, query_offers
+    from gpuplan.catalog.offers import (
+        current_offers,
+        load_offer_history,
+        load_offers,
+        price_date,
+        query_offers,
+    )
 
     day = price_date()
     pool = (
@@ -43,6 +49,7 @@ def catalog_offers(
         if history
         else load_offers(user_csv)
     )
+    current = {(*o.key, o.as_of) for o in current_offers(pool)}
     rows = query_offers(
         pool,
         gpu=gpu,
@@ -95,7 +102,9 @@ def catalog_offers(
                 o.usd_per_gpu_hour,
                 f"{o.native_price_per_gpu_hour:.3f} {o.native_currency}",
                 str(o.as_of),
-                o.staleness(day) or "",
+                o.staleness(day) or ""
+                if (*o.key, o.as_of) in current
+                else f"superseded ({o.age_days(day)} d)",
                 o.is_estimate,
             ]
             for o in rows
