@@ -83,7 +83,11 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def apply_global_options(ctx: typer.Context, as_of: str | None, currency: str) -> None:
-    """Hold ``--as-of`` and ``--currency`` for the whole command (bad values: exit 2)."""
+    """Hold ``--as-of`` and ``--currency`` for the whole command (bad values: exit 2).
+
+    Nothing is imported when neither is given, so ``--help`` stays fast."""
+    if as_of is None and currency.strip().upper() == "USD":
+        return
     from datetime import date
 
     from gpuplan.catalog.offers import prices_as_of
