@@ -31,6 +31,11 @@ def main() -> None:
             f"({pattern.launch_price_ratio_low:.2f}-{pattern.launch_price_ratio_high:.2f}, "
             f"{pattern.n_pairs} pairs): {pattern.pairs}"
         )
+        print(
+            f"after launch {pattern.annual_change_after_launch_mid}/y "
+            f"({pattern.annual_change_after_launch_low} .. "
+            f"{pattern.annual_change_after_launch_high}): {pattern.after_launch_voices}"
+        )
 
 
 if __name__ == "__main__":

@@ -66,6 +66,15 @@ def test_trend_fit_on_a_small_fixture() -> None:
     assert trends[("*", "on_demand")].n_voices == 2
     pattern = fit_generation_pattern(FIXTURE, {"y": "x"})
     assert pattern is not None and pattern.launch_price_ratio_mid == pytest.approx(3.0)
+    assert pattern.annual_change_after_launch_mid is None  # no release years given
+    # x released in 2024: A (from 2024) and B (from 2025) start within two years of it
+    young = fit_generation_pattern(FIXTURE, {"y": "x"}, {"x": 2024})
+    assert young is not None
+    assert young.annual_change_after_launch_low == pytest.approx(change_a)
+    assert young.annual_change_after_launch_high == pytest.approx(change_b)
+    # released in 2020: every source starts more than two years later
+    old = fit_generation_pattern(FIXTURE, {"y": "x"}, {"x": 2020})
+    assert old is not None and old.annual_change_after_launch_mid is None
 
 
 def test_shipped_trend_tables_match_a_refit_of_the_shipped_data() -> None:

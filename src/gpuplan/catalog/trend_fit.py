@@ -12,7 +12,9 @@ Method (documented in docs/prices-and-ownership.md):
 - GPUs or pricing models without history get the pooled voices of every GPU of that pricing
   model (``basis = pooled``), then of every pricing model;
 - the launch price of a generation relative to its predecessor is the ratio of the cheapest
-  per-GPU prices one provider lists for both on the same day, pooled over providers.
+  per-GPU prices one provider lists for both on the same day, pooled over providers; the
+  change after launch pools the voices of sources that start within two years of their GPU's
+  release.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from datetime import date
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+LAUNCH_WINDOW_YEARS = 2
+"""A price source counts as 'after launch' when it starts at most this many calendar years
+after the GPU's release year (gpus.csv ``release_year``)."""
 MIN_SPAN_DAYS = 365
 """A source needs a year of history: shorter windows annualise noise (5 months of +40% reads
 as +119%/y)."""
@@ -71,6 +76,10 @@ class GenerationPattern(BaseModel):
     launch_price_ratio_high: float
     n_pairs: int
     pairs: str
+    annual_change_after_launch_low: float | None
+    annual_change_after_launch_mid: float | None
+    annual_change_after_launch_high: float | None
+    after_launch_voices: str
 
 
 def log_slope(points: Sequence[tuple[date, float]]) -> float:
@@ -134,10 +143,36 @@ def fit_trends(points: Sequence[PricePoint]) -> list[PriceTrend]:
     return trends
 
 
+def after_launch_voices(
+    points: Sequence[PricePoint], release_year: dict[str, int], pricing_model: str
+) -> dict[str, float]:
+    """Voice slopes of sources that start within LAUNCH_WINDOW_YEARS of their GPU's release."""
+    first: dict[str, date] = {}
+    for p in points:
+        first[p.source] = min(first.get(p.source, p.day), p.day)
+    young = [
+        p
+        for p in points
+        if p.pricing_model == pricing_model
+        and p.gpu in release_year
+        and first[p.source].year - release_year[p.gpu] <= LAUNCH_WINDOW_YEARS
+    ]
+    return {
+        f"{gpu}/{voice}": slope
+        for (gpu, _), by_voice in sorted(voice_slopes(young).items())
+        for voice, slope in by_voice.items()
+    }
+
+
 def fit_generation_pattern(
-    points: Sequence[PricePoint], previous: dict[str, str], pricing_model: str = "on_demand"
+    points: Sequence[PricePoint],
+    previous: dict[str, str],
+    release_year: dict[str, int] | None = None,
+    pricing_model: str = "on_demand",
 ) -> GenerationPattern | None:
-    """Launch price ratio new / previous generation from same-provider, same-day prices."""
+    """Launch price ratio new / previous generation from same-provider, same-day prices, and
+    the annual change of GPUs in their first years (sources starting within
+    LAUNCH_WINDOW_YEARS of the GPU's release year)."""
     cheapest: dict[tuple[str, date, str], float] = {}
     for p in points:
         if p.pricing_model != pricing_model:
@@ -152,6 +187,8 @@ def fit_generation_pattern(
     if not ratios:
         return None
     low, mid, high = spread(list(ratios.values()))
+    young = after_launch_voices(points, release_year or {}, pricing_model)
+    change = [math.expm1(x) for x in spread(list(young.values()))] if young else [None] * 3
     return GenerationPattern(
         pricing_model=pricing_model,
         launch_price_ratio_low=low,
@@ -159,4 +196,8 @@ def fit_generation_pattern(
         launch_price_ratio_high=high,
         n_pairs=len(ratios),
         pairs="; ".join(f"{k} {r:.2f}x" for k, r in ratios.items()),
+        annual_change_after_launch_low=change[0],
+        annual_change_after_launch_mid=change[1],
+        annual_change_after_launch_high=change[2],
+        after_launch_voices="; ".join(f"{k} {math.expm1(v):+.0%}/y" for k, v in young.items()),
     )

@@ -103,7 +103,10 @@ def fit_catalog_trends(
 ) -> tuple[list[PriceTrend], GenerationPattern | None]:
     """Trends and the generation pattern fitted from the offer history and published series."""
     points = price_points(load_offer_history() if history is None else history, published_series())
-    return fit_trends(points), fit_generation_pattern(points, previous_generation())
+    from gpuplan.catalog.gpus import list_gpus
+
+    release = {g.id: g.release_year for g in list_gpus()}
+    return fit_trends(points), fit_generation_pattern(points, previous_generation(), release)
 
 
 def write_trend_tables(

@@ -129,6 +129,13 @@ def catalog_trends(as_json: bool = typer.Option(False, "--json", help="Print JSO
         typer.echo(
             f"New generation launch price: {pattern.launch_price_ratio_mid:.2f}x the previous "
             f"generation's at the same provider and date ({pattern.launch_price_ratio_low:.2f}-"
-            f"{pattern.launch_price_ratio_high:.2f}x, {pattern.n_pairs} pairs). After launch a "
-            "generation follows its own row, or the pooled row until it has a year of history."
+            f"{pattern.launch_price_ratio_high:.2f}x, {pattern.n_pairs} pairs)."
         )
+        if pattern.annual_change_after_launch_mid is not None:
+            typer.echo(
+                f"In its first two years a generation's price changed "
+                f"{pattern.annual_change_after_launch_mid:+.0%}/year "
+                f"({pattern.annual_change_after_launch_low:+.0%} to "
+                f"{pattern.annual_change_after_launch_high:+.0%}): "
+                f"{pattern.after_launch_voices}."
+            )
