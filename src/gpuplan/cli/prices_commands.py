@@ -294,11 +294,11 @@ def tco(
         f"{owned.residual_value_fraction:.0%}; lead time {owned.lead_time_months:g} months; "
         f"estimated inputs: {', '.join(owned.estimate_inputs) or 'none'}"
     )
-    shown = ", ".join(f"{k} {v}" for k, v in result.filters.items())
+    scope = [f"{k} {v}" for k, v in result.filters.items()]
+    if result.prefers_region_group:
+        scope.append(f"preferring region group {result.region_group}")
     print_table(
-        f"Rentals per pricing model, prices as of {result.prices_as_of} ("
-        + (shown or f"preferring region group {result.region_group}")
-        + ")",
+        f"Rentals per pricing model, prices as of {result.prices_as_of} ({', '.join(scope)})",
         [
             "pricing",
             "basis",
@@ -316,7 +316,8 @@ def tco(
             [
                 a.pricing_model,
                 a.basis,
-                a.provider + ("" if a.same_region_group or result.filters else " *"),
+                a.provider
+                + (" *" if result.prefers_region_group and not a.same_region_group else ""),
                 a.instance_type,
                 a.gpus_per_instance,
                 a.region,
@@ -331,5 +332,7 @@ def tco(
     )
     typer.echo(
         f"Markup basis: {result.markup_basis}."
-        + ("" if result.filters else " * = outside the region group.")
+        + (" * = outside the region group." if result.prefers_region_group else "")
     )
+    for note in result.notes:
+        typer.echo(f"Note: {note}")

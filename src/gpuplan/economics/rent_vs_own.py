@@ -109,7 +109,9 @@ class RentVsOwn(BaseModel):
 
     ownership: OwnershipCost
     region_group: str | None
+    prefers_region_group: bool
     filters: dict[str, str]
+    notes: list[str]
     prices_as_of: str
     markup_basis: str
     alternatives: list[RentalAlternative]
@@ -260,8 +262,9 @@ def rent_vs_own(
     Rentals are the current offers (``as_of``: known on that date) matching the filters of
     :func:`~gpuplan.catalog.offers.query_offers`; offers under a year old are preferred. Per
     pricing model the result lists the cheapest, the median (two or more offers) and, when
-    ``provider`` is given, that provider's cheapest. Without filters, offers in the country's
-    region group are preferred, falling back to anywhere (``same_region_group = False``).
+    ``provider`` is given, that provider's cheapest. Without a location filter (region group,
+    jurisdiction, country), offers in the owning country's region group are preferred,
+    falling back to anywhere (``same_region_group = False``).
     """
     owned = ownership or ownership_cost(gpu, country, utilisation, years)
     day = price_date(as_of)
@@ -287,10 +290,11 @@ def rent_vs_own(
         pricing=pricing,
     )
     provider_name = _provider_name(pool, provider) if provider is not None else None
+    prefer_group = region_group is None and jurisdiction is None and offer_country is None
     alternatives: list[RentalAlternative] = []
     for model in PRICING_MODELS:
         candidates = [o for o in matching if o.pricing_model == model]
-        if not filters:
+        if prefer_group:
             candidates = [o for o in candidates if o.region_group == group] or candidates
         candidates = prefer_fresh(candidates, day)
         if not candidates:
@@ -312,10 +316,17 @@ def rent_vs_own(
             f"List what exists with `gpuplan catalog offers --gpu {owned.gpu}` and loosen a "
             "filter."
         )
+    notes = (
+        [f"{provider_name} has no current {owned.gpu} offer matching the other filters."]
+        if provider_name and not any(a.basis == "provider" for a in alternatives)
+        else []
+    )
     return RentVsOwn(
         ownership=owned,
         region_group=group,
+        prefers_region_group=prefer_group,
         filters=filters,
+        notes=notes,
         prices_as_of=day.isoformat(),
         markup_basis=MARKUP_BASIS,
         alternatives=alternatives,
