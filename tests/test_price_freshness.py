@@ -275,3 +275,13 @@ def test_planner_options_state_the_age_of_old_prices() -> None:
             scenario, PeriodGrid(h.start, h.periods, h.period, 0.1), {"h100-sxm"}
         )
     assert options and all("price 700 days old" in o.source for o in options)
+
+
+def test_naming_a_provider_keeps_the_region_group_preference() -> None:
+    result = rent_vs_own("h100", "DE", 0.6, 5, provider="aws")
+    assert result.prefers_region_group and result.notes == []
+    cheapest = next(a for a in result.alternatives if a.basis == "cheapest")
+    assert cheapest.region_group == "EU"
+    assert any(a.basis == "provider" and a.provider == "AWS" for a in result.alternatives)
+    only_spot = rent_vs_own("mi300x", "DE", 0.6, 5, provider="scaleway")
+    assert only_spot.notes == ["Scaleway has no current mi300x offer matching the other filters."]
