@@ -285,3 +285,39 @@ def test_naming_a_provider_keeps_the_region_group_preference() -> None:
     assert any(a.basis == "provider" and a.provider == "AWS" for a in result.alternatives)
     only_spot = rent_vs_own("mi300x", "DE", 0.6, 5, provider="scaleway")
     assert only_spot.notes == ["Scaleway has no current mi300x offer matching the other filters."]
+
+
+def test_scenario_offer_in_eur_is_converted_at_the_dated_rate() -> None:
+    """EUR 2.50 per GPU-hour at 1.1269 USD/EUR (ECB 2026-10-06) = USD 2.81725; the option
+    says which rate it used. An unknown currency names the field."""
+    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.periods import PeriodGrid
+    from gpuplan.planning.scenario import CustomOffer
+    from gpuplan.planning.supply_options import offer_options
+
+    base = load_scenario("european-lab")
+    h = base.horizon
+    grid = PeriodGrid(h.start, h.periods, h.period, 0.1)
+
+    def mine(currency: str) -> list:
+        offer = CustomOffer.model_validate(
+            {
+                "provider": "MyColo", "jurisdiction": "EU", "region": "paris-1",
+                "country": "FR", "region_group": "EU", "gpu": "h100",
+                "pricing_model": "reserved_1y", "price_per_gpu_hour": 2.5,
+                "currency": currency, "source": "quote #7",
+            }
+        )  # fmt: skip
+        supply = base.supply.model_copy(update={"offers": [offer]})
+        scenario = base.model_copy(update={"supply": supply})
+        with prices_as_of(date(2026, 12, 1)):
+            options = offer_options(scenario, grid, {"h100-sxm"})
+        return [o for o in options if o.provider == "MyColo"]
+
+    (eur,) = mine("EUR")
+    assert eur.cost_per_gpu_period / grid.hours == pytest.approx(2.5 * 1.1269)
+    assert "2.5 EUR at 1.1269 USD/EUR of 2026-10-06" in eur.source
+    (usd,) = mine("USD")
+    assert usd.cost_per_gpu_period / grid.hours == pytest.approx(2.5)
+    with pytest.raises(InputError, match=r"supply.offers.0.currency: .*No exchange rate"):
+        mine("CHF")

@@ -149,6 +149,12 @@ class InferenceWorkload(ScenarioModel):
         return self
 
 
+CURRENCY_HELP = (
+    "ISO 4217 code of the price (EUR, ...); converted to USD at the FX table's rate dated on "
+    "or before supply.prices_as_of (default: today)."
+)
+
+
 class CustomOffer(ScenarioModel):
     """An offer the scenario adds (a negotiated contract, a partner's capacity)."""
 
@@ -160,7 +166,8 @@ class CustomOffer(ScenarioModel):
     gpu: str = Field(description="GPU catalog id.")
     pricing_model: OfferPricing = Field(description="on_demand, spot, reserved_1y, ...")
     term_months: int | None = Field(default=None, ge=1, description="Commitment, months.")
-    price_per_gpu_hour: PositiveUncertain = Field(description="USD per GPU-hour.")
+    price_per_gpu_hour: PositiveUncertain = Field(description="Price per GPU-hour in currency.")
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$", description=CURRENCY_HELP)
     availability_gpus: float | None = Field(default=None, ge=0, description="Most GPUs at once.")
     available_from: Month | None = Field(default=None, description="First month available.")
     source: str = Field(min_length=3, description="Where the figure comes from.")
@@ -173,7 +180,10 @@ class OfferAdjustment(ScenarioModel):
     region: str | None = Field(default=None, description="Only this region.")
     gpu: str | None = Field(default=None, description="Only this GPU type.")
     pricing_model: OfferPricing | None = Field(default=None, description="Only this model.")
-    price_per_gpu_hour: PositiveUncertain | None = Field(default=None, description="New price.")
+    price_per_gpu_hour: PositiveUncertain | None = Field(
+        default=None, description="New price per GPU-hour, in currency."
+    )
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$", description=CURRENCY_HELP)
     discount: FractionUncertain | None = Field(default=None, description="Off the list price.")
     availability_gpus: float | None = Field(default=None, ge=0, description="Cap, GPUs.")
     source: str = Field(min_length=3, description="Where the negotiated figure comes from.")

@@ -9,6 +9,7 @@ figures a site does not set come from :func:`gpuplan.economics.ownership.ownersh
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,11 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
                 continue
             matched += 1
             if adjustment.price_per_gpu_hour is not None:
-                row["price"] = nominal(adjustment.price_per_gpu_hour)
+                row["price"], note = _in_usd(
+                    nominal(adjustment.price_per_gpu_hour), adjustment.currency, day,
+                    f"supply.adjustments.{n}.currency",
+                )  # fmt: skip
+                row["source"] += note
             if adjustment.discount is not None:
                 row["price"] *= 1.0 - nominal(adjustment.discount)
             if adjustment.availability_gpus is not None:
@@ -140,7 +145,7 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
                 + "; check provider, region, gpu and pricing_model.",
             )
     for n, custom in enumerate(supply.offers):
-        rows.append(_custom_row(custom, f"supply.offers.{n}"))
+        rows.append(_custom_row(custom, f"supply.offers.{n}", day))
     options: dict[str, SupplyOption] = {}
     for index, row in enumerate(rows):
         if row["gpu"] not in gpus or row["provider"] in excluded:
@@ -160,16 +165,32 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
     return list(options.values())
 
 
-def _custom_row(custom: CustomOffer, where: str) -> dict[str, Any]:
+def _in_usd(price: float, currency: str, day: date, where: str) -> tuple[float, str]:
+    """A scenario price in USD, and the note naming the rate used ('' for USD)."""
+    from gpuplan.catalog.places import fx_rate
+
+    if currency.upper() == "USD":
+        return price, ""
+    rate = field_errors(where, lambda: fx_rate(currency, day))
+    note = (
+        f" ({price:g} {rate.currency} at {rate.usd_per_unit:g} USD/{rate.currency} of {rate.as_of})"
+    )
+    return price * rate.usd_per_unit, note
+
+
+def _custom_row(custom: CustomOffer, where: str, day: date) -> dict[str, Any]:
     from gpuplan.catalog.offers import DEFAULT_TERM_MONTHS
 
+    price, note = _in_usd(
+        nominal(custom.price_per_gpu_hour), custom.currency, day, f"{where}.currency"
+    )
     return dict(
         provider=custom.provider, jurisdiction=custom.jurisdiction.upper(), region=custom.region,
         country=custom.country.upper(), region_group=custom.region_group,
         gpu=gpu_id(f"{where}.gpu", custom.gpu), pricing_model=custom.pricing_model,
         months=custom.term_months or DEFAULT_TERM_MONTHS[custom.pricing_model],
-        price=nominal(custom.price_per_gpu_hour), availability=custom.availability_gpus,
-        available_from=custom.available_from, source=f"scenario: {custom.source}",
+        price=price, availability=custom.availability_gpus,
+        available_from=custom.available_from, source=f"scenario: {custom.source}{note}",
     )  # fmt: skip
 
 
