@@ -321,3 +321,24 @@ def test_scenario_offer_in_eur_is_converted_at_the_dated_rate() -> None:
     assert usd.cost_per_gpu_period / grid.hours == pytest.approx(2.5)
     with pytest.raises(InputError, match=r"supply.offers.0.currency: .*No exchange rate"):
         mine("CHF")
+
+
+def test_scenario_offers_csv_alone_uses_the_latest_row(tmp_path: Path) -> None:
+    """With builtin_offers off, a user CSV's older, cheaper row is history, not an option."""
+    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.periods import PeriodGrid
+    from gpuplan.planning.supply_options import offer_options
+
+    path = _write(
+        tmp_path / "mine.csv",
+        [offer_row(as_of="2026-01-05", price_per_gpu_hour="1.00"), offer_row(as_of="2026-11-20")],
+    )
+    base = load_scenario("european-lab")
+    supply = base.supply.model_copy(
+        update={"builtin_offers": False, "offers_csv": str(path), "providers": None}
+    )
+    scenario = base.model_copy(update={"supply": supply})
+    h = scenario.horizon
+    grid = PeriodGrid(h.start, h.periods, h.period, 0.1)
+    (option,) = [o for o in offer_options(scenario, grid, {"h100-sxm"}) if o.provider == "Scaleway"]
+    assert option.cost_per_gpu_period / grid.hours == pytest.approx(2.00 * 1.1269)

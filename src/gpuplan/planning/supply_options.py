@@ -62,7 +62,7 @@ def _option(
 
 def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[SupplyOption]:
     """Catalog and scenario offers as supply options, after filters and adjustments."""
-    from gpuplan.catalog.offers import load_offers, price_date, read_offer_csv
+    from gpuplan.catalog.offers import current_offers, load_offers, price_date, read_offer_csv
     from gpuplan.catalog.places import get_provider, normalise_country
 
     supply, rules = scenario.supply, scenario.rules
@@ -79,7 +79,10 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
         )
     elif supply.offers_csv:
         offers = field_errors(
-            "supply.offers_csv", lambda: read_offer_csv(Path(supply.offers_csv or ""))
+            "supply.offers_csv",
+            lambda: current_offers(
+                read_offer_csv(Path(supply.offers_csv or "")), supply.prices_as_of
+            ),
         )
     else:
         offers = []
