@@ -150,40 +150,45 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a rich table (imports rich lazily). Columns whose header says ``USD`` or ``$``
-    hold USD amounts: with a global ``--currency`` they are converted at the dated rate, the
-    header renamed and the rate shown under the table."""
-    from rich.console import Console
-    from rich.table import Table
+def in_display_currency(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> tuple[str, list[str], list[list[Any]], str | None]:
+    """A table's title, headers and rows in the display currency (the global ``--currency``).
 
+    Columns whose header says ``USD`` or ``$`` hold USD amounts: their float cells are
+    converted at the dated rate, ``USD``/``$`` in the headers and title become the display
+    code/symbol, and the caption states the rate (None when the display currency is USD)."""
     from gpuplan.currency import INTERNAL, current_display, from_usd, rate_note, symbol
 
     code = current_display()
+    table = [list(row) for row in rows]
+    money = {i for i, c in enumerate(columns) if INTERNAL in c or "$" in c}
+    if code == INTERNAL or not money:
+        return title, list(columns), table, None
 
-    def in_display(text: str) -> str:
+    def renamed(text: str) -> str:
         return text.replace(INTERNAL, code).replace("$", symbol(code))
 
-    money_columns = (
-        {i for i, c in enumerate(columns) if INTERNAL in c or "$" in c}
-        if code != INTERNAL
-        else set()
-    )
-    table = Table(
-        title=in_display(title) if money_columns else title,
-        title_justify="left",
-        caption=rate_note() if money_columns else None,
-        caption_justify="left",
-    )
-    for i, column in enumerate(columns):
-        table.add_column(in_display(column) if i in money_columns else column)
-    for row in rows:
-        table.add_row(
-            *(
-                format_cell(from_usd(v) if i in money_columns and isinstance(v, float) else v)
-                for i, v in enumerate(row)
-            )
-        )
+    converted = [
+        [from_usd(v) if i in money and isinstance(v, float) else v for i, v in enumerate(row)]
+        for row in table
+    ]
+    headers = [renamed(c) if i in money else c for i, c in enumerate(columns)]
+    return renamed(title), headers, converted, rate_note()
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Print a rich table (imports rich lazily), money in the display currency
+    (:func:`in_display_currency`)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    title, headers, cells, caption = in_display_currency(title, columns, rows)
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for column in headers:
+        table.add_column(column)
+    for row in cells:
+        table.add_row(*(format_cell(v) for v in row))
     console = Console()
     if not console.is_terminal:
         console = Console(width=200)
