@@ -124,9 +124,11 @@ def company_from_mapping(data: dict[str, Any], where: str = "company") -> Compan
         raise InputError(f"{where}.{path}" if path else where, f"{message}{shown}.") from None
 
 
-def load_company(name_or_path: str | Path, overrides: Iterable[str] = ()) -> CompanySpec:
-    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset, with
-    its ``extends`` base and the named overrides applied."""
+def load_company(
+    name_or_path: str | Path | Mapping[str, Any], overrides: Iterable[str] = ()
+) -> CompanySpec:
+    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file, preset or
+    mapping, with its ``extends`` base and the named overrides applied."""
     from gpuplan.planning.loader import scenario_mapping
 
     data, label = scenario_mapping(name_or_path, overrides)

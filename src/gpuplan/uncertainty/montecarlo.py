@@ -278,14 +278,14 @@ def simulate_spec(
 
 
 def simulate(
-    scenario: str | CompanySpec,
+    scenario: str | Mapping[str, Any] | CompanySpec,
     samples: int = 10_000,
     seed: int | None = 0,
     sobol: bool = False,
     sobol_samples: int = 1024,
     overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Monte Carlo of a preset name, a scenario file path, or a :class:`CompanySpec`.
+    """Monte Carlo of a preset name, a scenario file path or mapping, or a :class:`CompanySpec`.
 
     When the company's compute comes from a plan without months, the scenario's own
     procurement plan is solved once (at nominal inputs) and its commitments kept in every

@@ -1,0 +1,162 @@
+"""The jobs of a sweep: a base scenario, the changes each job makes, and what each job runs.
+
+A job is plain data (picklable, so a process pool or a Ray worker can take it): the resolved
+scenario mapping, the dotted-path changes applied to it, and ``plan`` or ``simulate``. Jobs
+come from a grid (every combination of the listed values) or from samples of the scenario's
+declared ranges (each range fixed to one seeded draw per job).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from gpuplan.errors import InputError
+
+What = Literal["plan", "simulate"]
+
+MAX_JOBS = 100_000
+"""The most jobs one sweep may hold: each job keeps a copy of the scenario in memory."""
+
+_INDEX = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<index>\d+)\])?$")
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """One run of a sweep: ``what`` on ``scenario`` with ``changes`` applied.
+
+    ``changes`` maps dotted scenario paths (``inference.chat-eu.peak_factor``, list items by
+    ``id`` or index) to the value this job uses; ``scenario`` is the base with ``extends`` and
+    the named overrides already merged.
+    """
+
+    job_id: int
+    what: What
+    scenario: Mapping[str, Any]
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    samples: int = 1000
+    seed: int = 0
+
+
+def base_mapping(
+    scenario: str | Path | Mapping[str, Any], overrides: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The scenario as one mapping: file or preset read, ``extends`` merged, overrides applied."""
+    from gpuplan.planning.loader import scenario_mapping
+
+    data, _ = scenario_mapping(scenario, overrides)
+    return data
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
+    """``["inference.chat-eu.peak_factor=1.5,2", "discount_rate=0.08,0.1"]`` -> path: values.
+
+    Values are read as YAML scalars (``2`` a number, ``true`` a boolean, ``15T`` stays text for
+    the schema to read).
+    """
+    import yaml
+
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        path, sep, values = item.partition("=")
+        path = path.strip()
+        if not sep or not path or not values.strip():
+            raise InputError(
+                "grid", f"'{item}' is not PATH=V1,V2,...; write e.g. discount_rate=0.08,0.1."
+            )
+        if path in grid:
+            raise InputError("grid", f"'{path}' is given twice; list all its values once.")
+        grid[path] = [yaml.safe_load(v.strip()) for v in values.split(",") if v.strip()]
+    return grid
+
+
+def grid_jobs(
+    base: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    what: What = "plan",
+    samples: int = 1000,
+    seed: int = 0,
+) -> list[SweepJob]:
+    """One job per combination of the grid's values (the first path varies slowest)."""
+    if not grid:
+        raise InputError("grid", "give at least one PATH=V1,V2 to sweep over.")
+    size = 1
+    for values in grid.values():
+        size *= len(values)
+    _check_size(size)
+    paths = list(grid)
+    return [
+        SweepJob(n, what, base, dict(zip(paths, combo, strict=True)), samples, seed)
+        for n, combo in enumerate(itertools.product(*grid.values()))
+    ]
+
+
+def sampled_jobs(
+    base: Mapping[str, Any], count: int, what: What = "plan", samples: int = 1000, seed: int = 0
+) -> list[SweepJob]:
+    """``count`` jobs, each with every declared range outside ``company`` fixed to one draw.
+
+    Draws are independent, by each range's own quantile function, from ``seed``
+    (:func:`gpuplan.uncertainty.sampling.draw_uniforms`). The ``company`` section keeps its
+    ranges: ``simulate`` samples those itself.
+    """
+    import numpy as np
+
+    from gpuplan.planning.loader import load_scenario
+    from gpuplan.uncertainty.sampling import draw_uniforms, quantiles, uncertain_inputs
+
+    _check_size(count)
+    inputs = {
+        path: dist
+        for path, dist in uncertain_inputs(load_scenario(base)).items()
+        if not path.startswith("company.")
+    }
+    if not inputs:
+        raise InputError(
+            "samples",
+            "the scenario declares no ranges outside 'company' to sample; give a range such "
+            "as tokens_per_day: {low: 10B, high: 30B}, or sweep a --grid instead.",
+        )
+    draws = quantiles(inputs, draw_uniforms(count, np.eye(len(inputs)), seed))
+    return [
+        SweepJob(n, what, base, {p: float(v[n]) for p, v in draws.items()}, samples, seed)
+        for n in range(count)
+    ]
+
+
+def _check_size(count: int) -> None:
+    if not 1 <= count <= MAX_JOBS:
+        raise InputError(
+            "sweep", f"has {count:,} jobs; a sweep holds 1 to {MAX_JOBS:,} jobs. Split it."
+        )
+
+
+def apply_changes(scenario: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``scenario`` with each dotted path set to its value.
+
+    Paths take field names or aliases, list items by ``id`` or index, and the field-path form
+    of sampled inputs (``inference[0].tokens_per_day``).
+    """
+    from gpuplan.planning.loader import apply_override
+
+    data = dict(scenario)
+    for path, value in changes.items():
+        data = apply_override(data, {_dotted(path): value}, "sweep")
+    return data
+
+
+def _dotted(path: str) -> str:
+    """``inference[0].tokens_per_day`` -> ``inference.0.tokens_per_day``."""
+    parts = []
+    for part in path.split("."):
+        match = _INDEX.match(part)
+        if match is None:
+            raise InputError("grid", f"'{path}' is not a scenario path.")
+        parts.append(match["name"])
+        if match["index"] is not None:
+            parts.append(match["index"])
+    return ".".join(parts)
