@@ -57,6 +57,7 @@ def sweep_command(
     """Run many plan or simulate jobs (what-if grids, sampled futures) on a local process pool
     or on Ray; a job that fails says why in its row and the sweep goes on."""
     from gpuplan.errors import InputError
+    from gpuplan.humanize import label
     from gpuplan.sweep import (
         base_mapping,
         grid_jobs,
@@ -95,11 +96,15 @@ def sweep_command(
         ["status", "jobs"],
         sorted(result["by_status"].items()),
     )
-    print_table(
-        "Metrics over the jobs that ran (P10 / P50 / P90)",
-        ["metric", "P10", "P50", "P90"],
-        [[name, q["p10"], q["p50"], q["p90"]] for name, q in result["metrics"].items()],
-    )
+    if any(q["p50"] is not None for q in result["metrics"].values()):
+        print_table(
+            "Metrics over the jobs that ran (P10 / P50 / P90)",
+            ["metric", "P10", "P50", "P90"],
+            [
+                [label(name), *(_metric_text(name, q[k]) for k in ("p10", "p50", "p90"))]
+                for name, q in result["metrics"].items()
+            ],
+        )
     failed = table[~table["status"].isin(["optimal", "time_limit", "ok"])]
     if len(failed):
         print_table(
@@ -109,6 +114,21 @@ def sweep_command(
         )
     for path in written:
         typer.echo(f"Wrote {path}")
+
+
+def _metric_text(name: str, value: float | None) -> str:
+    """Money as ``$1.2B``, shares as ``98%``, months and gaps as read."""
+    from gpuplan import humanize
+
+    if value is None:
+        return "-"
+    if name.endswith("_usd") or name.startswith("cash"):
+        return humanize.money(value)
+    if name.startswith(("prob", "break_even_share", "integrality_gap")):
+        return humanize.percent(value, 1)
+    if name.startswith("runway"):
+        return f"{value:.1f} months"
+    return humanize.count(value)
 
 
 def _run_with_progress(
