@@ -11,6 +11,7 @@ from gpuplan.planning.loader import load_scenario
 from gpuplan.planning.optimise import optimise
 from gpuplan.planning.result import PlanResult
 from gpuplan.planning.scenario import Scenario
+from gpuplan.progress import ProgressCallback, silent
 
 
 def plan(
@@ -18,16 +19,19 @@ def plan(
     overrides: Iterable[str] = (),
     *,
     baselines: bool = True,
+    progress: ProgressCallback = silent,
 ) -> PlanResult:
     """Optimal rent / reserve / buy plan of a scenario (YAML path, preset name, mapping or
     :class:`Scenario`; default: the European lab), with the named overrides applied.
 
     An infeasible scenario returns ``status == "infeasible"`` with ``diagnosis`` rows; call
-    :func:`raise_if_infeasible` to turn that into an error.
+    :func:`raise_if_infeasible` to turn that into an error. ``progress`` hears each step
+    of the solve (see :func:`~gpuplan.planning.optimise.optimise`).
     """
     loaded = load_scenario(scenario, overrides)
-    result = optimise(build_problem(loaded), baselines=baselines)
-    result.notes = list(loaded.assumptions)
+    progress("reading catalogs and estimating workloads", 0.0)
+    result = optimise(build_problem(loaded), baselines=baselines, progress=progress)
+    result.notes = [*result.notes, *loaded.assumptions]
     return result
 
 
