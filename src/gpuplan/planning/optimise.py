@@ -78,6 +78,15 @@ def solve_plan(
     return SolvedPlan(model, outcome, read_solution(model, outcome.values))
 
 
+def _at(progress: ProgressCallback, fraction: float) -> ProgressCallback:
+    """``progress`` with the solver's messages pinned at ``fraction`` of the steps."""
+
+    def report(phase: str, _: float | None) -> None:
+        progress(phase, fraction)
+
+    return report
+
+
 def optimise(
     problem: PlanningProblem,
     *,
@@ -101,7 +110,7 @@ def optimise(
                 problem,
                 model,
                 upper=restricted_upper(model, baseline),
-                progress=lambda text, _, n=n: progress(text, n / steps),
+                progress=_at(progress, n / steps),
                 phase=phase,
             )
             baseline_plans.append((baseline, solved))
@@ -126,7 +135,7 @@ def optimise(
             problem,
             model,
             start=start.values if start is not None else None,
-            progress=lambda text, _: progress(text, (steps - 1) / steps),
+            progress=_at(progress, (steps - 1) / steps),
             phase="final MILP",
         )
     progress("reading the plan back", 1.0)
@@ -136,7 +145,17 @@ def optimise(
     for baseline, solved in baseline_plans:
         ok = _status(solved.outcome, solved.solution) != "infeasible"
         value = solved.solution.npv_usd if ok else math.nan
-        why = [] if ok else diagnose(model, solved.outcome.values, solved.solution)
+        why = (
+            []
+            if ok
+            else diagnose(
+                model,
+                solved.outcome.values,
+                solved.solution,
+                upper=restricted_upper(model, baseline),
+                limit=f"the {baseline.name} baseline ({baseline.description})",
+            )
+        )
         rows.append(
             {
                 "name": baseline.name,
