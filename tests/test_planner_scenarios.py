@@ -15,7 +15,8 @@ from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.planning.api import plan, scenario_schema
 from gpuplan.planning.checks import check_plan
 from gpuplan.planning.inputs import build_problem
-from gpuplan.planning.loader import list_presets, load_scenario
+from gpuplan.scenario.loading import load_scenario
+from gpuplan.scenario.presets import list_presets
 
 EXAMPLES = [
     "european-lab",

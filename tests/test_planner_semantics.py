@@ -13,9 +13,9 @@ from gpuplan.cli.plan_commands import plan_header
 from gpuplan.errors import InputError
 from gpuplan.planning.api import plan
 from gpuplan.planning.inputs import build_problem
-from gpuplan.planning.loader import load_scenario
 from gpuplan.planning.optimise import optimise
 from gpuplan.planning.problem import Rules
+from gpuplan.scenario.loading import load_scenario
 from planner_tables import inference, offer, problem
 from test_planner_scenarios import tiny
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from gpuplan.planning.inputs import build_problem
-from gpuplan.planning.loader import load_scenario
 from gpuplan.planning.optimise import optimise
 from gpuplan.planning.result import PlanResult
-from gpuplan.planning.scenario import Scenario
 from gpuplan.progress import ProgressCallback, silent
+from gpuplan.scenario.loading import load_scenario
+from gpuplan.scenario.schema import Scenario
 
 
 def plan(

@@ -23,7 +23,7 @@ from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.planning.inputs_common import field_errors, gpu_id, slug
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import SupplyOption
-from gpuplan.planning.scenario import CustomOffer, OwnershipSite, Scenario
+from gpuplan.scenario.schema import CustomOffer, OwnershipSite, Scenario
 from gpuplan.uncertainty.distributions import nominal
 
 

@@ -1,7 +1,7 @@
 """Preset scenario files shipped with gpuplan, and the resolver every command uses.
 
-A preset is a YAML scenario file in this package (``mistral.yaml``, ``report-runway-1.yaml``,
-...). Wherever a command takes a scenario file, a preset name works too:
+A preset is a YAML scenario file in ``gpuplan/presets/`` (``mistral.yaml``,
+``report-runway-1.yaml``, ...). Wherever a command takes a scenario file, a preset name works too:
 :func:`resolve_scenario_path` returns an existing path unchanged, else the preset of that
 name, else raises an error listing the presets.
 """
@@ -25,7 +25,7 @@ ARCHETYPES = ("mistral", "anthropic", "openai", "xai", "meta", "google-deepmind"
 
 
 def _preset_dir() -> Path:
-    return Path(str(resources.files("gpuplan.presets")))
+    return Path(str(resources.files("gpuplan"))) / "presets"
 
 
 def list_presets() -> list[str]:
@@ -89,45 +89,22 @@ def read_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> dic
     return dict(deep_merge(base, data))
 
 
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """``('revenue', 'api', 0, 'price')`` -> ``'revenue.api[0].price'`` (pydantic's union tags
-    such as ``'distribution'`` are dropped)."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part not in {"number", "distribution", "equity", "debt"}:
-            text += f".{part}" if text else part
-    return text
-
-
 def company_from_mapping(data: dict[str, Any], where: str = "company") -> CompanySpec:
     """Validate a ``company`` mapping into a CompanySpec; errors name the field."""
-    from gpuplan.planning.loader import unknown_field_text
+    from gpuplan.scenario.errors import explain_validation_error
 
     try:
         return CompanySpec.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        path = field_path(tuple(first["loc"]))
-        got = first.get("input")
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message, got = unknown_field_text(tuple(first["loc"]), CompanySpec), None
-        elif first["type"] == "union_tag_not_found":  # a funding event without its kind
-            message = "'kind' is missing; write kind: equity (cash in) or kind: debt (a loan)"
-        shown = (
-            f" (got {got!r})"
-            if got is not None and not isinstance(got, dict | list) and "(got " not in message
-            else ""
-        )
-        raise InputError(f"{where}.{path}" if path else where, f"{message}{shown}.") from None
+        raise explain_validation_error(
+            error, data, CompanySpec, where=where, limit=1, by_id=False
+        ) from None
 
 
 def load_company(name_or_path: str | Path, overrides: Iterable[str] = ()) -> CompanySpec:
     """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset, with
     its ``extends`` base and the named overrides applied."""
-    from gpuplan.planning.loader import scenario_mapping
+    from gpuplan.scenario.loading import scenario_mapping
 
     data, label = scenario_mapping(name_or_path, overrides)
     if not data.get("company"):

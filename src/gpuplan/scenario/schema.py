@@ -5,7 +5,7 @@ description becomes the JSON Schema that ``gpuplan schema`` prints). Estimates (
 volumes, growth, discount rate) are :mod:`gpuplan.uncertainty.distributions` types: a number
 or a declared range, so the Monte Carlo engine can sample the same file; the optimiser uses
 their nominal values. ``overrides`` (Calliope style) maps a name to changes applied by
-:func:`gpuplan.planning.loader.load_scenario`. A top-level ``company`` section (the company
+:func:`gpuplan.scenario.loading.load_scenario`. A top-level ``company`` section (the company
 and finance model) is reserved for integration and is not part of this schema yet.
 """
 
