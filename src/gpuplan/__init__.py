@@ -39,7 +39,7 @@ _API: dict[str, str] = {
     "simulate": "gpuplan.uncertainty.montecarlo",
     "compare_presets": "gpuplan.economics.compare",
     "check_report": "gpuplan.report.check_report",
-    "load_company": "gpuplan.scenario.presets",
+    "load_company": "gpuplan.scenario.loading",
     "resolve_scenario_path": "gpuplan.scenario.presets",
     "list_presets": "gpuplan.scenario.presets",
 }

@@ -17,9 +17,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gpuplan.economics.company import CompanySpec
 from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.scenario.errors import explain_validation_error
-from gpuplan.scenario.presets import deep_merge, list_presets, read_scenario, resolve_scenario_path
+from gpuplan.scenario.presets import (
+    company_from_mapping,
+    deep_merge,
+    list_presets,
+    read_scenario,
+    resolve_scenario_path,
+)
 from gpuplan.scenario.schema import Scenario
 
 DEFAULT_PRESET = "european-lab"
@@ -115,3 +122,12 @@ def load_scenario(
         return Scenario.model_validate(data)
     except ValidationError as error:
         raise explain_validation_error(error, data, Scenario, source=f"scenario {label}") from None
+
+
+def load_company(name_or_path: str | Path, overrides: Iterable[str] = ()) -> CompanySpec:
+    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset, with
+    its ``extends`` base and the named overrides applied."""
+    data, label = scenario_mapping(name_or_path, overrides)
+    if not data.get("company"):
+        raise InputError("company", f"{label}: the scenario has no 'company' section to simulate.")
+    return company_from_mapping(data["company"])

@@ -9,7 +9,7 @@ name, else raises an error listing the presets.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,14 +99,3 @@ def company_from_mapping(data: dict[str, Any], where: str = "company") -> Compan
         raise explain_validation_error(
             error, data, CompanySpec, where=where, limit=1, by_id=False
         ) from None
-
-
-def load_company(name_or_path: str | Path, overrides: Iterable[str] = ()) -> CompanySpec:
-    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset, with
-    its ``extends`` base and the named overrides applied."""
-    from gpuplan.scenario.loading import scenario_mapping
-
-    data, label = scenario_mapping(name_or_path, overrides)
-    if not data.get("company"):
-        raise InputError("company", f"{label}: the scenario has no 'company' section to simulate.")
-    return company_from_mapping(data["company"])
