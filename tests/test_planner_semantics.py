@@ -117,3 +117,17 @@ def test_header_states_status_and_both_gaps() -> None:
     assert "$1.75M" in header
     result.integrality_gap, result.lp_bound_usd = 0.25, 1_314_000.0
     assert "The LP relaxation ($1.31M) is 25% lower" in plan_header(result)
+
+
+def test_the_supply_mode_table_lists_exactly_the_planner_modes() -> None:
+    from typing import get_args
+
+    from gpuplan.planning.modes import supply_modes
+    from gpuplan.planning.problem import Mode
+
+    assert list(supply_modes()) == list(get_args(Mode))
+    # Every catalog pricing model maps to a mode (capacity blocks to two: by length).
+    from gpuplan.catalog.offers import DEFAULT_TERM_MONTHS
+
+    listed = {p for row in supply_modes().values() for p in row.catalog_pricing_models}
+    assert listed == set(DEFAULT_TERM_MONTHS)

@@ -146,7 +146,7 @@ def check_plan(
             minimum = run.min_gpus.get(cluster[2], 0.0)
             holdable = sum(
                 (x.availability_gpus if x.availability_gpus is not None else np.inf)
-                if x.mode in ("on_demand", "spot")
+                if x.billing == "per_use"
                 else solution.fleet[o, period]
                 for o, x in zip(members, (options[m] for m in members), strict=True)
             )
@@ -160,11 +160,11 @@ def check_plan(
 
     fleet_total = used.sum(axis=0)
     rules = problem.rules
-    for provider in sorted({o.provider for o in options if o.mode != "owned"}):
+    for provider in sorted({o.provider for o in options if o.third_party}):
         share = rules.share_limit(provider)
         if share is None:
             continue
-        members = [o for o, x in enumerate(options) if x.provider == provider and x.mode != "owned"]
+        members = [o for o, x in enumerate(options) if x.provider == provider and x.third_party]
         mine = used[members].sum(axis=0)
         for t in np.flatnonzero(mine > share * fleet_total + tol(fleet_total.max(initial=0))):
             issues.append(
@@ -172,7 +172,7 @@ def check_plan(
                 f"{share:.0%}"
             )
 
-    owned = [o for o, x in enumerate(options) if x.mode == "owned"]
+    owned = [o for o, x in enumerate(options) if x.billing == "own"]
     capex = sum((options[o].upfront_per_gpu * solution.new_units[o] for o in owned), np.zeros(T))
     owned_fleet = solution.fleet[owned].sum(axis=0) if owned else np.zeros(T)
     for p in range(T):

@@ -249,7 +249,7 @@ def _min_owned_shortfalls(
     problem = model.problem
     rules = problem.rules
     found = []
-    owned = [o for o in problem.options if o.mode == "owned"]
+    owned = [o for o in problem.options if o.billing == "own"]
     for t in np.flatnonzero(sol.unmet_min_owned > 1e-6):
         period = problem.grid.labels[t]
         need = float(rules.min_owned_gpus[t]) if rules.min_owned_gpus else 0.0

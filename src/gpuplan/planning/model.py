@@ -31,6 +31,7 @@ from gpuplan.planning.model_training import (
     define_training_cluster_constraints,
     define_training_energy_constraints,
 )
+from gpuplan.planning.modes import mode_mask
 from gpuplan.planning.problem import PlanningProblem
 
 PENALTY_FACTOR = 1e3
@@ -82,13 +83,15 @@ def _define_fleet_balance(ctx: BuildContext, family: str, options: np.ndarray) -
 def define_rental_fleet_constraints(ctx: BuildContext) -> None:
     """On-demand and spot GPUs are in the fleet for the period they are rented."""
     _define_fleet_balance(
-        ctx, "rental_fleet", np.flatnonzero(np.isin(ctx.mode, ["on_demand", "spot"]))
+        ctx, "rental_fleet", np.flatnonzero(mode_mask(ctx.mode, billing="per_use"))
     )
 
 
 def define_reservation_term_constraints(ctx: BuildContext) -> None:
     """A reservation started in s is in the fleet (and paid) for its whole term."""
-    _define_fleet_balance(ctx, "reservation_term", np.flatnonzero(ctx.mode == "reserved"))
+    _define_fleet_balance(
+        ctx, "reservation_term", np.flatnonzero(mode_mask(ctx.mode, billing="term"))
+    )
 
 
 def define_ownership_lifecycle_constraints(ctx: BuildContext) -> None:
@@ -186,7 +189,7 @@ def define_provider_share_constraints(ctx: BuildContext) -> None:
     share limit, where used = GPUs allocated to workloads (idle GPUs bought only to dilute
     a provider's share do not count; the lab's own sites are not a provider)."""
     rules = ctx.problem.rules
-    providers = sorted({o.provider for o in ctx.problem.options if o.mode != "owned"})
+    providers = sorted({o.provider for o in ctx.problem.options if o.third_party})
     limited: list[tuple[str, float]] = []
     for provider in providers:
         share = rules.share_limit(provider)
@@ -222,7 +225,7 @@ def define_provider_share_constraints(ctx: BuildContext) -> None:
         label=lambda k: f"{names[int(k['provider'])]},{ctx.labels[int(k['period'])]}",
     )
     for i, (provider, share) in enumerate(limited):
-        mine = (provider_of[alloc_option] == provider) & (ctx.mode[alloc_option] != "owned")
+        mine = (provider_of[alloc_option] == provider) & ctx.third_party[alloc_option]
         b.add_entries(rows.start + i * T + alloc_period[mine], alloc_cols[mine], 1.0)
         b.add_entries(rows.start + i * T + periods, total.start + periods, -share)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from gpuplan.planning.linear import CONTINUOUS, INTEGER, SEMI_CONTINUOUS
 from gpuplan.planning.model_context import BuildContext
+from gpuplan.planning.modes import mode_mask
 
 CLUSTER_FAMILIES = (
     "training_cluster_size",
@@ -131,7 +132,7 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
     )
     b.add_entries(rows.start + np.arange(size.size), size.start + np.arange(size.size), -1.0)
     options = ctx.problem.options
-    rental = np.isin(ctx.mode, ["on_demand", "spot"])
+    rental = mode_mask(ctx.mode, billing="per_use")
     cap = np.array(
         [np.inf if o.availability_gpus is None else o.availability_gpus for o in options]
     )

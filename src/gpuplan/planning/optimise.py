@@ -218,7 +218,7 @@ def planner_notes(problem: PlanningProblem) -> list[str]:
     """What the plan could not consider, said plainly (a scenario without ownership sites
     never buys, which a new user would otherwise not notice)."""
     notes = []
-    if not any(o.mode == "owned" for o in problem.options):
+    if not any(o.billing == "own" for o in problem.options):
         notes.append(
             "No ownership sites (supply.ownership) for the GPU types the workloads allow: "
             "buying GPUs was not an option. Add a site to compare owning with renting."

@@ -21,6 +21,7 @@ from typing import Any
 from gpuplan.catalog.offers import Offer
 from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.planning.inputs_common import field_errors, gpu_id, slug
+from gpuplan.planning.modes import supply_mode
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import SupplyOption
 from gpuplan.scenario.schema import CustomOffer, OwnershipSite, Scenario
@@ -28,11 +29,19 @@ from gpuplan.uncertainty.distributions import nominal
 
 
 def _mode_and_term(pricing_model: str, months: int, grid: PeriodGrid) -> tuple[str, int]:
-    if pricing_model in ("on_demand", "spot"):
-        return pricing_model, 1
-    if pricing_model == "capacity_block" and months <= grid.months:
-        return "on_demand", 1
-    return "reserved", grid.periods_for_months(months)
+    """The supply mode of a catalog pricing model (from the mode table) and its term in
+    periods; a pricing model two modes list (capacity blocks) is pay-per-use when its
+    commitment fits in one period, else committed."""
+    from gpuplan.planning.modes import supply_modes
+
+    modes = [m for m in supply_modes().values() if pricing_model in m.catalog_pricing_models]
+    per_use = [m for m in modes if m.billing == "per_use"]
+    if per_use and (len(modes) == 1 or months <= grid.months):
+        return per_use[0].mode, 1
+    term = [m for m in modes if m.billing == "term"]
+    if not term:
+        raise InputError("pricing_model", f"'{pricing_model}' is in no supply mode's table row.")
+    return term[0].mode, grid.periods_for_months(months)
 
 
 def _option(
@@ -41,7 +50,7 @@ def _option(
     availability: float | None, available_from: Any, source: str,
 ) -> SupplyOption:  # fmt: skip
     mode, term = _mode_and_term(pricing_model, months, grid)
-    suffix = f"{term}" if mode == "reserved" else ""
+    suffix = f"{term}" if supply_mode(mode).billing == "term" else ""
     first = 0 if available_from is None else max(0, grid.index_of(available_from))
     return SupplyOption(
         id=f"{slug(provider)}:{region}:{gpu}:{mode}{suffix}",
