@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from gpuplan.cli import app
 from gpuplan.errors import InputError, UnknownIdError
+from gpuplan.planning.adapters.tables import build_problem
 from gpuplan.planning.api import plan, scenario_schema
 from gpuplan.planning.checks import check_plan
-from gpuplan.planning.inputs import build_problem
 from gpuplan.scenario.loading import load_scenario
 from gpuplan.scenario.presets import list_presets
 

@@ -11,8 +11,8 @@ import pytest
 
 from gpuplan.cli.plan_commands import plan_header
 from gpuplan.errors import InputError
+from gpuplan.planning.adapters.tables import build_problem
 from gpuplan.planning.api import plan
-from gpuplan.planning.inputs import build_problem
 from gpuplan.planning.optimise import optimise
 from gpuplan.planning.problem import Rules
 from gpuplan.scenario.loading import load_scenario

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gpuplan.planning.inputs import build_problem
+from gpuplan.planning.adapters.tables import build_problem
 from gpuplan.planning.optimise import optimise
 from gpuplan.planning.result import PlanResult
 from gpuplan.progress import ProgressCallback, silent

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpuplan.planning.model import PlanModel
+from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.modes import modes_where
 
 

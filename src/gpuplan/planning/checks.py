@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gpuplan.planning.costs import start_allowed
+from gpuplan.planning.model.costs import start_allowed
 from gpuplan.planning.problem import PlanningProblem, SupplyOption
 from gpuplan.planning.readback import PlanSolution
 

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from gpuplan.planning.costs import start_allowed
-from gpuplan.planning.model import PlanModel
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.costs import start_allowed
 from gpuplan.planning.problem import SOVEREIGNTY_TEXT
 from gpuplan.planning.readback import PlanSolution
 

@@ -19,7 +19,7 @@ import pandas as pd
 from gpuplan.planning.baselines import BASELINES, restricted_upper
 from gpuplan.planning.diagnose import diagnose, solver_failure
 from gpuplan.planning.heuristics import relax_and_fix
-from gpuplan.planning.model import PlanModel, build_model
+from gpuplan.planning.model.build import PlanModel, build_model
 from gpuplan.planning.problem import PlanningProblem
 from gpuplan.planning.readback import (
     PlanSolution,

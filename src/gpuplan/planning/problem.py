@@ -1,7 +1,7 @@
 """The planner's plain input tables: supply options, workload needs, rules.
 
 The optimisation core (``model``, ``solve``, ``readback``) reads only these rows, never the
-catalogs or estimators; :mod:`gpuplan.planning.inputs` turns a scenario into them. Units:
+catalogs or estimators; :mod:`gpuplan.planning.adapters.tables` turns a scenario into them. Units:
 GPUs (counts, continuous unless ``integer_gpus``), USD, periods of the :class:`PeriodGrid`.
 """
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gpuplan.planning.model import PlanModel
+from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.modes import mode_mask, supply_modes
 
 ZERO = 1e-6

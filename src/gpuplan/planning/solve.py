@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gpuplan.planning.linear import INTEGER, SEMI_CONTINUOUS, LinearModel
+from gpuplan.planning.model.linear import INTEGER, SEMI_CONTINUOUS, LinearModel
 from gpuplan.planning.problem import SolverSettings
 from gpuplan.progress import ProgressCallback
 

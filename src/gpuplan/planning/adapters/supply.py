@@ -20,7 +20,7 @@ from typing import Any
 
 from gpuplan.catalog.offers import Offer
 from gpuplan.errors import InputError, UnknownIdError
-from gpuplan.planning.inputs_common import field_errors, gpu_id, slug
+from gpuplan.planning.adapters.lookups import field_errors, gpu_id, slug
 from gpuplan.planning.modes import supply_mode
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import SupplyOption

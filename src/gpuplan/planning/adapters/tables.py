@@ -29,7 +29,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from gpuplan.errors import InputError
-from gpuplan.planning.inputs_common import field_errors, gpu_id
+from gpuplan.planning.adapters.lookups import field_errors, gpu_id
+from gpuplan.planning.adapters.supply import offer_options, ownership_options
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import (
     InferenceNeed,
@@ -38,7 +39,6 @@ from gpuplan.planning.problem import (
     SolverSettings,
     TrainingNeed,
 )
-from gpuplan.planning.supply_options import offer_options, ownership_options
 from gpuplan.scenario.errors import explain_validation_error
 from gpuplan.scenario.schema import (
     InferenceWorkload,

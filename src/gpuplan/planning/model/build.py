@@ -10,7 +10,7 @@ Variables (blocks of :class:`~gpuplan.planning.linear.LinearModel`):
   cluster) and ``training_cluster_choice[r, c]`` (binary: the one cluster a run uses);
 * ``unmet_*``: slack with a large penalty, so an impossible demand becomes a diagnosis.
 
-Objective: net present cost of ``new_units`` (see :mod:`gpuplan.planning.costs`) plus the
+Objective: net present cost of ``new_units`` (see :mod:`gpuplan.planning.model.costs`) plus the
 penalties. Each constraint family is one ``define_*`` function.
 """
 
@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from gpuplan.planning.costs import start_allowed
-from gpuplan.planning.linear import (
+from gpuplan.planning.model.context import BuildContext, PlanModel
+from gpuplan.planning.model.costs import start_allowed
+from gpuplan.planning.model.linear import (
     CONTINUOUS,
     INTEGER,
     Block,
 )
-from gpuplan.planning.model_context import BuildContext, PlanModel
-from gpuplan.planning.model_training import (
+from gpuplan.planning.model.training import (
     define_training_cluster_constraints,
     define_training_energy_constraints,
 )

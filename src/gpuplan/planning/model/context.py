@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from gpuplan.planning.costs import UnitCashFlows, unit_cash_flows
-from gpuplan.planning.linear import Block, LinearModel, ModelBuilder
-from gpuplan.planning.masks import WorkloadArrays, workload_arrays
+from gpuplan.planning.model.costs import UnitCashFlows, unit_cash_flows
+from gpuplan.planning.model.linear import Block, LinearModel, ModelBuilder
+from gpuplan.planning.model.masks import WorkloadArrays, workload_arrays
 from gpuplan.planning.modes import mode_mask
 from gpuplan.planning.problem import PlanningProblem
 

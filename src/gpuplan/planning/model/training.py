@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from gpuplan.planning.linear import CONTINUOUS, INTEGER, SEMI_CONTINUOUS
-from gpuplan.planning.model_context import BuildContext
+from gpuplan.planning.model.context import BuildContext
+from gpuplan.planning.model.linear import CONTINUOUS, INTEGER, SEMI_CONTINUOUS
 from gpuplan.planning.modes import mode_mask
 
 CLUSTER_FAMILIES = (
