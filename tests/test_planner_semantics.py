@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 from gpuplan.cli.plan_commands import plan_header
@@ -131,3 +132,21 @@ def test_the_supply_mode_table_lists_exactly_the_planner_modes() -> None:
 
     listed = {p for row in supply_modes().values() for p in row.catalog_pricing_models}
     assert listed == set(DEFAULT_TERM_MONTHS)
+
+
+def test_a_user_constraint_family_joins_the_model() -> None:
+    # A at 1,000 and B at 1,200 per GPU-month, 10 GPUs for 3 months; the user's own rule:
+    # at most 4 of A's GPUs in any month -> 4 x 1,000 + 6 x 1,200 = 11,200 a month.
+    def at_most_four_from_alpha(ctx: Any) -> None:
+        fleet = ctx.blocks["fleet"].where(option=0)
+        rows = ctx.builder.add_rows("alpha_cap", {"period": np.arange(ctx.horizon)}, upper=4.0)
+        ctx.builder.add_entries(rows.start + np.arange(rows.size), fleet, 1.0)
+
+    p = problem(
+        [offer("alpha-od", 1000.0), offer("beta-od", 1200.0)],
+        periods=3,
+        inference_needs=(inference([10.0] * 3),),
+    )
+    result = optimise(p, baselines=False, extra_constraints=[at_most_four_from_alpha])
+    assert result.npv_usd == pytest.approx(3 * 11_200.0, rel=1e-9)
+    assert optimise(p, baselines=False).npv_usd == pytest.approx(3 * 10_000.0, rel=1e-9)

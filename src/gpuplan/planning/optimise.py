@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 from gpuplan.planning.baselines import BASELINES, restricted_upper
 from gpuplan.planning.diagnose import diagnose, solver_failure
 from gpuplan.planning.heuristics import relax_and_fix
-from gpuplan.planning.model.build import PlanModel, build_model
+from gpuplan.planning.model.build import ExtraConstraints, PlanModel, build_model
 from gpuplan.planning.problem import PlanningProblem
 from gpuplan.planning.readback import (
     PlanSolution,
@@ -92,13 +93,16 @@ def optimise(
     *,
     baselines: bool = True,
     progress: ProgressCallback = silent,
+    extra_constraints: Sequence[ExtraConstraints] = (),
 ) -> PlanResult:
     """The optimal plan of ``problem`` with baselines, LP bound and diagnosis.
 
     ``progress`` hears each step (``"baseline all_owned (2/4)"``, ``"LP bound and
-    relax-and-fix"``, ``"final MILP: best $164M, gap 3%"``) with the fraction of steps done."""
+    relax-and-fix"``, ``"final MILP: best $164M, gap 3%"``) with the fraction of steps done.
+    ``extra_constraints``: a user's constraint families (see
+    :func:`~gpuplan.planning.model.build.build_model`), applied to the plan and baselines."""
     clock = time.perf_counter()
-    model = build_model(problem)
+    model = build_model(problem, extra_constraints)
     build_seconds = time.perf_counter() - clock
     steps = (len(BASELINES) if baselines else 0) + 2
     baseline_plans = []
