@@ -150,3 +150,20 @@ def test_a_user_constraint_family_joins_the_model() -> None:
     result = optimise(p, baselines=False, extra_constraints=[at_most_four_from_alpha])
     assert result.npv_usd == pytest.approx(3 * 11_200.0, rel=1e-9)
     assert optimise(p, baselines=False).npv_usd == pytest.approx(3 * 10_000.0, rel=1e-9)
+
+
+def test_each_check_reports_the_family_its_plan_breaks() -> None:
+    import dataclasses
+
+    from gpuplan.planning.checks import check_availability, check_capacity, check_plan
+
+    p = problem([offer("alpha-od", 1000.0, availability_gpus=12)], periods=2,
+                inference_needs=(inference([10.0, 10.0]),))  # fmt: skip
+    solution = optimise(p, baselines=False).solution
+    assert solution is not None and check_plan(p, solution) == []
+    # 20 GPUs in the fleet in month 1: over the 12-GPU cap; 5 in month 2: below the use.
+    fleet = solution.fleet.copy()
+    fleet[0] = [20.0, 5.0]
+    broken = dataclasses.replace(solution, fleet=fleet)
+    assert check_availability(p, broken) == ["availability[alpha-od,2025-01]: 20.0 GPUs > cap 12"]
+    assert check_capacity(p, broken) == ["capacity[alpha-od,2025-02]: 10.0 used > fleet 5.0"]
