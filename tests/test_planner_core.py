@@ -215,7 +215,7 @@ def test_optimal_never_dearer_than_baselines() -> None:
     assert (feasible.npv_usd >= result.npv_usd - 1e-6 * abs(result.npv_usd)).all()
     # Each baseline's own plan also passes the checker.
     from gpuplan.planning.baselines import BASELINES, restricted_upper
-    from gpuplan.planning.model import build_model
+    from gpuplan.planning.model.build import build_model
 
     model = build_model(p)
     for baseline in BASELINES:

@@ -24,9 +24,11 @@ def plan_command(
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible."""
+    from gpuplan.cli.progress_display import progress_display
     from gpuplan.planning.api import plan, raise_if_infeasible
 
-    result = plan(scenario, override, baselines=not no_baselines)
+    with progress_display("gpuplan plan") as progress:
+        result = plan(scenario, override, baselines=not no_baselines, progress=progress)
     if as_json:
         print_json(result.to_dict())
         if result.status == "infeasible":
@@ -36,16 +38,36 @@ def plan_command(
     _print_summary(result)
 
 
+def plan_header(result: Any) -> str:
+    """The first line: status with the solver's own gap, the cost, and the LP bound named
+    for what it is (an integrality gap of the model, not slack in the solve)."""
+    from gpuplan.humanize import money, percent
+
+    solver_gap = result.solver_gap or 0.0
+    if result.status == "optimal":
+        status = f"optimal (HiGHS: within {percent(solver_gap, 2)} of the best plan)"
+    else:
+        status = (
+            f"stopped at the time limit (may be up to {percent(solver_gap, 1)} dearer than "
+            "the best plan)"
+        )
+    text = (
+        f"Plan '{result.scenario}': {status}. Net present cost {money(result.npv_usd)}; "
+        f"undiscounted {money(result.total_cost_usd)}; solved in {result.solve_seconds:.1f} s."
+    )
+    gap = result.integrality_gap
+    if gap:
+        text += (
+            f" The LP relaxation ({money(result.lp_bound_usd)}) is {percent(gap)} lower: "
+            "the cost of whole training clusters, not slack in the solve."
+        )
+    return text
+
+
 def _print_summary(result: Any) -> None:
     import pandas as pd
 
-    gap = result.integrality_gap
-    typer.echo(
-        f"Plan '{result.scenario}': {result.status}. Net present cost {result.npv_usd / 1e6:,.1f} "
-        f"M USD; undiscounted {result.total_cost_usd / 1e6:,.1f} M USD; solved in "
-        f"{result.solve_seconds:.2f} s"
-        + (f"; LP bound {result.lp_bound_usd / 1e6:,.1f} M USD (gap {gap:.2%})." if gap else ".")
-    )
+    typer.echo(plan_header(result))
     costs = result.cost_by_category
     if len(costs):
         table = costs.pivot_table(index="category", columns="year", values="usd", aggfunc="sum")
@@ -96,7 +118,7 @@ def _print_summary(result: Any) -> None:
             if isinstance(r.why_infeasible, str):
                 typer.echo(f"Baseline {r.name} is infeasible: {r.why_infeasible}")
     for note in result.notes:
-        typer.echo(f"Assumption: {note}")
+        typer.echo(f"Note: {note}")
 
 
 @app.command("schema")

@@ -134,16 +134,9 @@ def _metric_text(name: str, value: float | None) -> str:
 def _run_with_progress(
     jobs: list[SweepJob], engine: Engine, workers: int, retries: int, address: str | None
 ) -> list[dict[str, Any]]:
-    """Run the jobs with a rich progress bar on standard error."""
-    from rich.console import Console
-    from rich.progress import Progress
-
+    """Run the jobs with a progress bar on standard error (when it is a terminal)."""
+    from gpuplan.cli.progress_display import progress_display
     from gpuplan.sweep import run_jobs
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("sweep", total=len(jobs))
-
-        def show(phase: str, fraction: float | None) -> None:
-            bar.update(task, completed=(fraction or 0.0) * len(jobs), description=phase)
-
+    with progress_display(f"sweep of {len(jobs):,} jobs") as show:
         return run_jobs(jobs, engine, workers, retries, address, show)

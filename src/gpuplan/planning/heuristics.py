@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpuplan.planning.model import PlanModel
-from gpuplan.planning.model_training import CLUSTER_FAMILIES
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.training import CLUSTER_FAMILIES
 from gpuplan.planning.solve import LpSession, SolveOutcome, solve_model
 
 ACTIVE = 1e-6

@@ -1,7 +1,7 @@
 """The planner's plain input tables: supply options, workload needs, rules.
 
 The optimisation core (``model``, ``solve``, ``readback``) reads only these rows, never the
-catalogs or estimators; :mod:`gpuplan.planning.inputs` turns a scenario into them. Units:
+catalogs or estimators; :mod:`gpuplan.planning.adapters.tables` turns a scenario into them. Units:
 GPUs (counts, continuous unless ``integer_gpus``), USD, periods of the :class:`PeriodGrid`.
 """
 
@@ -11,11 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gpuplan.planning.modes import supply_mode
 from gpuplan.planning.periods import PeriodGrid
 
 Mode = Literal["on_demand", "spot", "reserved", "owned"]
+"""The rows of :mod:`gpuplan.planning.modes`' table (a test keeps the two equal)."""
 Sovereignty = Literal["none", "eu_data", "eu_operator"]
-RENTAL_MODES: tuple[Mode, ...] = ("on_demand", "spot", "reserved")
 
 SOVEREIGNTY_TEXT: dict[str, str] = {
     "none": "no sovereignty rule",
@@ -62,13 +63,23 @@ class SupplyOption(_Row):
 
     @model_validator(mode="after")
     def _rental_shape(self) -> SupplyOption:
-        if self.mode in ("on_demand", "spot") and (self.term_periods != 1 or self.lead_periods):
+        if self.billing == "per_use" and (self.term_periods != 1 or self.lead_periods):
             raise ValueError(f"{self.mode} option {self.id}: term_periods 1 and lead 0 only")
         return self
 
     @property
+    def billing(self) -> str:
+        """How the mode is paid (per_use, term, own): see :mod:`gpuplan.planning.modes`."""
+        return supply_mode(self.mode).billing
+
+    @property
     def interruptible(self) -> bool:
-        return self.mode == "spot"
+        return supply_mode(self.mode).interruptible
+
+    @property
+    def third_party(self) -> bool:
+        """Rented from a provider (the lab's own sites are not a provider)."""
+        return supply_mode(self.mode).third_party
 
     @property
     def cluster_key(self) -> tuple[str, str, str]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gpuplan.planning.model import PlanModel
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.modes import mode_mask, supply_modes
 
 ZERO = 1e-6
 """GPU counts below this are reported as zero."""
@@ -158,7 +159,7 @@ def utilisation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     modes = np.array([o.mode for o in problem.options])
     used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
     records = []
-    for mode in ("on_demand", "spot", "reserved", "owned"):
+    for mode in supply_modes():
         members = modes == mode
         if not members.any():
             continue
@@ -193,6 +194,20 @@ LEDGER_COLUMNS = [
 ]
 
 
+def category_sum(flows: dict[str, np.ndarray], *, committed: bool, capex: bool) -> np.ndarray:
+    """Sum of the cash-flow categories of committed (or pay-per-use) modes; capex and the
+    residual credit only with ``capex`` (the ledger books them apart)."""
+    capital = {"capex", "residual_value"}
+    names = {
+        c
+        for row in supply_modes().values()
+        if row.committed == committed
+        for c in row.cost_categories
+        if (c in capital) == capex
+    }
+    return sum((flows[c] for c in sorted(names)), np.zeros_like(flows["capex"]))
+
+
 def ledger_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     """Per period within the horizon, what a company's books take from the plan.
 
@@ -207,10 +222,10 @@ def ledger_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     horizon = grid.count
     flows = model.cash.by_period(solution.new_units.ravel())
     modes = np.array([o.mode for o in problem.options])
-    committed = np.isin(modes, ["reserved", "owned"])
+    committed = mode_mask(modes, committed=True)
     depreciation = np.zeros(horizon)
     for o, option in enumerate(problem.options):
-        if option.mode != "owned" or not solution.new_units[o].any():
+        if option.billing != "own" or not solution.new_units[o].any():
             continue
         per_period = option.upfront_per_gpu * (1 - option.residual_fraction) / option.term_periods
         in_service = np.zeros(option.lead_periods + option.term_periods)
@@ -222,8 +237,8 @@ def ledger_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
             "period": grid.labels,
             "start_month": [grid.start_of(t).strftime("%Y-%m") for t in range(horizon)],
             "months": grid.months,
-            "committed_usd": (flows["reserved"] + flows["owned_opex"])[:horizon],
-            "pay_per_use_usd": (flows["on_demand"] + flows["spot"])[:horizon],
+            "committed_usd": category_sum(flows, committed=True, capex=False)[:horizon],
+            "pay_per_use_usd": category_sum(flows, committed=False, capex=False)[:horizon],
             "capex_usd": flows["capex"][:horizon],
             "depreciation_usd": depreciation,
             "committed_gpus": solution.fleet[committed].sum(axis=0),

@@ -46,7 +46,7 @@ def base_mapping(
     scenario: str | Path | Mapping[str, Any], overrides: Sequence[str] = ()
 ) -> dict[str, Any]:
     """The scenario as one mapping: file or preset read, ``extends`` merged, overrides applied."""
-    from gpuplan.planning.loader import scenario_mapping
+    from gpuplan.scenario.loading import scenario_mapping
 
     data, _ = scenario_mapping(scenario, overrides)
     return data
@@ -106,7 +106,7 @@ def sampled_jobs(
     """
     import numpy as np
 
-    from gpuplan.planning.loader import load_scenario
+    from gpuplan.scenario.loading import load_scenario
     from gpuplan.uncertainty.sampling import draw_uniforms, quantiles, uncertain_inputs
 
     _check_size(count)
@@ -141,7 +141,7 @@ def apply_changes(scenario: Mapping[str, Any], changes: Mapping[str, Any]) -> di
     Paths take field names or aliases, list items by ``id`` or index, and the field-path form
     of sampled inputs (``inference[0].tokens_per_day``).
     """
-    from gpuplan.planning.loader import apply_override
+    from gpuplan.scenario.loading import apply_override
 
     data = dict(scenario)
     for path, value in changes.items():

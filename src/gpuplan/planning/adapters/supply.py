@@ -4,6 +4,12 @@ Offers are priced per GPU-period (USD/GPU-hour x hours per period); among offers
 same provider, region, GPU and terms only the cheapest is kept (they differ only by instance
 shape); pay-per-use capacity blocks no longer than a period count as on-demand. Ownership
 figures a site does not set come from :func:`gpuplan.economics.ownership.ownership_cost`.
+
+A scenario's own offers become catalog rows (:class:`~gpuplan.catalog.offers.Offer`), checked
+against the reference tables first: the provider's spelling and headquarters
+(``providers.csv``), the data centre's zone (``country_zones.csv``) and, for a known region,
+its country (``cloud_regions.csv``). A field that contradicts them is an error naming both
+values, so a custom offer cannot pass a sovereignty rule the reference data says it breaks.
 """
 
 from __future__ import annotations
@@ -12,26 +18,30 @@ import math
 from pathlib import Path
 from typing import Any
 
+from gpuplan.catalog.offers import Offer
 from gpuplan.errors import InputError, UnknownIdError
-from gpuplan.planning.inputs_common import field_errors, gpu_id, slug
+from gpuplan.planning.adapters.lookups import field_errors, gpu_id, slug
+from gpuplan.planning.modes import supply_mode
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import SupplyOption
-from gpuplan.planning.scenario import CustomOffer, OwnershipSite, Scenario
+from gpuplan.scenario.schema import CustomOffer, OwnershipSite, Scenario
 from gpuplan.uncertainty.distributions import nominal
-
-EEA_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()  # noqa: SIM905
-)
-"""EU member states plus Iceland, Liechtenstein and Norway: the GDPR's territory (EEA
-Agreement, Annex XI), which the offer catalog's ``EU`` region group also covers."""
 
 
 def _mode_and_term(pricing_model: str, months: int, grid: PeriodGrid) -> tuple[str, int]:
-    if pricing_model in ("on_demand", "spot"):
-        return pricing_model, 1
-    if pricing_model == "capacity_block" and months <= grid.months:
-        return "on_demand", 1
-    return "reserved", grid.periods_for_months(months)
+    """The supply mode of a catalog pricing model (from the mode table) and its term in
+    periods; a pricing model two modes list (capacity blocks) is pay-per-use when its
+    commitment fits in one period, else committed."""
+    from gpuplan.planning.modes import supply_modes
+
+    modes = [m for m in supply_modes().values() if pricing_model in m.catalog_pricing_models]
+    per_use = [m for m in modes if m.billing == "per_use"]
+    if per_use and (len(modes) == 1 or months <= grid.months):
+        return per_use[0].mode, 1
+    term = [m for m in modes if m.billing == "term"]
+    if not term:
+        raise InputError("pricing_model", f"'{pricing_model}' is in no supply mode's table row.")
+    return term[0].mode, grid.periods_for_months(months)
 
 
 def _option(
@@ -40,7 +50,7 @@ def _option(
     availability: float | None, available_from: Any, source: str,
 ) -> SupplyOption:  # fmt: skip
     mode, term = _mode_and_term(pricing_model, months, grid)
-    suffix = f"{term}" if mode == "reserved" else ""
+    suffix = f"{term}" if supply_mode(mode).billing == "term" else ""
     first = 0 if available_from is None else max(0, grid.index_of(available_from))
     return SupplyOption(
         id=f"{slug(provider)}:{region}:{gpu}:{mode}{suffix}",
@@ -97,17 +107,7 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             str(UnknownIdError("country", country, known_countries))
             + " Only countries with offers or sites can be excluded.",
         )
-    rows: list[dict[str, Any]] = []
-    for offer in offers:
-        rows.append(
-            dict(
-                provider=offer.provider, jurisdiction=offer.provider_hq_jurisdiction,
-                region=offer.region, country=offer.country or "", region_group=offer.region_group,
-                gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
-                price=offer.price_per_gpu_hour or 0.0, availability=offer.availability_gpus,
-                available_from=None, source=f"{offer.source} (as of {offer.as_of})",
-            )
-        )  # fmt: skip
+    rows = [_offer_row(offer) for offer in offers]
     for n, adjustment in enumerate(supply.adjustments):
         name = provider_name(f"supply.adjustments.{n}.provider", adjustment.provider)
         gpu = gpu_id(f"supply.adjustments.{n}.gpu", adjustment.gpu) if adjustment.gpu else None
@@ -135,7 +135,7 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
                 + "; check provider, region, gpu and pricing_model.",
             )
     for n, custom in enumerate(supply.offers):
-        rows.append(_custom_row(custom, f"supply.offers.{n}"))
+        rows.append(_custom_row(custom, f"supply.offers.{n}", grid))
     options: dict[str, SupplyOption] = {}
     for index, row in enumerate(rows):
         if row["gpu"] not in gpus or row["provider"] in excluded:
@@ -155,16 +155,86 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
     return list(options.values())
 
 
-def _custom_row(custom: CustomOffer, where: str) -> dict[str, Any]:
-    from gpuplan.catalog.offers import DEFAULT_TERM_MONTHS
+def _catalog_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> Offer:
+    """A scenario offer as a catalog :class:`Offer`, its fields checked against the reference
+    tables (provider spelling and headquarters, country zone, region country)."""
+    from gpuplan.catalog.offers import OfferRow, to_usd
+    from gpuplan.catalog.places import country_zone, find_region, providers
 
+    known = providers().get(custom.provider.strip().lower())
+    provider = known.provider if known is not None else custom.provider
+    jurisdiction = (custom.jurisdiction or "").upper()
+    if known is not None:
+        if jurisdiction and jurisdiction != known.hq_jurisdiction:
+            raise InputError(
+                f"{where}.jurisdiction",
+                f"says {jurisdiction}, but {provider} is headquartered in the "
+                f"{known.hq_jurisdiction} jurisdiction ({known.source}); leave jurisdiction "
+                "out for a known provider or give the provider's own name.",
+            )
+        jurisdiction = known.hq_jurisdiction
+    elif not jurisdiction:
+        raise InputError(
+            f"{where}.jurisdiction",
+            f"is needed: {custom.provider} is not in the provider table, so say where it is "
+            "headquartered (EU, US, UK, ...).",
+        )
+    zone = country_zone(custom.country)
+    group = custom.region_group or (zone.region_group if zone is not None else None)
+    if zone is not None and group != zone.region_group:
+        raise InputError(
+            f"{where}.region_group",
+            f"says {group}, but {zone.name} ({zone.country}) is in zone {zone.region_group} "
+            f"({zone.source}); leave region_group out or write {zone.region_group}.",
+        )
+    if group is None or (zone is None and group == "EU"):
+        raise InputError(
+            f"{where}.region_group",
+            f"cannot be {'EU' if group else 'told'} for country {custom.country}: it is not in "
+            "the country table's EU/EEA list; give the zone its data centres serve "
+            "(UK, US, APAC, ...).",
+        )
+    region = find_region(provider, custom.region) if known is not None else None
+    if region is not None and region.country and region.country != custom.country:
+        raise InputError(
+            f"{where}.country",
+            f"says {custom.country}, but {provider} {custom.region} is in {region.country} "
+            f"({region.source}).",
+        )
+    data = {
+        "provider": provider,
+        "provider_hq_jurisdiction": jurisdiction,
+        "instance_type": "scenario",
+        "region": custom.region,
+        "country": custom.country,
+        "region_group": group,
+        "gpu": custom.gpu,
+        "gpus_per_instance": 1,
+        "pricing_model": custom.pricing_model,
+        "term_months": custom.term_months,
+        "price_per_gpu_hour": nominal(custom.price_per_gpu_hour),
+        "currency": "USD",
+        "as_of": grid.start,
+        "availability_gpus": custom.availability_gpus,
+        "source": f"scenario: {custom.source}",
+    }
+    return field_errors(where, lambda: to_usd(OfferRow.model_validate(data)))
+
+
+def _custom_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> dict[str, Any]:
+    gpu_id(f"{where}.gpu", custom.gpu)
+    offer = _catalog_row(custom, where, grid)
+    return {**_offer_row(offer), "available_from": custom.available_from}
+
+
+def _offer_row(offer: Offer) -> dict[str, Any]:
+    """The fields of a catalog offer that make a supply option."""
     return dict(
-        provider=custom.provider, jurisdiction=custom.jurisdiction.upper(), region=custom.region,
-        country=custom.country.upper(), region_group=custom.region_group,
-        gpu=gpu_id(f"{where}.gpu", custom.gpu), pricing_model=custom.pricing_model,
-        months=custom.term_months or DEFAULT_TERM_MONTHS[custom.pricing_model],
-        price=nominal(custom.price_per_gpu_hour), availability=custom.availability_gpus,
-        available_from=custom.available_from, source=f"scenario: {custom.source}",
+        provider=offer.provider, jurisdiction=offer.provider_hq_jurisdiction,
+        region=offer.region, country=offer.country or "", region_group=offer.region_group,
+        gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
+        price=offer.usd_per_gpu_hour, availability=offer.availability_gpus,
+        available_from=None, source=f"{offer.source} (as of {offer.as_of})",
     )  # fmt: skip
 
 
@@ -180,21 +250,23 @@ def ownership_options(scenario: Scenario, grid: PeriodGrid) -> list[SupplyOption
 def _owned_option(
     scenario: Scenario, grid: PeriodGrid, site: OwnershipSite, where: str
 ) -> SupplyOption:
+    from gpuplan.catalog.places import country_zone
+
     gpu = gpu_id(f"{where}.gpu", site.gpu)
     country = site.country.upper()
-    group = site.region_group or (
-        "EU"
-        if country in EEA_COUNTRIES
-        else "US"
-        if country == "US"
-        else "UK"
-        if country == "GB"
-        else None
-    )
+    zone = country_zone(country)
+    group = site.region_group or (zone.region_group if zone is not None else None)
     if group is None:
         raise InputError(
             f"{where}.region_group",
-            f"cannot tell the zone of country {country}; set region_group (EU, US, APAC, ...).",
+            f"cannot tell the zone of country {country} (not in the country table); set "
+            "region_group (EU, US, APAC, ...).",
+        )
+    if zone is not None and group != zone.region_group:
+        raise InputError(
+            f"{where}.region_group",
+            f"says {group}, but {zone.name} ({country}) is in zone {zone.region_group} "
+            f"({zone.source}); leave region_group out or write {zone.region_group}.",
         )
     life = nominal(site.life_years) if site.life_years is not None else None
     lead_months = (

@@ -20,16 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from gpuplan.planning.modes import supply_mode, supply_modes
 from gpuplan.planning.problem import PlanningProblem
 
-CATEGORIES: tuple[str, ...] = (
-    "on_demand",
-    "spot",
-    "reserved",
-    "capex",
-    "owned_opex",
-    "residual_value",
+CATEGORIES: tuple[str, ...] = tuple(
+    dict.fromkeys(c for row in supply_modes().values() for c in row.cost_categories)
 )
+"""Cost categories in the supply-mode table's order (on_demand, spot, reserved, capex, ...)."""
 
 
 @dataclass(frozen=True)
@@ -77,19 +74,23 @@ def unit_cash_flows(problem: PlanningProblem) -> UnitCashFlows:
         flat = o * horizon + starts
         price = option.cost_per_gpu_period
         term, lead = option.term_periods, option.lead_periods
-        if option.mode in ("on_demand", "spot"):
-            put(option.mode, flat, starts, np.full(horizon, price))
-        elif option.mode == "reserved":
-            put("reserved", flat, starts, np.full(horizon, option.upfront_per_gpu))
+        mode = supply_mode(option.mode)
+        if mode.billing == "per_use":
+            (category,) = mode.cost_categories
+            put(category, flat, starts, np.full(horizon, price))
+        elif mode.billing == "term":
+            (category,) = mode.cost_categories
+            put(category, flat, starts, np.full(horizon, option.upfront_per_gpu))
             k = np.arange(term)
-            put("reserved", np.repeat(flat, term), (starts[:, None] + k).ravel(), price)
-        else:
+            put(category, np.repeat(flat, term), (starts[:, None] + k).ravel(), price)
+        else:  # "own": the table's three categories, in order
+            capex_category, opex_category, residual_category = mode.cost_categories
             capex = option.upfront_per_gpu
-            put("capex", flat, starts, np.full(horizon, capex))
+            put(capex_category, flat, starts, np.full(horizon, capex))
             service = starts[:, None] + lead + np.arange(term)[None, :]
             in_horizon = service < horizon
             put(
-                "owned_opex",
+                opex_category,
                 np.broadcast_to(flat[:, None], service.shape)[in_horizon],
                 service[in_horizon],
                 price,
@@ -97,7 +98,7 @@ def unit_cash_flows(problem: PlanningProblem) -> UnitCashFlows:
             end = np.minimum(starts + lead + term, horizon)
             age = np.clip(end - (starts + lead), 0, term)
             book = capex * (1.0 - (1.0 - option.residual_fraction) * age / term)
-            put("residual_value", flat, end, -book)
+            put(residual_category, flat, end, -book)
     shape = (len(problem.options) * horizon, periods)
     matrices = {}
     for category in CATEGORIES:

@@ -29,7 +29,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from gpuplan.errors import InputError
-from gpuplan.planning.inputs_common import field_errors, gpu_id
+from gpuplan.planning.adapters.lookups import field_errors, gpu_id
+from gpuplan.planning.adapters.supply import offer_options, ownership_options
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import (
     InferenceNeed,
@@ -38,14 +39,14 @@ from gpuplan.planning.problem import (
     SolverSettings,
     TrainingNeed,
 )
-from gpuplan.planning.scenario import (
+from gpuplan.scenario.errors import explain_validation_error
+from gpuplan.scenario.schema import (
     InferenceWorkload,
     Scenario,
     StepRow,
     TokensRow,
     TrainingRun,
 )
-from gpuplan.planning.supply_options import offer_options, ownership_options
 from gpuplan.uncertainty.distributions import nominal
 
 REFERENCE_GPU = "h100-sxm"
@@ -68,7 +69,6 @@ def _step_series(
 
 def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
     from gpuplan.catalog.tables import read_csv_text
-    from gpuplan.presets import field_path
 
     file = Path(path)
     if not file.is_file():
@@ -82,13 +82,10 @@ def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
         try:
             rows.append(TokensRow.model_validate(raw))
         except ValidationError as error:
-            issue = error.errors()[0]
-            message = str(issue["msg"]).removeprefix("Value error, ")
-            raise InputError(
-                where,
-                f"{path} line {reader.line_num}: {field_path(tuple(issue['loc']))}: {message} "
-                f"(got {issue.get('input')!r}).",
-            ) from None
+            raise explain_validation_error(
+                error, raw, TokensRow, where=where, source=f"{path} line {reader.line_num}",
+                limit=1, by_id=False,
+            ) from None  # fmt: skip
     return rows
 
 

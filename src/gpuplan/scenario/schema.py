@@ -5,7 +5,7 @@ description becomes the JSON Schema that ``gpuplan schema`` prints). Estimates (
 volumes, growth, discount rate) are :mod:`gpuplan.uncertainty.distributions` types: a number
 or a declared range, so the Monte Carlo engine can sample the same file; the optimiser uses
 their nominal values. ``overrides`` (Calliope style) maps a name to changes applied by
-:func:`gpuplan.planning.loader.load_scenario`. A top-level ``company`` section (the company
+:func:`gpuplan.scenario.loading.load_scenario`. A top-level ``company`` section (the company
 and finance model) is reserved for integration and is not part of this schema yet.
 """
 
@@ -152,16 +152,24 @@ class InferenceWorkload(ScenarioModel):
 class CustomOffer(ScenarioModel):
     """An offer the scenario adds (a negotiated contract, a partner's capacity)."""
 
-    provider: str = Field(description="Provider name.")
-    jurisdiction: str = Field(description="Provider headquarters jurisdiction: EU, US, ...")
+    provider: str = Field(description="Provider name (a known provider's alias is accepted).")
+    jurisdiction: str | None = Field(
+        default=None,
+        description="Provider headquarters jurisdiction: EU, US, ... (default and check: "
+        "the provider table; needed for a provider it does not list).",
+    )
     region: str = Field(description="Region or site name.")
     country: Country = Field(description="ISO 3166 alpha-2 country of the data centre.")
-    region_group: Zone = Field(description="EU, US, APAC, ...: the residency zone it serves.")
+    region_group: Zone | None = Field(
+        default=None,
+        description="EU, US, APAC, ...: the residency zone it serves (default and check: the "
+        "country table; EU only for EU/EEA countries).",
+    )
     gpu: str = Field(description="GPU catalog id.")
     pricing_model: OfferPricing = Field(description="on_demand, spot, reserved_1y, ...")
     term_months: int | None = Field(default=None, ge=1, description="Commitment, months.")
     price_per_gpu_hour: PositiveUncertain = Field(description="USD per GPU-hour.")
-    availability_gpus: float | None = Field(default=None, ge=0, description="Most GPUs at once.")
+    availability_gpus: int | None = Field(default=None, ge=1, description="Most GPUs at once.")
     available_from: Month | None = Field(default=None, description="First month available.")
     source: str = Field(min_length=3, description="Where the figure comes from.")
 
