@@ -9,7 +9,6 @@ declared ranges (each range fixed to one seeded draw per job).
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,6 @@ What = Literal["plan", "simulate"]
 
 MAX_JOBS = 100_000
 """The most jobs one sweep may hold: each job keeps a copy of the scenario in memory."""
-
-_INDEX = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<index>\d+)\])?$")
 
 
 @dataclass(frozen=True)
@@ -98,33 +95,14 @@ def grid_jobs(
 def sampled_jobs(
     base: Mapping[str, Any], count: int, what: What = "plan", samples: int = 1000, seed: int = 0
 ) -> list[SweepJob]:
-    """``count`` jobs, each with every declared range outside ``company`` fixed to one draw.
-
-    Draws are independent, by each range's own quantile function, from ``seed``
-    (:func:`gpuplan.uncertainty.sampling.draw_uniforms`). The ``company`` section keeps its
-    ranges: ``simulate`` samples those itself.
-    """
-    import numpy as np
-
-    from gpuplan.scenario.loading import load_scenario
-    from gpuplan.uncertainty.sampling import draw_uniforms, quantiles, uncertain_inputs
+    """``count`` jobs, each a future of the scenario (every declared range outside
+    ``company`` fixed to one seeded draw: :func:`gpuplan.uncertainty.futures.sample_futures`)."""
+    from gpuplan.uncertainty.futures import sample_futures
 
     _check_size(count)
-    inputs = {
-        path: dist
-        for path, dist in uncertain_inputs(load_scenario(base)).items()
-        if not path.startswith("company.")
-    }
-    if not inputs:
-        raise InputError(
-            "samples",
-            "the scenario declares no ranges outside 'company' to sample; give a range such "
-            "as tokens_per_day: {low: 10B, high: 30B}, or sweep a --grid instead.",
-        )
-    draws = quantiles(inputs, draw_uniforms(count, np.eye(len(inputs)), seed))
     return [
-        SweepJob(n, what, base, {p: float(v[n]) for p, v in draws.items()}, samples, seed)
-        for n in range(count)
+        SweepJob(n, what, base, future, samples, seed)
+        for n, future in enumerate(sample_futures(base, count, seed))
     ]
 
 
@@ -133,30 +111,3 @@ def _check_size(count: int) -> None:
         raise InputError(
             "sweep", f"has {count:,} jobs; a sweep holds 1 to {MAX_JOBS:,} jobs. Split it."
         )
-
-
-def apply_changes(scenario: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """``scenario`` with each dotted path set to its value.
-
-    Paths take field names or aliases, list items by ``id`` or index, and the field-path form
-    of sampled inputs (``inference[0].tokens_per_day``).
-    """
-    from gpuplan.scenario.loading import apply_override
-
-    data = dict(scenario)
-    for path, value in changes.items():
-        data = apply_override(data, {_dotted(path): value}, "sweep")
-    return data
-
-
-def _dotted(path: str) -> str:
-    """``inference[0].tokens_per_day`` -> ``inference.0.tokens_per_day``."""
-    parts = []
-    for part in path.split("."):
-        match = _INDEX.match(part)
-        if match is None:
-            raise InputError("grid", f"'{path}' is not a scenario path.")
-        parts.append(match["name"])
-        if match["index"] is not None:
-            parts.append(match["index"])
-    return ".".join(parts)

@@ -11,7 +11,8 @@ import time
 from typing import Any
 
 from gpuplan.errors import GpuplanError
-from gpuplan.sweep.jobs import SweepJob, apply_changes
+from gpuplan.sweep.jobs import SweepJob
+from gpuplan.uncertainty.futures import apply_changes
 
 TIMING_COLUMNS = ("seconds", "attempts")
 """Columns that differ between two runs of the same jobs (everything else is reproducible)."""
