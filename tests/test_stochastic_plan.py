@@ -112,3 +112,14 @@ def test_cli_prints_the_plan_as_json(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--risk" in bad.output
     lonely = runner.invoke(app, ["plan", str(path), "--risk", "cvar:0.9:1"])
     assert lonely.exit_code == 2 and "--futures" in lonely.output
+
+
+def test_a_single_plan_keeps_the_stochastic_commitments() -> None:
+    # What 'simulate --futures' plans with: the 50 reserved GPUs are kept, and the nominal
+    # 100-GPU need is topped up on demand: 50 x 2,628 + 50 x 4,380 = 350,400.
+    from gpuplan.planning.api import plan
+
+    stochastic = stochastic_plan(newsvendor(), futures=[LOW, HIGH])
+    kept = plan(newsvendor(), baselines=False, extra_constraints=[stochastic.commitments_kept()])
+    assert kept.npv_usd == pytest.approx(50 * RESERVED + 50 * ON_DEMAND, rel=1e-9)
+    assert plan(newsvendor(), baselines=False).npv_usd == pytest.approx(100 * RESERVED, rel=1e-9)

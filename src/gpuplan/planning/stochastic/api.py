@@ -19,11 +19,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gpuplan.errors import InputError
 from gpuplan.planning.model.build import PlanModel, build_model
 from gpuplan.planning.solve import solve_model
 from gpuplan.planning.stochastic.evaluate import FutureCost, future_cost, solve_futures
-from gpuplan.planning.stochastic.extensive import Risk, extensive_form, first_stage_columns
+from gpuplan.planning.stochastic.extensive import (
+    Risk,
+    extensive_form,
+    first_stage_columns,
+    training_schedule,
+)
 from gpuplan.planning.stochastic.result import StochasticPlanResult, commitments_table
 from gpuplan.progress import ProgressCallback, silent
 from gpuplan.uncertainty.futures import Future, apply_changes, sample_futures
@@ -68,8 +75,11 @@ def stochastic_plan(
     if risk is not None and not (0 < risk.alpha < 1 and risk.weight >= 0):
         raise InputError("risk", "CVaR needs 0 < alpha < 1 and a weight of 0 or more.")
     sampled = sample_futures(base, futures, seed) if isinstance(futures, int) else list(futures)
-    nominal = build_model(build_problem(load_scenario(base)))
+    nominal_problem = build_problem(load_scenario(base))
+    nominal = build_model(nominal_problem)
     decision = _decision_period(nominal, decision_point)
+    progress("the deterministic plan (training schedule)", 0.0)
+    schedule = _training_schedule(nominal)
 
     def models_of(changes: Sequence[Future]) -> list[PlanModel]:
         models = [
@@ -83,7 +93,7 @@ def stochastic_plan(
     models = models_of(sampled)
     settings = nominal.problem.solver
     progress(f"solving the extensive form ({count} futures)", 0.1)
-    ef = extensive_form(models, decision, risk=risk)
+    ef = extensive_form(models, decision, risk=risk, schedule=schedule)
     outcome = solve_model(ef.linear, settings)
     if outcome.status == "failed":
         raise InputError(
@@ -98,17 +108,17 @@ def stochastic_plan(
     ]
     first_stage = outcome.values[ef.first_stage]
     progress("the deterministic plan in every future (VSS)", 0.5)
-    deterministic = solve_futures([nominal], settings, decision)[0].first_stage
-    eev = solve_futures(models, settings, decision, fixed=deterministic)
+    deterministic = solve_futures([nominal], settings, decision, schedule=schedule)[0].first_stage
+    eev = solve_futures(models, settings, decision, fixed=deterministic, schedule=schedule)
     progress("each future with perfect foresight (EVPI)", 0.7)
-    wait_and_see = solve_futures(models, settings, decision)
+    wait_and_see = solve_futures(models, settings, decision, schedule=schedule)
     fresh: dict[str, list[FutureCost]] = {}
     if out_of_sample:
         progress(f"out of sample ({out_of_sample} fresh futures)", 0.85)
         others = models_of(sample_futures(base, out_of_sample, seed + OUT_OF_SAMPLE_SEED_OFFSET))
         fresh = {
-            "stochastic": solve_futures(others, settings, decision, fixed=first_stage),
-            "deterministic": solve_futures(others, settings, decision, fixed=deterministic),
+            name: solve_futures(others, settings, decision, fixed=kept, schedule=schedule)
+            for name, kept in (("stochastic", first_stage), ("deterministic", deterministic))
         }
     progress("done", 1.0)
     risk = risk or Risk()
@@ -117,6 +127,8 @@ def stochastic_plan(
         futures=count,
         seed=seed,
         decision_point=nominal.problem.grid.label(decision),
+        decision_period=decision,
+        first_stage=first_stage,
         risk=risk,
         status="optimal" if outcome.status == "optimal" else "time_limit",
         solver_gap=outcome.gap,
@@ -133,6 +145,20 @@ def stochastic_plan(
         },
         seconds=time.perf_counter() - clock,
     )
+
+
+def _training_schedule(nominal: PlanModel) -> np.ndarray | None:
+    """Where the deterministic plan (the full MILP at nominal inputs) trains each run; the
+    futures keep those clusters and periods, so the relaxed recourse does not spread runs
+    over clusters as the LP relaxation would."""
+    from gpuplan.planning.optimise import optimise
+
+    if not nominal.problem.training:
+        return None
+    result = optimise(nominal.problem, baselines=False)
+    if result.solution is None or result.status == "infeasible":
+        return None
+    return training_schedule(nominal, result.solution.training)
 
 
 def _decision_period(model: PlanModel, decision_point: str | None) -> int:

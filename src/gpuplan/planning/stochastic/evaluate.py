@@ -53,11 +53,13 @@ def solve_future(
     settings: SolverSettings,
     decision_period: int,
     fixed: np.ndarray | None = None,
+    schedule: np.ndarray | None = None,
 ) -> FutureCost:
-    """Solve one future with the relaxed recourse of the extensive form; with ``fixed`` the
-    first-stage columns are held at those values (the recourse problem of a given plan)."""
+    """Solve one future with the relaxed recourse of the extensive form (training kept to
+    ``schedule``); with ``fixed`` the first-stage columns are held at those values (the
+    recourse problem of a given plan)."""
     stage = first_stage_columns(model, decision_period)
-    linear = relaxed_recourse(model.linear, stage)
+    linear = relaxed_recourse(model.linear, stage, schedule)
     if fixed is not None:
         linear = with_first_stage_fixed(linear, stage, fixed)
     outcome = solve_model(linear, settings)
@@ -77,6 +79,7 @@ def solve_futures(
     settings: SolverSettings,
     decision_period: int,
     fixed: np.ndarray | None = None,
+    schedule: np.ndarray | None = None,
 ) -> list[FutureCost]:
     """:func:`solve_future` for each model."""
-    return [solve_future(m, settings, decision_period, fixed) for m in models]
+    return [solve_future(m, settings, decision_period, fixed, schedule) for m in models]

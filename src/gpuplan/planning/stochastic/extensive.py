@@ -25,9 +25,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.build import ExtraConstraints, PlanModel
+from gpuplan.planning.model.context import BuildContext
 from gpuplan.planning.model.linear import CONTINUOUS, Block, LinearModel
 from gpuplan.planning.modes import supply_mode
+from gpuplan.planning.problem import SupplyOption
+
+ACTIVE = 1e-6
+"""GPU-periods above which a run is read as holding a cluster in a period."""
 
 
 @dataclass(frozen=True)
@@ -55,22 +60,88 @@ class ExtensiveForm:
     excess: np.ndarray
 
 
+def committed_starts(
+    new_units: Block, options: Sequence[SupplyOption], decision_period: int
+) -> np.ndarray:
+    """Positions in the ``new_units`` block of units of committed modes started before
+    ``decision_period``."""
+    option, period = new_units.keys["option"], new_units.keys["period"]
+    committed = np.array([supply_mode(o.mode).committed for o in options], dtype=bool)
+    return np.flatnonzero(committed[option] & (period < decision_period))
+
+
 def first_stage_columns(model: PlanModel, decision_period: int) -> np.ndarray:
     """Model columns of units of committed modes started before ``decision_period``."""
     block = model.linear.columns["new_units"]
-    option, period = block.keys["option"], block.keys["period"]
-    committed = np.array([supply_mode(o.mode).committed for o in model.problem.options])
-    chosen = committed[option] & (period < decision_period)
-    return block.start + np.flatnonzero(chosen)
+    return block.start + committed_starts(block, model.problem.options, decision_period)
 
 
-def relaxed_recourse(linear: LinearModel, first_stage: np.ndarray) -> LinearModel:
+def keep_commitments(decision_period: int, values: np.ndarray) -> ExtraConstraints:
+    """A constraint family (for ``plan(..., extra_constraints=[...])``) holding the first
+    stage at ``values``: new_units[o, s] = value for each committed start before the
+    decision period, so a single plan carries a stochastic plan's commitments."""
+
+    def define_kept_commitments(ctx: BuildContext) -> None:
+        block = ctx.blocks["new_units"]
+        where = committed_starts(block, ctx.problem.options, decision_period)
+        if len(where) != len(values):
+            raise ValueError("the commitments were made for another set of supply options")
+        rows = ctx.builder.add_rows(
+            "kept_commitments",
+            {"option": block.keys["option"][where], "period": block.keys["period"][where]},
+            lower=values,
+            upper=values,
+            label=ctx.option_period,
+        )
+        ctx.builder.add_entries(rows.start + np.arange(rows.size), block.start + where, 1.0)
+
+    return define_kept_commitments
+
+
+def relaxed_recourse(
+    linear: LinearModel, first_stage: np.ndarray, schedule: np.ndarray | None = None
+) -> LinearModel:
     """``linear`` with every column but the first stage's continuous (semi-continuous ones
-    from zero)."""
+    from zero); with a training ``schedule``, each run kept where it says
+    (:func:`pinned_training`)."""
     kind = np.full(linear.num_cols, CONTINUOUS, dtype=linear.col_kind.dtype)
     kind[first_stage] = linear.col_kind[first_stage]
     lower = np.where(kind == linear.col_kind, linear.col_lower, 0.0)
-    return replace(linear, col_kind=kind, col_lower=lower)
+    relaxed = replace(linear, col_kind=kind, col_lower=lower)
+    return relaxed if schedule is None else pinned_training(relaxed, schedule, linear.col_lower)
+
+
+def training_schedule(model: PlanModel, training: np.ndarray) -> np.ndarray:
+    """(runs x clusters x periods) mask of where a plan's training runs hold a cluster, from
+    its ``training`` allocation (runs x options x periods, GPU-periods)."""
+    runs, _, periods = training.shape
+    held = np.zeros((runs, len(model.clusters), periods))
+    for option, cluster in enumerate(model.option_cluster):
+        held[:, cluster, :] += training[:, option, :]
+    return held > ACTIVE
+
+
+def pinned_training(linear: LinearModel, schedule: np.ndarray, minimum: np.ndarray) -> LinearModel:
+    """``linear`` with each training run kept on the cluster and in the periods of
+    ``schedule``, holding at least its minimum size (``minimum``: the unrelaxed column lower
+    bounds) there and nothing elsewhere; runs the schedule does not place keep their
+    freedom. Sizes and volumes still adapt."""
+    lower, upper = linear.col_lower.copy(), linear.col_upper.copy()
+    size = linear.columns["training_cluster_size"]
+    choice = linear.columns["training_cluster_choice"]
+    placed = np.asarray(schedule.any(axis=(1, 2)), dtype=bool)
+    r, c, t = (size.keys[k] for k in ("workload", "cluster", "period"))
+    active = schedule[r, c, t]
+    pin = placed[r]
+    cols = size.start + np.arange(size.size)
+    upper[cols[pin & ~active]] = 0.0
+    lower[cols[pin & active]] = minimum[cols[pin & active]]
+    r, c = choice.keys["workload"], choice.keys["cluster"]
+    chosen = schedule[r, c, :].any(axis=1)
+    cols = choice.start + np.arange(choice.size)
+    lower[cols[placed[r] & chosen]] = 1.0
+    upper[cols[placed[r] & ~chosen]] = 0.0
+    return replace(linear, col_lower=lower, col_upper=upper)
 
 
 def with_first_stage_fixed(
@@ -88,14 +159,16 @@ def extensive_form(
     decision_period: int,
     weights: np.ndarray | None = None,
     risk: Risk | None = None,
+    schedule: np.ndarray | None = None,
 ) -> ExtensiveForm:
     """Stack the futures' models, sharing the first-stage columns, weighted by ``weights``
-    (default equal); every future's model must have the same supply options."""
+    (default equal), training runs kept to ``schedule`` when given; every future's model
+    must have the same supply options."""
     n = len(models)
     p = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, dtype=float)
     stages = [first_stage_columns(m, decision_period) for m in models]
     shared = len(stages[0])
-    linears = [relaxed_recourse(m.linear, s) for m, s in zip(models, stages, strict=True)]
+    linears = [relaxed_recourse(m.linear, s, schedule) for m, s in zip(models, stages, strict=True)]
     # Global layout: shared first-stage columns, then each future's recourse columns.
     maps, offset = [], shared
     for linear, stage in zip(linears, stages, strict=True):

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.build import ExtraConstraints, PlanModel
 from gpuplan.planning.stochastic.evaluate import FutureCost
-from gpuplan.planning.stochastic.extensive import Risk
+from gpuplan.planning.stochastic.extensive import Risk, keep_commitments
 
 ACTIVE = 1e-6
 """GPUs below which a first-stage commitment is read as none."""
@@ -78,6 +78,8 @@ class StochasticPlanResult:
     futures: int
     seed: int
     decision_point: str
+    decision_period: int
+    first_stage: np.ndarray
     risk: Risk
     status: str
     solver_gap: float
@@ -88,6 +90,12 @@ class StochasticPlanResult:
     out_of_sample: dict[str, list[FutureCost]]
     problem_size: dict[str, int]
     seconds: float
+
+    def commitments_kept(self) -> ExtraConstraints:
+        """The first stage as a constraint family: ``plan(scenario,
+        extra_constraints=[result.commitments_kept()])`` is a single plan that keeps these
+        commitments and adapts everything else to the scenario's nominal inputs."""
+        return keep_commitments(self.decision_period, self.first_stage)
 
     def objective(self, costs: list[FutureCost]) -> float:
         """Expected cost plus weight x CVaR over futures (penalties included), USD."""
