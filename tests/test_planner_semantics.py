@@ -167,3 +167,21 @@ def test_each_check_reports_the_family_its_plan_breaks() -> None:
     broken = dataclasses.replace(solution, fleet=fleet)
     assert check_availability(p, broken) == ["availability[alpha-od,2025-01]: 20.0 GPUs > cap 12"]
     assert check_capacity(p, broken) == ["capacity[alpha-od,2025-02]: 10.0 used > fleet 5.0"]
+
+
+def test_inference_is_sized_for_the_peak_within_each_period() -> None:
+    # 10e9 tokens/day growing 80 %/year, 10 GPUs per 1e9 tokens/day, quarterly: quarter q
+    # must serve the volume at its end, 100 x 1.8 ** ((q + 1) / 4) GPUs (Q1: 115.8, not 100).
+    data = tiny()
+    data["inference"][0]["growth"] = {"annual_growth": 0.8}
+    need = build_problem(load_scenario(data)).inference[0].gpus["h100-sxm"]
+    assert need == pytest.approx([100 * 1.8 ** ((q + 1) / 4) for q in range(4)], rel=1e-12)
+    # A step table: 5e9 from January, 9e9 from February, 6e9 from April: Q1 serves 9e9.
+    del data["inference"][0]["growth"], data["inference"][0]["tokens_per_day"]
+    data["inference"][0]["table"] = [
+        {"from": "2026-01", "tokens_per_day": 5e9},
+        {"from": "2026-02", "tokens_per_day": 9e9},
+        {"from": "2026-04", "tokens_per_day": 6e9},
+    ]
+    need = build_problem(load_scenario(data)).inference[0].gpus["h100-sxm"]
+    assert need == pytest.approx([90.0, 60.0, 60.0, 60.0], rel=1e-12)
