@@ -185,3 +185,34 @@ def test_inference_is_sized_for_the_peak_within_each_period() -> None:
     ]
     need = build_problem(load_scenario(data)).inference[0].gpus["h100-sxm"]
     assert need == pytest.approx([90.0, 60.0, 60.0, 60.0], rel=1e-12)
+
+
+def test_order_schedule_says_what_to_sign_when_in_whole_servers() -> None:
+    from planner_tables import owned
+
+    # The 4-month load of the reservation test: 10 GPUs reserved for 6 months at 600 per
+    # GPU-month (600 / 730 per GPU-hour), signed one month ahead (the mode table's notice),
+    # 10 GPUs = 2 eight-GPU servers, committing 10 x 6 x 600 = 36,000 USD.
+    p = problem(
+        [offer("cloud-od", 1000.0), offer("cloud-1y", 600.0, mode="reserved", term_periods=6)],
+        inference_needs=(inference([10.0] * 4 + [0.0] * 8),),
+    )
+    orders = optimise(p, baselines=False).orders
+    assert len(orders) == 1
+    row = orders.iloc[0]
+    assert (row.order_month, row.action, row.gpus, row.servers) == ("2024-12", "reserve", 10, 2)
+    assert row.unit_price_usd == pytest.approx(600 / 730)
+    assert row.commitment_usd == pytest.approx(36_000.0)
+    # Owning for 9 months (the break-even test): buy 10 GPUs at 8,000 in month 0.
+    p = problem(
+        [offer("cloud-od", 1000.0), owned("own", 8000.0, 0.0, 12)],
+        inference_needs=(inference([10.0] * 9 + [0.0] * 3),),
+    )
+    row = optimise(p, baselines=False).orders.iloc[0]
+    assert (row.order_month, row.action, row.in_service, row.until) == (
+        "2025-01",
+        "buy",
+        "2025-01",
+        "2025-12",
+    )
+    assert (row.unit_price_usd, row.commitment_usd) == (8000.0, 80_000.0)

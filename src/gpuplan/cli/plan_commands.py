@@ -21,6 +21,9 @@ def plan_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     no_baselines: bool = typer.Option(False, "--no-baselines", help="Skip the baselines."),
+    orders: bool = typer.Option(
+        False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
+    ),
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible."""
@@ -36,6 +39,24 @@ def plan_command(
         return
     raise_if_infeasible(result)
     _print_summary(result)
+    if orders:
+        _print_orders(result)
+
+
+def _print_orders(result: Any) -> None:
+    from gpuplan.humanize import money
+
+    print_table(
+        "Order schedule (whole 8-GPU servers; rentals repeat each period they are used)",
+        ["order by", "action", "provider", "region", "gpu", "GPUs", "servers", "unit price",
+         "in service", "until", "commits"],
+        [
+            [r.order_month, r.action, r.provider, r.region, r.gpu, r.gpus, r.servers,
+             f"{money(r.unit_price_usd)} {r.unit.removeprefix('USD ')}", r.in_service,
+             r.until, money(r.commitment_usd)]
+            for r in result.orders.itertuples()
+        ],
+    )  # fmt: skip
 
 
 def plan_header(result: Any) -> str:

@@ -82,6 +82,11 @@ class SupplyOption(_Row):
         return supply_mode(self.mode).third_party
 
     @property
+    def located(self) -> bool:
+        """A site or region with a country, not a price for all of a provider's locations."""
+        return bool(self.country)
+
+    @property
     def cluster_key(self) -> tuple[str, str, str]:
         """Options sharing provider, region and GPU type can form one training cluster."""
         return (self.provider, self.region, self.gpu)

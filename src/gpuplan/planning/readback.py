@@ -124,6 +124,68 @@ def fleet_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
+GPUS_PER_SERVER = 8
+"""GPUs in one server or cloud instance (HGX/DGX 8-GPU boards; p5, ND H100 v5, A3 are 8-GPU
+instances): the unit a buyer orders."""
+
+ORDER_COLUMNS = [
+    "order_month", "action", "provider", "region", "gpu", "mode", "gpus", "servers",
+    "unit_price_usd", "unit", "in_service", "until", "commitment_usd",
+]  # fmt: skip
+
+
+def orders_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
+    """What to sign, reserve or order, and when: one row per option and start period.
+
+    ``order_month``: the start period's first month less the mode's notice (supply-mode
+    table); an owned GPU is ordered at its start and in service after its lead time.
+    ``servers``: whole 8-GPU servers or instances covering ``gpus`` (rounded up).
+    ``unit_price_usd``: per GPU-hour (rent, reservation) or per GPU (purchase);
+    ``commitment_usd``: the undiscounted cash the order commits: rent for its period, fees
+    for the whole term, capex plus power and operations in service (resale not counted).
+    """
+    from gpuplan.planning.modes import supply_mode
+    from gpuplan.planning.periods import add_months
+
+    problem = model.problem
+    grid = problem.grid
+    T = grid.count
+    flows = sum(model.cash.matrices.values())
+    action = {"per_use": "rent", "term": "reserve", "own": "buy"}
+    records = []
+    for o, s in zip(*np.nonzero(solution.new_units > ZERO), strict=True):
+        option = problem.options[o]
+        mode = supply_mode(option.mode)
+        units = float(solution.new_units[o, s])
+        first = s + option.lead_periods
+        own = mode.billing == "own"
+        records.append(
+            {
+                "order_month": add_months(grid.start_of(s), -round(mode.notice_months)).strftime(
+                    "%Y-%m"
+                ),
+                "action": action[mode.billing],
+                "provider": option.provider,
+                "region": option.region,
+                "gpu": option.gpu,
+                "mode": option.mode,
+                "gpus": units,
+                "servers": int(np.ceil(units / GPUS_PER_SERVER - 1e-9)),
+                "unit_price_usd": option.upfront_per_gpu
+                if own
+                else option.cost_per_gpu_period / grid.hours,
+                "unit": "USD per GPU" if own else "USD per GPU-hour",
+                "in_service": grid.label(first),
+                "until": grid.label(first + option.term_periods - 1),
+                "commitment_usd": units * float(flows[o * T + s].maximum(0).sum()),
+            }
+        )
+    frame = pd.DataFrame.from_records(records, columns=ORDER_COLUMNS)
+    return frame.sort_values(["order_month", "action", "provider"], kind="stable").reset_index(
+        drop=True
+    )
+
+
 def allocation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     """GPUs serving each workload by period and option (kind: inference or training)."""
     problem = model.problem

@@ -220,6 +220,12 @@ class Supply(ScenarioModel):
     pricing_models: list[OfferPricing] | None = Field(default=None, description="Keep only.")
     region_groups: list[Zone] | None = Field(default=None, description="Keep only these zones.")
     offers: list[CustomOffer] = Field(default_factory=list, description="Offers added.")
+    availability_by_mode: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="GPUs one offer of a supply mode (on_demand, spot, reserved) supplies at "
+        "once when it states no cap, replacing the defaults of the supply-mode table "
+        "(on_demand 512, spot 256); null removes the cap.",
+    )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
 

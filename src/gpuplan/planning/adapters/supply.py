@@ -136,6 +136,7 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             )
     for n, custom in enumerate(supply.offers):
         rows.append(_custom_row(custom, f"supply.offers.{n}", grid))
+    default_caps = availability_defaults(scenario)
     options: dict[str, SupplyOption] = {}
     for index, row in enumerate(rows):
         if row["gpu"] not in gpus or row["provider"] in excluded:
@@ -148,6 +149,10 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             continue
         if row["region"] in rules.excluded_regions or row["country"] in excluded_countries:
             continue
+        if row["availability"] is None:
+            row["availability"] = default_caps.get(
+                _mode_and_term(row["pricing_model"], row["months"], grid)[0]
+            )
         option = _option(grid, **row)
         best = options.get(option.id)
         if best is None or option.cost_per_gpu_period < best.cost_per_gpu_period:
@@ -225,6 +230,27 @@ def _custom_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> dict[str, 
     gpu_id(f"{where}.gpu", custom.gpu)
     offer = _catalog_row(custom, where, grid)
     return {**_offer_row(offer), "available_from": custom.available_from}
+
+
+def availability_defaults(scenario: Scenario) -> dict[str, float]:
+    """GPUs one offer supplies at once when it states no cap, by supply mode: the mode
+    table's defaults (on-demand and spot capacity is small), replaced by the scenario's
+    ``supply.availability_by_mode``."""
+    from gpuplan.planning.modes import supply_modes
+
+    caps: dict[str, float] = {
+        name: float(row.default_availability_gpus)
+        for name, row in supply_modes().items()
+        if row.default_availability_gpus is not None
+    }
+    for mode, cap in scenario.supply.availability_by_mode.items():
+        if mode not in supply_modes():
+            raise UnknownIdError("supply mode", mode, supply_modes())
+        if cap is None:
+            caps.pop(mode, None)
+        else:
+            caps[mode] = float(cap)
+    return caps
 
 
 def _offer_row(offer: Offer) -> dict[str, Any]:
