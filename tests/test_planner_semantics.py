@@ -216,3 +216,19 @@ def test_order_schedule_says_what_to_sign_when_in_whole_servers() -> None:
         "2025-12",
     )
     assert (row.unit_price_usd, row.commitment_usd) == (8000.0, 80_000.0)
+
+
+def test_a_baseline_training_diagnosis_judges_the_clusters_it_may_use() -> None:
+    from planner_tables import owned, training
+
+    # On-demand capped at 64 GPUs; the run needs 128 at once, so it can only run on owned
+    # GPUs. The all_on_demand baseline is infeasible because of the cap, not another rule.
+    p = problem(
+        [offer("alpha-od", 1000.0, availability_gpus=64), owned("own", 9000.0, 0.0, 24)],
+        training_needs=(training(300.0, 128.0, 0, 5),),
+    )
+    result = optimise(p)
+    assert result.status == "optimal"
+    why = result.baselines.set_index("name").why_infeasible["all_on_demand"]
+    assert "the largest cluster allowed under no sovereignty rule and the all_on_demand" in why
+    assert "has 64 GPUs, below the minimum of 128" in why
