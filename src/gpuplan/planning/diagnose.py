@@ -307,11 +307,8 @@ def diagnose(
     inference = open_inference(model, upper)
     new_units = model.linear.columns["new_units"]
     bounds = model.linear.col_upper if upper is None else upper
-    opened = (
-        (bounds[new_units.start : new_units.stop] > 0)
-        .reshape(len(model.problem.options), -1)
-        .any(axis=1)
-    )
+    starts = bounds[new_units.start : new_units.stop].reshape(len(model.problem.options), -1)
+    opened = np.asarray(np.any(starts > 0, axis=1), dtype=bool)
     return [
         *_inference_shortfalls(model, values, solution, inference, limit),
         *_training_shortfalls(model, values, solution, opened, limit),
