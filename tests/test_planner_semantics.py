@@ -232,3 +232,19 @@ def test_a_baseline_training_diagnosis_judges_the_clusters_it_may_use() -> None:
     why = result.baselines.set_index("name").why_infeasible["all_on_demand"]
     assert "the largest cluster allowed under no sovereignty rule and the all_on_demand" in why
     assert "has 64 GPUs, below the minimum of 128" in why
+
+
+def test_utilisation_counts_peak_sizing_and_idle_owned_capacity_is_costed() -> None:
+    from planner_tables import owned
+
+    # 10 GPUs for 10 months, sized for a peak twice the average (load factor 0.5). Owning
+    # (8,000 capex + 12 x 100 opex = 9,200 per GPU) beats renting (10 x 1,000); the owned
+    # GPUs are busy half the time for 10 months, then idle 2 months at 100 each.
+    need = inference([10.0] * 10 + [0.0] * 2, load_factor=0.5)
+    p = problem(
+        [offer("cloud-od", 1000.0), owned("own", 8000.0, 100.0, 12)], inference_needs=(need,)
+    )
+    use = optimise(p, baselines=False).utilisation
+    mine = use[use["mode"] == "owned"]
+    np.testing.assert_allclose(mine.utilisation, [0.5] * 10 + [0.0] * 2)
+    np.testing.assert_allclose(mine.idle_cost_usd, [0.0] * 10 + [1000.0] * 2)

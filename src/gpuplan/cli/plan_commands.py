@@ -112,12 +112,20 @@ def _print_summary(result: Any) -> None:
         )
     use = result.utilisation
     if len(use):
+        from gpuplan.humanize import money
+
         use = use.assign(year=use.period.str[:4])
-        by_year = use.groupby(["year", "mode"])[["fleet_gpus", "used_gpus"]].sum()
+        by_year = use.groupby(["year", "mode"])[
+            ["fleet_gpus", "busy_gpus", "idle_gpus", "idle_cost_usd"]
+        ].sum()
         print_table(
-            "Utilisation (GPU-periods used / in fleet)",
-            ["year", "mode", "utilisation"],
-            [[*k, float(r.used_gpus / r.fleet_gpus)] for k, r in by_year.iterrows()],
+            "Utilisation (busy GPU-periods / in fleet; inference busy 1 / peak factor) and "
+            "idle committed capacity",
+            ["year", "mode", "utilisation", "idle GPU-periods", "idle cost"],
+            [
+                [*k, f"{r.busy_gpus / r.fleet_gpus:.0%}", r.idle_gpus, money(r.idle_cost_usd)]
+                for k, r in by_year.iterrows()
+            ],
         )
     base = result.baselines
     if len(base):

@@ -106,6 +106,9 @@ class InferenceNeed(_Row):
     interruptible: bool = False
     gpus: dict[str, tuple[float, ...]] = Field(description="GPU type -> GPUs needed per period.")
     reference_gpu: str = Field(description="GPU type whose count the diagnosis quotes.")
+    load_factor: float = Field(
+        default=1.0, gt=0, le=1, description="Average load / capacity (1 / peak factor)."
+    )
 
 
 class TrainingNeed(_Row):

@@ -215,18 +215,32 @@ def allocation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
+UTILISATION_COLUMNS = [
+    "period", "mode", "fleet_gpus", "allocated_gpus", "busy_gpus", "utilisation",
+    "idle_gpus", "idle_cost_usd",
+]  # fmt: skip
+
+
 def utilisation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
-    """Fleet and GPUs in use by period and mode; utilisation = used / fleet."""
+    """Per period and mode: GPUs in the fleet, allocated to workloads, and busy on average
+    (an inference allocation is sized for its peak, so it is busy ``load_factor`` = 1 / peak
+    factor of the time; training is busy throughout); ``utilisation`` = busy / fleet.
+    ``idle_gpus`` = fleet - allocated: committed capacity (reserved, owned) paid for
+    without use, and ``idle_cost_usd`` what those GPUs cost that period (fee, or power and
+    operations). Pay-per-use capacity is rented as used, so it is never idle."""
     problem = model.problem
     modes = np.array([o.mode for o in problem.options])
-    used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
+    price = np.array([o.cost_per_gpu_period for o in problem.options])
+    load = np.array([need.load_factor for need in problem.inference]).reshape(-1, 1, 1)
+    allocated = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
+    busy = (solution.inference * load).sum(axis=0) + solution.training.sum(axis=0)
+    idle = np.maximum(solution.fleet - allocated, 0.0)
     records = []
     for mode in supply_modes():
         members = modes == mode
         if not members.any():
             continue
         fleet = solution.fleet[members].sum(axis=0)
-        busy = used[members].sum(axis=0)
         for t, label in enumerate(problem.grid.labels):
             if fleet[t] > ZERO:
                 records.append(
@@ -234,12 +248,14 @@ def utilisation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
                         "period": label,
                         "mode": mode,
                         "fleet_gpus": float(fleet[t]),
-                        "used_gpus": float(busy[t]),
-                        "utilisation": float(min(1.0, busy[t] / fleet[t])),
+                        "allocated_gpus": float(allocated[members, t].sum()),
+                        "busy_gpus": float(busy[members, t].sum()),
+                        "utilisation": float(min(1.0, busy[members, t].sum() / fleet[t])),
+                        "idle_gpus": float(idle[members, t].sum()),
+                        "idle_cost_usd": float(idle[members, t] @ price[members]),
                     }
                 )
-    columns = ["period", "mode", "fleet_gpus", "used_gpus", "utilisation"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    return pd.DataFrame.from_records(records, columns=UTILISATION_COLUMNS)
 
 
 LEDGER_COLUMNS = [

@@ -167,6 +167,7 @@ def inference_need(grid: PeriodGrid, workload: InferenceWorkload, where: str) ->
         interruptible=workload.interruptible,
         gpus=needs,
         reference_gpu=_reference(gpus),
+        load_factor=min(1.0, 1.0 / nominal(workload.peak_factor)),
     )
 
 
