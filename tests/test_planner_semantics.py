@@ -248,3 +248,19 @@ def test_utilisation_counts_peak_sizing_and_idle_owned_capacity_is_costed() -> N
     mine = use[use["mode"] == "owned"]
     np.testing.assert_allclose(mine.utilisation, [0.5] * 10 + [0.0] * 2)
     np.testing.assert_allclose(mine.idle_cost_usd, [0.0] * 10 + [1000.0] * 2)
+
+
+def test_a_price_trend_makes_later_starts_cheaper() -> None:
+    # One on-demand GPU for 12 months at 1,000 USD/month, prices falling 10 %/year: the
+    # month-t rental costs 1,000 x 0.9 ** (t / 12) (no discounting).
+    p = problem([offer("cloud-od", 1000.0, price_trend=-0.1)], inference_needs=(
+        inference([1.0] * 12),))  # fmt: skip
+    expected = sum(1000.0 * 0.9 ** (t / 12) for t in range(12))
+    assert optimise(p, baselines=False).npv_usd == pytest.approx(expected, rel=1e-9)
+    # From a scenario: the per-provider trend beats the GPU's, which beats the default.
+    data = tiny()
+    data["supply"]["price_trend"] = {
+        "default": -0.05, "gpus": {"h100": -0.2}, "providers": {"nebius": -0.3},
+    }  # fmt: skip
+    trends = {o.provider: o.price_trend for o in build_problem(load_scenario(data)).options}
+    assert trends == {"Nebius": -0.3, "AWS": -0.2}

@@ -59,6 +59,12 @@ class SupplyOption(_Row):
         default=None, ge=0, description="Most GPUs of this option in the fleet in any period."
     )
     first_period: int = Field(default=0, ge=0, description="First period a unit may be ordered.")
+    price_trend: float = Field(
+        default=0.0,
+        gt=-1,
+        description="Annual change of the price of a unit started later (-0.15: 15 % cheaper "
+        "a year on); a unit keeps the price of its start (rent, reservation, purchase).",
+    )
     source: str = Field(default="", description="Where the price comes from.")
 
     @model_validator(mode="after")

@@ -171,9 +171,8 @@ def orders_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
                 "mode": option.mode,
                 "gpus": units,
                 "servers": int(np.ceil(units / GPUS_PER_SERVER - 1e-9)),
-                "unit_price_usd": option.upfront_per_gpu
-                if own
-                else option.cost_per_gpu_period / grid.hours,
+                "unit_price_usd": (1.0 + option.price_trend) ** (s * grid.months / 12)
+                * (option.upfront_per_gpu if own else option.cost_per_gpu_period / grid.hours),
                 "unit": "USD per GPU" if own else "USD per GPU-hour",
                 "in_service": grid.label(first),
                 "until": grid.label(first + option.term_periods - 1),
@@ -308,7 +307,8 @@ def ledger_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
         per_period = option.upfront_per_gpu * (1 - option.residual_fraction) / option.term_periods
         in_service = np.zeros(option.lead_periods + option.term_periods)
         in_service[option.lead_periods :] = per_period
-        depreciation += np.convolve(solution.new_units[o], in_service)[:horizon]
+        trend = (1.0 + option.price_trend) ** (np.arange(horizon) * grid.months / 12)
+        depreciation += np.convolve(solution.new_units[o] * trend, in_service)[:horizon]
     used = solution.inference.sum(axis=(0, 1)) + solution.training.sum(axis=(0, 1))
     frame = pd.DataFrame(
         {

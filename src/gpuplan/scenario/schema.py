@@ -171,7 +171,20 @@ class CustomOffer(ScenarioModel):
     price_per_gpu_hour: PositiveUncertain = Field(description="USD per GPU-hour.")
     availability_gpus: int | None = Field(default=None, ge=1, description="Most GPUs at once.")
     available_from: Month | None = Field(default=None, description="First month available.")
+    price_trend: Uncertain | None = Field(default=None, description="Annual price change.")
     source: str = Field(min_length=3, description="Where the figure comes from.")
+
+
+class PriceTrend(ScenarioModel):
+    """Annual change of offer prices over the horizon (a unit keeps the price of the period
+    it starts in): a default, per GPU type, per provider (most specific wins; an adjustment
+    or custom offer may set its own)."""
+
+    default: Uncertain = Field(
+        default=0.0, description="Annual change for every offer (-0.15 = 15 % cheaper a year)."
+    )
+    gpus: dict[str, Uncertain] = Field(default_factory=dict, description="Per GPU type.")
+    providers: dict[str, Uncertain] = Field(default_factory=dict, description="Per provider.")
 
 
 class OfferAdjustment(ScenarioModel):
@@ -184,6 +197,7 @@ class OfferAdjustment(ScenarioModel):
     price_per_gpu_hour: PositiveUncertain | None = Field(default=None, description="New price.")
     discount: FractionUncertain | None = Field(default=None, description="Off the list price.")
     availability_gpus: float | None = Field(default=None, ge=0, description="Cap, GPUs.")
+    price_trend: Uncertain | None = Field(default=None, description="Annual price change.")
     source: str = Field(min_length=3, description="Where the negotiated figure comes from.")
 
 
@@ -220,6 +234,9 @@ class Supply(ScenarioModel):
     pricing_models: list[OfferPricing] | None = Field(default=None, description="Keep only.")
     region_groups: list[Zone] | None = Field(default=None, description="Keep only these zones.")
     offers: list[CustomOffer] = Field(default_factory=list, description="Offers added.")
+    price_trend: PriceTrend = Field(
+        default_factory=PriceTrend, description="Annual change of offer prices."
+    )
     availability_by_mode: dict[str, float | None] = Field(
         default_factory=dict,
         description="GPUs one offer of a supply mode (on_demand, spot, reserved) supplies at "

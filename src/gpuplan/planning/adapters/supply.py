@@ -15,6 +15,7 @@ values, so a custom offer cannot pass a sovereignty rule the reference data says
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _mode_and_term(pricing_model: str, months: int, grid: PeriodGrid) -> tuple[s
 def _option(
     grid: PeriodGrid, *, provider: str, jurisdiction: str, region: str, country: str,
     region_group: str, gpu: str, pricing_model: str, months: int, price: float,
-    availability: float | None, available_from: Any, source: str,
+    availability: float | None, available_from: Any, source: str, price_trend: float = 0.0,
 ) -> SupplyOption:  # fmt: skip
     mode, term = _mode_and_term(pricing_model, months, grid)
     suffix = f"{term}" if supply_mode(mode).billing == "term" else ""
@@ -65,8 +66,28 @@ def _option(
         term_periods=term,
         availability_gpus=availability,
         first_period=first,
+        price_trend=price_trend,
         source=source,
     )
+
+
+def price_trends(scenario: Scenario, rows: list[dict[str, Any]]) -> None:
+    """Set each row's annual ``price_trend``: the scenario's ``supply.price_trend`` default,
+    then per GPU type, then per provider (an adjustment or a custom offer that states its
+    own trend has already set it and keeps it)."""
+    from gpuplan.catalog.places import get_provider
+
+    trend = scenario.supply.price_trend
+    gpus = {gpu_id(f"supply.price_trend.gpus.{g}", g): v for g, v in trend.gpus.items()}
+    providers = {}
+    for name, value in trend.providers.items():
+        known = field_errors(f"supply.price_trend.providers.{name}", partial(get_provider, name))
+        providers[known.provider] = value
+    for row in rows:
+        if row.get("price_trend") is not None:
+            continue
+        value = providers.get(row["provider"], gpus.get(row["gpu"], trend.default))
+        row["price_trend"] = nominal(value)
 
 
 def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[SupplyOption]:
@@ -126,6 +147,8 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
                 row["price"] *= 1.0 - nominal(adjustment.discount)
             if adjustment.availability_gpus is not None:
                 row["availability"] = adjustment.availability_gpus
+            if adjustment.price_trend is not None:
+                row["price_trend"] = nominal(adjustment.price_trend)
             row["source"] += f"; adjusted: {adjustment.source}"
         if not matched:
             raise InputError(
@@ -136,6 +159,7 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             )
     for n, custom in enumerate(supply.offers):
         rows.append(_custom_row(custom, f"supply.offers.{n}", grid))
+    price_trends(scenario, rows)
     default_caps = availability_defaults(scenario)
     options: dict[str, SupplyOption] = {}
     for index, row in enumerate(rows):
@@ -229,7 +253,8 @@ def _catalog_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> Offer:
 def _custom_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> dict[str, Any]:
     gpu_id(f"{where}.gpu", custom.gpu)
     offer = _catalog_row(custom, where, grid)
-    return {**_offer_row(offer), "available_from": custom.available_from}
+    trend = nominal(custom.price_trend) if custom.price_trend is not None else None
+    return {**_offer_row(offer), "available_from": custom.available_from, "price_trend": trend}
 
 
 def availability_defaults(scenario: Scenario) -> dict[str, float]:
@@ -260,7 +285,7 @@ def _offer_row(offer: Offer) -> dict[str, Any]:
         region=offer.region, country=offer.country or "", region_group=offer.region_group,
         gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
         price=offer.usd_per_gpu_hour, availability=offer.availability_gpus,
-        available_from=None, source=f"{offer.source} (as of {offer.as_of})",
+        available_from=None, source=f"{offer.source} (as of {offer.as_of})", price_trend=None,
     )  # fmt: skip
 
 
