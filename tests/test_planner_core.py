@@ -258,3 +258,30 @@ def test_infeasible_training_cluster_and_lead_time_are_diagnosed() -> None:
     owned_rows = result.diagnosis[result.diagnosis.kind == "rule"]
     assert list(owned_rows.period) == [f"2025-{m:02d}" for m in range(1, 7)]
     assert "first owned GPU arrives in 2025-07" in by_kind["rule"].message
+
+
+@pytest.mark.parametrize(("may_pause", "expected"), [(True, 500_000.0), (False, 520_000.0)])
+def test_a_run_that_may_not_pause_holds_one_unbroken_stretch(
+    may_pause: bool, expected: float
+) -> None:
+    # Offer alpha (1,000 per GPU-month, cap 150) also serves 100 inference GPUs in months
+    # 1-2; gamma (1,400, cap 300) is another cluster. The run needs 300 H100-months on >= 100
+    # GPUs in months 0-3. Pausing: 150 + 150 on alpha in months 0 and 3, inference on alpha:
+    # 300k + 200k. Unbroken: every active month but the last uses >= 100. Best: months 0-2
+    # at 150, 100, 50 (the last month may be partial), so inference has 50 + 100 of
+    # alpha in months 1-2 and 50 GPU-months on gamma: 300k + 150k + 70k = 520k. (Months 0-3
+    # would take >= 200 of alpha in months 1-2, leaving 100 to gamma: 540k; all on gamma:
+    # 420k + 200k = 620k.)
+    options = [
+        offer("alpha-od", 1000.0, availability_gpus=150),
+        offer("gamma-od", 1400.0, availability_gpus=300),
+    ]
+    p = problem(
+        options,
+        periods=4,
+        inference_needs=(inference([0.0, 100.0, 100.0, 0.0]),),
+        training_needs=(training(300.0, 100.0, 0, 3, may_pause=may_pause),),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(expected, rel=1e-6)
+    assert optimise(p, baselines=False).npv_usd == pytest.approx(expected, rel=1e-6)

@@ -264,3 +264,18 @@ def test_a_price_trend_makes_later_starts_cheaper() -> None:
     }  # fmt: skip
     trends = {o.provider: o.price_trend for o in build_problem(load_scenario(data)).options}
     assert trends == {"Nebius": -0.3, "AWS": -0.2}
+
+
+def test_training_slack_moves_the_deadline_and_runs_do_not_pause_by_default() -> None:
+    data = tiny()
+    data["training"] = [
+        {"id": "pretrain", "model": "mistral-7b", "tokens": 1e12, "gpus": ["h100"],
+         "earliest_start": "2026-01", "deadline": "2026-12", "slack_months": 3,
+         "gpu_hours": {"h100": 100_000}, "min_cluster_gpus": 64},
+    ]  # fmt: skip
+    run = build_problem(load_scenario(data)).training[0]
+    assert (run.earliest, run.deadline, run.may_pause) == (0, 2, False)  # 2026-Q3
+    data["training"][0]["slack_months"] = 12
+    with pytest.raises(InputError) as error:
+        build_problem(load_scenario(data))
+    assert error.value.field == "training.pretrain.slack_months"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from gpuplan.planning.model.costs import start_allowed
-from gpuplan.planning.problem import PlanningProblem, SupplyOption
+from gpuplan.planning.problem import PlanningProblem, SupplyOption, TrainingNeed
 from gpuplan.planning.readback import PlanSolution
 
 
@@ -210,7 +210,30 @@ def check_training(
                 )
         if done < 1.0 - rtol:
             issues.append(f"training_energy[{run.workload}]: {done:.1%} of its GPU-hours placed")
+        if not run.may_pause and len(t_used):
+            issues += _check_unbroken(run, use, options, labels, rtol)
     return issues
+
+
+def _check_unbroken(
+    run: TrainingNeed,
+    use: np.ndarray,
+    options: tuple[SupplyOption, ...],
+    labels: list[str],
+    rtol: float,
+) -> list[str]:
+    """A run that may not pause: one stretch of periods, each but the last using at least
+    the minimum cluster for the whole period (mirror of the contiguity family)."""
+    minimum = np.array([max(run.min_gpus.get(o.gpu, 0.0), 1.0) for o in options])
+    clusters_used = (use / minimum[:, None]).sum(axis=0)
+    periods = np.flatnonzero(use.sum(axis=0) > rtol)
+    first, last = int(periods.min()), int(periods.max())
+    return [
+        f"training_steady[{run.workload},{labels[t]}]: uses {clusters_used[t]:.2f} of its "
+        "minimum cluster in a period of its unbroken stretch"
+        for t in range(first, last)
+        if clusters_used[t] < 1.0 - 1e-4
+    ]
 
 
 def check_provider_share(

@@ -11,7 +11,8 @@ LP (:class:`~gpuplan.planning.solve.LpSession`) from its last basis:
    their energy in the current LP (the other clusters' columns are zeroed and the chosen
    cluster's choice set to 1), re-solving after each, so later runs adapt to earlier ones;
 3. each run then holds at least its minimum cluster size in every period it uses, and
-   nothing in the others: the semi-continuous sizes become plain bounds.
+   nothing in the others: the semi-continuous sizes become plain bounds; a run that may not
+   pause is active (binary) from its first to its last used period and idle elsewhere.
 
 The last LP's plan is feasible for the full MILP (with ``integer_gpus`` the counts are
 then made whole by a MILP with the clusters fixed).
@@ -83,6 +84,15 @@ def _hold_minimum_when_used(session: LpSession, model: PlanModel, values: np.nda
     minimum = model.linear.col_lower[size.start : size.stop]
     session.col_lower[size.start : size.stop] = np.where(active, minimum, 0.0)
     session.col_upper[size.start : size.stop][~active] = 0.0
+    # A run that may not pause is active from its first to its last used period.
+    flag = cols["training_active"]
+    for run in np.unique(flag.keys["workload"]):
+        periods = size.keys["period"][(size.keys["workload"] == run) & active]
+        mine = flag.keys["workload"] == run
+        on = mine & (flag.keys["period"] >= periods.min(initial=np.iinfo(np.int64).max))
+        on &= flag.keys["period"] <= periods.max(initial=-1)
+        session.col_lower[flag.start : flag.stop][on] = 1.0
+        session.col_upper[flag.start : flag.stop][mine & ~on] = 0.0
 
 
 def relax_and_fix(model: PlanModel) -> RelaxAndFix:

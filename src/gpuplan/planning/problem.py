@@ -129,6 +129,12 @@ class TrainingNeed(_Row):
     interruptible: bool = False
     sovereignty: Sovereignty = "none"
     reference_gpu: str
+    may_pause: bool = Field(
+        default=False,
+        description="False: the run holds its cluster in one unbroken stretch of periods, "
+        "using at least its minimum cluster in each but the last (how a pre-training job "
+        "runs); True: it may stop and resume between periods.",
+    )
 
 
 class Rules(_Row):

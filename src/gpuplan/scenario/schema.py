@@ -72,6 +72,14 @@ class TrainingRun(ScenarioModel):
         description="GPUs it needs at once in one provider-region (default: memory minimum).",
     )
     interruptible: bool = Field(default=False, description="May run on spot capacity.")
+    may_pause: bool = Field(
+        default=False,
+        description="May stop and resume between periods (default: one unbroken stretch on "
+        "its cluster, as a pre-training job runs).",
+    )
+    slack_months: int = Field(
+        default=0, ge=0, description="Months before the deadline kept free for slips."
+    )
     precision: str = Field(default="bf16", description="Training precision (bf16, fp8, ...).")
     seq_len: int | None = Field(default=None, ge=1, description="Sequence length.")
     sovereignty: Sovereignty = Field(default="none", description="none, eu_data or eu_operator.")

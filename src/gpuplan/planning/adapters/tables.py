@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from gpuplan.errors import InputError
 from gpuplan.planning.adapters.lookups import field_errors, gpu_id
 from gpuplan.planning.adapters.supply import offer_options, ownership_options
-from gpuplan.planning.periods import PeriodGrid, months_between
+from gpuplan.planning.periods import PeriodGrid, add_months, months_between
 from gpuplan.planning.problem import (
     InferenceNeed,
     PlanningProblem,
@@ -202,13 +202,19 @@ def training_need(grid: PeriodGrid, run: TrainingRun, where: str) -> TrainingNee
         hours[gpu] = float(getattr(estimate, key))
         minimum[gpu] = float(run.min_cluster_gpus or estimate.min_gpus_for_memory or 1)
     earliest = grid.index_of(run.earliest_start)
-    deadline = grid.index_of(run.deadline)
-    if deadline < 0:
+    if grid.index_of(run.deadline) < 0:
         raise InputError(
             f"{where}.deadline",
             f"{run.deadline:%Y-%m} is before the horizon start {grid.start:%Y-%m}.",
         )
+    deadline = grid.index_of(add_months(run.deadline, -run.slack_months))
     earliest = max(0, earliest)
+    if run.slack_months and deadline < earliest:
+        raise InputError(
+            f"{where}.slack_months",
+            f"{run.slack_months} months of slack before the deadline {run.deadline:%Y-%m} leave "
+            f"no period after earliest_start {run.earliest_start:%Y-%m}; lower the slack.",
+        )
     return TrainingNeed(
         workload=run.id,
         model=model.id,
@@ -217,6 +223,7 @@ def training_need(grid: PeriodGrid, run: TrainingRun, where: str) -> TrainingNee
         earliest=earliest,
         deadline=max(earliest, min(deadline, grid.count - 1)),
         interruptible=run.interruptible,
+        may_pause=run.may_pause,
         sovereignty=run.sovereignty,
         reference_gpu=_reference(gpus),
     )

@@ -33,6 +33,7 @@ from gpuplan.planning.model.rules import (
 )
 from gpuplan.planning.model.training import (
     define_training_cluster_constraints,
+    define_training_contiguity_constraints,
     define_training_energy_constraints,
 )
 from gpuplan.planning.model.variables import VARIABLES
@@ -74,6 +75,7 @@ CONSTRAINT_FAMILIES = (
     define_inference_capacity_constraints,
     define_training_energy_constraints,
     define_training_cluster_constraints,
+    define_training_contiguity_constraints,
     define_capacity_constraints,
     define_availability_constraints,
     define_provider_share_constraints,
