@@ -285,3 +285,17 @@ def test_a_run_that_may_not_pause_holds_one_unbroken_stretch(
     solved = solve_checked(p)
     assert solved.solution.npv_usd == pytest.approx(expected, rel=1e-6)
     assert optimise(p, baselines=False).npv_usd == pytest.approx(expected, rel=1e-6)
+
+
+def test_site_power_limits_the_owned_fleet() -> None:
+    # Owning beats renting for a 9-month load (the break-even test), but the site has
+    # 10 kW and each GPU draws 2 kW all-in: 5 GPUs owned (5 x 8,000), 5 rented for
+    # 9 months (5 x 9 x 1,000) = 85,000.
+    p = problem(
+        [offer("cloud-od", 1000.0), owned("own", 8000.0, 0.0, 12, site_kw_per_gpu=2.0)],
+        inference_needs=(inference([10.0] * 9 + [0.0] * 3),),
+        rules=Rules(site_power_kw={"paris-1": 10.0}),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(85_000.0, rel=1e-6)
+    np.testing.assert_allclose(solved.solution.fleet[1], 5.0, atol=1e-6)

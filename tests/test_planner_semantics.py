@@ -279,3 +279,16 @@ def test_training_slack_moves_the_deadline_and_runs_do_not_pause_by_default() ->
     with pytest.raises(InputError) as error:
         build_problem(load_scenario(data))
     assert error.value.field == "training.pretrain.slack_months"
+
+
+def test_site_power_in_mw_and_all_in_kw_per_gpu_from_the_ownership_data() -> None:
+    # H100 SXM: 700 W TDP x 1.82 server overhead (DGX H100: 10.2 kW for 8 x 700 W) x PUE
+    # 1.3 = 1.656 kW per GPU at the facility meter.
+    data = tiny()
+    data["supply"]["ownership"] = [
+        {"site": "paris-1", "country": "FR", "gpu": "h100", "power_mw": 2.5},
+    ]
+    p = build_problem(load_scenario(data))
+    (site,) = [o for o in p.options if o.billing == "own"]
+    assert site.site_kw_per_gpu == pytest.approx(0.7 * 1.82 * 1.3, rel=1e-9)
+    assert p.rules.site_power_kw == {"paris-1": 2500.0}

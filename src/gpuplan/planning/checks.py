@@ -293,6 +293,27 @@ def check_owned_rules(
     return issues
 
 
+def check_site_power(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_site_power_constraints``: owned GPUs within each site's power."""
+    issues = []
+    for site, limit in sorted(problem.rules.site_power_kw.items()):
+        draw = sum(
+            (
+                (option.site_kw_per_gpu or 0.0) * solution.fleet[o]
+                for o, option in enumerate(problem.options)
+                if option.billing == "own" and option.region == site
+            ),
+            np.zeros(problem.grid.count),
+        )
+        for t in np.flatnonzero(draw > limit * (1 + rtol)):
+            issues.append(
+                f"site_power[{site},{problem.grid.labels[t]}]: {draw[t]:,.0f} kW > {limit:,.0f}"
+            )
+    return issues
+
+
 CHECKS = (
     check_fleet,
     check_availability,
@@ -301,6 +322,7 @@ CHECKS = (
     check_training,
     check_provider_share,
     check_owned_rules,
+    check_site_power,
 )
 """Every check, in the order of the model's constraint families."""
 

@@ -59,6 +59,11 @@ class SupplyOption(_Row):
         default=None, ge=0, description="Most GPUs of this option in the fleet in any period."
     )
     first_period: int = Field(default=0, ge=0, description="First period a unit may be ordered.")
+    site_kw_per_gpu: float | None = Field(
+        default=None,
+        gt=0,
+        description="Owned: facility kW per GPU where the site's power is limited.",
+    )
     price_trend: float = Field(
         default=0.0,
         gt=-1,
@@ -145,6 +150,9 @@ class Rules(_Row):
     capex_budget: tuple[float | None, ...] | None = None
     min_owned_gpus: tuple[float, ...] | None = None
     max_owned_gpus: tuple[float | None, ...] | None = None
+    site_power_kw: dict[str, float] = Field(
+        default_factory=dict, description="Ownership site -> facility power for GPUs, kW."
+    )
 
     def share_limit(self, provider: str) -> float | None:
         return self.provider_share.get(provider, self.max_provider_share)

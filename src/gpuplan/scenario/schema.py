@@ -230,6 +230,18 @@ class OwnershipSite(ScenarioModel):
         default=0.8, description="Expected utilisation, passed to the ownership model."
     )
     availability_gpus: float | None = Field(default=None, ge=0, description="Site capacity.")
+    power_mw: float | None = Field(
+        default=None,
+        gt=0,
+        description="Facility power the site's GPUs may draw, MW (all GPU types at the site "
+        "together; the binding limit of 2026 data centres).",
+    )
+    kw_per_gpu: float | None = Field(
+        default=None,
+        gt=0,
+        description="All-in facility kW per GPU (default: TDP x server overhead x PUE from "
+        "the ownership data).",
+    )
     available_from: Month | None = Field(default=None, description="First month to order.")
 
 

@@ -289,6 +289,24 @@ def _offer_row(offer: Offer) -> dict[str, Any]:
     )  # fmt: skip
 
 
+def site_power_kw(scenario: Scenario) -> dict[str, float]:
+    """Power available to GPUs per ownership site, kW (``power_mw`` of its entries, which
+    must agree when a site lists several GPU types)."""
+    power: dict[str, float] = {}
+    for n, site in enumerate(scenario.supply.ownership):
+        if site.power_mw is None:
+            continue
+        kw = site.power_mw * 1000.0
+        if site.site in power and power[site.site] != kw:
+            raise InputError(
+                f"supply.ownership.{n}.power_mw",
+                f"site {site.site} is given {power[site.site] / 1000:g} MW and {site.power_mw:g} "
+                "MW; give one power capacity per site.",
+            )
+        power[site.site] = kw
+    return power
+
+
 def ownership_options(scenario: Scenario, grid: PeriodGrid) -> list[SupplyOption]:
     """Ownership sites as supply options; unset figures from the ownership cost model."""
     options = []
@@ -333,7 +351,8 @@ def _owned_option(
         "years": site.life_years,
     }
     figures = {k: nominal(v) for k, v in given.items() if v is not None}
-    if len(figures) < len(given):
+    kw_per_gpu = site.kw_per_gpu
+    if len(figures) < len(given) or (site.power_mw is not None and kw_per_gpu is None):
         from gpuplan.economics.ownership import ownership_cost
 
         def cost_model() -> Any:
@@ -341,6 +360,9 @@ def _owned_option(
 
         model = field_errors(where, cost_model)
         figures = {k: figures.get(k, float(getattr(model, k))) for k in given}
+        if kw_per_gpu is None:
+            pue = next(p.value for p in model.inputs if p.name == "pue")
+            kw_per_gpu = model.provisioned_kw_per_gpu * pue
     life = figures["years"]
     lead = figures["lead_time_months"]
     first = 0 if site.available_from is None else max(0, grid.index_of(site.available_from))
@@ -360,5 +382,6 @@ def _owned_option(
         residual_fraction=min(1.0, max(0.0, figures["residual_value_fraction"])),
         availability_gpus=site.availability_gpus,
         first_period=first,
+        site_kw_per_gpu=kw_per_gpu if site.power_mw is not None else None,
         source="scenario site; unset figures from gpuplan.economics.ownership",
     )

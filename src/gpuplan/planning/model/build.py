@@ -30,6 +30,7 @@ from gpuplan.planning.model.rules import (
     define_capex_budget_constraints,
     define_owned_fleet_constraints,
     define_provider_share_constraints,
+    define_site_power_constraints,
 )
 from gpuplan.planning.model.training import (
     define_training_cluster_constraints,
@@ -81,6 +82,7 @@ CONSTRAINT_FAMILIES = (
     define_provider_share_constraints,
     define_capex_budget_constraints,
     define_owned_fleet_constraints,
+    define_site_power_constraints,
 )
 """Applied in this order by :func:`build_model`, after every variable is declared."""
 
