@@ -10,6 +10,8 @@ as PyPSA's tests re-check constraints on their solutions. Each ``check_*`` funct
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from gpuplan.planning.model.costs import start_allowed
@@ -29,10 +31,7 @@ def check_fleet(problem: PlanningProblem, solution: PlanSolution, rtol: float = 
     grid, options = problem.grid, problem.options
     T = grid.count
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for name in ("new_units", "fleet", "inference", "training"):
         if np.any(getattr(solution, name) < -tol(0)):
             issues.append(f"{name}: negative GPU counts")
@@ -65,10 +64,7 @@ def check_availability(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for o, option in enumerate(options):
         if option.availability_gpus is not None:
             over = np.flatnonzero(
@@ -89,10 +85,7 @@ def check_capacity(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
     for o, t in zip(
         *np.nonzero(used > solution.fleet + tol(1.0) + rtol * solution.fleet), strict=True
@@ -113,10 +106,7 @@ def check_inference_demand(
     T = grid.count
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for w, need in enumerate(problem.inference):
         reference = np.asarray(need.gpus[need.reference_gpu])
         served = np.zeros(T)
@@ -164,10 +154,7 @@ def check_training(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for r, run in enumerate(problem.training):
         use = solution.training[r]
         o_used, t_used = np.nonzero(use > tol(0))
@@ -243,10 +230,7 @@ def check_provider_share(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
     fleet_total = used.sum(axis=0)
     rules = problem.rules
@@ -272,10 +256,7 @@ def check_owned_rules(
     T = grid.count
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     rules = problem.rules
     owned = [o for o, x in enumerate(options) if x.billing == "own"]
     capex = sum((options[o].upfront_per_gpu * solution.new_units[o] for o in owned), np.zeros(T))
@@ -312,6 +293,11 @@ def check_site_power(
                 f"site_power[{site},{problem.grid.labels[t]}]: {draw[t]:,.0f} kW > {limit:,.0f}"
             )
     return issues
+
+
+def _tolerance(rtol: float, scale: float) -> float:
+    """Absolute tolerance for a quantity of size ``scale``: ``rtol`` of it, at least ``rtol``."""
+    return rtol * max(1.0, abs(scale))
 
 
 CHECKS = (
