@@ -40,6 +40,9 @@ def plan_command(
     out_of_sample: str = typer.Option(
         "0", "--out-of-sample", help="With --futures: fresh futures to evaluate the plans on."
     ),
+    orders: bool = typer.Option(
+        False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
+    ),
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible. With --futures N:
@@ -70,6 +73,24 @@ def plan_command(
         return
     raise_if_infeasible(result)
     _print_summary(result)
+    if orders:
+        _print_orders(result)
+
+
+def _print_orders(result: Any) -> None:
+    from gpuplan.humanize import money
+
+    print_table(
+        "Order schedule (whole 8-GPU servers; rentals repeat each period they are used)",
+        ["order by", "action", "provider", "region", "gpu", "GPUs", "servers", "unit price",
+         "in service", "until", "commits"],
+        [
+            [r.order_month, r.action, r.provider, r.region, r.gpu, r.gpus, r.servers,
+             f"{money(r.unit_price_usd)} {r.unit.removeprefix('USD ')}", r.in_service,
+             r.until, money(r.commitment_usd)]
+            for r in result.orders.itertuples()
+        ],
+    )  # fmt: skip
 
 
 def plan_header(result: Any) -> str:
@@ -125,12 +146,20 @@ def _print_summary(result: Any) -> None:
         )
     use = result.utilisation
     if len(use):
+        from gpuplan.humanize import money
+
         use = use.assign(year=use.period.str[:4])
-        by_year = use.groupby(["year", "mode"])[["fleet_gpus", "used_gpus"]].sum()
+        by_year = use.groupby(["year", "mode"])[
+            ["fleet_gpus", "busy_gpus", "idle_gpus", "idle_cost_usd"]
+        ].sum()
         print_table(
-            "Utilisation (GPU-periods used / in fleet)",
-            ["year", "mode", "utilisation"],
-            [[*k, float(r.used_gpus / r.fleet_gpus)] for k, r in by_year.iterrows()],
+            "Utilisation (busy GPU-periods / in fleet; inference busy 1 / peak factor) and "
+            "idle committed capacity",
+            ["year", "mode", "utilisation", "idle GPU-periods", "idle cost"],
+            [
+                [*k, f"{r.busy_gpus / r.fleet_gpus:.0%}", r.idle_gpus, money(r.idle_cost_usd)]
+                for k, r in by_year.iterrows()
+            ],
         )
     base = result.baselines
     if len(base):

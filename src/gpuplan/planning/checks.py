@@ -10,10 +10,12 @@ as PyPSA's tests re-check constraints on their solutions. Each ``check_*`` funct
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from gpuplan.planning.model.costs import start_allowed
-from gpuplan.planning.problem import PlanningProblem, SupplyOption
+from gpuplan.planning.problem import PlanningProblem, SupplyOption, TrainingNeed
 from gpuplan.planning.readback import PlanSolution
 
 
@@ -29,10 +31,7 @@ def check_fleet(problem: PlanningProblem, solution: PlanSolution, rtol: float = 
     grid, options = problem.grid, problem.options
     T = grid.count
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for name in ("new_units", "fleet", "inference", "training"):
         if np.any(getattr(solution, name) < -tol(0)):
             issues.append(f"{name}: negative GPU counts")
@@ -65,10 +64,7 @@ def check_availability(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for o, option in enumerate(options):
         if option.availability_gpus is not None:
             over = np.flatnonzero(
@@ -89,10 +85,7 @@ def check_capacity(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
     for o, t in zip(
         *np.nonzero(used > solution.fleet + tol(1.0) + rtol * solution.fleet), strict=True
@@ -113,10 +106,7 @@ def check_inference_demand(
     T = grid.count
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for w, need in enumerate(problem.inference):
         reference = np.asarray(need.gpus[need.reference_gpu])
         served = np.zeros(T)
@@ -164,10 +154,7 @@ def check_training(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for r, run in enumerate(problem.training):
         use = solution.training[r]
         o_used, t_used = np.nonzero(use > tol(0))
@@ -210,7 +197,30 @@ def check_training(
                 )
         if done < 1.0 - rtol:
             issues.append(f"training_energy[{run.workload}]: {done:.1%} of its GPU-hours placed")
+        if not run.may_pause and len(t_used):
+            issues += _check_unbroken(run, use, options, labels, rtol)
     return issues
+
+
+def _check_unbroken(
+    run: TrainingNeed,
+    use: np.ndarray,
+    options: tuple[SupplyOption, ...],
+    labels: list[str],
+    rtol: float,
+) -> list[str]:
+    """A run that may not pause: one stretch of periods, each but the last using at least
+    the minimum cluster for the whole period (mirror of the contiguity family)."""
+    minimum = np.array([max(run.min_gpus.get(o.gpu, 0.0), 1.0) for o in options])
+    clusters_used = (use / minimum[:, None]).sum(axis=0)
+    periods = np.flatnonzero(use.sum(axis=0) > rtol)
+    first, last = int(periods.min()), int(periods.max())
+    return [
+        f"training_steady[{run.workload},{labels[t]}]: uses {clusters_used[t]:.2f} of its "
+        "minimum cluster in a period of its unbroken stretch"
+        for t in range(first, last)
+        if clusters_used[t] < 1.0 - 1e-4
+    ]
 
 
 def check_provider_share(
@@ -220,10 +230,7 @@ def check_provider_share(
     grid, options = problem.grid, problem.options
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
     fleet_total = used.sum(axis=0)
     rules = problem.rules
@@ -249,10 +256,7 @@ def check_owned_rules(
     T = grid.count
     labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     rules = problem.rules
     owned = [o for o, x in enumerate(options) if x.billing == "own"]
     capex = sum((options[o].upfront_per_gpu * solution.new_units[o] for o in owned), np.zeros(T))
@@ -270,6 +274,32 @@ def check_owned_rules(
     return issues
 
 
+def check_site_power(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_site_power_constraints``: owned GPUs within each site's power."""
+    issues = []
+    for site, limit in sorted(problem.rules.site_power_kw.items()):
+        draw = sum(
+            (
+                (option.site_kw_per_gpu or 0.0) * solution.fleet[o]
+                for o, option in enumerate(problem.options)
+                if option.billing == "own" and option.region == site
+            ),
+            np.zeros(problem.grid.count),
+        )
+        for t in np.flatnonzero(draw > limit * (1 + rtol)):
+            issues.append(
+                f"site_power[{site},{problem.grid.labels[t]}]: {draw[t]:,.0f} kW > {limit:,.0f}"
+            )
+    return issues
+
+
+def _tolerance(rtol: float, scale: float) -> float:
+    """Absolute tolerance for a quantity of size ``scale``: ``rtol`` of it, at least ``rtol``."""
+    return rtol * max(1.0, abs(scale))
+
+
 CHECKS = (
     check_fleet,
     check_availability,
@@ -278,6 +308,7 @@ CHECKS = (
     check_training,
     check_provider_share,
     check_owned_rules,
+    check_site_power,
 )
 """Every check, in the order of the model's constraint families."""
 

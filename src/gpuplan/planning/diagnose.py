@@ -71,26 +71,19 @@ def _tight_rules(model: PlanModel, values: np.ndarray, period: int) -> list[str]
     return names
 
 
-def allowed_use(model: PlanModel, upper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(inference x options x periods) and (runs x options x periods) masks of the
-    allocations a solve could make: the model's columns, or those ``upper`` leaves open
-    (a baseline's restriction), so each diagnosis judges the options its own plan had."""
+def open_inference(model: PlanModel, upper: np.ndarray | None = None) -> np.ndarray:
+    """(inference x options x periods) mask of the allocations a solve could make: the
+    model's columns, or those ``upper`` leaves open (a baseline's restriction), so each
+    diagnosis judges the options its own plan had."""
     problem = model.problem
-    shape = (len(problem.options), problem.grid.count)
-    masks = []
-    for name, count in (
-        ("inference_allocation", len(problem.inference)),
-        ("training_allocation", len(problem.training)),
-    ):
-        mask = np.zeros((count, *shape), dtype=bool)
-        block = model.linear.columns[name]
-        if block.size:
-            bounds = model.linear.col_upper if upper is None else upper
-            open_ = bounds[block.start : block.stop] > 0
-            keys = block.keys
-            mask[keys["workload"][open_], keys["option"][open_], keys["period"][open_]] = True
-        masks.append(mask)
-    return masks[0], masks[1]
+    mask = np.zeros((len(problem.inference), len(problem.options), problem.grid.count), dtype=bool)
+    block = model.linear.columns["inference_allocation"]
+    if block.size:
+        bounds = model.linear.col_upper if upper is None else upper
+        open_ = bounds[block.start : block.stop] > 0
+        keys = block.keys
+        mask[keys["workload"][open_], keys["option"][open_], keys["period"][open_]] = True
+    return mask
 
 
 def _fmt(x: float) -> str:
@@ -160,7 +153,7 @@ def _inference_shortfalls(
 
 
 def _training_shortfalls(
-    model: PlanModel, values: np.ndarray, sol: PlanSolution, usable: np.ndarray, limit: str
+    model: PlanModel, values: np.ndarray, sol: PlanSolution, opened: np.ndarray, limit: str
 ) -> list[Shortfall]:
     problem, a = model.problem, model.arrays
     hours = problem.grid.hours
@@ -180,14 +173,16 @@ def _training_shortfalls(
         window = f"{problem.grid.label(run.earliest)} to {problem.grid.label(run.deadline)}"
         minimum = run.min_gpus.get(run.reference_gpu, 0.0)
         in_window = reach[:, start : end + 1]
-        allowed = a.training_mask[r] & in_window.any(axis=1)
+        allowed = a.training_mask[r] & opened & in_window.any(axis=1)
         rule_text = SOVEREIGNTY_TEXT[run.sovereignty]
+        if limit:
+            rule_text += f" and {limit}"
         if start > T - 1:
             rule, why = "window", "its window lies after the planning horizon"
         elif not a.training_mask[r].any():
             rule = f"sovereignty:{run.sovereignty}"
             why = f"no offer of {', '.join(sorted(run.gpu_hours))} is allowed under {rule_text}"
-        elif limit and not usable[r].any():
+        elif limit and not (a.training_mask[r] & opened).any():
             rule = f"sovereignty:{run.sovereignty}, {limit}"
             why = (
                 f"no offer of {', '.join(sorted(run.gpu_hours))} is allowed under {rule_text} "
@@ -309,9 +304,13 @@ def diagnose(
     (a baseline) passes its column bounds ``upper`` and says what they allow in ``limit``
     (``"the all_reserved baseline (reserved capacity only)"``), so its diagnosis names that
     restriction when it is what leaves a workload without supply."""
-    inference, training = allowed_use(model, upper)
+    inference = open_inference(model, upper)
+    new_units = model.linear.columns["new_units"]
+    bounds = model.linear.col_upper if upper is None else upper
+    starts = bounds[new_units.start : new_units.stop].reshape(len(model.problem.options), -1)
+    opened = np.asarray(np.any(starts > 0, axis=1), dtype=bool)
     return [
         *_inference_shortfalls(model, values, solution, inference, limit),
-        *_training_shortfalls(model, values, solution, training, limit),
+        *_training_shortfalls(model, values, solution, opened, limit),
         *_min_owned_shortfalls(model, values, solution),
     ]

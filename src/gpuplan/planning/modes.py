@@ -36,6 +36,13 @@ class SupplyMode(BaseModel):
     committed: bool = Field(description="Paid whether used or not (counts as committed).")
     third_party: bool = Field(description="Rented from a provider (counts in provider shares).")
     notice_months: float = Field(ge=0, description="Months before the start it is ordered.")
+    default_availability_gpus: int | None = Field(
+        default=None,
+        ge=1,
+        description="GPUs one offer of this mode supplies at once, when "
+        "the offer states no cap (scenario: supply.availability_by_mode).",
+    )
+    availability_source: str = Field(min_length=3)
     catalog_pricing_models: Annotated[tuple[str, ...], BeforeValidator(split_aliases)] = ()
     description: str
     source: str = Field(min_length=3)

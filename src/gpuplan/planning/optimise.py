@@ -28,6 +28,7 @@ from gpuplan.planning.readback import (
     cost_table,
     fleet_table,
     ledger_table,
+    orders_table,
     read_solution,
     utilisation_table,
 )
@@ -189,6 +190,7 @@ def optimise(
         utilisation=utilisation_table(model, best.solution),
         ledger=ledger_table(model, best.solution),
         allocations=allocation_table(model, best.solution),
+        orders=orders_table(model, best.solution),
         baselines=pd.DataFrame.from_records(
             rows,
             columns=[

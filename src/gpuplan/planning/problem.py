@@ -59,6 +59,17 @@ class SupplyOption(_Row):
         default=None, ge=0, description="Most GPUs of this option in the fleet in any period."
     )
     first_period: int = Field(default=0, ge=0, description="First period a unit may be ordered.")
+    site_kw_per_gpu: float | None = Field(
+        default=None,
+        gt=0,
+        description="Owned: facility kW per GPU where the site's power is limited.",
+    )
+    price_trend: float = Field(
+        default=0.0,
+        gt=-1,
+        description="Annual change of the price of a unit started later (-0.15: 15 % cheaper "
+        "a year on); a unit keeps the price of its start (rent, reservation, purchase).",
+    )
     source: str = Field(default="", description="Where the price comes from.")
 
     @model_validator(mode="after")
@@ -82,6 +93,11 @@ class SupplyOption(_Row):
         return supply_mode(self.mode).third_party
 
     @property
+    def located(self) -> bool:
+        """A site or region with a country, not a price for all of a provider's locations."""
+        return bool(self.country)
+
+    @property
     def cluster_key(self) -> tuple[str, str, str]:
         """Options sharing provider, region and GPU type can form one training cluster."""
         return (self.provider, self.region, self.gpu)
@@ -101,6 +117,9 @@ class InferenceNeed(_Row):
     interruptible: bool = False
     gpus: dict[str, tuple[float, ...]] = Field(description="GPU type -> GPUs needed per period.")
     reference_gpu: str = Field(description="GPU type whose count the diagnosis quotes.")
+    load_factor: float = Field(
+        default=1.0, gt=0, le=1, description="Average load / capacity (1 / peak factor)."
+    )
 
 
 class TrainingNeed(_Row):
@@ -115,6 +134,12 @@ class TrainingNeed(_Row):
     interruptible: bool = False
     sovereignty: Sovereignty = "none"
     reference_gpu: str
+    may_pause: bool = Field(
+        default=False,
+        description="False: the run holds its cluster in one unbroken stretch of periods, "
+        "using at least its minimum cluster in each but the last (how a pre-training job "
+        "runs); True: it may stop and resume between periods.",
+    )
 
 
 class Rules(_Row):
@@ -125,6 +150,9 @@ class Rules(_Row):
     capex_budget: tuple[float | None, ...] | None = None
     min_owned_gpus: tuple[float, ...] | None = None
     max_owned_gpus: tuple[float | None, ...] | None = None
+    site_power_kw: dict[str, float] = Field(
+        default_factory=dict, description="Ownership site -> facility power for GPUs, kW."
+    )
 
     def share_limit(self, provider: str) -> float | None:
         return self.provider_share.get(provider, self.max_provider_share)

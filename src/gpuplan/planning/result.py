@@ -25,7 +25,9 @@ class PlanResult:
     ``cost_by_category`` rows: category, year, usd (undiscounted). ``fleet`` rows: period,
     provider, region, country, gpu, mode, option, gpus. ``baselines`` rows: name,
     description, status, npv_usd, saving_usd, saving_fraction (of the baseline's NPV),
-    why_infeasible (the first shortfall, when infeasible).
+    why_infeasible (the first shortfall, when infeasible). ``orders``: the order schedule
+    (:func:`~gpuplan.planning.readback.orders_table`: what to rent, reserve or buy in which
+    month, whole servers, unit price, service period, committed cash).
     ``diagnosis`` rows (infeasible plans): workload, kind, period, rule, need, supply,
     shortfall, unit, message. ``ledger`` rows (per period): what the company's books take
     from the plan (see :func:`gpuplan.planning.readback.ledger_table`). ``lp_bound_usd``:
@@ -44,6 +46,7 @@ class PlanResult:
     utilisation: pd.DataFrame
     ledger: pd.DataFrame
     allocations: pd.DataFrame
+    orders: pd.DataFrame
     baselines: pd.DataFrame
     diagnosis: pd.DataFrame
     solve_seconds: float
@@ -83,6 +86,7 @@ class PlanResult:
             "fleet": rows(self.fleet.drop(columns=["option"], errors="ignore")),
             "utilisation": rows(self.utilisation),
             "ledger": rows(self.ledger),
+            "orders": rows(self.orders),
             "baselines": rows(self.baselines),
             "diagnosis": self.messages if self.status == "infeasible" else [],
             "diagnosis_rows": rows(self.diagnosis),

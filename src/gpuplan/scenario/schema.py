@@ -72,6 +72,14 @@ class TrainingRun(ScenarioModel):
         description="GPUs it needs at once in one provider-region (default: memory minimum).",
     )
     interruptible: bool = Field(default=False, description="May run on spot capacity.")
+    may_pause: bool = Field(
+        default=False,
+        description="May stop and resume between periods (default: one unbroken stretch on "
+        "its cluster, as a pre-training job runs).",
+    )
+    slack_months: int = Field(
+        default=0, ge=0, description="Months before the deadline kept free for slips."
+    )
     precision: str = Field(default="bf16", description="Training precision (bf16, fp8, ...).")
     seq_len: int | None = Field(default=None, ge=1, description="Sequence length.")
     sovereignty: Sovereignty = Field(default="none", description="none, eu_data or eu_operator.")
@@ -171,7 +179,20 @@ class CustomOffer(ScenarioModel):
     price_per_gpu_hour: PositiveUncertain = Field(description="USD per GPU-hour.")
     availability_gpus: int | None = Field(default=None, ge=1, description="Most GPUs at once.")
     available_from: Month | None = Field(default=None, description="First month available.")
+    price_trend: Uncertain | None = Field(default=None, description="Annual price change.")
     source: str = Field(min_length=3, description="Where the figure comes from.")
+
+
+class PriceTrend(ScenarioModel):
+    """Annual change of offer prices over the horizon (a unit keeps the price of the period
+    it starts in): a default, per GPU type, per provider (most specific wins; an adjustment
+    or custom offer may set its own)."""
+
+    default: Uncertain = Field(
+        default=0.0, description="Annual change for every offer (-0.15 = 15 % cheaper a year)."
+    )
+    gpus: dict[str, Uncertain] = Field(default_factory=dict, description="Per GPU type.")
+    providers: dict[str, Uncertain] = Field(default_factory=dict, description="Per provider.")
 
 
 class OfferAdjustment(ScenarioModel):
@@ -184,6 +205,7 @@ class OfferAdjustment(ScenarioModel):
     price_per_gpu_hour: PositiveUncertain | None = Field(default=None, description="New price.")
     discount: FractionUncertain | None = Field(default=None, description="Off the list price.")
     availability_gpus: float | None = Field(default=None, ge=0, description="Cap, GPUs.")
+    price_trend: Uncertain | None = Field(default=None, description="Annual price change.")
     source: str = Field(min_length=3, description="Where the negotiated figure comes from.")
 
 
@@ -208,6 +230,18 @@ class OwnershipSite(ScenarioModel):
         default=0.8, description="Expected utilisation, passed to the ownership model."
     )
     availability_gpus: float | None = Field(default=None, ge=0, description="Site capacity.")
+    power_mw: float | None = Field(
+        default=None,
+        gt=0,
+        description="Facility power the site's GPUs may draw, MW (all GPU types at the site "
+        "together; the binding limit of 2026 data centres).",
+    )
+    kw_per_gpu: float | None = Field(
+        default=None,
+        gt=0,
+        description="All-in facility kW per GPU (default: TDP x server overhead x PUE from "
+        "the ownership data).",
+    )
     available_from: Month | None = Field(default=None, description="First month to order.")
 
 
@@ -220,6 +254,15 @@ class Supply(ScenarioModel):
     pricing_models: list[OfferPricing] | None = Field(default=None, description="Keep only.")
     region_groups: list[Zone] | None = Field(default=None, description="Keep only these zones.")
     offers: list[CustomOffer] = Field(default_factory=list, description="Offers added.")
+    price_trend: PriceTrend = Field(
+        default_factory=PriceTrend, description="Annual change of offer prices."
+    )
+    availability_by_mode: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="GPUs one offer of a supply mode (on_demand, spot, reserved) supplies at "
+        "once when it states no cap, replacing the defaults of the supply-mode table "
+        "(on_demand 512, spot 256); null removes the cap.",
+    )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
 

@@ -15,6 +15,7 @@ values, so a custom offer cannot pass a sovereignty rule the reference data says
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _mode_and_term(pricing_model: str, months: int, grid: PeriodGrid) -> tuple[s
 def _option(
     grid: PeriodGrid, *, provider: str, jurisdiction: str, region: str, country: str,
     region_group: str, gpu: str, pricing_model: str, months: int, price: float,
-    availability: float | None, available_from: Any, source: str,
+    availability: float | None, available_from: Any, source: str, price_trend: float = 0.0,
 ) -> SupplyOption:  # fmt: skip
     mode, term = _mode_and_term(pricing_model, months, grid)
     suffix = f"{term}" if supply_mode(mode).billing == "term" else ""
@@ -65,8 +66,28 @@ def _option(
         term_periods=term,
         availability_gpus=availability,
         first_period=first,
+        price_trend=price_trend,
         source=source,
     )
+
+
+def price_trends(scenario: Scenario, rows: list[dict[str, Any]]) -> None:
+    """Set each row's annual ``price_trend``: the scenario's ``supply.price_trend`` default,
+    then per GPU type, then per provider (an adjustment or a custom offer that states its
+    own trend has already set it and keeps it)."""
+    from gpuplan.catalog.places import get_provider
+
+    trend = scenario.supply.price_trend
+    gpus = {gpu_id(f"supply.price_trend.gpus.{g}", g): v for g, v in trend.gpus.items()}
+    providers = {}
+    for name, value in trend.providers.items():
+        known = field_errors(f"supply.price_trend.providers.{name}", partial(get_provider, name))
+        providers[known.provider] = value
+    for row in rows:
+        if row.get("price_trend") is not None:
+            continue
+        value = providers.get(row["provider"], gpus.get(row["gpu"], trend.default))
+        row["price_trend"] = nominal(value)
 
 
 def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[SupplyOption]:
@@ -126,6 +147,8 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
                 row["price"] *= 1.0 - nominal(adjustment.discount)
             if adjustment.availability_gpus is not None:
                 row["availability"] = adjustment.availability_gpus
+            if adjustment.price_trend is not None:
+                row["price_trend"] = nominal(adjustment.price_trend)
             row["source"] += f"; adjusted: {adjustment.source}"
         if not matched:
             raise InputError(
@@ -136,6 +159,8 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             )
     for n, custom in enumerate(supply.offers):
         rows.append(_custom_row(custom, f"supply.offers.{n}", grid))
+    price_trends(scenario, rows)
+    default_caps = availability_defaults(scenario)
     options: dict[str, SupplyOption] = {}
     for index, row in enumerate(rows):
         if row["gpu"] not in gpus or row["provider"] in excluded:
@@ -148,6 +173,10 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
             continue
         if row["region"] in rules.excluded_regions or row["country"] in excluded_countries:
             continue
+        if row["availability"] is None:
+            row["availability"] = default_caps.get(
+                _mode_and_term(row["pricing_model"], row["months"], grid)[0]
+            )
         option = _option(grid, **row)
         best = options.get(option.id)
         if best is None or option.cost_per_gpu_period < best.cost_per_gpu_period:
@@ -224,7 +253,29 @@ def _catalog_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> Offer:
 def _custom_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> dict[str, Any]:
     gpu_id(f"{where}.gpu", custom.gpu)
     offer = _catalog_row(custom, where, grid)
-    return {**_offer_row(offer), "available_from": custom.available_from}
+    trend = nominal(custom.price_trend) if custom.price_trend is not None else None
+    return {**_offer_row(offer), "available_from": custom.available_from, "price_trend": trend}
+
+
+def availability_defaults(scenario: Scenario) -> dict[str, float]:
+    """GPUs one offer supplies at once when it states no cap, by supply mode: the mode
+    table's defaults (on-demand and spot capacity is small), replaced by the scenario's
+    ``supply.availability_by_mode``."""
+    from gpuplan.planning.modes import supply_modes
+
+    caps: dict[str, float] = {
+        name: float(row.default_availability_gpus)
+        for name, row in supply_modes().items()
+        if row.default_availability_gpus is not None
+    }
+    for mode, cap in scenario.supply.availability_by_mode.items():
+        if mode not in supply_modes():
+            raise UnknownIdError("supply mode", mode, supply_modes())
+        if cap is None:
+            caps.pop(mode, None)
+        else:
+            caps[mode] = float(cap)
+    return caps
 
 
 def _offer_row(offer: Offer) -> dict[str, Any]:
@@ -234,8 +285,26 @@ def _offer_row(offer: Offer) -> dict[str, Any]:
         region=offer.region, country=offer.country or "", region_group=offer.region_group,
         gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
         price=offer.usd_per_gpu_hour, availability=offer.availability_gpus,
-        available_from=None, source=f"{offer.source} (as of {offer.as_of})",
+        available_from=None, source=f"{offer.source} (as of {offer.as_of})", price_trend=None,
     )  # fmt: skip
+
+
+def site_power_kw(scenario: Scenario) -> dict[str, float]:
+    """Power available to GPUs per ownership site, kW (``power_mw`` of its entries, which
+    must agree when a site lists several GPU types)."""
+    power: dict[str, float] = {}
+    for n, site in enumerate(scenario.supply.ownership):
+        if site.power_mw is None:
+            continue
+        kw = site.power_mw * 1000.0
+        if site.site in power and power[site.site] != kw:
+            raise InputError(
+                f"supply.ownership.{n}.power_mw",
+                f"site {site.site} is given {power[site.site] / 1000:g} MW and {site.power_mw:g} "
+                "MW; give one power capacity per site.",
+            )
+        power[site.site] = kw
+    return power
 
 
 def ownership_options(scenario: Scenario, grid: PeriodGrid) -> list[SupplyOption]:
@@ -282,7 +351,8 @@ def _owned_option(
         "years": site.life_years,
     }
     figures = {k: nominal(v) for k, v in given.items() if v is not None}
-    if len(figures) < len(given):
+    kw_per_gpu = site.kw_per_gpu
+    if len(figures) < len(given) or (site.power_mw is not None and kw_per_gpu is None):
         from gpuplan.economics.ownership import ownership_cost
 
         def cost_model() -> Any:
@@ -290,6 +360,9 @@ def _owned_option(
 
         model = field_errors(where, cost_model)
         figures = {k: figures.get(k, float(getattr(model, k))) for k in given}
+        if kw_per_gpu is None:
+            pue = next(p.value for p in model.inputs if p.name == "pue")
+            kw_per_gpu = model.provisioned_kw_per_gpu * pue
     life = figures["years"]
     lead = figures["lead_time_months"]
     first = 0 if site.available_from is None else max(0, grid.index_of(site.available_from))
@@ -309,5 +382,6 @@ def _owned_option(
         residual_fraction=min(1.0, max(0.0, figures["residual_value_fraction"])),
         availability_gpus=site.availability_gpus,
         first_period=first,
+        site_kw_per_gpu=kw_per_gpu if site.power_mw is not None else None,
         source="scenario site; unset figures from gpuplan.economics.ownership",
     )

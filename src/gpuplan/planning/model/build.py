@@ -30,9 +30,11 @@ from gpuplan.planning.model.rules import (
     define_capex_budget_constraints,
     define_owned_fleet_constraints,
     define_provider_share_constraints,
+    define_site_power_constraints,
 )
 from gpuplan.planning.model.training import (
     define_training_cluster_constraints,
+    define_training_contiguity_constraints,
     define_training_energy_constraints,
 )
 from gpuplan.planning.model.variables import VARIABLES
@@ -74,11 +76,13 @@ CONSTRAINT_FAMILIES = (
     define_inference_capacity_constraints,
     define_training_energy_constraints,
     define_training_cluster_constraints,
+    define_training_contiguity_constraints,
     define_capacity_constraints,
     define_availability_constraints,
     define_provider_share_constraints,
     define_capex_budget_constraints,
     define_owned_fleet_constraints,
+    define_site_power_constraints,
 )
 """Applied in this order by :func:`build_model`, after every variable is declared."""
 

@@ -120,3 +120,28 @@ def define_owned_fleet_constraints(ctx: BuildContext) -> None:
             limit = np.array([rules.max_owned_gpus[t] for t in periods], dtype=float)
             rows = b.add_rows("max_owned_fleet", {"period": periods}, upper=limit, label=label)
             owned_entries(rows, periods)
+
+
+def define_site_power_constraints(ctx: BuildContext) -> None:
+    """sum_{owned o at site s} kW_o * fleet[o,t] <= power_s: an owned fleet grows only as
+    fast as its sites' power (kW_o = TDP x server overhead x PUE per GPU)."""
+    power = ctx.problem.rules.site_power_kw
+    sites = sorted(power)
+    if not sites:
+        return
+    T = ctx.horizon
+    si = np.repeat(np.arange(len(sites)), T)
+    st = np.tile(np.arange(T), len(sites))
+    rows = ctx.builder.add_rows(
+        "site_power",
+        {"site": si, "period": st},
+        upper=np.repeat([power[s] for s in sites], T),
+        label=lambda k: f"{sites[int(k['site'])]},{ctx.labels[int(k['period'])]}",
+    )
+    fleet = ctx.blocks["fleet"]
+    for i, site in enumerate(sites):
+        for o, option in enumerate(ctx.problem.options):
+            if option.billing == "own" and option.region == site and option.site_kw_per_gpu:
+                ctx.builder.add_entries(
+                    rows.start + i * T + np.arange(T), fleet.where(option=o), option.site_kw_per_gpu
+                )

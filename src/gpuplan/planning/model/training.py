@@ -13,6 +13,12 @@ CLUSTER_FAMILIES = (
     "training_cluster_link",
     "training_cluster_energy",
     "training_one_cluster",
+    "training_active_link",
+    "training_start",
+    "training_one_start",
+    "training_end",
+    "training_one_end",
+    "training_steady",
 )
 """Row families that tie each run to one cluster held at its minimum size. Without them
 the model is still a relaxation (runs may spread over clusters), which the LP solves much
@@ -124,3 +130,71 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
         label=lambda k: names[int(k["workload"])],
     )
     b.add_entries(one.start + choice.keys["workload"], choice.start + np.arange(choice.size), 1.0)
+
+
+def define_training_contiguity_constraints(ctx: BuildContext) -> None:
+    """A run that may not pause holds its cluster in one unbroken stretch, busy throughout.
+
+    With ``active[r,t]`` binary over the window and markers ``start``/``end`` in [0, 1]:
+    sum_o alloc[r,o,t] <= U_r * active[r,t] (it runs only while active);
+    active[r,t] - active[r,t-1] <= start[r,t] and sum_t start[r,t] <= 1 (one stretch);
+    active[r,t] - active[r,t+1] <= end[r,t] and sum_t end[r,t] <= 1 (one last period);
+    sum_o alloc[r,o,t] / N_{r,o} >= active[r,t] - end[r,t]: every period but the last uses
+    at least the minimum cluster N for the whole period (no idle, paid-for gaps)."""
+    active = ctx.blocks["training_active"]
+    if active.size == 0:
+        return
+    alloc = ctx.blocks["training_allocation"]
+    start, end = ctx.blocks["training_start"], ctx.blocks["training_end"]
+    b = ctx.builder
+    a = ctx.arrays
+    ar, at = active.keys["workload"], active.keys["period"]
+    position = {(int(r), int(t)): i for i, (r, t) in enumerate(zip(ar, at, strict=True))}
+    index = np.arange(active.size)
+    upper = np.zeros(len(ctx.problem.training))
+    np.maximum.at(
+        upper, ctx.blocks["training_cluster_size"].keys["workload"], ctx.training_size_upper
+    )
+    link = b.add_rows("training_active_link", dict(active.keys), upper=0.0, label=active.label)
+    busy = b.add_rows("training_steady", dict(active.keys), lower=0.0, label=active.label)
+    ok = np.array(
+        [
+            (int(r), int(t)) in position
+            for r, t in zip(alloc.keys["workload"], alloc.keys["period"], strict=True)
+        ],
+        dtype=bool,
+    )
+    rows = np.array(
+        [
+            position.get((int(r), int(t)), -1)
+            for r, t in zip(alloc.keys["workload"], alloc.keys["period"], strict=True)
+        ],
+        dtype=np.int64,
+    )
+    cols = alloc.start + np.flatnonzero(ok)
+    b.add_entries(link.start + rows[ok], cols, 1.0)
+    b.add_entries(link.start + index, active.start + index, -upper[ar])
+    minimum = a.training_min_gpus[alloc.keys["workload"][ok], alloc.keys["option"][ok]]
+    b.add_entries(busy.start + rows[ok], cols, 1.0 / np.maximum(minimum, 1.0))
+    b.add_entries(busy.start + index, active.start + index, -1.0)
+    b.add_entries(busy.start + index, end.start + index, 1.0)
+    for family, marker, step in (("training_start", start, -1), ("training_end", end, 1)):
+        rows_ = b.add_rows(family, dict(active.keys), upper=0.0, label=active.label)
+        b.add_entries(rows_.start + index, active.start + index, 1.0)
+        b.add_entries(rows_.start + index, marker.start + index, -1.0)
+        neighbour = np.array(
+            [position.get((int(r), int(t) + step), -1) for r, t in zip(ar, at, strict=True)]
+        )
+        has = neighbour >= 0
+        b.add_entries(rows_.start + index[has], active.start + neighbour[has], -1.0)
+        runs = np.unique(ar)
+        one = b.add_rows(
+            f"training_one_{family.removeprefix('training_')}",
+            {"workload": runs},
+            upper=1.0,
+            label=lambda k: ctx.problem.training[int(k["workload"])].workload,
+        )
+        run_row = {int(r): i for i, r in enumerate(runs)}
+        b.add_entries(
+            one.start + np.array([run_row[int(r)] for r in ar]), marker.start + index, 1.0
+        )

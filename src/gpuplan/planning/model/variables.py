@@ -122,6 +122,21 @@ def define_training_variables(ctx: BuildContext) -> None:
         kind=INTEGER,
         label=lambda k: f"{run_label(k)},{cluster_text[int(k['cluster'])]}",
     )
+    # Contiguous runs: active[r,t] (binary) in their window, with start/end markers.
+    steady = [i for i, run in enumerate(problem.training) if not run.may_pause]
+    window = a.training_window[steady] if steady else np.zeros((0, ctx.horizon), dtype=bool)
+    ar, at = np.nonzero(window)
+    ar = np.asarray(steady, dtype=np.int64)[ar] if steady else ar
+    keys = {"workload": ar, "period": at}
+
+    def run_period(k: dict[str, Any]) -> str:
+        return f"{run_label(k)},{ctx.labels[int(k['period'])]}"
+
+    ctx.blocks["training_active"] = ctx.builder.add_columns(
+        "training_active", keys, upper=1.0, kind=INTEGER, label=run_period
+    )
+    for name in ("training_start", "training_end"):
+        ctx.blocks[name] = ctx.builder.add_columns(name, keys, upper=1.0, label=run_period)
     ctx.blocks["unmet_training"] = ctx.builder.add_columns(
         "unmet_training",
         {"workload": np.arange(len(problem.training))},
