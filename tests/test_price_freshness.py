@@ -197,9 +197,9 @@ def test_cli_as_of_and_currency() -> None:
 def test_scenario_prices_as_of_reproduces_a_date() -> None:
     """supply.prices_as_of 2025-06-01 prices AWS p5.48xlarge us-east-1 at the pre-cut $12.29
     per GPU-hour; without it the current $6.88 is used."""
-    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.adapters.supply import offer_options
     from gpuplan.planning.periods import PeriodGrid
-    from gpuplan.planning.supply_options import offer_options
+    from gpuplan.scenario.loading import load_scenario
 
     base = load_scenario("european-lab")
 
@@ -260,9 +260,9 @@ def test_humanize_money_follows_the_display_currency() -> None:
 
 def test_planner_options_state_the_age_of_old_prices() -> None:
     """AWS p5 capacity blocks are priced as of 2024-12-31: 700 days before 2026-12-01."""
-    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.adapters.supply import offer_options
     from gpuplan.planning.periods import PeriodGrid
-    from gpuplan.planning.supply_options import offer_options
+    from gpuplan.scenario.loading import load_scenario
 
     base = load_scenario("european-lab")
     supply = base.supply.model_copy(
@@ -290,10 +290,10 @@ def test_naming_a_provider_keeps_the_region_group_preference() -> None:
 def test_scenario_offer_in_eur_is_converted_at_the_dated_rate() -> None:
     """EUR 2.50 per GPU-hour at 1.1269 USD/EUR (ECB 2026-10-06) = USD 2.81725; the option
     says which rate it used. An unknown currency names the field."""
-    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.adapters.supply import offer_options
     from gpuplan.planning.periods import PeriodGrid
-    from gpuplan.planning.scenario import CustomOffer
-    from gpuplan.planning.supply_options import offer_options
+    from gpuplan.scenario.loading import load_scenario
+    from gpuplan.scenario.schema import CustomOffer
 
     base = load_scenario("european-lab")
     h = base.horizon
@@ -325,9 +325,9 @@ def test_scenario_offer_in_eur_is_converted_at_the_dated_rate() -> None:
 
 def test_scenario_offers_csv_alone_uses_the_latest_row(tmp_path: Path) -> None:
     """With builtin_offers off, a user CSV's older, cheaper row is history, not an option."""
-    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.adapters.supply import offer_options
     from gpuplan.planning.periods import PeriodGrid
-    from gpuplan.planning.supply_options import offer_options
+    from gpuplan.scenario.loading import load_scenario
 
     path = _write(
         tmp_path / "mine.csv",
