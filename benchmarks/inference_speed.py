@@ -1,5 +1,5 @@
 """Speed of the serving model: one estimate (target <= 2 ms) and a full deployment search
-(all catalog GPUs x precisions x tp 1-8 x batch 1-1024, target <= 1 s).
+(all catalog GPUs x precisions x tp 1, 2, 4, 8 x batch 1-8,192, target <= 1 s).
 
 Run: ``PYTHONPATH=src python3 benchmarks/inference_speed.py``.
 """

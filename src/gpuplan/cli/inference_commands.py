@@ -40,8 +40,16 @@ def estimate_inference_command(
     price: str | None = PRICE,
     as_json: bool = JSON,
 ) -> None:
-    """Throughput, latency, memory and cost of serving a model on one GPU type."""
-    from gpuplan.compute.inference import estimate_inference
+    """Throughput, latency, memory and cost of serving a model on one GPU type.
+
+    Throughput is output tokens/s per GPU, P50 with a P10-P90 band from out-of-sample
+    residuals of the calibration. Costs: cost_per_million_output_tokens = all GPU cost ÷
+    output tokens (input free; compare with per-output-token prices);
+    cost_per_million_tokens = all GPU cost ÷ (input + output tokens); the *_by_gpu_time
+    pair splits GPU time between prompts and decoding, to price input and output
+    separately. The batch curve judges p99 TTFT/TPOT against the p99 targets.
+    """
+    from gpuplan.compute.inference import COST_DEFINITIONS, estimate_inference
 
     result = estimate_inference(
         model,
@@ -61,18 +69,28 @@ def estimate_inference_command(
         return
     fields = result.model_dump(exclude={"curve", "step_ms"})
     print_table(
-        f"Inference: {result.model} on {result.gpu}",
-        ["quantity", "value"],
-        [[key, value] for key, value in fields.items()],
+        f"Inference: {result.model} on {result.gpu} (tokens/s = output tokens; P10/P90 from "
+        "out-of-sample residuals)",
+        ["quantity", "value", "definition"],
+        [[key, value, COST_DEFINITIONS.get(key, "")] for key, value in fields.items()],
     )
     print_table(
-        "Batch curve (same tp and precision)",
-        ["batch", "tokens/s/GPU", "TTFT ms", "TPOT ms", "fits", "meets latency"],
+        "Batch curve (same tp and precision; 'meets latency' judges p99 against the p99 targets)",
+        [
+            "batch",
+            "out tok/s/GPU",
+            "p99 TTFT ms",
+            "p99 TPOT ms",
+            "mean TPOT ms",
+            "fits",
+            "meets latency",
+        ],
         [
             [
                 p.batch_size,
                 p.output_tokens_per_second_per_gpu,
-                p.ttft_ms,
+                p.ttft_p99_ms,
+                p.tpot_p99_ms,
                 p.tpot_ms,
                 p.fits_memory,
                 p.meets_latency,
@@ -103,7 +121,13 @@ def estimate_fleet_command(
     price: str | None = PRICE,
     as_json: bool = JSON,
 ) -> None:
-    """GPUs, replicas, utilisation and cost of serving a daily token demand."""
+    """GPUs, replicas, utilisation and cost of serving a daily token demand.
+
+    GPUs and costs come as P50 with P10/P90 (the fleet sized at the P90/P10 throughput of
+    the out-of-sample band). cost_per_million_output_tokens = all GPU cost ÷ output tokens;
+    cost_per_million_tokens = all GPU cost ÷ (input + output tokens); *_by_gpu_time split
+    GPU time between prompts and decoding.
+    """
     from gpuplan.compute.fleet import estimate_fleet
 
     result = estimate_fleet(
@@ -162,7 +186,14 @@ def search_deployments_command(
     top: int = typer.Option(10, "--top", help="How many deployments to list."),
     as_json: bool = JSON,
 ) -> None:
-    """Cheapest GPU x precision x tp x batch deployments meeting a latency target."""
+    """Cheapest GPU x precision x tp x batch deployments meeting a latency target.
+
+    Columns: out tok/s/GPU = output tokens/s per GPU (P50); $/M tok (in+out) = all GPU cost
+    ÷ (input + output tokens), at the fleet's utilisation when a demand is given (the
+    ranking); $/M out tok = all GPU cost ÷ output tokens at full utilisation. Default tp:
+    1, 2, 4, 8 that divide the attention heads with KV heads dividing tp or tp dividing
+    them (what vLLM, SGLang and TensorRT-LLM can run; powers of two pack 8-GPU nodes).
+    """
     from gpuplan.compute.deployment_search import search_deployments
 
     result = search_deployments(
@@ -192,11 +223,12 @@ def search_deployments_command(
             "prec",
             "tp",
             "batch",
-            "tok/s/GPU",
+            "out tok/s/GPU",
             "p99 TTFT ms",
             "p99 TPOT ms",
             "$/GPU-h",
-            "$/M tokens",
+            "$/M tok (in+out)",
+            "$/M out tok",
             "GPUs",
         ],
         [
@@ -211,6 +243,7 @@ def search_deployments_command(
                 o.tpot_p99_ms,
                 o.price_per_gpu_hour,
                 o.cost_per_million_tokens,
+                o.cost_per_million_output_tokens,
                 o.gpus,
             ]
             for o in result.options
