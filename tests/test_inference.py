@@ -81,11 +81,18 @@ def test_mixtral_expert_gemms_each_get_their_own_roofline() -> None:
     rows = 4 * 2 / touched
     dense = max(4 * 2 * dense_params / 1e15, dense_bytes / 1e12)  # bytes: 2.93 ms
     one_expert = max(rows * 2 * expert_params / 1e15, expert_params * 2 / 1e12)  # 0.352 ms
-    expected = dense + 32 * touched * one_expert
+    # Dispatch + combine: each token's k = 2 bf16 copies of the 4,096-wide hidden vector are
+    # written and read twice through HBM: 4·2·4096·2 = 65,536 bytes per token per layer.
+    dispatch = 32 * 65536 / 1e12
+    expected = dense + 32 * touched * one_expert + 4 * dispatch
     assert float(linear_time(costs, rates, 1, 4.0, 1000.0)) == pytest.approx(expected, rel=1e-3)
     # 4,096 tokens: every expert touched, 1,024 rows each -> compute-bound experts, and the
     # per-expert sum equals the aggregate FLOPs of the step over the peak.
-    big = 4 * 2 * dense_params / 1e15 * 1024 + 32 * 8 * 1024 * 2 * expert_params / 1e15
+    big = (
+        4 * 2 * dense_params / 1e15 * 1024
+        + 32 * 8 * 1024 * 2 * expert_params / 1e15
+        + 4096 * dispatch
+    )
     assert float(linear_time(costs, rates, 1, 4096.0, 1000.0)) == pytest.approx(big, rel=1e-3)
 
 
