@@ -15,6 +15,32 @@ TPOT = typer.Option(None, "--max-tpot-ms", help="p99 time-per-output-token limit
 PRICE = typer.Option(None, "--price-per-gpu-hour", help="USD per GPU-hour (else reference).")
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
 
+COSTS_HELP = (
+    "cost_per_million_output_tokens = all GPU cost ÷ output tokens (input free; compare with "
+    "per-output-token prices); cost_per_million_tokens = all GPU cost ÷ (input + output "
+    "tokens); the *_by_gpu_time pair splits GPU time between prompts and decoding, to price "
+    "input and output separately."
+)
+INFERENCE_HELP = (
+    "Throughput, latency, memory and cost of serving a model on one GPU type.\n\n"
+    "Throughput is output tokens/s per GPU: P50 with a P10-P90 band from the calibration's "
+    "out-of-sample residuals. " + COSTS_HELP + " The batch curve shows the p99 TTFT/TPOT it "
+    "judges against the p99 targets (and the mean TPOT)."
+)
+FLEET_HELP = (
+    "GPUs, replicas, utilisation and cost of serving a daily token demand.\n\n"
+    "GPUs and costs come as P50 with P10/P90: the fleet sized at the P90/P10 throughput of "
+    "the out-of-sample band. " + COSTS_HELP
+)
+SEARCH_HELP = (
+    "Cheapest GPU x precision x tp x batch deployments meeting a latency target.\n\n"
+    "Columns: out tok/s/GPU = output tokens/s per GPU (P50); $/M tok (in+out) = all GPU cost "
+    "÷ (input + output tokens), at the fleet's utilisation when a demand is given (the "
+    "ranking); $/M out tok = all GPU cost ÷ output tokens at full utilisation. Default tp: "
+    "1, 2, 4, 8 that divide the attention heads, with the KV heads dividing tp or tp dividing "
+    "them (what vLLM, SGLang and TensorRT-LLM can run; powers of two pack 8-GPU nodes)."
+)
+
 
 def _optional(text: str | None, field: str) -> float | None:
     return positive_number(text, field) if text is not None else None
@@ -24,7 +50,7 @@ def _count(text: str, field: str) -> float:
     return positive_number(text, field)
 
 
-@estimate_app.command("inference")
+@estimate_app.command("inference", help=INFERENCE_HELP)
 @handle_errors
 def estimate_inference_command(
     model: str = MODEL,
@@ -40,15 +66,7 @@ def estimate_inference_command(
     price: str | None = PRICE,
     as_json: bool = JSON,
 ) -> None:
-    """Throughput, latency, memory and cost of serving a model on one GPU type.
-
-    Throughput is output tokens/s per GPU, P50 with a P10-P90 band from out-of-sample
-    residuals of the calibration. Costs: cost_per_million_output_tokens = all GPU cost ÷
-    output tokens (input free; compare with per-output-token prices);
-    cost_per_million_tokens = all GPU cost ÷ (input + output tokens); the *_by_gpu_time
-    pair splits GPU time between prompts and decoding, to price input and output
-    separately. The batch curve judges p99 TTFT/TPOT against the p99 targets.
-    """
+    """Throughput, latency, memory and cost of serving a model on one GPU type."""
     from gpuplan.compute.inference import COST_DEFINITIONS, estimate_inference
 
     result = estimate_inference(
@@ -100,7 +118,7 @@ def estimate_inference_command(
     )
 
 
-@estimate_app.command("fleet")
+@estimate_app.command("fleet", help=FLEET_HELP)
 @handle_errors
 def estimate_fleet_command(
     model: str = MODEL,
@@ -121,13 +139,7 @@ def estimate_fleet_command(
     price: str | None = PRICE,
     as_json: bool = JSON,
 ) -> None:
-    """GPUs, replicas, utilisation and cost of serving a daily token demand.
-
-    GPUs and costs come as P50 with P10/P90 (the fleet sized at the P90/P10 throughput of
-    the out-of-sample band). cost_per_million_output_tokens = all GPU cost ÷ output tokens;
-    cost_per_million_tokens = all GPU cost ÷ (input + output tokens); *_by_gpu_time split
-    GPU time between prompts and decoding.
-    """
+    """GPUs, replicas, utilisation and cost of serving a daily token demand."""
     from gpuplan.compute.fleet import estimate_fleet
 
     result = estimate_fleet(
@@ -166,7 +178,7 @@ def _prices(entries: list[str]) -> dict[str, float]:
     return prices
 
 
-@search_app.command("deployments")
+@search_app.command("deployments", help=SEARCH_HELP)
 @handle_errors
 def search_deployments_command(
     model: str = MODEL,
@@ -186,14 +198,7 @@ def search_deployments_command(
     top: int = typer.Option(10, "--top", help="How many deployments to list."),
     as_json: bool = JSON,
 ) -> None:
-    """Cheapest GPU x precision x tp x batch deployments meeting a latency target.
-
-    Columns: out tok/s/GPU = output tokens/s per GPU (P50); $/M tok (in+out) = all GPU cost
-    ÷ (input + output tokens), at the fleet's utilisation when a demand is given (the
-    ranking); $/M out tok = all GPU cost ÷ output tokens at full utilisation. Default tp:
-    1, 2, 4, 8 that divide the attention heads with KV heads dividing tp or tp dividing
-    them (what vLLM, SGLang and TensorRT-LLM can run; powers of two pack 8-GPU nodes).
-    """
+    """Cheapest GPU x precision x tp x batch deployments meeting a latency target."""
     from gpuplan.compute.deployment_search import search_deployments
 
     result = search_deployments(
