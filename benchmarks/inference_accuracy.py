@@ -35,7 +35,7 @@ CLASSES = ("prefill-heavy", "balanced", "decode-heavy")
 
 
 def inside(errors: np.ndarray, band: UncertaintyBand) -> np.ndarray:
-    ratio = 1.0 / (1.0 + errors)
+    ratio = 1.0 / np.maximum(1.0 + errors, 1e-9)  # an infeasible prediction (-100%) is outside
     return (ratio >= band.p10_ratio) & (ratio <= band.p90_ratio)
 
 

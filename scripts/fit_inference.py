@@ -163,25 +163,26 @@ def held_out_errors(
     cases: Sequence[Case], full: Fit, key: Callable[[Case], str]
 ) -> dict[str, tuple[list[Case], np.ndarray]]:
     """For each value of ``key`` (model or GPU): refit without its cases (warm start from
-    the full fit) and return its cases' signed errors. Parameters its absence leaves
-    unidentified keep their full-fit value (the dataset mean inputs in particular)."""
+    the full fit) and return its cases' signed errors. A dataset mean input with no
+    training case keeps its full-fit value (it is a property of the dataset, not of the
+    model or GPU); other parameters without data stay where the refit leaves them."""
     out: dict[str, tuple[list[Case], np.ndarray]] = {}
     for value in sorted({key(c) for c in cases}):
         train = [c for c in cases if key(c) != value]
         test = [c for c in cases if key(c) == value]
         refit = fit(train, full.calibration, starts=[full.vector])
-        inputs = (
-            {**full.dataset_inputs}
-            if not any(c.input_dataset for c in train)
-            else refit.dataset_inputs
-        )
+        trained = {c.input_dataset for c in train}
+        inputs = {
+            name: refit.dataset_inputs[name] if name in trained else tokens
+            for name, tokens in full.dataset_inputs.items()
+        }
         out[value] = (test, signed_errors(test, refit.calibration, inputs))
     return out
 
 
 def conformal_band(errors: np.ndarray, source: str) -> UncertaintyBand:
     """P10/P90 of measured / predicted = 1 / (1 + error), split-conformal quantile levels."""
-    ratios = np.sort(1.0 / (1.0 + np.asarray(errors)))
+    ratios = np.sort(1.0 / np.maximum(1.0 + np.asarray(errors), 1e-9))
     n = ratios.size
     upper_rank = min(n, math.ceil((n + 1) * 0.9)) - 1
     lower_rank = max(0, math.floor((n + 1) * 0.1) - 1)

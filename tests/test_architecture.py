@@ -27,6 +27,12 @@ from gpuplan.errors import InputError
         ("llama-3.1-405b", 405e9, None, "arXiv:2407.21783"),
         ("gpt-3-175b", 175e9, None, "arXiv:2005.14165 Table 2.1"),
         ("mistral-large-2", 123e9, None, "mistral.ai/news/mistral-large-2407"),
+        ("llama-3.1-8b", 8.03e9, None, "Llama-3.1-8B model card"),
+        ("llama-3.3-70b", 70.6e9, None, "Llama-3.3-70B-Instruct model card"),
+        ("qwen3-30b-a3b", 30.5e9, None, "Qwen3-30B-A3B model card (3.3B active: rounded)"),
+        ("qwen3-235b-a22b", 235e9, 22e9, "Qwen3-235B-A22B model card"),
+        # Meta: 400B total / 17B active (text model; the vision encoder is not counted)
+        ("llama-4-maverick", 400e9, None, "Llama-4-Maverick model card"),
     ],
 )
 def test_parameter_counts_match_published_within_1_percent(

@@ -141,6 +141,7 @@ def estimate_fleet_command(
 ) -> None:
     """GPUs, replicas, utilisation and cost of serving a daily token demand."""
     from gpuplan.compute.fleet import estimate_fleet
+    from gpuplan.compute.inference import COST_DEFINITIONS
 
     result = estimate_fleet(
         model,
@@ -160,9 +161,12 @@ def estimate_fleet_command(
         print_json(result.model_dump(mode="json"))
         return
     print_table(
-        f"Fleet: {result.model} on {result.gpu}",
-        ["quantity", "value"],
-        [[k, v] for k, v in result.model_dump(exclude={"serving"}).items()],
+        f"Fleet: {result.model} on {result.gpu} (P10/P90: sized at the P90/P10 throughput)",
+        ["quantity", "value", "definition"],
+        [
+            [k, v, COST_DEFINITIONS.get(k, "")]
+            for k, v in result.model_dump(exclude={"serving"}).items()
+        ],
     )
 
 

@@ -65,9 +65,9 @@ COST_DEFINITIONS = {
     "cost_per_million_output_tokens": "all GPU cost ÷ output tokens (input tokens free; "
     "the figure to compare with per-output-token prices and MLPerf)",
     "cost_per_million_tokens": "all GPU cost ÷ (input + output tokens)",
-    "cost_per_million_input_tokens_by_gpu_time": "the GPU time spent on prompts ÷ input "
+    "cost_per_million_input_tokens_by_gpu_time": "cost of the GPU time spent on prompts ÷ input "
     "tokens (with the next, for pricing input and output separately)",
-    "cost_per_million_output_tokens_by_gpu_time": "the GPU time spent decoding ÷ output "
+    "cost_per_million_output_tokens_by_gpu_time": "cost of the GPU time spent decoding ÷ output "
     "tokens (input-token price from the previous)",
 }
 """One definition per cost column, used in field descriptions, table headers and --help."""
