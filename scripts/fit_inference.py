@@ -33,12 +33,14 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gpuplan.catalog.gpus import get_gpu
 from gpuplan.compute.serving_calibration import (
     FittedFactors,
     ServingCalibration,
     UncertaintyBand,
     default_calibration,
 )
+from gpuplan.compute.serving_roofline import power_clock_factor
 from serving_benchmarks import DATASET_INPUTS, FIT_BATCHES, Case, load_cases, signed_errors
 
 OUTPUT = Path(__file__).resolve().parents[1] / "src/gpuplan/catalog/data/inference_calibration.json"
@@ -137,46 +139,74 @@ def log_residuals(
     return residuals
 
 
+def identified(cases: Sequence[Case]) -> np.ndarray:
+    """Which parameters (PARAMETERS order) the cases carry information on: the AMD
+    efficiency needs an AMD GPU, the latency factors a Server/Interactive case, the v4.1
+    speed a v4.1 case, the power exponent a power-limited GPU, a dataset's mean input a
+    case from it. The others always."""
+    vendors = {get_gpu(c.gpu_id).vendor for c in cases}
+    needs = {
+        "compute_efficiency.AMD": "AMD" in vendors,
+        "power_clock_exponent": any(power_clock_factor(get_gpu(c.gpu_id), 1.0) < 1 for c in cases),
+        "latency_tail_factor": any(c.scenario != "Offline" for c in cases),
+        "arrival_headroom": any(c.scenario != "Offline" for c in cases),
+        "software_vintage.mlperf-v4.1": any(c.round == "v4.1" for c in cases),
+        **{f"input.{name}": any(c.input_dataset == name for c in cases) for name in DATASET_INPUTS},
+    }
+    return np.array([needs.get(name, True) for name, *_ in PARAMETERS])
+
+
 def fit(
     cases: Sequence[Case], base: ServingCalibration, starts: Sequence[Sequence[float]] = STARTS
 ) -> Fit:
-    """Least squares on log error from each start; the lowest cost wins."""
+    """Least squares on log error from each start; the lowest cost wins. Parameters the
+    cases carry no information on (:func:`identified`) stay at the start's value, except
+    the AMD efficiency, which then takes the NVIDIA one (what an unseen vendor gets)."""
     lower = np.array([p[1] for p in PARAMETERS])
     upper = np.array([p[2] for p in PARAMETERS])
-    residuals = log_residuals(cases, base)
-    results = [
-        least_squares(
-            residuals,
-            np.clip(np.array(start, dtype=float), lower, upper),
-            bounds=(lower, upper),
+    free = identified(cases)
+    names = [p[0] for p in PARAMETERS]
+    full_residuals = log_residuals(cases, base)
+
+    def complete(start: np.ndarray, values: np.ndarray) -> np.ndarray:
+        vector = start.copy()
+        vector[free] = values
+        if not free[names.index("compute_efficiency.AMD")]:
+            vector[names.index("compute_efficiency.AMD")] = vector[
+                names.index("compute_efficiency.NVIDIA")
+            ]
+        return vector
+
+    results = []
+    for start in starts:
+        start_vector = np.clip(np.array(start, dtype=float), lower, upper)
+        result = least_squares(
+            lambda values, s=start_vector: full_residuals(complete(s, values)),
+            start_vector[free],
+            bounds=(lower[free], upper[free]),
             diff_step=1e-3,
             max_nfev=60 * len(PARAMETERS),
         )
-        for start in starts
-    ]
-    best = min(results, key=lambda r: float(r.cost))
-    calibration, inputs = unpack(best.x, base)
-    return Fit(calibration, inputs, best.x)
+        results.append((float(result.cost), complete(start_vector, result.x)))
+    best = min(results, key=lambda r: r[0])[1]
+    calibration, inputs = unpack(best, base)
+    return Fit(calibration, inputs, best)
 
 
 def held_out_errors(
     cases: Sequence[Case], full: Fit, key: Callable[[Case], str]
 ) -> dict[str, tuple[list[Case], np.ndarray]]:
     """For each value of ``key`` (model or GPU): refit without its cases (warm start from
-    the full fit) and return its cases' signed errors. A dataset mean input with no
-    training case keeps its full-fit value (it is a property of the dataset, not of the
-    model or GPU); other parameters without data stay where the refit leaves them."""
+    the full fit) and return its cases' signed errors. Parameters without training data
+    stay at the full-fit value (:func:`fit`): a dataset's mean input, the MLPerf latency
+    factors and software speed are properties of the benchmark, not of the left-out model
+    or GPU; an AMD GPU left out of every training case gets the NVIDIA efficiency."""
     out: dict[str, tuple[list[Case], np.ndarray]] = {}
     for value in sorted({key(c) for c in cases}):
         train = [c for c in cases if key(c) != value]
         test = [c for c in cases if key(c) == value]
         refit = fit(train, full.calibration, starts=[full.vector])
-        trained = {c.input_dataset for c in train}
-        inputs = {
-            name: refit.dataset_inputs[name] if name in trained else tokens
-            for name, tokens in full.dataset_inputs.items()
-        }
-        out[value] = (test, signed_errors(test, refit.calibration, inputs))
+        out[value] = (test, signed_errors(test, refit.calibration, refit.dataset_inputs))
     return out
 
 
