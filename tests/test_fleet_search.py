@@ -99,8 +99,17 @@ def test_cli_inference_json_keys() -> None:
         "kv_cache_gb_per_sequence",
         "max_batch_size",
         "cost_per_million_output_tokens",
+        "output_tokens_per_second_per_gpu_p10",
+        "output_tokens_per_second_per_gpu_p90",
+        "cost_per_million_output_tokens_p10",
+        "cost_per_million_output_tokens_p90",
     ):
         assert payload[key] is not None, key
+    assert (
+        payload["output_tokens_per_second_per_gpu_p10"]
+        < payload["output_tokens_per_second_per_gpu"]
+        < payload["output_tokens_per_second_per_gpu_p90"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -227,3 +236,30 @@ def test_explicit_tp_the_engines_cannot_run_is_refused() -> None:
     with pytest.raises(InputError, match="KV heads must divide tp"):
         tensor_parallel_options(model, get_gpu("h100"), tp=5)
     assert list(tensor_parallel_options(model, get_gpu("h100"))) == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_cli_fleet_json_carries_the_band() -> None:
+    out = runner.invoke(
+        app,
+        [
+            "estimate",
+            "fleet",
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100",
+            "--tokens-per-day",
+            "100B",
+            "--price-per-gpu-hour",
+            "2",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.output)
+    assert payload["gpus_p10"] <= payload["gpus"] <= payload["gpus_p90"]
+    assert (
+        payload["cost_per_million_output_tokens_p10"]
+        <= payload["cost_per_million_output_tokens"]
+        <= payload["cost_per_million_output_tokens_p90"]
+    )
