@@ -151,7 +151,7 @@ def relax_and_fix(model: PlanModel) -> RelaxAndFix:
         if placed is None:
             return RelaxAndFix(relaxed, None)
         fixed = placed
-    if settings.integer_gpus:
+    if settings.integer_gpus or settings.whole_servers:
         fixed = solve_model(linear, settings, upper=session.col_upper, start=fixed.values)
         if fixed.status == "failed":
             return RelaxAndFix(relaxed, None)
