@@ -305,3 +305,14 @@ def test_whole_servers_rent_and_buy_in_units_of_eight() -> None:
     result = optimise(whole, baselines=False)
     assert result.npv_usd == pytest.approx(48_000.0)
     assert list(result.orders.servers) == [2, 2, 2] and list(result.orders.gpus) == [16] * 3
+
+
+def test_a_site_has_no_utilisation_field_the_plan_computes_it() -> None:
+    # The site's 'utilisation' had no effect on the plan; the plan's utilisation table says
+    # how busy owned GPUs are, so the field is gone and naming it is a clear error.
+    data = tiny()
+    data["supply"]["ownership"] = [
+        {"site": "paris-1", "country": "FR", "gpu": "h100", "utilisation": 0.8},
+    ]
+    with pytest.raises(InputError, match="unknown field"):
+        load_scenario(data)

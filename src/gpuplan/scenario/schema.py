@@ -226,9 +226,6 @@ class OwnershipSite(ScenarioModel):
     residual_fraction: FractionUncertain | None = Field(
         default=None, description="Resale value at end of life, fraction of capex."
     )
-    utilisation: FractionUncertain = Field(
-        default=0.8, description="Expected utilisation, passed to the ownership model."
-    )
     availability_gpus: float | None = Field(default=None, ge=0, description="Site capacity.")
     power_mw: float | None = Field(
         default=None,

@@ -359,7 +359,7 @@ def _owned_option(
         from gpuplan.economics.ownership import ownership_cost
 
         def cost_model() -> Any:
-            return ownership_cost(gpu, country, utilisation=nominal(site.utilisation), years=life)
+            return ownership_cost(gpu, country, years=life)
 
         model = field_errors(where, cost_model)
         figures = {k: figures.get(k, float(getattr(model, k))) for k in given}
