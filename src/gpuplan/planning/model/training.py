@@ -135,8 +135,9 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
     # Valid inequalities that make the LP pay for holding a cluster (both hold in every
     # integer plan): a run that is not unmet picks a cluster, sum_c choice[r,c] +
     # unmet[r] / (E_ref / H) >= 1; and a cluster whose pay-per-use headroom R_c is below
-    # the run's minimum N starts at least N - R_c committed GPUs if chosen,
-    # sum_{committed o in c, s} new_units[o,s] >= (N - R_c) * choice[r,c].
+    # the run's minimum N starts at least N - R_c committed GPUs in service in its window
+    # if chosen, sum_{committed o in c, s serving the window} new_units[o,s] >=
+    # (N - R_c) * choice[r,c].
     chosen = b.add_rows(
         "training_chosen",
         {"workload": runs},
@@ -162,10 +163,16 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
         )
         b.add_entries(commit.start + np.arange(len(need)), choice.start + need, -short[need])
         starts = ctx.blocks["new_units"]
+        periods = np.arange(ctx.horizon)
         for i, j in enumerate(need):
-            members = committed[ctx.option_cluster[committed] == cc[j]]
-            for o in members:
-                b.add_entries(np.full(ctx.horizon, commit.start + i), starts.where(option=o), 1.0)
+            run = ctx.problem.training[int(cr[j])]
+            for o in committed[ctx.option_cluster[committed] == cc[j]]:
+                option = ctx.problem.options[o]
+                # Only units in service at some period of the run's window count.
+                first = periods + option.lead_periods
+                serves = (first <= run.deadline) & (first + option.term_periods > run.earliest)
+                cols = starts.where(option=o)[serves]
+                b.add_entries(np.full(len(cols), commit.start + i), cols, 1.0)
 
 
 def define_training_contiguity_constraints(ctx: BuildContext) -> None:
