@@ -25,6 +25,8 @@ CLUSTER_FAMILIES = (
 """Row families that tie each run to one cluster held at its minimum size. Without them
 the model is still a relaxation (runs may spread over clusters), which the LP solves much
 faster; relax-and-fix solves that first and then adds them back from its basis."""
+BOUND_CUTS = ("training_chosen", "training_commit")
+"""Valid inequalities that only tighten the LP bound (every integer plan meets them)."""
 
 
 def define_training_energy_constraints(ctx: BuildContext) -> None:
