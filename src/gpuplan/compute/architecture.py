@@ -15,7 +15,6 @@ Conventions (stated once here, used everywhere):
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Literal
@@ -358,19 +357,11 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
 
 
 def load_hf_config(path: Path) -> Architecture:
-    """Read a ``config.json`` file into an :class:`Architecture`."""
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("model", f"config file '{path}' does not exist.") from None
-    except UnicodeDecodeError:
-        raise InputError(
-            "model", f"'{path}' is not UTF-8 text; save the config as UTF-8 JSON."
-        ) from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            "model", f"'{path}' is not valid JSON ({error.msg}, line {error.lineno})."
-        ) from None
+    """Read a ``config.json`` file into an :class:`Architecture` (nesting bounded)."""
+    from gpuplan.userfiles import load_json_text, read_user_text, user_path
+
+    path = user_path(path, "model")
+    config = load_json_text(read_user_text(path, "model"), f"model: '{path}'")
     if not isinstance(config, dict):
         raise InputError("model", f"'{path}' must hold a JSON object of config keys.")
     return architecture_from_hf_config(config, source=path.name)

@@ -18,11 +18,8 @@ Uncertain inputs enter at their nominal value (:func:`~gpuplan.uncertainty.distr
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +44,7 @@ from gpuplan.planning.scenario import (
 )
 from gpuplan.planning.supply_options import offer_options, ownership_options
 from gpuplan.uncertainty.distributions import nominal
+from gpuplan.userfiles import user_path
 
 REFERENCE_GPU = "h100-sxm"
 """Needs are quoted in H100-equivalents where the H100 is allowed (else the first type)."""
@@ -67,18 +65,17 @@ def _step_series(
 
 
 def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
-    from gpuplan.catalog.tables import read_csv_text
+    from gpuplan.catalog.tables import csv_records
     from gpuplan.presets import field_path
 
-    file = Path(path)
+    file = user_path(path, where)
     if not file.is_file():
         raise InputError(where, f"CSV file {path} does not exist.")
-    text = field_errors(where, lambda: read_csv_text(file))
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None or not {"from", "tokens_per_day"} <= set(reader.fieldnames):
+    header, records = field_errors(where, lambda: csv_records(file))
+    if not {"from", "tokens_per_day"} <= set(header):
         raise InputError(where, f"{path} needs the columns from,tokens_per_day.")
     rows = []
-    for raw in reader:
+    for line, raw in records:
         try:
             rows.append(TokensRow.model_validate(raw))
         except ValidationError as error:
@@ -86,7 +83,7 @@ def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
             message = str(issue["msg"]).removeprefix("Value error, ")
             raise InputError(
                 where,
-                f"{path} line {reader.line_num}: {field_path(tuple(issue['loc']))}: {message} "
+                f"{path} line {line}: {field_path(tuple(issue['loc']))}: {message} "
                 f"(got {issue.get('input')!r}).",
             ) from None
     return rows

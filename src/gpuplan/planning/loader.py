@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -134,16 +135,16 @@ def explain_validation_error(error: ValidationError, data: Any, source: str) -> 
     return InputError(first_field, "; ".join(messages) + tail + f" (scenario {source}).")
 
 
-def _resolve_csv(data: dict[str, Any], base: Path | None) -> dict[str, Any]:
-    for item in data.get("inference") or []:
+def _resolve_csv(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """CSV paths relative to the scenario's folder made absolute (text only: the schema and
+    the readers check them; a section of the wrong type is left for the schema to name)."""
+    workloads = data.get("inference")
+    for item in workloads if isinstance(workloads, list) else []:
         if isinstance(item, dict) and isinstance(item.get("csv"), str):
-            path = Path(item["csv"])
-            if not path.is_absolute() and base is not None:
-                item["csv"] = str((base / path).resolve())
+            item["csv"] = os.path.join(base.absolute(), item["csv"])
     supply = data.get("supply")
-    if isinstance(supply, dict) and isinstance(supply.get("offers_csv"), str) and base:
-        path = Path(supply["offers_csv"])
-        supply["offers_csv"] = str(path if path.is_absolute() else (base / path).resolve())
+    if isinstance(supply, dict) and isinstance(supply.get("offers_csv"), str):
+        supply["offers_csv"] = os.path.join(base.absolute(), supply["offers_csv"])
     return data
 
 
@@ -192,3 +193,21 @@ def load_scenario(
         return Scenario.model_validate(data)
     except ValidationError as error:
         raise explain_validation_error(error, data, label) from None
+
+
+def check_scenario_file(data: dict[str, Any], label: str) -> None:
+    """Validate every section of a scenario mapping with the one :class:`Scenario` schema, as
+    ``plan`` does; a company-only file (no ``horizon``) is checked for everything else."""
+    try:
+        Scenario.model_validate(data)
+    except ValidationError as error:
+        company_only = "horizon" not in data
+        problems = [
+            issue
+            for issue in error.errors()
+            if not (company_only and tuple(issue["loc"]) == ("horizon",))
+        ]
+        if problems:
+            raise explain_validation_error(
+                ValidationError.from_exception_data(error.title, problems), data, label
+            ) from None

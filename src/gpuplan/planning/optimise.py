@@ -94,7 +94,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
     else:
         best = solve_plan(problem, model, start=start.values if start is not None else None)
     status = _status(best.outcome, best.solution)
-    npv = best.solution.npv_usd
+    npv = best.solution.npv_usd if status != "infeasible" else math.nan  # no plan, no cost
     rows = []
     for baseline, solved in baseline_plans:
         ok = _status(solved.outcome, solved.solution) != "infeasible"
@@ -121,7 +121,9 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         scenario=problem.name,
         status=status,
         npv_usd=npv,
-        total_cost_usd=float(costs["usd"].sum()) if len(costs) else 0.0,
+        total_cost_usd=math.nan
+        if status == "infeasible"
+        else (float(costs["usd"].sum()) if len(costs) else 0.0),
         cost_by_category=costs,
         fleet=fleet_table(model, best.solution),
         utilisation=utilisation_table(model, best.solution),
@@ -146,7 +148,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         + (best.outcome.seconds if best.outcome is not fixed else 0.0)
         + (relaxed.seconds if relaxed is not None else 0.0)
         + (fixed.seconds if fixed is not None else 0.0),
-        lp_bound_usd=bound,
+        lp_bound_usd=bound if status != "infeasible" else None,
         integrality_gap=gap if status != "infeasible" else None,
         solver_gap=best.outcome.gap,
         periods=problem.grid.labels,

@@ -24,7 +24,8 @@ class PlanResult:
     shortfall, unit, message. ``ledger`` rows (per period): what the company's books take
     from the plan (see :func:`gpuplan.planning.readback.ledger_table`). ``lp_bound_usd``:
     the LP relaxation's optimum (a lower bound);
-    ``integrality_gap``: (npv - bound) / npv.
+    ``integrality_gap``: (npv - bound) / npv. An infeasible plan has no cost: ``npv_usd`` and
+    ``total_cost_usd`` are NaN (``null`` in JSON).
     """
 
     scenario: str
