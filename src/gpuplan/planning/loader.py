@@ -195,6 +195,9 @@ def load_scenario(
         raise explain_validation_error(error, data, label) from None
 
 
+_NOT_NEEDED_BY_A_COMPANY = {("horizon",), ("name",)}
+
+
 def check_scenario_file(data: dict[str, Any], label: str) -> None:
     """Validate every section of a scenario mapping with the one :class:`Scenario` schema, as
     ``plan`` does; a company-only file (no ``horizon``) is checked for everything else."""
@@ -205,7 +208,11 @@ def check_scenario_file(data: dict[str, Any], label: str) -> None:
         problems = [
             issue
             for issue in error.errors()
-            if not (company_only and tuple(issue["loc"]) == ("horizon",))
+            if not (
+                company_only
+                and issue["type"] == "missing"
+                and issue["loc"] in _NOT_NEEDED_BY_A_COMPANY
+            )
         ]
         if problems:
             raise explain_validation_error(

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gpuplan.errors import InvariantError
 from gpuplan.planning.baselines import BASELINES, restricted_upper
+from gpuplan.planning.checks import check_plan
 from gpuplan.planning.diagnose import diagnose, solver_failure
 from gpuplan.planning.heuristics import relax_and_fix
 from gpuplan.planning.model import PlanModel, build_model
@@ -111,6 +113,10 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
                 "why_infeasible": why[0].as_dict()["message"] if why else None,
             }
         )
+    if status != "infeasible":
+        problems = check_plan(problem, best.solution)
+        if problems:
+            raise InvariantError(f"The solved plan of '{problem.name}'", problems)
     shortfalls = diagnose(model, best.outcome.values, best.solution)
     if status == "infeasible" and not shortfalls:
         shortfalls = [solver_failure(model, best.outcome.message)]

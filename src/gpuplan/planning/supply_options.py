@@ -170,10 +170,18 @@ def _custom_row(custom: CustomOffer, where: str) -> dict[str, Any]:
 
 def ownership_options(scenario: Scenario, grid: PeriodGrid) -> list[SupplyOption]:
     """Ownership sites as supply options; unset figures from the ownership cost model."""
-    options = []
+    options: list[SupplyOption] = []
     for n, site in enumerate(scenario.supply.ownership):
         where = f"supply.ownership.{n}"
-        options.append(_owned_option(scenario, grid, site, where))
+        option = _owned_option(scenario, grid, site, where)
+        same = next((m for m, o in enumerate(options) if o.id == option.id), None)
+        if same is not None:
+            raise InputError(
+                where,
+                f"site '{site.site}' with {option.gpu} is already supply.ownership.{same}; "
+                "give each site one entry per GPU type (merge the two).",
+            )
+        options.append(option)
     return options
 
 

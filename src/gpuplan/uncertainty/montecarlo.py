@@ -24,7 +24,7 @@ import numpy as np
 
 from gpuplan.economics.cashflow import CashFlow, InputValues, cash_flow, yearly
 from gpuplan.economics.company import CompanySpec
-from gpuplan.errors import InputError
+from gpuplan.errors import InputError, InvariantError
 from gpuplan.uncertainty.sampling import (
     correlation_matrix,
     draw_uniforms,
@@ -46,6 +46,18 @@ the 1,328 this bound assumes."""
 SOBOL_FLOATS_PER_EVALUATION_MONTH = 40
 """float64 values held per Sobol evaluation and month (all evaluations run at once). Measured
 on the mistral preset: 21 to 39 (166 to 316 bytes) for 1,024 and 256 base samples."""
+
+
+def probability_problems(summary: Any, key: str = "") -> list[str]:
+    """Probabilities and shares (keys ``probability``, ``*_share``) outside [0, 1]."""
+    if isinstance(summary, dict):
+        return [p for k, v in summary.items() for p in probability_problems(v, str(k))]
+    if isinstance(summary, list):
+        return [p for v in summary for p in probability_problems(v, key)]
+    is_probability = key == "probability" or key.endswith("_share")
+    if is_probability and not (isinstance(summary, float | int) and 0 <= summary <= 1):
+        return [f"{key} = {summary} is not a probability in [0, 1]"]
+    return []
 
 
 def memory_needed(spec: CompanySpec, samples: int, sobol_samples: int | None) -> int:
@@ -91,6 +103,8 @@ def percentiles(values: np.ndarray) -> dict[str, float | None]:
     """P10/P50/P90 (inverted-CDF, so no interpolation across 'never'); NaN and inf -> None."""
     clean = np.where(np.isnan(values), np.inf, values)
     p10, p50, p90 = np.quantile(clean, [0.1, 0.5, 0.9], method="inverted_cdf")
+    if not p10 <= p50 <= p90:
+        raise InvariantError("Percentiles", [f"P10 {p10} <= P50 {p50} <= P90 {p90} fails"])
     return {
         name: float(v) if np.isfinite(v) else None
         for name, v in (("p10", p10), ("p50", p50), ("p90", p90))
@@ -147,6 +161,14 @@ class SimulationResult:
     sobol: list[dict[str, Any]] | None
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON summary; its probabilities and shares are checked to lie in [0, 1]."""
+        summary = self._summary()
+        problems = probability_problems(summary)
+        if problems:
+            raise InvariantError(f"The simulation of '{self.company}'", problems)
+        return summary
+
+    def _summary(self) -> dict[str, Any]:
         reached = np.isfinite(self.break_even)
         years = range(len(self.year_ends))
         return {
