@@ -287,11 +287,12 @@ def invocations(draw: st.DrawFn, files: dict[str, list[str]]) -> list[str]:
             if draw(st.booleans()):
                 args.append(param.flag or "")
             continue
-        if not param.required and not draw(st.booleans()):
+        small_only = name in {"plan", "simulate"} and param.name == "scenario"
+        if not param.required and not small_only and not draw(st.booleans()):
             continue
         valid = _values_for(param, files, words)
-        if name in {"plan", "simulate"} and param.name == "scenario":
-            valid = files["scenario"]  # never a full-size preset: no big plans
+        if small_only:
+            valid = files["scenario"]  # never a full-size preset (the default): no big plans
         value = draw(
             st.one_of(
                 st.sampled_from(valid),
@@ -548,5 +549,7 @@ def run_case(args: list[str]) -> Outcome:
 
 
 def names_a_field(message: str, path: tuple[Any, ...]) -> bool:
-    """Whether an error message names the changed field or one of its parents."""
-    return any(isinstance(part, str) and part in message for part in path)
+    """Whether an error message names the changed field or its parent (the last two names
+    of the path: ``tokens_per_day`` or ``low`` for ``inference.0.tokens_per_day.low``)."""
+    names = [part for part in path if isinstance(part, str)]
+    return any(name in message for name in names[-2:])

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.planning.scenario import Scenario
@@ -117,9 +118,14 @@ def unknown_field_text(loc: tuple[Any, ...], root: type[BaseModel] = Scenario) -
 
 def explain_validation_error(error: ValidationError, data: Any, source: str) -> InputError:
     """One InputError for a scenario that fails validation (first five problems)."""
+    return explain_issues(error.errors(), data, source)
+
+
+def explain_issues(issues: list[ErrorDetails], data: Any, source: str) -> InputError:
+    """One InputError naming the field of the first of ``issues`` (pydantic's error list)."""
     messages = []
     first_field = "scenario"
-    for n, issue in enumerate(error.errors()[:5]):
+    for n, issue in enumerate(issues[:5]):
         loc = tuple(issue["loc"])
         field = _readable(loc, data)
         if n == 0:
@@ -130,7 +136,7 @@ def explain_validation_error(error: ValidationError, data: Any, source: str) -> 
         elif "input" in issue and not isinstance(issue["input"], dict | list):
             text += "" if "(got " in text else f" (got {issue['input']!r})"
         messages.append(text if n == 0 else f"{field}: {text}")
-    more = len(error.errors()) - len(messages)
+    more = len(issues) - len(messages)
     tail = f" (and {more} more)" if more > 0 else ""
     return InputError(first_field, "; ".join(messages) + tail + f" (scenario {source}).")
 
@@ -215,6 +221,4 @@ def check_scenario_file(data: dict[str, Any], label: str) -> None:
             )
         ]
         if problems:
-            raise explain_validation_error(
-                ValidationError.from_exception_data(error.title, problems), data, label
-            ) from None
+            raise explain_issues(problems, data, label) from None

@@ -289,7 +289,10 @@ class Scenario(ScenarioModel):
         ids = [w.id for w in self.training] + [w.id for w in self.inference]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise ValueError(f"workload ids must be unique; repeated: {', '.join(dup)}")
+            raise ValueError(
+                f"ids of training runs and inference workloads must be unique; repeated: "
+                f"{', '.join(dup)}"
+            )
         if not ids:
             raise ValueError("a scenario needs at least one training run or inference workload")
         for run in self.training:
