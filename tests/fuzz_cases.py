@@ -63,6 +63,7 @@ HOSTILE_TEXT = [
     "1e30", "1e31", "15T", "1.5B", "99999999999999999999999", "0x10", "1,5", "1e5k", "abc",
     "Fq", "France", "ZZ", "EU", "fr", "a" * 300, "é", "../", "/", ".", "/dev/null",
     "/dev/full", "h100", "h999", "mixtral-8x7b", "bf16", "fp4", "int3", "\t", "--json",
+    "1" + "0" * 400,
 ]  # fmt: skip
 """What a careless or hostile user types into any option."""
 
@@ -78,6 +79,7 @@ HOSTILE_VALUES: list[Any] = [
     {"low": 0.1, "high": 0.9, "shape": "triangular"},
     {"range": [1, 2], "shape": "uniform"},
     {"low": 1, "high": 2, "shape": "gaussian"},
+    10**400, -(10**400), {"annual_growth": 1e30}, {"annual_growth": -1},
 ]  # fmt: skip
 """What a careless or hostile user writes as a scenario value."""
 
@@ -143,6 +145,7 @@ def make_files(folder: Path) -> dict[str, list[str]]:
             write("deep.json", "[" * 100_000 + "]" * 100_000),
             write("nan.json", json.dumps(config).replace("4096", "NaN")),
             write("huge.json", json.dumps(config | {"hidden_size": 1e308})),
+            write("bigint.json", json.dumps(config | {"num_hidden_layers": 10**400})),
             *common,
         ],
         "csv": [
@@ -444,8 +447,31 @@ def scenario_cases(draw: st.DrawFn) -> ScenarioCase:
         if _set(trial, path, copy.deepcopy(value)):
             data = trial
             changed.append(path)
+    if draw(st.integers(0, 9)) == 0:  # every number at one extreme, the longest company
+        extreme = draw(st.sampled_from([1e30, -1e30, 1e-30, 0.0, 1.0]))
+        changed.extend(_set_every_number(data, extreme))
+        if isinstance(data.get("company"), dict):
+            data["company"]["horizon_months"] = 600
     command = draw(st.sampled_from(["plan", "simulate", "compare"]))
     return ScenarioCase(data, tuple(changed), command)
+
+
+def _set_every_number(data: Any, value: float, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Replace every number in ``data`` by ``value`` (not booleans, not horizon sizes)."""
+    changed = []
+    items = data.items() if isinstance(data, dict) else enumerate(data)
+    for key, item in list(items):
+        here = (*path, key)
+        if isinstance(item, dict | list):
+            changed.extend(_set_every_number(item, value, here))
+        elif (
+            isinstance(item, int | float)
+            and not isinstance(item, bool)
+            and key not in {"periods", "horizon_months"}
+        ):
+            data[key] = value
+            changed.append(here)
+    return changed
 
 
 def scenario_args(case: ScenarioCase, folder: Path, n: int) -> list[str]:

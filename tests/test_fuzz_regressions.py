@@ -376,3 +376,83 @@ def test_a_solved_plan_that_breaks_check_plan_is_a_bug_report(
         from gpuplan.planning.api import plan
 
         plan(SMALL, baselines=False)
+
+
+# ---- found by the fuzzer after the first fixes ---------------------------------------------
+
+
+def test_demand_growth_compounding_past_any_volume(tmp_path: Path) -> None:
+    data = small(growth={"annual_growth": 1e30}) | {
+        "horizon": {"start": "2026-01", "periods": 240, "period": "month"}
+    }
+    path = write(tmp_path / "s.yaml", data)
+    fails(["plan", path, "--no-baselines"], "inference.chat.growth.annual_growth", "1e+30")
+
+
+@pytest.mark.parametrize("growth", [1e30, {"low": 0, "high": 1e30, "shape": "uniform"}])
+def test_company_growth_compounding_past_any_number(tmp_path: Path, growth: Any) -> None:
+    company = copy.deepcopy(COMPANY)
+    company["company"]["horizon_months"] = 600
+    company["company"]["revenue"] = {
+        "api": [{"name": "api", "tokens_per_day": 1e9, "price_per_million": 2.0,
+                 "volume_growth_per_year": growth}]
+    }  # fmt: skip
+    path = write(tmp_path / "c.yaml", company)
+    for command in (["simulate", path, "-n", "20"], ["compare", path]):
+        fails(command, "revenue.api[0].volume_growth_per_year", "compounds past")
+    company["company"]["horizon_months"] = 12  # (1e30)^1: the bound, still a number
+    result = runner.invoke(app, ["simulate", write(tmp_path / "c.yaml", company), "-n", "20"])
+    assert result.exit_code == 0, result.output
+
+
+def test_money_of_no_value() -> None:
+    from gpuplan.economics.compare import money
+
+    assert money(None) == "-"
+    assert money(math.inf) == "-"
+    assert money(70e6) == "$70M"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (10**400, "integer of about 401 digits"),
+        (1e308, "1e+308"),
+        ("1" + "0" * 5000, "more than 4,300 digits"),
+    ],
+)
+def test_integers_too_large_in_config_json(tmp_path: Path, value: Any, words: str) -> None:
+    path = tmp_path / "config.json"
+    text = json.dumps(CONFIG | {"num_hidden_layers": "X"}).replace('"X"', str(value))
+    path.write_text(text, encoding="utf-8")
+    fails(["estimate", "fleet", "--model", str(path), "--gpu", "h100",
+           "--requests-per-second", "250"], words)  # fmt: skip
+
+
+def test_integers_too_large_in_scenario_yaml(tmp_path: Path) -> None:
+    text = yaml.safe_dump(small()).replace("1000000000.0", "1" + "0" * 5000)
+    fails(["plan", write(tmp_path / "s.yaml", text)], "s.yaml", "more than 4,300 digits")
+    text = yaml.safe_dump(small()).replace("1000000000.0", "1" + "0" * 400)
+    fails(["plan", write(tmp_path / "s.yaml", text)], "inference.chat.tokens_per_day")
+
+
+@pytest.mark.parametrize(
+    "extra", [["--gpus", "1e30", "--years", "1e30"], ["--utilisation", "1e-30", "--years", "1e-30"]]
+)
+def test_tco_extreme_but_valid_numbers(extra: list[str]) -> None:
+    result = runner.invoke(app, ["tco", "--gpu", "h100", "--country", "FR", "--json", *extra])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(name))
+    assert payload["ownership"]["cost_per_gpu_hour"] > 0
+
+
+def test_annuity_factors_at_the_limits() -> None:
+    """CRF(r, n) tends to r for long lives and to 1/n for short ones; SFF to 0 and 1/n
+    (hand limits of r(1+r)^n/((1+r)^n-1) and r/((1+r)^n-1))."""
+    from gpuplan.economics.ownership import capital_recovery_factor, sinking_fund_factor
+
+    assert capital_recovery_factor(0.08, 1e30) == pytest.approx(0.08)
+    assert capital_recovery_factor(0.08, 1e-30) == pytest.approx(1e30, rel=0.05)
+    assert sinking_fund_factor(0.08, 1e30) == 0.0
+    assert capital_recovery_factor(0.08, 5) == pytest.approx(0.250456, rel=1e-5)
+    assert sinking_fund_factor(0.08, 5) == pytest.approx(0.170456, rel=1e-5)

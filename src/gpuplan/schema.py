@@ -17,8 +17,15 @@ def check_magnitude(value: float) -> None:
     if abs(value) > LARGEST_INPUT:
         raise ValueError(
             f"must lie within ±{LARGEST_INPUT:g}, the largest magnitude gpuplan accepts "
-            f"(got {value:g}); check the units (USD, GPUs, tokens)"
+            f"(got {short_number(value)}); check the units"
         )
+
+
+def short_number(value: float) -> str:
+    """``1e+308`` for a float; an integer too long for a float by its number of digits."""
+    if isinstance(value, int) and abs(value) >= 10**300:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return f"{float(value):g}"
 
 
 def _numbers_within_range(value: Any) -> None:

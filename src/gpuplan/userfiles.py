@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,10 @@ def load_yaml_text(text: str, field: str) -> Any:
         raise InputError(field, f"{error}; write the values out plainly.") from None
     except yaml.YAMLError as error:
         raise InputError(field, f"is not valid YAML: {error}") from None
+    except ValueError:  # a number longer than Python reads (sys.get_int_max_str_digits)
+        raise InputError(
+            field, f"holds a number of more than {sys.get_int_max_str_digits():,} digits."
+        ) from None
     finally:
         loader.dispose()
 
@@ -184,3 +189,7 @@ def load_json_text(text: str, field: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(field, f"is not valid JSON ({error.msg}, line {error.lineno}).") from None
+    except ValueError:  # a number longer than Python reads (sys.get_int_max_str_digits)
+        raise InputError(
+            field, f"holds a number of more than {sys.get_int_max_str_digits():,} digits."
+        ) from None

@@ -19,16 +19,16 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from gpuplan.errors import InputError
+from gpuplan.schema import ScenarioModel, check_magnitude
 from gpuplan.units import BYTES_PER_ELEMENT
 
 
-class Architecture(BaseModel):
-    """A decoder-only transformer, dense or mixture-of-experts."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+class Architecture(ScenarioModel):
+    """A decoder-only transformer, dense or mixture-of-experts (strict like a scenario file:
+    unknown keys, non-finite numbers and sizes beyond ``LARGEST_INPUT`` are errors)."""
 
     vocab_size: int = Field(gt=0)
     hidden_size: int = Field(gt=0)
@@ -300,6 +300,11 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
 
     def whole(key: str) -> int:
         value = need(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                check_magnitude(value)  # before any float conversion of a huge integer
+            except ValueError as error:
+                raise InputError(f"{source}.{key}", f"{error}.") from None
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
@@ -351,8 +356,12 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
         first = error.errors()[0]
         field = ".".join(_CONFIG_KEYS.get(str(p), str(p)) for p in first["loc"]) or "config"
         got = first.get("input")
-        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
         message = str(first["msg"]).removeprefix("Value error, ")
+        shown = (
+            f" (got {got!r})"
+            if got is not None and not isinstance(got, dict) and "(got " not in message
+            else ""
+        )
         raise InputError(f"{source}.{field}", f"{message}{shown}.") from None
 
 

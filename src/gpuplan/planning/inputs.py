@@ -44,6 +44,7 @@ from gpuplan.planning.scenario import (
 )
 from gpuplan.planning.supply_options import offer_options, ownership_options
 from gpuplan.uncertainty.distributions import nominal
+from gpuplan.units import LARGEST_INPUT
 from gpuplan.userfiles import user_path
 
 REFERENCE_GPU = "h100-sxm"
@@ -104,7 +105,15 @@ def token_series(grid: PeriodGrid, workload: InferenceWorkload, where: str) -> n
     years = np.arange(grid.count) * grid.months / 12
     if workload.growth.until is not None:
         years = np.minimum(years, max(0, grid.index_of(workload.growth.until)) * grid.months / 12)
-    return start * (1.0 + nominal(workload.growth.annual_growth)) ** years
+    rate = nominal(workload.growth.annual_growth)
+    log_final = np.log(max(start, 1.0)) + years[-1] * np.log1p(rate)
+    if log_final > np.log(LARGEST_INPUT):  # compounding past any volume: refuse, not overflow
+        raise InputError(
+            f"{where}.growth.annual_growth",
+            f"{rate:g} a year for {years[-1]:g} years takes {start:g} tokens per day past "
+            f"{LARGEST_INPUT:g}; check the rate (0.8 = +80 % a year).",
+        )
+    return start * (1.0 + rate) ** years
 
 
 def inference_need(grid: PeriodGrid, workload: InferenceWorkload, where: str) -> InferenceNeed:
