@@ -574,6 +574,22 @@ def run_case(args: list[str]) -> Outcome:
     return Outcome("bad_error", args, f"exit {result.exit_code}: {result.output[:300]}")
 
 
+def names_an_input(message: str, args: list[str]) -> bool:
+    """Whether an error of a command line names one of the command's options or arguments
+    (given or missing), or quotes a value or file name that was given."""
+    command = " ".join(a for a in args[:2] if a in " ".join(FUZZED_COMMANDS).split())
+    names: set[str] = set()
+    for param in _commands().get(command, []):
+        names |= {param.name, param.name.replace("_", "-"), param.name.removesuffix("s")}
+        if param.flag:
+            names.add(param.flag.lstrip("-").replace("-", "_"))
+    for arg in args[len(command.split()) :]:
+        if len(arg.strip()) > 1 and not arg.startswith("--"):
+            names |= {arg.strip(), Path(arg.strip()).name}
+    text = message.lower()
+    return any(name.lower() in text for name in names if len(name) > 1)
+
+
 def names_a_field(message: str, path: tuple[Any, ...]) -> bool:
     """Whether an error message names the changed field or its parent (the last two names
     of the path: ``tokens_per_day`` or ``low`` for ``inference.0.tokens_per_day.low``)."""

@@ -23,6 +23,7 @@ from fuzz_cases import (
     invocations,
     make_files,
     names_a_field,
+    names_an_input,
     run_case,
     scenario_args,
     scenario_cases,
@@ -63,6 +64,8 @@ def test_short_cli_fuzz(fuzz_files: tuple[Path, dict[str, list[str]]]) -> None:
     def check(args: list[str]) -> None:
         outcome = run_case(args)
         assert not outcome.breach, (outcome.kind, outcome.detail, args)
+        if outcome.kind == "error":
+            assert names_an_input(outcome.detail, args), (outcome.detail, args)
 
     check()
 
@@ -102,6 +105,8 @@ def test_long_fuzz(
         counts[outcome.kind] += 1
         if outcome.breach:
             breaches.append(f"{outcome.kind}: {outcome.detail} <- {args}")
+        elif outcome.kind == "error" and not names_an_input(outcome.detail, args):
+            unnamed.append(f"{outcome.detail} <- {args}")
 
     @seed(17)
     @settings(FUZZ_SETTINGS, max_examples=total - total // 2)
@@ -128,7 +133,7 @@ def test_long_fuzz(
             f"usage errors; tracebacks {counts['traceback']}, hangs {counts['hang']}, warnings "
             f"{counts['warning']}, bad JSON {counts['bad_json']}, negative costs "
             f"{counts['negative_cost']}, malformed errors {counts['bad_error']}, errors not "
-            f"naming the changed field {len(unnamed)}"
+            f"naming the option or field {len(unnamed)}"
         )
         for line in (breaches + unnamed)[:20]:
             print("  ", line[:400])

@@ -69,6 +69,14 @@ def solve_plan(
     return SolvedPlan(model, outcome, read_solution(model, outcome.values))
 
 
+def _check_solved(problem: PlanningProblem, solved: SolvedPlan, what: str, feasible: bool) -> None:
+    """Every feasible solved plan passes :func:`check_plan`, or it is a bug (InvariantError)."""
+    if feasible:
+        problems = check_plan(problem, solved.solution)
+        if problems:
+            raise InvariantError(f"The {what} of '{problem.name}'", problems)
+
+
 def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
     """The optimal plan of ``problem`` with baselines, LP bound and diagnosis."""
     clock = time.perf_counter()
@@ -100,6 +108,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
     rows = []
     for baseline, solved in baseline_plans:
         ok = _status(solved.outcome, solved.solution) != "infeasible"
+        _check_solved(problem, solved, f"baseline {baseline.name}", ok)
         value = solved.solution.npv_usd if ok else math.nan
         why = [] if ok else diagnose(model, solved.outcome.values, solved.solution)
         rows.append(
@@ -113,10 +122,7 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
                 "why_infeasible": why[0].as_dict()["message"] if why else None,
             }
         )
-    if status != "infeasible":
-        problems = check_plan(problem, best.solution)
-        if problems:
-            raise InvariantError(f"The solved plan of '{problem.name}'", problems)
+    _check_solved(problem, best, "optimal plan", status != "infeasible")
     shortfalls = diagnose(model, best.outcome.values, best.solution)
     if status == "infeasible" and not shortfalls:
         shortfalls = [solver_failure(model, best.outcome.message)]
