@@ -30,21 +30,13 @@ import yaml
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from test_bad_input import SMALL
+
 HANG_SECONDS = 60
 """A case running longer than this counts as a hang."""
 
-TINY_SCENARIO: dict[str, Any] = {
+TINY_SCENARIO: dict[str, Any] = copy.deepcopy(SMALL) | {
     "name": "tiny",
-    "horizon": {"start": "2026-Q1", "periods": 2, "period": "quarter"},
-    "inference": [
-        {
-            "id": "chat",
-            "model": "mixtral-8x7b",
-            "tokens_per_day": 1.0e9,
-            "gpus": ["h100-sxm"],
-            "residency": "EU",
-        }
-    ],
     "supply": {"ownership": [{"site": "paris", "country": "FR", "gpu": "h100-sxm"}]},
     "company": {
         "name": "Lab",

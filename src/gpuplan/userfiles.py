@@ -160,11 +160,14 @@ def load_yaml_text(text: str, field: str) -> Any:
     except yaml.YAMLError as error:
         raise InputError(field, f"is not valid YAML: {error}") from None
     except ValueError:  # a number longer than Python reads (sys.get_int_max_str_digits)
-        raise InputError(
-            field, f"holds a number of more than {sys.get_int_max_str_digits():,} digits."
-        ) from None
+        raise _number_too_long(field) from None
     finally:
         loader.dispose()
+
+
+def _number_too_long(field: str) -> InputError:
+    digits = sys.get_int_max_str_digits()
+    return InputError(field, f"holds a number of more than {digits:,} digits.")
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -190,6 +193,4 @@ def load_json_text(text: str, field: str) -> Any:
     except json.JSONDecodeError as error:
         raise InputError(field, f"is not valid JSON ({error.msg}, line {error.lineno}).") from None
     except ValueError:  # a number longer than Python reads (sys.get_int_max_str_digits)
-        raise InputError(
-            field, f"holds a number of more than {sys.get_int_max_str_digits():,} digits."
-        ) from None
+        raise _number_too_long(field) from None
