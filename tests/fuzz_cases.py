@@ -483,8 +483,9 @@ class Hang(Exception):
 
 @dataclass
 class Outcome:
-    """What one case did: ``kind`` is ok, error, usage (click's option error) or a breach:
-    traceback, hang, warning, bad_json, negative_cost, bad_error."""
+    """What one case did: ``kind`` is ok, error, usage (click's option error), infeasible (a
+    plan's diagnosis) or a breach: traceback, hang, warning, bad_json, negative_cost,
+    bad_error."""
 
     kind: str
     args: list[str]
@@ -492,7 +493,7 @@ class Outcome:
 
     @property
     def breach(self) -> bool:
-        return self.kind not in {"ok", "error", "usage"}
+        return self.kind not in {"ok", "error", "usage", "infeasible"}
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -557,8 +558,14 @@ def run_case(args: list[str]) -> Outcome:
         text = result.output
         if "Usage:" in text and "Invalid value for" in text:
             return Outcome("usage", args, text.strip().splitlines()[-1])
-        if "--json" in args and result.stdout.startswith("{"):  # plan --json of an infeasible plan
-            return Outcome("error", args)
+        if "--json" in args and result.stdout.startswith("{"):  # plan --json, infeasible
+            try:
+                payload = json.loads(result.stdout, parse_constant=_no_constant)
+            except ValueError as problem:
+                return Outcome("bad_json", args, str(problem)[:200])
+            if payload.get("status") != "infeasible" or not payload.get("diagnosis"):
+                return Outcome("bad_error", args, "exit 2 with JSON that is no diagnosis")
+            return Outcome("infeasible", args, payload["diagnosis"][0])
         message = result.stderr
         if not message.startswith("Error: ") or "\n\n" in message.strip() or "Traceback" in text:
             return Outcome("bad_error", args, text[:300])
@@ -583,7 +590,17 @@ def names_an_input(message: str, args: list[str]) -> bool:
 
 
 def names_a_field(message: str, path: tuple[Any, ...]) -> bool:
-    """Whether an error message names the changed field or its parent (the last two names
-    of the path: ``tokens_per_day`` or ``low`` for ``inference.0.tokens_per_day.low``)."""
+    """Whether an error message names the changed field, its parent (the last two names of
+    the path: ``tokens_per_day`` or ``low`` for ``inference.0.tokens_per_day.low``) or the
+    list item holding it (``supply.offers.0`` / ``company.people[0]``, for a new item)."""
     names = [part for part in path if isinstance(part, str)]
-    return any(name in message for name in names[-2:])
+    items = [
+        text
+        for end, part in enumerate(path)
+        if isinstance(part, int)
+        for text in (
+            ".".join(map(str, path[: end + 1])),
+            ".".join(map(str, path[:end])) + f"[{part}]",
+        )
+    ]
+    return any(name in message for name in [*names[-2:], *items])
