@@ -456,3 +456,14 @@ def test_annuity_factors_at_the_limits() -> None:
     assert sinking_fund_factor(0.08, 1e30) == 0.0
     assert capital_recovery_factor(0.08, 5) == pytest.approx(0.250456, rel=1e-5)
     assert sinking_fund_factor(0.08, 5) == pytest.approx(0.170456, rel=1e-5)
+
+
+def test_largest_need_is_a_number(tmp_path: Path) -> None:
+    """1e30 tokens/day at 1e30 GPUs per 1e9 tokens/day needs 1e51 GPUs: said as a number
+    (once 'inf GPUs'), because every input is bounded by 1e30."""
+    data = small(tokens_per_day=1e30, gpus_per_billion_tokens_per_day={"h100-sxm": 1e30})
+    result = runner.invoke(app, ["plan", write(tmp_path / "s.yaml", data), "--json",
+                                 "--no-baselines"])  # fmt: skip
+    assert result.exit_code == 2
+    (message,) = json.loads(result.stdout)["diagnosis"]
+    assert "1e+51 GPUs (inference.chat)" in message and "inf GPUs" not in message
