@@ -556,8 +556,8 @@ def run_case(args: list[str]) -> Outcome:
         return Outcome("ok", args)
     if result.exit_code == 2:
         text = result.output
-        if "Usage:" in text and "Invalid value for" in text:
-            return Outcome("usage", args, text.strip().splitlines()[-1])
+        if "Usage:" in text and re.search(r"Invalid value for|No such option|Missing", text):
+            return Outcome("usage", args, text.strip().splitlines()[-2])  # click's own error
         if "--json" in args and result.stdout.startswith("{"):  # plan --json, infeasible
             try:
                 payload = json.loads(result.stdout, parse_constant=_no_constant)
@@ -579,7 +579,8 @@ def names_an_input(message: str, args: list[str]) -> bool:
     command = " ".join(a for a in args[:2] if a in " ".join(FUZZED_COMMANDS).split())
     names: set[str] = set()
     for param in _commands().get(command, []):
-        names |= {param.name, param.name.replace("_", "-"), param.name.removesuffix("s")}
+        names |= {param.name, param.name.replace("_", "-"), param.name.replace("_", " ")}
+        names.add(param.name.removesuffix("s"))
         if param.flag:
             names.add(param.flag.lstrip("-").replace("-", "_"))
     for arg in args[len(command.split()) :]:

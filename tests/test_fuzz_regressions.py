@@ -467,3 +467,32 @@ def test_largest_need_is_a_number(tmp_path: Path) -> None:
     assert result.exit_code == 2
     (message,) = json.loads(result.stdout)["diagnosis"]
     assert "1e+51 GPUs (inference.chat)" in message and "inf GPUs" not in message
+
+
+@pytest.mark.parametrize(
+    ("site", "rules", "field"),
+    [
+        ({"life_years": 1e30}, {}, "supply.ownership.0.life_years"),
+        ({"lead_time_months": 1e30}, {}, "supply.ownership.0.lead_time_months"),
+        ({}, {"lead_time_months": 1e29}, "rules.lead_time_months"),
+    ],
+)
+def test_owned_life_and_lead_time_bounded(
+    tmp_path: Path, site: dict[str, Any], rules: dict[str, Any], field: str
+) -> None:  # regression: 'year 10000 is out of range' from a 1e30-month lead time
+    owned = {"site": "paris", "country": "FR", "gpu": "h100-sxm"} | site
+    data = small() | {"supply": {"ownership": [owned]}, "rules": rules}
+    fails(["plan", write(tmp_path / "s.yaml", data), "--no-baselines"], field, "at most")
+
+
+def test_custom_offer_term_bounded(tmp_path: Path) -> None:
+    offer = {"provider": "Neo", "jurisdiction": "EU", "region": "paris", "country": "FR",
+             "region_group": "EU", "gpu": "h100-sxm", "pricing_model": "contract",
+             "term_months": 10**29, "price_per_gpu_hour": 2.0, "source": "a quote"}  # fmt: skip
+    data = small() | {"supply": {"offers": [offer]}}
+    fails(["plan", write(tmp_path / "s.yaml", data)], "supply.offers.0.term_months")
+
+
+def test_empty_offers_option_names_the_option() -> None:
+    fails(["catalog", "offers", "--offers", ""], "offers", "not a file")
+    fails(["catalog", "import-skypilot", "nosuch.csv"], "vms_csv", "does not exist")

@@ -28,7 +28,7 @@ from gpuplan.catalog.places import (
     fx_rate,
 )
 from gpuplan.catalog.tables import packaged_data, read_table_lines
-from gpuplan.errors import CatalogError, GpuplanError, UnknownIdError
+from gpuplan.errors import CatalogError, GpuplanError, InputError, UnknownIdError
 from gpuplan.userfiles import user_path, write_user_text
 
 PricingModel = Literal[
@@ -213,8 +213,10 @@ def to_usd(row: OfferRow) -> Offer:
 def read_offer_csv(path: Path) -> list[Offer]:
     """Read and convert one offer CSV; a bad row, duplicate key or currency names its line."""
     path = user_path(path, "offers")
-    if not path.exists():
-        raise CatalogError(f"Offer file {path} does not exist.")
+    if not path.is_file():
+        raise InputError(
+            "offers", f"'{path}' is not a file; give the path of an offer CSV file."
+        )
     seen: dict[tuple[str, ...], int] = {}
     offers: list[Offer] = []
     for line, row in read_table_lines(path, OfferRow):

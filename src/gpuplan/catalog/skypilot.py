@@ -28,7 +28,7 @@ from gpuplan.catalog.tables import (
     packaged_data,
     read_table,
 )
-from gpuplan.errors import CatalogError, UnknownIdError
+from gpuplan.errors import CatalogError, InputError, UnknownIdError
 from gpuplan.userfiles import user_path
 
 REQUIRED_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Region")
@@ -102,7 +102,7 @@ def import_skypilot_csv(
     """
     source_path = user_path(path, "vms_csv")
     if not source_path.exists():
-        raise CatalogError(f"SkyPilot catalog {source_path} does not exist.")
+        raise InputError("vms_csv", f"SkyPilot catalog {source_path} does not exist.")
     owner = get_provider(provider)
     stamp = as_of or date.today()
     names = accelerator_names()

@@ -159,7 +159,9 @@ class CustomOffer(ScenarioModel):
     region_group: Zone = Field(description="EU, US, APAC, ...: the residency zone it serves.")
     gpu: str = Field(description="GPU catalog id.")
     pricing_model: OfferPricing = Field(description="on_demand, spot, reserved_1y, ...")
-    term_months: int | None = Field(default=None, ge=1, description="Commitment, months.")
+    term_months: int | None = Field(
+        default=None, ge=1, le=1200, description="Commitment, months (at most 100 years)."
+    )
     price_per_gpu_hour: PositiveUncertain = Field(description="USD per GPU-hour.")
     availability_gpus: float | None = Field(default=None, ge=0, description="Most GPUs at once.")
     available_from: Month | None = Field(default=None, description="First month available.")

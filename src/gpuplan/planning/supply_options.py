@@ -168,6 +168,12 @@ def _custom_row(custom: CustomOffer, where: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
+MAX_LIFE_YEARS = 100.0
+"""Longest service life of owned GPUs a plan takes (its periods are counted in memory)."""
+MAX_LEAD_MONTHS = 1200.0
+"""Longest order-to-service lead time a plan takes (100 years)."""
+
+
 def ownership_options(scenario: Scenario, grid: PeriodGrid) -> list[SupplyOption]:
     """Ownership sites as supply options; unset figures from the ownership cost model."""
     options: list[SupplyOption] = []
@@ -228,6 +234,13 @@ def _owned_option(
         figures = {k: figures.get(k, float(getattr(model, k))) for k in given}
     life = figures["years"]
     lead = figures["lead_time_months"]
+    lead_field = "rules" if scenario.rules.lead_time_months is not None else where
+    for field, value, most, unit in (
+        (f"{where}.life_years", life, MAX_LIFE_YEARS, "years"),
+        (f"{lead_field}.lead_time_months", lead, MAX_LEAD_MONTHS, "months"),
+    ):
+        if value > most:
+            raise InputError(field, f"must be at most {most:g} {unit} (got {value:g}).")
     first = 0 if site.available_from is None else max(0, grid.index_of(site.available_from))
     return SupplyOption(
         id=f"owned:{site.site}:{gpu}",
