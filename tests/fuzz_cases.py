@@ -123,10 +123,13 @@ def make_files(folder: Path) -> dict[str, list[str]]:
     ]
     scenario = copy.deepcopy(TINY_SCENARIO)
     company_only = {"company": scenario["company"]}
+    ranged = copy.deepcopy(TINY_SCENARIO)
+    ranged["inference"][0]["tokens_per_day"] = {"low": 5e8, "high": 2e9, "shape": "uniform"}
     return {
         "scenario": [
             write("tiny.yaml", yaml.safe_dump(scenario)),
             write("company.yaml", yaml.safe_dump(company_only)),
+            write("ranged.yaml", yaml.safe_dump(ranged)),
             write("deep.yaml", "a: " + "[" * 300 + "]" * 300 + "\n"),
             write("bomb.yaml", _yaml_bomb()),
             write("loop.yaml", "extends: ./sub/../loop.yaml\nname: x\n"),
@@ -257,6 +260,12 @@ def _values_for(
         return ["h100-sxm=2", "h100=-2", "h999=1", "=", "h100=nan"]
     if param.name == "override":
         return ["nosuch"]
+    if param.name in {"futures", "out_of_sample"}:
+        return ["0", "2", "3"]
+    if param.name == "decision_point":
+        return ["2026-Q2", "2026-07", "2020-01"]
+    if param.name == "risk":
+        return ["cvar:0.9:0.5", "cvar:2:1", "cvar"]
     for key in ("gpu", "country", "provider", "pricing", "region_group", "jurisdiction"):
         if param.name == key:
             return words[key]
@@ -323,7 +332,7 @@ def _words() -> dict[str, list[str]]:
 def schema_fields() -> list[tuple[str, ...]]:
     """Paths of every field of the scenario schema reachable from the tiny scenario
     (``('inference', 0, 'peak_factor')``, ``('company', 'revenue', 'api', 0, 'price_per_m')``)."""
-    from gpuplan.planning.scenario import Scenario
+    from gpuplan.scenario.schema import Scenario
 
     schema = Scenario.model_json_schema()
     definitions = schema.get("$defs", {})
