@@ -588,6 +588,8 @@ def names_an_input(message: str, args: list[str]) -> bool:
     command = " ".join(a for a in args[:2] if a in " ".join(FUZZED_COMMANDS).split())
     names: set[str] = set()
     for param in _commands().get(command, []):
+        if param.name == "presets":
+            names.add("scenario")  # compare's arguments are scenario files or presets
         names |= {param.name, param.name.replace("_", "-"), param.name.replace("_", " ")}
         names.add(param.name.removesuffix("s"))
         if param.flag:
@@ -603,6 +605,8 @@ def names_a_field(message: str, path: tuple[Any, ...]) -> bool:
     """Whether an error message names the changed field, its parent (the last two names of
     the path: ``tokens_per_day`` or ``low`` for ``inference.0.tokens_per_day.low``) or the
     list item holding it (``supply.offers.0`` / ``company.people[0]``, for a new item)."""
+    if re.search(r"\.yaml: .*\(line \d+\)", message):  # a syntax-level problem, by line
+        return True
     names = [part for part in path if isinstance(part, str)]
     items = [
         text

@@ -495,4 +495,13 @@ def test_custom_offer_term_bounded(tmp_path: Path) -> None:
 
 def test_empty_offers_option_names_the_option() -> None:
     fails(["catalog", "offers", "--offers", ""], "offers", "not a file")
-    fails(["catalog", "import-skypilot", "nosuch.csv"], "vms_csv", "does not exist")
+    fails(["catalog", "import-skypilot", "nosuch.csv"], "vms_csv", "not a file")
+    fails(["catalog", "import-skypilot", ""], "vms_csv", "not a file")
+
+
+def test_compare_of_a_plan_company_without_months(tmp_path: Path) -> None:
+    """compare does not solve plans: a company whose compute comes from a plan without its
+    months is told so (once an IndexError when a price was given)."""
+    data = small() | COMPANY
+    data["company"] = dict(data["company"], compute={"plan": {"on_demand_price_per_gpu_hour": 2}})
+    fails(["compare", write(tmp_path / "s.yaml", data)], "compute.plan.months")

@@ -101,8 +101,8 @@ def import_skypilot_csv(
     :class:`CatalogError`; otherwise it is skipped and listed in ``warnings``.
     """
     source_path = user_path(path, "vms_csv")
-    if not source_path.exists():
-        raise InputError("vms_csv", f"SkyPilot catalog {source_path} does not exist.")
+    if not source_path.is_file():
+        raise InputError("vms_csv", f"SkyPilot catalog '{source_path}' is not a file.")
     owner = get_provider(provider)
     stamp = as_of or date.today()
     names = accelerator_names()
