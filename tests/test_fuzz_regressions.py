@@ -505,3 +505,8 @@ def test_compare_of_a_plan_company_without_months(tmp_path: Path) -> None:
     data = small() | COMPANY
     data["company"] = dict(data["company"], compute={"plan": {"on_demand_price_per_gpu_hour": 2}})
     fails(["compare", write(tmp_path / "s.yaml", data)], "compute.plan.months")
+
+
+def test_extends_naming_no_scenario_names_extends(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.yaml", small() | {"extends": "ß"})
+    fails(["plan", path], "extends", "in s.yaml", "Unknown scenario file or preset 'ß'")

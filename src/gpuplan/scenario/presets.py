@@ -93,7 +93,12 @@ def read_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> dic
             f"must be a preset name or a scenario file path (got {base_name!r}) in {path.name}.",
         )
     relative = user_path(path.parent / user_path(base_name, "extends"), "extends")
-    base = read_scenario(relative if relative.is_file() else base_name, (*_seen, path))
+    target = relative if relative.is_file() else base_name
+    try:
+        resolve_scenario_path(target)
+    except (InputError, UnknownIdError) as error:  # the base itself is missing: name the key
+        raise InputError("extends", f"in {path.name}: {error}") from None
+    base = read_scenario(target, (*_seen, path))
     return dict(deep_merge(base, data))
 
 
