@@ -9,7 +9,7 @@ import typer
 from gpuplan.cli import app, catalog_app
 from gpuplan.cli.common import (
     handle_errors,
-    parse_number,
+    non_negative_whole_number,
     positive_number,
     print_json,
     print_table,
@@ -128,7 +128,7 @@ def catalog_audit(
 
     report = audit_offers(
         load_offers(user_csv),
-        max_age_days=int(parse_number(max_age_days, "max_age_days")),
+        max_age_days=non_negative_whole_number(max_age_days, "max_age_days"),
         outlier_factor=positive_number(outlier_factor, "outlier_factor"),
     )
     if as_json:
@@ -174,7 +174,7 @@ def catalog_import_skypilot(
 
     result = import_skypilot_csv(vms_csv, provider, strict=strict)
     if output is not None:
-        write_offer_csv(result.offers, output)
+        write_offer_csv(result.offers, output, inputs=(vms_csv,))
     if as_json:
         print_json(
             {
