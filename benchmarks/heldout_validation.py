@@ -43,10 +43,20 @@ def number(text: str) -> float | None:
 
 
 def model_arguments(row: dict[str, str]) -> dict[str, object]:
-    """Catalog id when the row has one, else a bare parameter count (6ND)."""
+    """Catalog id when the row has one, else a bare parameter count (6ND); plus the run's
+    scope, software year and global batch (blank batch: the estimator's default rule)."""
+    settings: dict[str, object] = {
+        "scope": row["scope_class"],
+        "software_year": int(row["software_year"]),
+        "global_batch_tokens": number(row["global_batch_tokens"]),
+    }
     if row["model"]:
-        return {"model": row["model"]}
-    return {"params": float(row["params"]), "active_params": number(row["active_params"])}
+        return {"model": row["model"], **settings}
+    return {
+        "params": float(row["params"]),
+        "active_params": number(row["active_params"]),
+        **settings,
+    }
 
 
 def summary(label: str, errors: Iterable[float]) -> str:
