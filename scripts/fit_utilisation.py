@@ -443,13 +443,20 @@ def fit_rows(rows: list[CalibrationRow], data: str = "calibration") -> Utilisati
 
 
 def print_term_values(rows: list[CalibrationRow]) -> None:
-    """What each term buys: leave-one-run-out median |error| and coverage without it."""
-    print(f"{'fit':<26}{'LOO median |error|':>20}{'LOO inside P10-P90':>20}")
+    """What each term buys: leave-one-run-out median |error|, RMS log error, coverage and
+    band width (P90 ÷ P10) with the term switched off."""
+    print(f"{'fit':<24}{'LOO median |err|':>18}{'RMS log err':>13}{'inside':>8}{'P90/P10':>9}")
     for term in ("", *FIT_TERMS):
         without = frozenset({term}) if term else frozenset()
-        error, coverage = jackknife_coverage(held_out_residuals(rows, lambda r: r.label, without))
+        residuals = held_out_residuals(rows, lambda r: r.label, without)
+        error, coverage = jackknife_coverage(residuals)
+        values = np.array(list(residuals.values()))
+        low, high = conformal_quantiles(values)
         label = "all terms" if not term else f"without {term}"
-        print(f"{label:<26}{error:>20.1%}{coverage:>20.0%}")
+        print(
+            f"{label:<24}{error:>18.1%}{np.sqrt(np.mean(values**2)):>13.3f}{coverage:>8.0%}"
+            f"{np.exp(high - low):>9.2f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
