@@ -16,9 +16,10 @@ Rows used:
 * ``training_throughput_benchmarks.csv`` (llm-foundry) rows are 'mfu' rows; their shapes are
   in ``scripts/data/mpt_shapes.csv``.
 
-The band is split-conformal on leave-one-run-out residuals (each run predicted by a fit that
-never saw it). ``--terms`` refits with each term switched off and prints what it buys in
-leave-one-out error. ``--check`` refits once and exits 1 if the shipped coefficients differ.
+The band is split-conformal on leave-one-lab-out residuals (each lab's runs predicted by a
+fit that never saw that lab); its coverage is reported on leave-one-run-out residuals too.
+``--terms`` refits with each term switched off and prints what it buys in leave-one-out
+error. ``--check`` refits once and exits 1 if the shipped coefficients differ.
 Training FLOPs use the estimator's convention (6·N_matmul + 12·layers·width·sequence).
 """
 
@@ -78,7 +79,7 @@ PRIORS = {
     "unseen_generation_sigma": 0.10,
     "unseen_precision_sigma": 0.25,
     "fp8_sigma": 0.10,
-    "moe_sigma": 0.10,
+    "moe_sigma": 0.15,
     "per_doubling_sigma": 0.05,
 }
 
@@ -305,8 +306,10 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
 
 RUN_WEIGHT_SHARE = 0.8
 """Share of the total fit weight held by published runs (the rest: benchmark MFU rows).
-Chosen among 0.12 (equal row weights), 0.5, 0.65, 0.8 and 0.9 by leave-one-out error
-(23.0%, 20.0%, 16.6%, 15.4%, 15.7%): one hyperparameter tuned on the LOO figure it reports."""
+Chosen on the first 31-run data among 0.12 (equal row weights), 0.5, 0.65, 0.8 and 0.9 by
+leave-one-run-out median |error| (23.0%, 20.0%, 16.6%, 15.4%, 15.7%): one hyperparameter
+tuned on the figure it is judged by. On the shipped data: 20.1%, 17.0%, 15.9%, 12.8%, 11.5%
+(kept at 0.8 rather than re-tuned; benchmarks keep a fifth of the say on shape terms)."""
 
 
 def row_weights(rows: list[CalibrationRow]) -> np.ndarray:
@@ -421,37 +424,56 @@ def held_out_residuals(
     return result
 
 
-def jackknife_coverage(residuals: dict[str, float]) -> tuple[float, float]:
-    """(median |error|, share inside P10-P90) where each run's band comes from the
-    conformal quantiles of the *other* runs' out-of-sample residuals."""
+def jackknife_coverage(
+    residuals: dict[str, float], band_residuals: dict[str, float] | None = None
+) -> tuple[float, float]:
+    """(median |error|, share inside P10-P90) of out-of-sample ``residuals``, each run judged
+    against the conformal quantiles of the *other* runs' ``band_residuals`` (default: the
+    same residuals)."""
+    band = residuals if band_residuals is None else band_residuals
+    inside = [
+        conformal_quantiles([v for k, v in band.items() if k != label]) for label in residuals
+    ]
     values = np.array(list(residuals.values()))
-    inside = []
-    for i, value in enumerate(values):
-        low, high = conformal_quantiles(np.delete(values, i))
-        inside.append(low <= value <= high)
-    return float(np.median(np.abs(np.expm1(-values)))), float(np.mean(inside))
+    covered = [low <= v <= high for v, (low, high) in zip(values, inside, strict=True)]
+    return float(np.median(np.abs(np.expm1(-values)))), float(np.mean(covered))
+
+
+def by_run(row: CalibrationRow) -> str:
+    return row.label
+
+
+def by_lab(row: CalibrationRow) -> str:
+    return row.org
 
 
 def fit_rows(rows: list[CalibrationRow], data: str = "calibration") -> UtilisationFit:
-    """The shipped fit: coefficients on all rows, band from leave-one-run-out residuals."""
-    residuals = held_out_residuals(rows, lambda r: r.label)
-    low, high = conformal_quantiles(list(residuals.values()))
-    median_error, coverage = jackknife_coverage(residuals)
-    return _assemble(
+    """The shipped fit: coefficients on all rows; band from leave-one-lab-out residuals
+    (a planner's lab is usually not in the data), judged on leave-one-run-out residuals."""
+    loo = held_out_residuals(rows, by_run)
+    lolo = held_out_residuals(rows, by_lab)
+    low, high = conformal_quantiles(list(lolo.values()))
+    median_error, coverage = jackknife_coverage(loo, lolo)
+    lab_error, lab_coverage = jackknife_coverage(lolo)
+    fit = _assemble(
         rows, reference_year(rows), frozenset(), (low, high, median_error, coverage), data
+    )
+    return fit.model_copy(
+        update={"lolo_median_abs_error": lab_error, "lolo_coverage": lab_coverage}
     )
 
 
 def print_term_values(rows: list[CalibrationRow]) -> None:
-    """What each term buys: leave-one-run-out median |error|, RMS log error, coverage and
-    band width (P90 ÷ P10) with the term switched off."""
+    """What each term buys with it switched off: leave-one-run-out median |error| and RMS
+    log error, coverage under the leave-one-lab-out band, and that band's width P90 ÷ P10."""
     print(f"{'fit':<24}{'LOO median |err|':>18}{'RMS log err':>13}{'inside':>8}{'P90/P10':>9}")
     for term in ("", *FIT_TERMS):
         without = frozenset({term}) if term else frozenset()
-        residuals = held_out_residuals(rows, lambda r: r.label, without)
-        error, coverage = jackknife_coverage(residuals)
-        values = np.array(list(residuals.values()))
-        low, high = conformal_quantiles(values)
+        loo = held_out_residuals(rows, by_run, without)
+        lolo = held_out_residuals(rows, by_lab, without)
+        error, coverage = jackknife_coverage(loo, lolo)
+        values = np.array(list(loo.values()))
+        low, high = conformal_quantiles(list(lolo.values()))
         label = "all terms" if not term else f"without {term}"
         print(
             f"{label:<24}{error:>18.1%}{np.sqrt(np.mean(values**2)):>13.3f}{coverage:>8.0%}"
@@ -488,8 +510,10 @@ def main(argv: list[str] | None = None) -> int:
     print(", ".join(f"{name}={value:.4g}" for name, value in k.model_dump().items()))
     print(", ".join(f"goodput[{s}]={g:.3f}" for s, g in fit.goodput.items()))
     print(
-        f"band: P10 x{np.exp(fit.band_log_p10):.3f}, P90 x{np.exp(fit.band_log_p90):.3f}; "
-        f"LOO median |error| {fit.loo_median_abs_error:.1%}, LOO inside {fit.loo_coverage:.0%}"
+        f"band (leave-one-lab-out): P10 x{np.exp(fit.band_log_p10):.3f}, "
+        f"P90 x{np.exp(fit.band_log_p90):.3f}; leave-one-run-out median |error| "
+        f"{fit.loo_median_abs_error:.1%}, inside {fit.loo_coverage:.0%}; leave-one-lab-out "
+        f"{fit.lolo_median_abs_error:.1%}, inside {fit.lolo_coverage:.0%}"
     )
     return 0
 

@@ -5,8 +5,10 @@ PaLM/Megatron convention of :meth:`Architecture.training_flops_per_token` (6·N 
 no recomputation; Chowdhery et al. 2022, arXiv:2204.02311 App. B). The model is a time
 budget per unit of ideal compute time, so every term is a physical cost:
 
-    1/MFU = [ (1 - s)·(a + ρ·(b + c·1024/h))     matmul work and memory-bound work
-            + s·a_attn·(P/P_bf16)                attention FLOPs (FlashAttention runs in bf16)
+    1/MFU = [ D + s·a_attn·ρ·(P/P_bf16)          D = a + ρ·(b + c·1024/h): matmul and
+                                                 memory-bound work per FLOP; attention FLOPs
+                                                 cost D plus a_attn·ρ (softmax and tile traffic
+                                                 of FlashAttention, run in bf16)
             + k_n·log2(max(n, 8)/8)              exposed scale-out communication
             + k_sync·ρ·4096/T_r ]                per-step synchronisation, T_r tokens per replica
             × (1 + e·age) × moe^[MoE]            older software stack; MoE routing/all-to-all
@@ -29,7 +31,7 @@ effective MFU = benchmark MFU × goodput(scope) / (1 + λ·n·t_lost): failures 
 GPU-hour (Llama 3: 419 unexpected interruptions in 54 days on 16,384 GPUs, arXiv:2407.21783
 §3.3.4) and each costs t_lost hours of the whole job (restart + work since the checkpoint).
 
-P10/P90 come from out-of-sample (leave-one-run-out) residuals of the published runs, as
+P10/P90 come from out-of-sample (leave-one-lab-out) residuals of the published runs, as
 split-conformal quantiles, widened for inputs outside the calibration data. Coefficients live
 in ``data/utilisation_fit.json``, written by ``scripts/fit_utilisation.py``.
 """
@@ -76,7 +78,9 @@ class UtilisationCoefficients(BaseModel):
     base: float = Field(ge=0, description="a: matmul time per ideal FLOP time.")
     memory: float = Field(ge=0, description="b: memory-bound time per unit of ρ.")
     memory_width: float = Field(ge=0, description="c: memory-bound time per ρ at h = 1024.")
-    attention: float = Field(ge=0, description="a_attn: attention time per ideal FLOP time.")
+    attention: float = Field(
+        ge=0, description="a_attn: attention's extra time per ideal FLOP over dense work."
+    )
     scale_out: float = Field(ge=0, description="k_n: exposed communication per GPU doubling.")
     sync: float = Field(ge=0, description="k_sync: per-step sync time per ρ at 4096 tokens.")
     software_age: float = Field(ge=0, description="e: extra time per year of older software.")
@@ -96,7 +100,7 @@ class ExtrapolationPriors(BaseModel):
     unseen_generation_sigma: float = Field(ge=0)
     unseen_precision_sigma: float = Field(ge=0)
     fp8_sigma: float = Field(ge=0, description="fp8 rests on few benchmark rows only.")
-    moe_sigma: float = Field(ge=0, description="MoE rests on two runs only.")
+    moe_sigma: float = Field(ge=0, description="MoE rests on two runs (one lab) only.")
     per_doubling_sigma: float = Field(
         ge=0, description="Per doubling of GPUs or params beyond the fitted maximum."
     )
@@ -133,10 +137,18 @@ class UtilisationFit(BaseModel):
     )
     reference_year: int = Field(description="Software year of 'today's stack' (age 0).")
     run_count: int = Field(ge=3, description="Published runs behind the band.")
-    band_log_p10: float = Field(lt=0, description="Conformal 10% quantile of LOO log(obs/P50).")
-    band_log_p90: float = Field(gt=0, description="Conformal 90% quantile of LOO log(obs/P50).")
-    loo_median_abs_error: float = Field(gt=0)
-    loo_coverage: float = Field(ge=0, le=1)
+    band_log_p10: float = Field(
+        lt=0, description="Conformal 10% quantile of leave-one-lab-out log(published/P50)."
+    )
+    band_log_p90: float = Field(
+        gt=0, description="Conformal 90% quantile of leave-one-lab-out log(published/P50)."
+    )
+    loo_median_abs_error: float = Field(gt=0, description="Leave-one-run-out median |error|.")
+    loo_coverage: float = Field(
+        ge=0, le=1, description="Leave-one-run-out runs inside the (jackknifed) band."
+    )
+    lolo_median_abs_error: float = Field(default=1.0, gt=0)
+    lolo_coverage: float = Field(default=0.0, ge=0, le=1)
     benchmark_log_sigma: float = Field(gt=0)
     extrapolation: ExtrapolationPriors
     rows: list[FitRow]
@@ -201,10 +213,10 @@ def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.
     """Time per unit of ideal compute time (1/MFU): the docstring formula."""
     share = x.attention_share
     dense_work = k.base + x.ridge * (k.memory + k.memory_width * REFERENCE_WIDTH / x.hidden_size)
-    attention = k.attention * x.attention_peak_ratio
+    attention_extra = k.attention * x.ridge * x.attention_peak_ratio
     scale_out = k.scale_out * np.log2(np.maximum(x.gpus, SCALE_OUT_BASE_GPUS) / SCALE_OUT_BASE_GPUS)
     sync = k.sync * x.ridge * SYNC_REFERENCE_TOKENS / x.replica_tokens
-    steady = (1.0 - share) * dense_work + share * attention + scale_out + sync
+    steady = dense_work + share * attention_extra + scale_out + sync
     result: NDArray[np.float64] = (
         steady * (1.0 + k.software_age * x.software_age) * np.where(x.is_moe, k.moe, 1.0)
     )
@@ -345,7 +357,7 @@ def fit_coefficients(
     names += ["moe", "hours_lost_per_failure"]
     frozen = {"failures": "hours_lost_per_failure"}
     fixed = {frozen.get(term, term) for term in without if term != "scope"}
-    start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 2.0}
+    start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 0.5}
     start |= {"moe": 1.2, "hours_lost_per_failure": 0.5}
     upper = dict.fromkeys(names, 10.0) | {"attention": 20.0, "software_age": 1.0, "moe": 3.0}
     lower = dict.fromkeys(names, 0.0) | {"moe": 1.0}
