@@ -131,9 +131,24 @@ def report(
     )
 
 
+def constant_mfu_baseline(rows: list[CalibrationRow]) -> None:
+    """The yardstick: one constant run MFU (the median of the *other* runs' effective MFU),
+    leave-one-run-out. The utilisation model has to beat this to earn its terms."""
+    runs = [r for r in rows if r.kind == "run_hours"]
+    errors = []
+    for run in runs:
+        others = np.median([r.observed_mfu for r in runs if r is not run])
+        errors.append(abs(run.observed_mfu / others - 1.0))
+    print(
+        f"\nConstant-MFU baseline (median of the other runs), leave-one-run-out: "
+        f"median |error| {np.median(errors):.1%}   max |error| {np.max(errors):.1%}"
+    )
+
+
 def main() -> None:
     directory = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CALIBRATION
     rows = load_calibration_rows(directory)
+    constant_mfu_baseline(rows)
     lab = residuals(rows, lambda r: r.org)
     report("In-sample (shipped fit and band):", rows, residuals(rows, None), None)
     report(
