@@ -26,8 +26,9 @@ def plan(
     :func:`raise_if_infeasible` to turn that into an error.
     """
     loaded = load_scenario(scenario, overrides)
-    result = optimise(build_problem(loaded), baselines=baselines)
-    result.notes = list(loaded.assumptions)
+    problem = build_problem(loaded)
+    result = optimise(problem, baselines=baselines)
+    result.notes = [*loaded.assumptions, *(need.band_note() for need in problem.training)]
     return result
 
 
