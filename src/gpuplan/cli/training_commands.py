@@ -37,7 +37,7 @@ def _estimate_rows(estimate: TrainingEstimate) -> list[list[str]]:
         return [fmt(v) if v is not None else "-" for v in (low, mid, high)]
 
     e = estimate
-    return [
+    rows = [
         ["training FLOPs", "", humanize.flops(e.training_flops), ""],
         ["run MFU (P50 assumed)", "", humanize.percent(e.mfu), ""],
         ["GPU-hours", *band(e.gpu_hours_p10, e.gpu_hours, e.gpu_hours_p90, humanize.count)],
@@ -48,14 +48,17 @@ def _estimate_rows(estimate: TrainingEstimate) -> list[list[str]]:
         ["cost", *band(e.cost_usd_p10, e.cost_usd, e.cost_usd_p90, humanize.money)],
         ["min GPUs for memory", "", humanize.count(e.min_gpus_for_memory or 0), ""],
     ]
+    return [
+        row for row in rows if row[2] != "-"
+    ]  # no wall clock without GPUs, no cost without a price
 
 
 def _settings_line(estimate: TrainingEstimate) -> str:
     return (
         f"covers: {estimate.scope} (goodput {humanize.percent(estimate.goodput)}); "
         f"global batch {humanize.tokens(estimate.global_batch_tokens)}; "
-        f"software of {estimate.software_year}; P10-P90 from leave-one-run-out residuals "
-        "of published runs"
+        f"software of {estimate.software_year}; P10-P90 from out-of-sample (leave-one-lab-out) "
+        "residuals of published runs"
     )
 
 
