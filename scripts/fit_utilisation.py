@@ -47,7 +47,6 @@ from gpuplan.compute.utilisation import (
     conformal_quantiles,
     default_global_batch_tokens,
     fit_coefficients,
-    goodput_for,
     run_mfu,
     utilisation_inputs,
 )
@@ -387,8 +386,7 @@ def _assemble(
 
 def predicted_mfu(rows: list[CalibrationRow], fit: UtilisationFit) -> np.ndarray:
     """Run rows: effective run MFU of their scope; benchmark rows: steady-state MFU."""
-    goodput = [goodput_for(r.scope, fit) for r in rows]
-    return run_mfu(rows_to_inputs(rows, fit.reference_year), fit, goodput)
+    return run_mfu(rows_to_inputs(rows, fit.reference_year), fit, [r.scope for r in rows])
 
 
 PLACEHOLDER_BAND = (-0.2, 0.2, 0.2, 0.8)

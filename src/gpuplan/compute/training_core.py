@@ -24,7 +24,6 @@ from gpuplan.compute.utilisation import (
     band_factors,
     default_global_batch_tokens,
     extrapolation_sigma,
-    goodput_for,
     precision_class,
     run_mfu,
     utilisation_inputs,
@@ -198,7 +197,7 @@ def training_arrays(
         software_age=fit.reference_year - np.asarray(year, dtype=float),
         is_moe=shape.is_moe,
     )
-    mfu = run_mfu(x, fit, goodput_for(scope, fit))
+    mfu = run_mfu(x, fit, scope)
     sigma = extrapolation_sigma(
         x,
         fit,

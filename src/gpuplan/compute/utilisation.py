@@ -246,14 +246,17 @@ def failure_factor(gpus: ArrayLike, hours_lost: float) -> NDArray[np.float64]:
     return result
 
 
-def run_mfu(x: UtilisationInputs, fit: UtilisationFit, goodput: ArrayLike) -> NDArray[np.float64]:
-    """Effective MFU over a run (P50): benchmark MFU × goodput(scope) × failure factor.
-    ``goodput`` = :func:`goodput_for` of each row's scope (1.0 for 'step_time')."""
-    g = np.asarray(goodput, dtype=float)
+def run_mfu(
+    x: UtilisationInputs, fit: UtilisationFit, scope: str | Sequence[str]
+) -> NDArray[np.float64]:
+    """Effective MFU over a run (P50): benchmark MFU × goodput(scope) × failure factor, the
+    failure factor applying to every scope but 'step_time'. ``scope``: one or one per row."""
+    scopes = np.asarray(scope)
+    goodput = np.vectorize(lambda s: goodput_for(str(s), fit), otypes=[float])(scopes)
     failures = np.where(
-        g < 1.0, failure_factor(x.gpus, fit.coefficients.hours_lost_per_failure), 1.0
+        scopes != "step_time", failure_factor(x.gpus, fit.coefficients.hours_lost_per_failure), 1.0
     )
-    result: NDArray[np.float64] = benchmark_mfu(x, fit) * g * failures
+    result: NDArray[np.float64] = benchmark_mfu(x, fit) * goodput * failures
     return result
 
 
