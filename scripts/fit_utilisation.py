@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -320,11 +321,26 @@ def row_weights(rows: list[CalibrationRow]) -> np.ndarray:
     ) * len(rows)
 
 
+class BandFigures(NamedTuple):
+    """The band's log quantiles and its out-of-sample error and coverage."""
+
+    log_p10: float
+    log_p90: float
+    loo_error: float
+    loo_coverage: float
+    lolo_error: float
+    lolo_coverage: float
+
+
+PLACEHOLDER_BAND = BandFigures(-0.2, 0.2, 0.2, 0.8, 0.2, 0.8)
+"""For refits whose band is not used (leave-one-out predictions, --check)."""
+
+
 def _assemble(
     rows: list[CalibrationRow],
     year: int,
     without: frozenset[str],
-    band: tuple[float, float, float, float],
+    band: BandFigures,
     data: str,
 ) -> UtilisationFit:
     """Fit on ``rows`` and wrap coefficients, band and per-row residuals in a fit object."""
@@ -346,10 +362,12 @@ def _assemble(
         goodput=goodput,
         reference_year=year,
         run_count=len(runs),
-        band_log_p10=band[0],
-        band_log_p90=band[1],
-        loo_median_abs_error=band[2],
-        loo_coverage=band[3],
+        band_log_p10=band.log_p10,
+        band_log_p90=band.log_p90,
+        loo_median_abs_error=band.loo_error,
+        loo_coverage=band.loo_coverage,
+        lolo_median_abs_error=band.lolo_error,
+        lolo_coverage=band.lolo_coverage,
         benchmark_log_sigma=1.0,
         extrapolation=ExtrapolationPriors(
             fitted_generations=tuple(sorted({r.generation for r in rows})),
@@ -387,9 +405,6 @@ def _assemble(
 def predicted_mfu(rows: list[CalibrationRow], fit: UtilisationFit) -> np.ndarray:
     """Run rows: effective run MFU of their scope; benchmark rows: steady-state MFU."""
     return run_mfu(rows_to_inputs(rows, fit.reference_year), fit, [r.scope for r in rows])
-
-
-PLACEHOLDER_BAND = (-0.2, 0.2, 0.2, 0.8)
 
 
 def fit_once(
@@ -453,12 +468,8 @@ def fit_rows(rows: list[CalibrationRow], data: str = "calibration") -> Utilisati
     low, high = conformal_quantiles(list(lolo.values()))
     median_error, coverage = jackknife_coverage(loo, lolo)
     lab_error, lab_coverage = jackknife_coverage(lolo)
-    fit = _assemble(
-        rows, reference_year(rows), frozenset(), (low, high, median_error, coverage), data
-    )
-    return fit.model_copy(
-        update={"lolo_median_abs_error": lab_error, "lolo_coverage": lab_coverage}
-    )
+    figures = BandFigures(low, high, median_error, coverage, lab_error, lab_coverage)
+    return _assemble(rows, reference_year(rows), frozenset(), figures, data)
 
 
 def print_term_values(rows: list[CalibrationRow]) -> None:

@@ -147,8 +147,10 @@ class UtilisationFit(BaseModel):
     loo_coverage: float = Field(
         ge=0, le=1, description="Leave-one-run-out runs inside the (jackknifed) band."
     )
-    lolo_median_abs_error: float = Field(default=1.0, gt=0)
-    lolo_coverage: float = Field(default=0.0, ge=0, le=1)
+    lolo_median_abs_error: float = Field(gt=0, description="Leave-one-lab-out median |error|.")
+    lolo_coverage: float = Field(
+        ge=0, le=1, description="Leave-one-lab-out runs inside the (jackknifed) band."
+    )
     benchmark_log_sigma: float = Field(gt=0)
     extrapolation: ExtrapolationPriors
     rows: list[FitRow]
