@@ -30,7 +30,6 @@ from gpuplan.catalog.models import ModelEntry, get_model
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
-    IMPLIED_ITERATIONS,
     Hardware,
     ModelShape,
     TrainingArrays,
@@ -50,6 +49,9 @@ from gpuplan.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
+
+IMPLIED_ITERATIONS = 6
+"""Fixed-point steps of :func:`implied_training` (the batch rule moves MFU only weakly)."""
 
 __all__ = [
     "DEFAULT_SCOPE",

@@ -43,8 +43,6 @@ PARAMS_ONLY_ASPECT: Final = 128.0
 with N ≈ 12·L·h², h = (N·128/12)^(1/3). Used for the memory and width terms only."""
 PARAMS_ONLY_VOCAB: Final = 32000.0
 """Vocabulary assumed for a bare parameter count (Llama 2, Mistral 7B)."""
-IMPLIED_ITERATIONS: Final = 6
-"""Fixed-point steps of :func:`implied_training` (the batch rule moves MFU only weakly)."""
 DEFAULT_SCOPE: Final = "wall_clock"
 """What an estimate covers unless told otherwise: GPUs × elapsed time of the pre-training
 run (restarts, evaluation, idle time included), i.e. what holding the cluster costs."""
