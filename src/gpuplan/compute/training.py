@@ -208,6 +208,26 @@ def _resolve(
     return _Resolved(None, shape, hardware, device, int(length) if length else None, tuple(notes))
 
 
+def _one_run(
+    resolved: _Resolved,
+    tokens: float,
+    cluster: float | None,
+    settings: RunSettings,
+    fit: UtilisationFit,
+) -> TrainingArrays:
+    """The vectorised core on one validated run."""
+    return training_arrays(
+        resolved.shape,
+        resolved.hardware,
+        tokens,
+        math.nan if cluster is None else cluster,
+        fit,
+        global_batch_tokens=settings.global_batch_tokens,
+        software_year=settings.software_year,
+        scope=settings.scope,
+    )
+
+
 def estimate_training(
     model: str | Path | ModelEntry | None = None,
     *,
@@ -239,16 +259,7 @@ def estimate_training(
     cluster = _positive(gpus, "gpus")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
-    result = training_arrays(
-        resolved.shape,
-        resolved.hardware,
-        count,
-        math.nan if cluster is None else cluster,
-        fit,
-        global_batch_tokens=settings.global_batch_tokens,
-        software_year=settings.software_year,
-        scope=settings.scope,
-    )
+    result = _one_run(resolved, count, cluster, settings, fit)
     minimum = float(result.min_gpus_for_memory[0])
     if not math.isfinite(minimum):
         raise InputError(
@@ -349,16 +360,7 @@ def implied_training(
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
     tokens = 1.0
     for _ in range(IMPLIED_ITERATIONS):
-        unit = training_arrays(
-            resolved.shape,
-            resolved.hardware,
-            tokens,
-            math.nan if cluster is None else cluster,
-            fit,
-            global_batch_tokens=settings.global_batch_tokens,
-            software_year=settings.software_year,
-            scope=settings.scope,
-        )
+        unit = _one_run(resolved, tokens, cluster, settings, fit)
         tokens *= hours / float(unit.gpu_hours[0])
     low, high = (
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p90[0]),
