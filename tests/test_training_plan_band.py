@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gpuplan.compute.training import estimate_training
+
 # Through the planner's entry module: the adapter and loader move (planning restructure).
 from gpuplan.planning.api import build_problem, load_scenario
 
