@@ -107,9 +107,11 @@ def _fit_script() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_leave_one_run_out_coverage_at_least_75_percent(calibration_dir: Path) -> None:
     """Refit without each run, predict it, and judge it against the band built like the
-    shipped one: at least 75% of runs inside P10-P90 (31 refits, about 2 s)."""
+    shipped one: at least 75% of runs inside P10-P90 (42 refits, several seconds: slow,
+    run by .ci/run; the stored figure is checked in the default run above)."""
     script = _fit_script()
     rows = script.load_calibration_rows(calibration_dir)
     loo = script.held_out_residuals(rows, script.by_run)
