@@ -8,6 +8,7 @@ import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
 def _months(value: float | None) -> str:
@@ -32,13 +33,22 @@ def simulate_command(
         [], "--override", "-o", help="Named override of the scenario (repeatable)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
     from gpuplan.economics.compare import money
+    from gpuplan.store.saving import RunTimer
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
+    timer = RunTimer()
     result = simulate(scenario, count, seed, sobol, sobol_samples, override)
+    if save:
+        request = {"scenario": scenario, "overrides": override, "samples": count,
+                   "seed": seed, "sobol": sobol, "sobol_samples": sobol_samples}
+        save_run(db, "simulate", result["company"], request, result, timer,
+                 scenario=scenario, overrides=override, seed=seed)
     if as_json:
         print_json(result)
         return

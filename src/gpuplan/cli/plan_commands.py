@@ -8,6 +8,9 @@ import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
+
+DEFAULT_PRESET = "european-lab"
 
 
 @app.command("plan")
@@ -21,12 +24,20 @@ def plan_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     no_baselines: bool = typer.Option(False, "--no-baselines", help="Skip the baselines."),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible."""
     from gpuplan.planning.api import plan, raise_if_infeasible
+    from gpuplan.store.saving import RunTimer
 
+    timer = RunTimer()
     result = plan(scenario, override, baselines=not no_baselines)
+    if save:
+        request = {"scenario": scenario, "overrides": override, "baselines": not no_baselines}
+        save_run(db, "plan", result.scenario, request, result.to_dict(), timer,
+                 scenario=scenario or DEFAULT_PRESET, overrides=override)
     if as_json:
         print_json(result.to_dict())
         if result.status == "infeasible":

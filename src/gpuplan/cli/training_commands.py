@@ -8,6 +8,7 @@ import typer
 
 from gpuplan.cli import estimate_app
 from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 MODEL_HELP = "Catalog model id (see `gpuplan catalog models`) or a config.json path."
 PARAMS_HELP = "Parameter count instead of a model, e.g. 70B or 7e10 (6·N·D FLOPs)."
@@ -59,22 +60,29 @@ def estimate_training_command(
         None, "--price-per-gpu-hour", help="USD per GPU-hour (adds cost)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Training FLOPs, GPU-hours (P10/P50/P90), wall clock, memory minimum and cost."""
     from gpuplan.compute.training import estimate_training
+    from gpuplan.store.saving import RunTimer
 
-    estimate = estimate_training(
-        model,
-        params=_optional_number(params, "params"),
-        active_params=_optional_number(active_params, "active_params"),
-        tokens=positive_number(tokens, "tokens"),
-        gpu=gpu,
-        gpus=_optional_int(gpus, "gpus"),
-        precision=precision,
-        seq_len=_optional_int(seq_len, "seq_len"),
-        price_per_gpu_hour=_optional_number(price, "price_per_gpu_hour"),
-    )
+    timer = RunTimer()
+    arguments: dict[str, Any] = {
+        "params": _optional_number(params, "params"),
+        "active_params": _optional_number(active_params, "active_params"),
+        "tokens": positive_number(tokens, "tokens"),
+        "gpu": gpu,
+        "gpus": _optional_int(gpus, "gpus"),
+        "precision": precision,
+        "seq_len": _optional_int(seq_len, "seq_len"),
+        "price_per_gpu_hour": _optional_number(price, "price_per_gpu_hour"),
+    }
+    estimate = estimate_training(model, **arguments)
     payload = estimate.model_dump(mode="json")
+    if save:
+        label = f"{estimate.model} on {estimate.gpu}"
+        save_run(db, "estimate-training", label, {"model": model, **arguments}, payload, timer)
     if as_json:
         print_json(payload)
         return
