@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser import chromium_executable
+from postgres import postgres_url
+
+__all__ = ["chromium_executable", "postgres_url"]
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.humanize import label, percent
 
 runs_app = typer.Typer(help="Saved runs: list, show, compare, delete.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
@@ -127,7 +128,7 @@ def runs_diff_command(
     print_table(
         f"Run {diff['b']['id'][:12]} against {diff['a']['id'][:12]} ({same})",
         ["quantity", "A", "B", "change", "change %"],
-        [[k, c["a"], c["b"], c["change"], _percent(c["change_fraction"])]
+        [[label(k), c["a"], c["b"], c["change"], _percent(c["change_fraction"])]
          for k, c in diff["headline"].items()],
     )
     for name, keys in (
@@ -145,7 +146,7 @@ def runs_diff_command(
 
 
 def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.1%}"
+    return "-" if value is None else ("+" if value > 0 else "") + percent(value, 1)
 
 
 @runs_app.command("delete")
