@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-from test_planner_scenarios import tiny
 from typer.testing import CliRunner
 
 import gpuplan
@@ -23,6 +22,7 @@ from gpuplan.cli import app
 from gpuplan.errors import InputError
 from gpuplan.store import diff_runs, open_store
 from gpuplan.store.runs import RunStore
+from test_planner_scenarios import tiny
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 

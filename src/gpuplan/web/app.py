@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gpuplan.errors import GpuplanError, InputError, UnknownIdError
 from gpuplan.store import open_store
@@ -74,6 +75,12 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"field": field, "message": message}, status_code=400)
         return pages.error_page(request, field, message, 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """FastAPI's own refusals (malformed JSON, 404) in the API's Problem shape."""
+        return JSONResponse({"field": "request", "message": str(error.detail)},
+                            status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, error: BodyTooLarge) -> Response:

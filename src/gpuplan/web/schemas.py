@@ -1,7 +1,8 @@
 """Request and response bodies of the JSON API (pydantic v2; they make the OpenAPI schema).
 
-Numbers are bounded to what the estimators accept so a request is refused at the door
-rather than tying up a worker; estimator arguments mirror the CLI's options.
+Numbers are bounded to physically meaningful ranges (at least one token, a thousand
+parameters, $0.0001 per GPU-hour, a tenth of a year...) so a request is refused at the door
+(422) rather than tying up a worker; estimator arguments mirror the CLI's options.
 """
 
 from __future__ import annotations
@@ -9,6 +10,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def example(values: dict[str, Any]) -> ConfigDict:
+    """Strict config with one request example (shown at /docs, tried by schemathesis)."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [values]})
 
 
 class Request(BaseModel):
@@ -25,28 +31,32 @@ class Problem(BaseModel):
 
 
 class TrainingRequest(Request):
+    model_config = example({"model": "mixtral-8x7b", "tokens": 8e12, "gpu": "h100", "gpus": 1024})
+
     model: str | None = Field(default=None, max_length=100, description="Catalog model id.")
-    params: float | None = Field(default=None, gt=0, le=1e15, allow_inf_nan=False)
-    active_params: float | None = Field(default=None, gt=0, le=1e15, allow_inf_nan=False)
-    tokens: float = Field(gt=0, le=1e18, allow_inf_nan=False, description="Training tokens.")
+    params: float | None = Field(default=None, ge=1e3, le=1e15, allow_inf_nan=False)
+    active_params: float | None = Field(default=None, ge=1e3, le=1e15, allow_inf_nan=False)
+    tokens: float = Field(ge=1, le=1e18, allow_inf_nan=False, description="Training tokens.")
     gpu: str = Field(max_length=50, description="GPU id or alias.")
     gpus: int | None = Field(default=None, ge=1, le=10_000_000)
     precision: str = Field(default="bf16", max_length=10)
     seq_len: int | None = Field(default=None, ge=1, le=10_000_000)
-    price_per_gpu_hour: float | None = Field(default=None, gt=0, le=1e4, allow_inf_nan=False)
+    price_per_gpu_hour: float | None = Field(default=None, ge=1e-4, le=1e4, allow_inf_nan=False)
 
 
 class ServingShape(Request):
-    input_tokens: float = Field(default=1000.0, gt=0, le=1e7, allow_inf_nan=False)
-    output_tokens: float = Field(default=250.0, gt=0, le=1e7, allow_inf_nan=False)
-    max_ttft_ms: float | None = Field(default=None, gt=0, le=1e7, allow_inf_nan=False)
-    max_tpot_ms: float | None = Field(default=None, gt=0, le=1e7, allow_inf_nan=False)
+    input_tokens: float = Field(default=1000.0, ge=1, le=1e7, allow_inf_nan=False)
+    output_tokens: float = Field(default=250.0, ge=1, le=1e7, allow_inf_nan=False)
+    max_ttft_ms: float | None = Field(default=None, ge=1e-3, le=1e7, allow_inf_nan=False)
+    max_tpot_ms: float | None = Field(default=None, ge=1e-3, le=1e7, allow_inf_nan=False)
     precision: str | None = Field(default=None, max_length=10)
     tp: int | None = Field(default=None, ge=1, le=64)
-    price_per_gpu_hour: float | None = Field(default=None, gt=0, le=1e4, allow_inf_nan=False)
+    price_per_gpu_hour: float | None = Field(default=None, ge=1e-4, le=1e4, allow_inf_nan=False)
 
 
 class InferenceRequest(ServingShape):
+    model_config = example({"model": "mixtral-8x7b", "gpu": "h100", "max_tpot_ms": 50})
+
     model: str = Field(max_length=100)
     gpu: str = Field(max_length=50)
     kv_precision: str | None = Field(default=None, max_length=10)
@@ -54,34 +64,42 @@ class InferenceRequest(ServingShape):
 
 
 class FleetRequest(ServingShape):
+    model_config = example(
+        {"model": "mistral-large-2", "gpu": "h200", "tokens_per_day": 2e10, "peak_factor": 2}
+    )
+
     model: str = Field(max_length=100)
     gpu: str = Field(max_length=50)
-    tokens_per_day: float | None = Field(default=None, gt=0, le=1e16, allow_inf_nan=False)
-    requests_per_second: float | None = Field(default=None, gt=0, le=1e9, allow_inf_nan=False)
+    tokens_per_day: float | None = Field(default=None, ge=1, le=1e16, allow_inf_nan=False)
+    requests_per_second: float | None = Field(default=None, ge=1e-6, le=1e9, allow_inf_nan=False)
     peak_factor: float = Field(default=1.0, ge=1, le=100, allow_inf_nan=False)
     kv_precision: str | None = Field(default=None, max_length=10)
 
 
 class SearchRequest(Request):
+    model_config = example({"model": "mixtral-8x7b", "max_tpot_ms": 50, "top": 3})
+
     model: str = Field(max_length=100)
-    input_tokens: float = Field(default=1000.0, gt=0, le=1e7, allow_inf_nan=False)
-    output_tokens: float = Field(default=250.0, gt=0, le=1e7, allow_inf_nan=False)
-    max_ttft_ms: float | None = Field(default=None, gt=0, le=1e7, allow_inf_nan=False)
-    max_tpot_ms: float | None = Field(default=None, gt=0, le=1e7, allow_inf_nan=False)
-    tokens_per_day: float | None = Field(default=None, gt=0, le=1e16, allow_inf_nan=False)
-    requests_per_second: float | None = Field(default=None, gt=0, le=1e9, allow_inf_nan=False)
+    input_tokens: float = Field(default=1000.0, ge=1, le=1e7, allow_inf_nan=False)
+    output_tokens: float = Field(default=250.0, ge=1, le=1e7, allow_inf_nan=False)
+    max_ttft_ms: float | None = Field(default=None, ge=1e-3, le=1e7, allow_inf_nan=False)
+    max_tpot_ms: float | None = Field(default=None, ge=1e-3, le=1e7, allow_inf_nan=False)
+    tokens_per_day: float | None = Field(default=None, ge=1, le=1e16, allow_inf_nan=False)
+    requests_per_second: float | None = Field(default=None, ge=1e-6, le=1e9, allow_inf_nan=False)
     peak_factor: float = Field(default=1.0, ge=1, le=100, allow_inf_nan=False)
     gpus: list[str] | None = Field(default=None, max_length=30)
     precisions: list[str] | None = Field(default=None, max_length=5)
-    price_per_gpu_hour: float | None = Field(default=None, gt=0, le=1e4, allow_inf_nan=False)
+    price_per_gpu_hour: float | None = Field(default=None, ge=1e-4, le=1e4, allow_inf_nan=False)
     top: int = Field(default=10, ge=1, le=100)
 
 
 class TcoRequest(Request):
+    model_config = example({"gpu": "h100-sxm", "country": "FR", "utilisation": 0.7, "years": 5})
+
     gpu: str = Field(max_length=50)
     country: str = Field(max_length=10, description="ISO 3166 alpha-2, e.g. FR.")
-    utilisation: float = Field(default=0.8, gt=0, le=1, allow_inf_nan=False)
-    years: float | None = Field(default=None, gt=0, le=20, allow_inf_nan=False)
+    utilisation: float = Field(default=0.8, ge=0.01, le=1, allow_inf_nan=False)
+    years: float | None = Field(default=None, ge=0.1, le=20, allow_inf_nan=False)
     region_group: str | None = Field(default=None, max_length=10)
 
 
@@ -101,6 +119,8 @@ class Validation(BaseModel):
 
 
 class JobRequest(Request):
+    model_config = example({"kind": "simulate", "preset": "report-runway-1", "samples": 1000})
+
     kind: Literal["plan", "simulate"]
     preset: str | None = Field(default=None, max_length=100, description="A preset name ...")
     yaml: str | None = Field(default=None, max_length=1_000_000, description="... or YAML text.")
