@@ -9,6 +9,7 @@ died are failed with the reason by :meth:`fail_abandoned` when any server starts
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from gpuplan.errors import InputError, UnknownIdError
@@ -59,6 +60,7 @@ def inputs_hash(kind: str, resolved: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@functools.cache
 def catalog_as_of() -> str | None:
     """The newest as-of date in the offer catalog (ISO date), the prices a run used."""
     from gpuplan.catalog.offers import load_offers
@@ -139,20 +141,19 @@ class RunStore:
             raise UnknownIdError("run kind", kind, RUN_KINDS)
         run_id = uuid.uuid4().hex
         request, resolved = json_ready(request), json_ready(resolved)
-        with self._session.begin() as session:
-            session.add(
-                Run(
-                    id=run_id,
-                    kind=kind,
-                    label=label[:200],
-                    request=request,
-                    resolved=resolved,
-                    inputs_hash=inputs_hash(kind, resolved if resolved is not None else request),
-                    gpuplan_version=__version__,
-                    price_as_of=catalog_as_of(),
-                    **fields,
-                )
-            )
+        row = {
+            "id": run_id,
+            "kind": kind,
+            "label": label[:200],
+            "request": request,
+            "resolved": resolved,
+            "inputs_hash": inputs_hash(kind, resolved if resolved is not None else request),
+            "gpuplan_version": __version__,
+            "price_as_of": catalog_as_of(),
+            **fields,
+        }
+        with self.engine.begin() as connection:  # one INSERT, one transaction
+            connection.execute(insert(Run), [row])
         return run_id
 
     def create(
