@@ -183,3 +183,20 @@ def test_catalog_page_filters_offers(client: TestClient) -> None:
     assert prices == sorted(prices)
     bad = client.get("/catalog?pricing=monthly")
     assert bad.status_code == 400 and "pricing model" in bad.text
+
+
+def test_two_servers_share_one_database(tmp_path: Path) -> None:
+    """A second server starting on the same store leaves the first one's job alone, and
+    both see every run."""
+    body = {"kind": "plan", "yaml": yaml.safe_dump(tiny())}
+    with client_for(tmp_path) as first:
+        job = first.post("/api/jobs", json=body).json()["id"]
+        with client_for(tmp_path) as second:
+            estimate = second.post("/api/estimate/training", json={
+                "model": "mixtral-8x7b", "tokens": 8e12, "gpu": "h100"}).json()["run_id"]
+            assert wait_for(first, job)["status"] == "succeeded"
+            for client in (first, second):
+                ids = {r["id"] for r in client.get("/api/runs").json()}
+                assert ids == {job, estimate}
+            assert second.get(f"/api/jobs/{job}").json()["result"]["npv_usd"] == pytest.approx(
+                1_752_000.0)
