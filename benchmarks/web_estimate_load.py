@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import statistics
 import sys
@@ -76,7 +77,7 @@ def main() -> None:
     finally:
         server.stop()
     latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
+    p99 = latencies[math.ceil(0.99 * len(latencies)) - 1]  # nearest-rank percentile
     print(f"{args.requests} concurrent estimate requests over loopback "
           f"({'SQLite' if not args.db else args.db.split(':')[0]} store, each saved as a run)")
     print(f"  throughput {args.requests / elapsed:.1f} requests/s ({elapsed:.2f} s in all)")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from web_server import Server, start_server
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"

@@ -111,16 +111,24 @@ def validate(body: schemas.ScenarioText) -> schemas.Validation:
     return schemas.Validation(valid=not problems, problems=problems)
 
 
+def _estimate(request: Request, kind: str, function: Any, body: schemas.Request,
+              positional: tuple[str, ...]) -> schemas.Saved:
+    """Call an estimator with the body's fields (``positional`` ones first, the model a
+    catalog id) and save the answer as a run."""
+    timer, arguments = RunTimer(), body.model_dump()
+    first = [arguments.pop(name) for name in positional]
+    first[0] = _catalog_model(first[0])
+    result = function(*first, **arguments)
+    return _saved(request, kind, f"{result.model} on {result.gpu}", body.model_dump(), result,
+                  timer)
+
+
 @router.post("/estimate/training", tags=["estimates"])
 def estimate_training(body: schemas.TrainingRequest, request: Request) -> schemas.Saved:
     """Training FLOPs, GPU-hours P10/P50/P90, wall clock and cost (saved as a run)."""
     import gpuplan
 
-    timer, arguments = RunTimer(), body.model_dump()
-    model = arguments.pop("model")
-    result = gpuplan.estimate_training(_catalog_model(model), **arguments)
-    return _saved(request, "estimate-training", f"{result.model} on {result.gpu}",
-                  body.model_dump(), result, timer)
+    return _estimate(request, "estimate-training", gpuplan.estimate_training, body, ("model",))
 
 
 @router.post("/estimate/inference", tags=["estimates"])
@@ -128,11 +136,8 @@ def estimate_inference(body: schemas.InferenceRequest, request: Request) -> sche
     """Best serving point of a model on a GPU under latency targets (saved as a run)."""
     import gpuplan
 
-    timer, arguments = RunTimer(), body.model_dump()
-    model, gpu = _catalog_model(arguments.pop("model")), arguments.pop("gpu")
-    result = gpuplan.estimate_inference(model, gpu, **arguments)
-    return _saved(request, "estimate-inference", f"{result.model} on {result.gpu}",
-                  body.model_dump(), result, timer)
+    return _estimate(request, "estimate-inference", gpuplan.estimate_inference, body,
+                     ("model", "gpu"))
 
 
 @router.post("/estimate/fleet", tags=["estimates"])
@@ -140,11 +145,7 @@ def estimate_fleet(body: schemas.FleetRequest, request: Request) -> schemas.Save
     """GPUs, replicas and cost to serve a daily demand at its peak (saved as a run)."""
     import gpuplan
 
-    timer, arguments = RunTimer(), body.model_dump()
-    model, gpu = _catalog_model(arguments.pop("model")), arguments.pop("gpu")
-    result = gpuplan.estimate_fleet(model, gpu, **arguments)
-    return _saved(request, "estimate-fleet", f"{result.model} on {result.gpu}",
-                  body.model_dump(), result, timer)
+    return _estimate(request, "estimate-fleet", gpuplan.estimate_fleet, body, ("model", "gpu"))
 
 
 @router.post("/search/deployments", tags=["estimates"])
