@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.store.engine import database_url, make_engine, migrate
+from gpuplan.store.group_commit import GroupCommit
 from gpuplan.store.tables import RUN_KINDS, Run
 
 STALE_AFTER = timedelta(minutes=2)
@@ -125,12 +126,21 @@ class RunStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._session = sessionmaker(engine, expire_on_commit=False)
+        self._group: GroupCommit | None = None
+
+    def use_group_commit(self) -> None:
+        """Let concurrent saves share transactions (for a server; see
+        :mod:`gpuplan.store.group_commit`)."""
+        if self._group is None:
+            self._group = GroupCommit(self.engine, Run.__table__)  # type: ignore[arg-type]
 
     @property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
+        if self._group is not None:
+            self._group.close()
         self.engine.dispose()
 
     def _insert(self, kind: str, label: str, request: dict[str, Any],
@@ -152,8 +162,11 @@ class RunStore:
             "price_as_of": catalog_as_of(),
             **fields,
         }
-        with self.engine.begin() as connection:  # one INSERT, one transaction
-            connection.execute(insert(Run), [row])
+        if self._group is not None:
+            self._group.insert(row)
+        else:
+            with self.engine.begin() as connection:  # one INSERT, one transaction
+                connection.execute(insert(Run), [row])
         return run_id
 
     def create(

@@ -43,6 +43,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(url)
+        store.use_group_commit()
         store.fail_abandoned()
         runner = JobRunner(store, url, settings.job_workers, settings.max_queued_jobs,
                            settings.job_cpu_seconds)
