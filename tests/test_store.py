@@ -194,3 +194,16 @@ def test_cli_save_list_show_diff_delete(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no run" in missing.output
     bad_url = runner.invoke(app, ["runs", "list", "--db", "mysql://x@y/z"])
     assert bad_url.exit_code == 2 and "not supported" in bad_url.output
+
+
+def test_group_commit_saves_every_concurrent_run_whole(store: RunStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.use_group_commit()
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        ids = list(pool.map(lambda n: store.save("plan", f"g-{n}", {"n": n},
+                                                  {"npv_usd": float(n)}), range(50)))
+    assert len(set(ids)) == 50
+    for run_id in ids:
+        record = store.get(run_id)
+        assert record.result == {"npv_usd": float(record.request["n"])}
