@@ -200,3 +200,16 @@ def test_two_servers_share_one_database(tmp_path: Path) -> None:
                 assert ids == {job, estimate}
             assert second.get(f"/api/jobs/{job}").json()["result"]["npv_usd"] == pytest.approx(
                 1_752_000.0)
+
+
+def test_simulate_job_equals_the_cli(client: TestClient) -> None:
+    job = client.post("/api/jobs", json={"kind": "simulate", "preset": "report-runway-1",
+                                         "samples": 2000, "seed": 7})
+    outcome = wait_for(client, job.json()["id"])
+    assert outcome["status"] == "succeeded" and outcome["seed"] == 7
+    cli_json = CliRunner().invoke(cli, ["simulate", "report-runway-1", "-n", "2000", "--seed",
+                                        "7", "--json"]).stdout
+    assert outcome["result"]["runway_months"] == json.loads(cli_json)["runway_months"]
+    page = client.get(f"/runs/{outcome['id']}")
+    p10, p50, p90 = (outcome["result"]["runway_months"][k] for k in ("p10", "p50", "p90"))
+    assert f"{p10:.3g} / {p50:.3g} / {p90:.3g}" in page.text

@@ -26,7 +26,10 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def _number(value: Any, key: str = "") -> str:
-    """A table cell for people: money for ``*_usd``, percent for fractions, counts else."""
+    """A table cell for people: money for ``*_usd``, percent for fractions, counts else;
+    a P10/P50/P90 cell as ``P10 / P50 / P90``."""
+    if isinstance(value, dict) and {"p10", "p50", "p90"} <= set(value):
+        return " / ".join(_number(value[k], key) for k in ("p10", "p50", "p90"))
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "-" if value is None else str(value)
     if not math.isfinite(value):
