@@ -207,3 +207,15 @@ def test_group_commit_saves_every_concurrent_run_whole(store: RunStore) -> None:
     for run_id in ids:
         record = store.get(run_id)
         assert record.result == {"npv_usd": float(record.request["n"])}
+
+
+def test_a_saved_plan_reads_back_as_the_same_plan(store: RunStore) -> None:
+    from gpuplan.store.runs import json_ready
+    from gpuplan.store.saving import plan_from_record, plan_record
+
+    result = gpuplan.plan(tiny())
+    record = store.get(store.save("plan", "tiny", {}, plan_record(result))).result
+    assert record is not None
+    back = plan_from_record(record)
+    assert json_ready(back.to_dict()) == json_ready(result.to_dict())
+    assert back.allocations.shape == result.allocations.shape

@@ -30,13 +30,13 @@ def plan_command(
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible."""
     from gpuplan.planning.api import plan, raise_if_infeasible
-    from gpuplan.store.saving import RunTimer
+    from gpuplan.store.saving import RunTimer, plan_record
 
     timer = RunTimer()
     result = plan(scenario, override, baselines=not no_baselines)
     if save:
         request = {"scenario": scenario, "overrides": override, "baselines": not no_baselines}
-        save_run(db, "plan", result.scenario, request, result.to_dict(), timer,
+        save_run(db, "plan", result.scenario, request, plan_record(result), timer,
                  scenario=scenario or DEFAULT_PRESET, overrides=override)
     if as_json:
         print_json(result.to_dict())

@@ -44,3 +44,43 @@ class RunTimer:
     def seconds(self) -> tuple[float, float]:
         """(wall, cpu) seconds elapsed."""
         return time.perf_counter() - self.wall_start, time.process_time() - self.cpu_start
+
+
+def plan_record(result: Any) -> dict[str, Any]:
+    """What a saved plan keeps: ``PlanResult.to_dict()`` with the fleet's option ids and the
+    allocations of workloads to options, so charts can be drawn again from the store."""
+    record = dict(result.to_dict())
+    record["fleet"] = result.fleet.to_dict(orient="records")
+    record["allocations"] = result.allocations.to_dict(orient="records")
+    return record
+
+
+def plan_from_record(record: Mapping[str, Any]) -> Any:
+    """A :class:`~gpuplan.planning.result.PlanResult` read back from :func:`plan_record`."""
+    import pandas as pd
+
+    from gpuplan.planning.result import PlanResult
+
+    def frame(key: str) -> pd.DataFrame:
+        return pd.DataFrame(record.get(key) or [])
+
+    return PlanResult(
+        scenario=record["scenario"],
+        status=record["status"],
+        npv_usd=record["npv_usd"],
+        total_cost_usd=record["total_cost_usd"],
+        cost_by_category=frame("cost_by_category_and_year"),
+        fleet=frame("fleet"),
+        utilisation=frame("utilisation"),
+        ledger=frame("ledger"),
+        allocations=frame("allocations"),
+        baselines=frame("baselines"),
+        diagnosis=frame("diagnosis_rows"),
+        solve_seconds=record["solve_seconds"],
+        lp_bound_usd=record.get("lp_bound_usd"),
+        integrality_gap=record.get("integrality_gap"),
+        solver_gap=record.get("solver_gap"),
+        periods=list(record.get("periods") or []),
+        currency=record.get("currency", "USD"),
+        notes=list(record.get("notes") or []),
+    )

@@ -37,6 +37,7 @@ def execute(kind: str, request: dict[str, Any], progress: Any) -> dict[str, Any]
     import inspect
 
     import gpuplan
+    from gpuplan.store.saving import plan_record
 
     scenario, overrides = request["scenario"], request.get("overrides", [])
 
@@ -47,7 +48,7 @@ def execute(kind: str, request: dict[str, Any], progress: Any) -> dict[str, Any]
 
     if kind == "plan":
         progress("solving the plan", None)
-        return dict(gpuplan.plan(scenario, overrides, **reporting(gpuplan.plan)).to_dict())
+        return plan_record(gpuplan.plan(scenario, overrides, **reporting(gpuplan.plan)))
     progress("running the Monte Carlo", None)
     return dict(
         gpuplan.simulate(
