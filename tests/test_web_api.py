@@ -213,3 +213,11 @@ def test_simulate_job_equals_the_cli(client: TestClient) -> None:
     page = client.get(f"/runs/{outcome['id']}")
     p10, p50, p90 = (outcome["result"]["runway_months"][k] for k in ("p10", "p50", "p90"))
     assert f"{p10:.3g} / {p50:.3g} / {p90:.3g}" in page.text
+
+
+def test_jobs_on_a_postgresql_store(postgres_url: str) -> None:
+    with TestClient(guarded_app(ServerSettings(db=postgres_url))) as client:
+        job = client.post("/api/jobs", json={"kind": "plan", "yaml": yaml.safe_dump(tiny())})
+        outcome = wait_for(client, job.json()["id"])
+        assert outcome["status"] == "succeeded"
+        assert outcome["result"]["npv_usd"] == pytest.approx(1_752_000.0)
