@@ -176,10 +176,8 @@ def _catalog_model(model: str | None) -> str | None:
     return model
 
 
-@router.post("/jobs", status_code=202, tags=["jobs"],
-             responses={429: {"model": schemas.Problem, "description": "Queue full."}})
-def submit_job(body: schemas.JobRequest, request: Request) -> Any:
-    """Queue a plan or simulation of a preset or of YAML text; returns the job id at once."""
+def queue_job(body: schemas.JobRequest, request: Request) -> str:
+    """Queue a job from an API request or the editor's form; raises :class:`QueueFull`."""
     from gpuplan.errors import InputError
     from gpuplan.web.scenario_input import preset_text, scenario_from_text
 
@@ -192,8 +190,15 @@ def submit_job(body: schemas.JobRequest, request: Request) -> Any:
                            "preset": body.preset}
     if body.kind == "simulate":
         job |= {"samples": body.samples, "seed": body.seed, "sobol": body.sobol}
+    return _runner(request).submit(body.kind, label, job, body.seed)
+
+
+@router.post("/jobs", status_code=202, tags=["jobs"],
+             responses={429: {"model": schemas.Problem, "description": "Queue full."}})
+def submit_job(body: schemas.JobRequest, request: Request) -> Any:
+    """Queue a plan or simulation of a preset or of YAML text; returns the job id at once."""
     try:
-        run_id = _runner(request).submit(body.kind, label, job, body.seed)
+        run_id = queue_job(body, request)
     except QueueFull as error:
         return JSONResponse({"field": "queue", "message": str(error)}, status_code=429,
                             headers={"Retry-After": "10"})

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from gpuplan import humanize
 from gpuplan.store import RunStore, diff_runs
@@ -97,19 +98,26 @@ def submit(
     csrf: str = Form("", max_length=100),
 ) -> Response:
     """The editor's Plan / Simulate buttons: queue the job and go to its page."""
-    from gpuplan.web.api import submit_job
+    from gpuplan.web.api import queue_job
+    from gpuplan.web.jobs import QueueFull
     from gpuplan.web.schemas import JobRequest
 
     if not check_form_token(request.cookies, csrf):
         return error_page(request, "csrf", "the form's CSRF token is missing or stale; "
                           "reload the editor and submit again.", 403)
     names = [n.strip() for n in overrides.split(",") if n.strip()]
-    job = JobRequest.model_validate({"kind": kind, "yaml": yaml, "overrides": names,
-                                     "samples": samples})
-    created = submit_job(job, request)
-    if not hasattr(created, "id"):
-        return error_page(request, "queue", json.loads(created.body)["message"], 429)
-    return RedirectResponse(f"/runs/{created.id}", status_code=303)
+    try:
+        job = JobRequest.model_validate({"kind": kind, "yaml": yaml, "overrides": names,
+                                         "samples": samples})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "form"
+        return error_page(request, field, str(first["msg"]), 400)
+    try:
+        run_id = queue_job(job, request)
+    except QueueFull as error:
+        return error_page(request, "queue", str(error), 429)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
 @router.get("/runs", response_class=HTMLResponse)
