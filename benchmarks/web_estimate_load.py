@@ -67,24 +67,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throw-away PostgreSQL server (tests/postgres.py) for it")
     args = parser.parse_args()
+    if args.postgres:
+        from postgres import running_postgres
+
+        with running_postgres() as url:
+            run(url, args.requests)
+        return
     folder = Path(tempfile.mkdtemp(prefix="gpuplan-bench-"))
-    server = start_server(args.db or f"sqlite:///{folder / 'runs.sqlite'}")
+    run(args.db or f"sqlite:///{folder / 'runs.sqlite'}", args.requests)
+
+
+def run(db: str, requests: int) -> None:
+    """Start a server on ``db``, fire ``requests`` at once, print the figures."""
+    server = start_server(db)
     try:
         cpu_before = server_cpu_seconds(server.process.pid)
-        latencies, errors, elapsed = asyncio.run(fire(server.url, args.requests))
+        latencies, errors, elapsed = asyncio.run(fire(server.url, requests))
         server_cpu = server_cpu_seconds(server.process.pid) - cpu_before
     finally:
         server.stop()
     latencies.sort()
     p99 = latencies[math.ceil(0.99 * len(latencies)) - 1]  # nearest-rank percentile
-    print(f"{args.requests} concurrent estimate requests over loopback "
-          f"({'SQLite' if not args.db else args.db.split(':')[0]} store, each saved as a run)")
-    print(f"  throughput {args.requests / elapsed:.1f} requests/s ({elapsed:.2f} s in all)")
+    print(f"{requests} concurrent estimate requests over loopback "
+          f"({db.split(':')[0]} store, each saved as a run)")
+    print(f"  throughput {requests / elapsed:.1f} requests/s ({elapsed:.2f} s in all)")
     print(f"  latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
           f"p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
-    print(f"  server CPU {server_cpu * 1000 / (args.requests + len(BODIES)):.1f} ms per request "
-          f"(so about {(args.requests + len(BODIES)) / server_cpu:.0f} requests/s per free core); "
+    print(f"  server CPU {server_cpu * 1000 / (requests + len(BODIES)):.1f} ms per request "
+          f"(so about {(requests + len(BODIES)) / server_cpu:.0f} requests/s per free core); "
           f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"  errors {len(errors)}" + (f": {sorted(set(errors))}" if errors else ""))
     print(f"  target: 0 errors, p99 < 1000 ms -> {'met' if not errors and p99 < 1 else 'NOT met'}")

@@ -59,8 +59,20 @@ def alive(pid: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throw-away PostgreSQL server (tests/postgres.py) for it")
     args = parser.parse_args()
-    db = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='gpuplan-kill-')) / 'runs.sqlite'}"
+    if args.postgres:
+        from postgres import running_postgres
+
+        with running_postgres() as url:
+            run(url)
+        return
+    run(args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='gpuplan-kill-')) / 'runs.sqlite'}")
+
+
+def run(db: str) -> None:
+    """The kill-and-restart check on the store at ``db``."""
     server = start_server(db)
     body = {"model": "mixtral-8x7b", "tokens": 8e12, "gpu": "h100", "gpus": 1024}
     saved = {call(server.url, "/api/estimate/training", body)["run_id"] for _ in range(5)}

@@ -8,6 +8,7 @@ impossible the tests that need it are skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -46,19 +47,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """``postgresql://gpuplan@127.0.0.1:PORT/gpuplan`` on a throw-away server."""
+@contextlib.contextmanager
+def running_postgres() -> Iterator[str]:
+    """Start a throw-away server; yields ``postgresql://gpuplan@127.0.0.1:PORT/gpuplan``.
+    Raises :class:`RuntimeError` when no server can be had."""
     binaries = _binaries() or _install()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries not found and could not be installed")
+        raise RuntimeError("PostgreSQL server binaries not found and could not be installed")
     as_user: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="gpuplan-pg-"))
     if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
         try:
             account = pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server")
+            raise RuntimeError("running as root and there is no 'postgres' user") from None
         os.chown(folder, account.pw_uid, account.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = folder / "data", _free_port()
@@ -76,3 +78,17 @@ def postgres_url() -> Iterator[str]:
     finally:
         run(str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole test session (skipped where none can be had)."""
+    try:
+        server = running_postgres()
+        url = server.__enter__()
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
