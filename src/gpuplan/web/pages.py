@@ -37,11 +37,9 @@ def _number(value: Any, key: str = "") -> str:
         return "-"
     if key.endswith(("usd", "cost")) or key.startswith("cost"):
         return humanize.money(value)
-    if key.endswith(("fraction", "share", "utilisation")):
+    if key.endswith(("fraction", "share", "utilisation", "gap")):
         return humanize.percent(value, 1)
-    if abs(value) >= 1000:
-        return humanize.count(value)
-    return f"{value:.3g}"
+    return humanize.count(value)
 
 
 templates.env.filters["number"] = _number
