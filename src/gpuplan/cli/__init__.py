@@ -32,6 +32,7 @@ from gpuplan.cli import (  # noqa: E402,F401
     prices_commands,
     runs_commands,
     serve_commands,
+    sweep_commands,
     training_commands,
 )
 

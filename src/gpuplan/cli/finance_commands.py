@@ -33,6 +33,12 @@ def simulate_command(
         [], "--override", "-o", help="Named override of the scenario (repeatable)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    futures: str | None = typer.Option(
+        None,
+        "--futures",
+        help="Keep the commitments of the stochastic plan over N sampled futures (see "
+        "'gpuplan plan --futures') instead of the deterministic plan's.",
+    ),
     save: bool = SAVE,
     db: str | None = DB,
 ) -> None:
@@ -43,10 +49,21 @@ def simulate_command(
 
     count = whole_number(samples, "samples")
     timer = RunTimer()
-    result = simulate(scenario, count, seed, sobol, sobol_samples, override)
+    kept: list[Any] = []
+    if futures is not None:
+        from gpuplan.planning.stochastic import stochastic_plan
+
+        stochastic = stochastic_plan(
+            scenario, override, futures=whole_number(futures, "--futures"), seed=seed
+        )
+        kept.append(stochastic.commitments_kept())
+    result = simulate(scenario, count, seed, sobol, sobol_samples, override, kept)
+    if futures is not None:
+        result["plan"] = {**result.get("plan", {}), "stochastic_futures": int(futures)}
     if save:
         request = {"scenario": scenario, "overrides": override, "samples": count,
-                   "seed": seed, "sobol": sobol, "sobol_samples": sobol_samples}
+                   "seed": seed, "sobol": sobol, "sobol_samples": sobol_samples,
+                   "futures": futures}
         save_run(db, "simulate", result["company"], request, result, timer,
                  scenario=scenario, overrides=override, seed=seed)
     if as_json:

@@ -55,32 +55,24 @@ def plan_record(result: Any) -> dict[str, Any]:
     return record
 
 
+RECORD_KEYS = {"cost_by_category": "cost_by_category_and_year", "diagnosis": "diagnosis_rows"}
+"""PlanResult fields stored under another key by ``PlanResult.to_dict()``."""
+
+
 def plan_from_record(record: Mapping[str, Any]) -> Any:
-    """A :class:`~gpuplan.planning.result.PlanResult` read back from :func:`plan_record`."""
+    """A :class:`~gpuplan.planning.result.PlanResult` read back from :func:`plan_record`:
+    its table fields as DataFrames, the others as stored (defaults where absent)."""
+    import dataclasses
+
     import pandas as pd
 
     from gpuplan.planning.result import PlanResult
 
-    def frame(key: str) -> pd.DataFrame:
-        return pd.DataFrame(record.get(key) or [])
-
-    return PlanResult(
-        scenario=record["scenario"],
-        status=record["status"],
-        npv_usd=record["npv_usd"],
-        total_cost_usd=record["total_cost_usd"],
-        cost_by_category=frame("cost_by_category_and_year"),
-        fleet=frame("fleet"),
-        utilisation=frame("utilisation"),
-        ledger=frame("ledger"),
-        allocations=frame("allocations"),
-        baselines=frame("baselines"),
-        diagnosis=frame("diagnosis_rows"),
-        solve_seconds=record["solve_seconds"],
-        lp_bound_usd=record.get("lp_bound_usd"),
-        integrality_gap=record.get("integrality_gap"),
-        solver_gap=record.get("solver_gap"),
-        periods=list(record.get("periods") or []),
-        currency=record.get("currency", "USD"),
-        notes=list(record.get("notes") or []),
-    )
+    values: dict[str, Any] = {}
+    for field_ in dataclasses.fields(PlanResult):
+        key = RECORD_KEYS.get(field_.name, field_.name)
+        if field_.type in ("pd.DataFrame", pd.DataFrame):
+            values[field_.name] = pd.DataFrame(record.get(key) or [])
+        elif key in record:
+            values[field_.name] = record[key]
+    return PlanResult(**values)
