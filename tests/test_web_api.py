@@ -230,3 +230,16 @@ def test_a_bad_form_gets_a_named_error_page(client: TestClient) -> None:
     assert answer.status_code == 400 and "kind" in answer.text
     unknown = client.get("/editor?preset=../../etc/passwd")
     assert unknown.status_code == 400 and "Unknown preset" in unknown.text
+
+
+def test_sweep_job_over_a_grid(client: TestClient) -> None:
+    body = {"kind": "sweep", "yaml": yaml.safe_dump(tiny()),
+            "grid": ["inference.chat-eu.tokens_per_day=5e9,10e9"]}
+    outcome = wait_for(client, client.post("/api/jobs", json=body).json()["id"])
+    assert outcome["status"] == "succeeded" and outcome["result"]["jobs"] == 2
+    # 10 GPUs per 1e9 tokens/day at $2/h for 8,760 h: 5e9 -> 876,000; 10e9 -> 1,752,000.
+    npv = {row["set:inference.chat-eu.tokens_per_day"]: row["npv_usd"]
+           for row in outcome["result"]["rows"]}
+    assert npv == pytest.approx({"5e9": 876_000.0, "10e9": 1_752_000.0})  # grid text as given
+    sneaky = client.post("/api/jobs", json=body | {"grid": ["supply.offers_csv=/etc/passwd"]})
+    assert sneaky.status_code == 400 and sneaky.json()["field"] == "supply.offers_csv"

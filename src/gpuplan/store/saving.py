@@ -19,13 +19,19 @@ ScenarioSource = str | Path | Mapping[str, Any]
 def resolve_inputs(
     kind: str, scenario: ScenarioSource | None, overrides: Sequence[str] = ()
 ) -> dict[str, Any] | None:
-    """The resolved scenario (plan) or company (simulate) a run used; None for estimates,
-    whose arguments are their own resolved inputs."""
+    """The resolved scenario (plan), its mapping with overrides applied (sweep) or the
+    company (simulate) a run used; None for estimates, whose arguments are their own
+    resolved inputs."""
     import gpuplan
 
     if kind == "plan":
         loaded = gpuplan.load_scenario(scenario, overrides)
         return dict(loaded.model_dump(mode="json", by_alias=True, exclude_none=True))
+    if kind == "sweep":
+        from gpuplan.sweep import base_mapping
+
+        assert scenario is not None  # a sweep always names a scenario
+        return base_mapping(scenario, overrides)
     if kind == "simulate":
         assert scenario is not None  # simulate always names a scenario
         company = gpuplan.load_company(scenario, overrides)

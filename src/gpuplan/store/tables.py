@@ -16,11 +16,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 RUN_KINDS = (
     "plan",
     "simulate",
+    "sweep",
     "estimate-training",
     "estimate-inference",
     "estimate-fleet",
 )
-"""What a run ran; the job kinds (plan, simulate) are the ones the web app queues."""
+"""What a run ran; the job kinds (plan, simulate, sweep) are the ones the web app queues."""
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 

@@ -179,7 +179,8 @@ def _catalog_model(model: str | None) -> str | None:
 def queue_job(body: schemas.JobRequest, request: Request) -> str:
     """Queue a job from an API request or the editor's form; raises :class:`QueueFull`."""
     from gpuplan.errors import InputError
-    from gpuplan.web.scenario_input import preset_text, scenario_from_text
+    from gpuplan.presets import list_presets
+    from gpuplan.web.scenario_input import preset_text, refuse_files, scenario_from_text
 
     if (body.preset is None) == (body.yaml is None):
         raise InputError("preset", "give either a preset name or the scenario's yaml text.")
@@ -190,6 +191,15 @@ def queue_job(body: schemas.JobRequest, request: Request) -> str:
                            "preset": body.preset}
     if body.kind == "simulate":
         job |= {"samples": body.samples, "seed": body.seed, "sobol": body.sobol}
+    if body.kind == "sweep":
+        from gpuplan.sweep import parse_grid
+
+        for path, values in parse_grid(body.grid).items():  # nor may a grid name a file
+            head, _, last = path.rpartition(".")
+            for value in values:
+                refuse_files({last: value}, list_presets(), head)
+        job |= {"grid": body.grid, "futures": body.futures, "what": body.what,
+                "samples": min(body.samples, 10_000), "seed": body.seed}
     return _runner(request).submit(body.kind, label, job, body.seed)
 
 

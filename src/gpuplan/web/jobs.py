@@ -22,7 +22,10 @@ from typing import Any
 
 from gpuplan.store import RunStore, open_store
 
-JOB_KINDS = ("plan", "simulate")
+JOB_KINDS = ("plan", "simulate", "sweep")
+MAX_SWEEP_JOBS = 200
+"""The most plans or simulations one sweep from the web may hold (each under the job's
+CPU-time limit together)."""
 HEARTBEAT_SECONDS = 5.0
 PROGRESS_INTERVAL_SECONDS = 0.5
 """Progress is written to the store at most this often (the last phase always)."""
@@ -46,6 +49,8 @@ def execute(kind: str, request: dict[str, Any], progress: Any) -> dict[str, Any]
         accepts = "progress" in inspect.signature(function).parameters
         return {"progress": progress} if accepts else {}
 
+    if kind == "sweep":
+        return sweep(scenario, overrides, request, progress)
     if kind == "plan":
         progress("solving the plan", None)
         return plan_record(gpuplan.plan(scenario, overrides, **reporting(gpuplan.plan)))
@@ -57,6 +62,34 @@ def execute(kind: str, request: dict[str, Any], progress: Any) -> dict[str, Any]
             **reporting(gpuplan.simulate),
         )
     )
+
+
+def sweep(scenario: dict[str, Any], overrides: list[str], request: dict[str, Any],
+          progress: Any) -> dict[str, Any]:
+    """A grid (``PATH=V1,V2`` items, as ``gpuplan sweep --grid``) or ``futures`` sampled
+    futures of plan or simulate runs, run here one after the other: the summary and rows."""
+    from gpuplan.errors import InputError
+    from gpuplan.sweep import (
+        base_mapping,
+        grid_jobs,
+        parse_grid,
+        results_table,
+        run_jobs,
+        sampled_jobs,
+        summary,
+    )
+
+    base = base_mapping(scenario, overrides)
+    what, samples, seed = request["what"], request.get("samples", 1000), request.get("seed", 0)
+    if request.get("futures"):
+        jobs = sampled_jobs(base, int(request["futures"]), what, samples, seed)
+    else:
+        jobs = grid_jobs(base, parse_grid(request.get("grid") or []), what, samples, seed)
+    if len(jobs) > MAX_SWEEP_JOBS:
+        raise InputError("grid", f"makes {len(jobs):,} jobs; the web app runs at most "
+                         f"{MAX_SWEEP_JOBS} per sweep (use 'gpuplan sweep' for more).")
+    table = results_table(run_jobs(jobs, "local", 1, progress=progress))
+    return {**summary(table), "rows": table.to_dict(orient="records")}
 
 
 def _exit_with_parent(parent: int) -> None:

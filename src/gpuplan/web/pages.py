@@ -93,9 +93,10 @@ def submit(
     yaml: str = Form(..., max_length=1_000_000),
     overrides: str = Form("", max_length=1000),
     samples: int = Form(10_000, ge=1, le=1_000_000),
+    grid: str = Form("", max_length=2000),
     csrf: str = Form("", max_length=100),
 ) -> Response:
-    """The editor's Plan / Simulate buttons: queue the job and go to its page."""
+    """The editor's Plan / Simulate / Sweep buttons: queue the job and go to its page."""
     from gpuplan.web.api import queue_job
     from gpuplan.web.jobs import QueueFull
     from gpuplan.web.schemas import JobRequest
@@ -105,8 +106,9 @@ def submit(
                           "reload the editor and submit again.", 403)
     names = [n.strip() for n in overrides.split(",") if n.strip()]
     try:
+        items = [item.strip() for item in grid.replace("\n", ";").split(";") if item.strip()]
         job = JobRequest.model_validate({"kind": kind, "yaml": yaml, "overrides": names,
-                                         "samples": samples})
+                                         "samples": samples, "grid": items})
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "form"

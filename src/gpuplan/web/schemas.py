@@ -121,13 +121,18 @@ class Validation(BaseModel):
 class JobRequest(Request):
     model_config = example({"kind": "simulate", "preset": "report-runway-1", "samples": 1000})
 
-    kind: Literal["plan", "simulate"]
+    kind: Literal["plan", "simulate", "sweep"]
     preset: str | None = Field(default=None, max_length=100, description="A preset name ...")
     yaml: str | None = Field(default=None, max_length=1_000_000, description="... or YAML text.")
     overrides: list[str] = Field(default_factory=list, max_length=20)
     samples: int = Field(default=10_000, ge=1, le=1_000_000, description="simulate only.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     sobol: bool = False
+    grid: list[str] = Field(default_factory=list, max_length=10, description="sweep only: "
+                            "PATH=V1,V2 items, as 'gpuplan sweep --grid'.")
+    futures: int | None = Field(default=None, ge=1, le=200,
+                                description="sweep only: sampled futures instead of a grid.")
+    what: Literal["plan", "simulate"] = Field(default="plan", description="sweep only.")
 
 
 class RunSummary(BaseModel):
