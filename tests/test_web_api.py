@@ -226,7 +226,7 @@ def test_jobs_on_a_postgresql_store(postgres_url: str) -> None:
 def test_a_bad_form_gets_a_named_error_page(client: TestClient) -> None:
     client.get("/editor")
     csrf = client.cookies["gpuplan_csrf"]
-    answer = client.post("/runs", data={"kind": "sweep", "yaml": "name: x", "csrf": csrf})
+    answer = client.post("/runs", data={"kind": "optimise", "yaml": "name: x", "csrf": csrf})
     assert answer.status_code == 400 and "kind" in answer.text
     unknown = client.get("/editor?preset=../../etc/passwd")
     assert unknown.status_code == 400 and "Unknown preset" in unknown.text
