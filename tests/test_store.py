@@ -94,19 +94,22 @@ def test_diff_of_two_plans_names_cost_and_fleet_changes(store: RunStore, tiny_pl
     assert diff["commitments"] == []  # both plans rent on demand only
 
 
-def test_commitments_are_reserved_and_owned_gpus_averaged_per_year(store: RunStore) -> None:
-    def fleet(gpus: float) -> list[dict[str, Any]]:
-        rows = [{"period": p, "mode": "on_demand", "provider": "X", "gpu": "h100-sxm",
-                 "gpus": 10.0} for p in ("2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4")]
-        # 2 of the 4 quarters reserved: the year's average is gpus x 2 / 4.
-        rows += [{"period": p, "mode": "reserved_1y", "provider": "Y", "gpu": "h100-sxm",
-                  "gpus": gpus} for p in ("2026-Q3", "2026-Q4")]
-        return rows
+def test_commitments_come_from_reserve_and_buy_orders(store: RunStore) -> None:
+    def orders(reserved: float) -> list[dict[str, Any]]:
+        common = {"order_month": "2026-03", "provider": "Y", "gpu": "h100-sxm"}
+        return [
+            common | {"action": "rent", "mode": "on_demand", "gpus": 10.0,
+                      "commitment_usd": 5.0},
+            common | {"action": "reserve", "mode": "reserved_1y", "gpus": reserved,
+                      "commitment_usd": reserved * 1000.0},
+        ]
 
-    a = store.get(store.save("plan", "a", {}, {"npv_usd": 1.0, "fleet": fleet(40.0)}))
-    b = store.get(store.save("plan", "b", {}, {"npv_usd": 1.0, "fleet": fleet(100.0)}))
-    (row,) = diff_runs(a, b)["commitments"]
-    assert (row["mode"], row["a"], row["b"], row["change"]) == ("reserved_1y", 20.0, 50.0, 30.0)
+    a = store.get(store.save("plan", "a", {}, {"npv_usd": 1.0, "orders": orders(40.0)}))
+    b = store.get(store.save("plan", "b", {}, {"npv_usd": 1.0, "orders": orders(100.0)}))
+    diff = diff_runs(a, b)
+    (row,) = diff["commitments"]  # the rental is not a commitment
+    assert (row["mode"], row["a"], row["b"], row["change"]) == ("reserved_1y", 40.0, 100.0, 60.0)
+    assert diff["headline"]["committed_usd"]["change"] == 60_000.0
 
 
 def test_abandoned_jobs_are_failed_with_the_reason(store: RunStore) -> None:

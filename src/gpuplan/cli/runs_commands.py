@@ -118,6 +118,7 @@ def runs_diff_command(
 ) -> None:
     """What changed from run A to run B: cost, NPV, fleet and commitments."""
     from gpuplan.store import diff_runs, open_store
+    from gpuplan.store.diff import COMMITMENT_KEYS
 
     store = open_store(db)
     diff = diff_runs(store.get(a), store.get(b))
@@ -134,12 +135,12 @@ def runs_diff_command(
     for name, keys in (
         ("cost_by_category", ["category"]),
         ("fleet", ["year", "mode", "provider", "gpu"]),
-        ("commitments", ["year", "mode", "provider", "gpu"]),
+        ("commitments", list(COMMITMENT_KEYS)),
     ):
         rows = diff.get(name)
         if rows:
             print_table(
-                name.replace("_", " ").capitalize() + " (changed rows; fleets in average GPUs)",
+                label(name) + " (changed rows, GPUs; fleets averaged over each year)",
                 [*keys, "A", "B", "change"],
                 [[*(r[k] for k in keys), r["a"], r["b"], r["change"]] for r in rows],
             )

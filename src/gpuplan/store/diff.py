@@ -2,7 +2,8 @@
 
 Pure functions over the stored result objects (``PlanResult.to_dict()``, the simulate
 summary, estimate objects); no database access. Money in USD, fleets in average GPUs in
-service per year (GPU-periods / periods in that year).
+service per year (GPU-periods / periods in that year), commitments from the plan's order
+schedule (reserve and buy orders).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 from gpuplan.store.runs import RunRecord
 
-PAY_PER_USE_MODES = frozenset({"on_demand", "spot"})
-"""Fleet modes bought by the hour; every other mode (reserved, owned...) is a commitment."""
+COMMITMENT_KEYS = ("order_month", "action", "mode", "provider", "gpu")
+"""How commitments are told apart in a diff (columns of the plan's ``orders`` table)."""
 
 
 def _change(a: float | None, b: float | None) -> dict[str, float | None]:
@@ -50,8 +51,7 @@ def _table(a: dict[tuple[Any, ...], float], b: dict[tuple[Any, ...], float],
     return rows
 
 
-def fleet_by_year(fleet: Iterable[Mapping[str, Any]], committed_only: bool = False
-                  ) -> dict[tuple[Any, ...], float]:
+def fleet_by_year(fleet: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], float]:
     """Average GPUs in service per (year, mode, provider, gpu): sum over a year's periods
     divided by the number of periods of that year that appear in the plan."""
     totals: dict[tuple[Any, ...], float] = defaultdict(float)
@@ -59,8 +59,6 @@ def fleet_by_year(fleet: Iterable[Mapping[str, Any]], committed_only: bool = Fal
     for row in fleet:
         year = str(row["period"])[:4]
         periods[year].add(str(row["period"]))
-        if committed_only and row["mode"] in PAY_PER_USE_MODES:
-            continue
         totals[(year, row["mode"], row["provider"], row["gpu"])] += float(row["gpus"])
     return {key: value / len(periods[key[0]]) for key, value in totals.items()}
 
@@ -73,17 +71,31 @@ def _plan_tables(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     )
     names = ("year", "mode", "provider", "gpu")
     fleet = _table(fleet_by_year(a.get("fleet", [])), fleet_by_year(b.get("fleet", [])), names)
-    commitments = _table(
-        fleet_by_year(a.get("fleet", []), committed_only=True),
-        fleet_by_year(b.get("fleet", []), committed_only=True),
-        names,
-    )
+    commitments = _table(committed(a), committed(b), COMMITMENT_KEYS)
     return {"cost_by_category": categories, "fleet": fleet, "commitments": commitments}
+
+
+
+def committed(result: Mapping[str, Any]) -> dict[tuple[Any, ...], float]:
+    """GPUs reserved or bought per order month, mode, provider and GPU, from the plan's
+    order schedule (``orders`` rows whose action is not ``rent``)."""
+    totals: dict[tuple[Any, ...], float] = defaultdict(float)
+    for row in result.get("orders") or []:
+        if row["action"] != "rent":
+            totals[tuple(row[k] for k in COMMITMENT_KEYS)] += float(row["gpus"])
+    return totals
+
+
+def committed_usd(result: Mapping[str, Any]) -> float:
+    """Undiscounted cash committed by the plan's reserve and buy orders (USD)."""
+    return sum(float(r["commitment_usd"]) for r in result.get("orders") or []
+               if r["action"] != "rent")
 
 
 def diff_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
     """Run ``b`` against run ``a``: changed headline numbers; for plans, cost by category,
-    fleet and commitments (reserved and owned GPUs) by year, mode, provider and GPU."""
+    fleet by year, mode, provider and GPU, and commitments (GPUs reserved or bought, by
+    order month; their committed USD among the headline numbers)."""
     left, right = a.result or {}, b.result or {}
     numbers_a, numbers_b = _numbers(left), _numbers(right)
     headline = {
@@ -99,4 +111,7 @@ def diff_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
     }
     if a.kind == b.kind == "plan":
         out |= _plan_tables(left, right)
+        spend = _change(committed_usd(left), committed_usd(right))
+        if spend["change"]:
+            out["headline"]["committed_usd"] = spend
     return out
