@@ -15,14 +15,13 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from web_server import start_server  # noqa: E402
+from web_server import add_store_options, benchmark_store, start_server  # noqa: E402
 
 BODIES = [
     ("/api/estimate/training",
@@ -66,18 +65,10 @@ def server_cpu_seconds(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="start a throw-away PostgreSQL server (tests/postgres.py) for it")
+    add_store_options(parser)
     args = parser.parse_args()
-    if args.postgres:
-        from postgres import running_postgres
-
-        with running_postgres() as url:
-            run(url, args.requests)
-        return
-    folder = Path(tempfile.mkdtemp(prefix="gpuplan-bench-"))
-    run(args.db or f"sqlite:///{folder / 'runs.sqlite'}", args.requests)
+    with benchmark_store(args) as db:
+        run(db, args.requests)
 
 
 def run(db: str, requests: int) -> None:

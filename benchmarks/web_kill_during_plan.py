@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from web_server import start_server  # noqa: E402
+from web_server import add_store_options, benchmark_store, start_server  # noqa: E402
 
 
 def call(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -58,17 +57,10 @@ def alive(pid: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="start a throw-away PostgreSQL server (tests/postgres.py) for it")
+    add_store_options(parser)
     args = parser.parse_args()
-    if args.postgres:
-        from postgres import running_postgres
-
-        with running_postgres() as url:
-            run(url)
-        return
-    run(args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='gpuplan-kill-')) / 'runs.sqlite'}")
+    with benchmark_store(args) as db:
+        run(db)
 
 
 def run(db: str) -> None:

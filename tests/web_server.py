@@ -3,13 +3,17 @@ benchmarks): started, waited for, and stopped (or killed) by its caller."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +68,23 @@ def start_server(db: str, *extra: str, timeout: float = 60.0) -> Server:
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"gpuplan serve did not answer within {timeout} s")
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    """``--db URL`` and ``--postgres`` for the web benchmarks."""
+    parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throw-away PostgreSQL server (tests/postgres.py) for it")
+
+
+@contextlib.contextmanager
+def benchmark_store(args: argparse.Namespace) -> Iterator[str]:
+    """The store URL the options ask for: a throw-away PostgreSQL server, ``--db``, or a
+    fresh SQLite file in a temp folder."""
+    if args.postgres:
+        from postgres import running_postgres
+
+        with running_postgres() as url:
+            yield url
+        return
+    yield args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='gpuplan-bench-')) / 'runs.sqlite'}"
