@@ -222,3 +222,12 @@ def test_a_saved_plan_reads_back_as_the_same_plan(store: RunStore) -> None:
     back = plan_from_record(record)
     assert json_ready(back.to_dict()) == json_ready(result.to_dict())
     assert back.allocations.shape == result.allocations.shape
+
+
+def test_a_file_that_is_not_a_database_is_named_not_a_traceback(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz.py: `simulate ... --save --db 1` where '1' was a text file.
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    outcome = CliRunner().invoke(app, ["runs", "list", "--db", str(text)])
+    assert outcome.exit_code == 2 and "file is not a database" in outcome.output
+    assert "Traceback" not in outcome.output

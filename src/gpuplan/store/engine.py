@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from gpuplan.errors import InputError
 
@@ -116,8 +116,13 @@ def migrate(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             connection.commit()
-    except OperationalError as error:
+    except DatabaseError as error:  # not a database, cannot connect, no permission...
         raise InputError(
             "db", f"cannot open the run store at {engine.url!r}: {error.orig}. Check the URL "
-            "(--db or GPUPLAN_DB), that the server is running and the user may connect."
+            "(--db or GPUPLAN_DB): a SQLite file gpuplan made, or a PostgreSQL server that is "
+            "running and lets the user connect."
+        ) from None
+    except OSError as error:  # the lock file beside a SQLite database
+        raise InputError(
+            "db", f"cannot open the run store at {engine.url!r}: {error.strerror or error}."
         ) from None
