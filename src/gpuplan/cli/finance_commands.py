@@ -8,6 +8,7 @@ import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
 def _months(value: float | None) -> str:
@@ -38,12 +39,16 @@ def simulate_command(
         help="Keep the commitments of the stochastic plan over N sampled futures (see "
         "'gpuplan plan --futures') instead of the deterministic plan's.",
     ),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
     from gpuplan.economics.compare import money
+    from gpuplan.store.saving import RunTimer
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
+    timer = RunTimer()
     kept: list[Any] = []
     if futures is not None:
         from gpuplan.planning.stochastic import stochastic_plan
@@ -55,6 +60,12 @@ def simulate_command(
     result = simulate(scenario, count, seed, sobol, sobol_samples, override, kept)
     if futures is not None:
         result["plan"] = {**result.get("plan", {}), "stochastic_futures": int(futures)}
+    if save:
+        request = {"scenario": scenario, "overrides": override, "samples": count,
+                   "seed": seed, "sobol": sobol, "sobol_samples": sobol_samples,
+                   "futures": futures}
+        save_run(db, "simulate", result["company"], request, result, timer,
+                 scenario=scenario, overrides=override, seed=seed)
     if as_json:
         print_json(result)
         return
