@@ -75,7 +75,9 @@ def test_compare_computes_every_numeric_cell() -> None:
 
 def test_check_report_gives_every_figure_a_verdict() -> None:
     rows = {row["id"]: row for row in check_report()}
-    assert all(row["verdict"] in {"consistent", "inconsistent"} for row in rows.values())
+    assert all(
+        row["verdict"] in {"consistent", "inconsistent", "contradicted"} for row in rows.values()
+    )
     # 200,000 GPU-hours x $2-2.5 = $400K-$500K, not $400K-$450K (§2.1)
     assert rows["mistral-7b-training-cost"]["recomputed"] == pytest.approx([400e3, 500e3])
     assert rows["mistral-7b-training-cost"]["verdict"] == "inconsistent"
