@@ -34,7 +34,7 @@ def simulate_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
-    from gpuplan.economics.compare import money
+    from gpuplan.humanize import money
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
@@ -120,10 +120,13 @@ def compare_command(
             text = cell["text"]
             if cell.get("stated"):
                 text += f"\n(report: {cell['stated']})"
+            if cell.get("flag"):
+                text += f"\nDIFFERS {cell['flag']['difference']}: {cell['flag']['reason']}"
             cells.append(text)
         rows.append([row["dimension"], *cells])
     print_table(
-        "Six procurement models (computed ranges: every input at its low, then high end)",
+        f"Procurement models against the report ({table['report_date']}): computed ranges, "
+        "every input at its low then high end; 'DIFFERS' marks a gap to the report's figure",
         ["dimension", *table["presets"]],
         rows,
     )
@@ -135,7 +138,7 @@ def check_report_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Recompute the report's derived figures from the presets: consistent or not, by how much."""
-    from gpuplan.economics.compare import money
+    from gpuplan.humanize import money
     from gpuplan.report.check_report import check_report
 
     rows = check_report()
@@ -160,15 +163,19 @@ def check_report_command(
         [
             [
                 r["section"],
-                r["claim"],
+                "\n".join([r["claim"], *(f'{q["section"]}: "{q["text"]}"' for q in r["quotes"])]),
                 show(r["stated"], r["unit"]),
                 show(r["recomputed"], r["unit"]),
                 r["verdict"],
-                r["difference"],
+                "; ".join(x for x in (r["difference"], r["separation"]) if x),
                 r["note"],
             ]
             for r in rows
         ],
     )
     bad = sum(not r["consistent"] for r in rows)
-    typer.echo(f"{len(rows) - bad} of {len(rows)} figures consistent, {bad} not.")
+    apart = sum(r["verdict"] == "contradicted" for r in rows)
+    typer.echo(
+        f"{len(rows) - bad} of {len(rows)} figures consistent, {bad} not "
+        f"({apart} contradicted: no combination of the report's inputs gives them)."
+    )
