@@ -136,12 +136,19 @@ def compare_command(
 @handle_errors
 def check_report_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    paths: bool = typer.Option(
+        False, "--paths", help="Also plan the §9.3 paths (slow: a few minutes of plan solves)."
+    ),
 ) -> None:
-    """Recompute the report's derived figures from the presets: consistent or not, by how much."""
-    from gpuplan.humanize import money
+    """Recompute the report's figures and contradictions: consistent or not, by how much."""
+    from gpuplan.humanize import count, money
     from gpuplan.report.check_report import check_report
 
     rows = check_report()
+    if paths:
+        from gpuplan.report.paths import check_paths
+
+        rows += check_paths()
     if as_json:
         print_json({"figures": rows})
         return
@@ -150,6 +157,8 @@ def check_report_command(
         def number(v: float) -> str:
             if unit == "year":
                 return f"{v:.0f}"
+            if abs(v) >= 1e6:
+                return count(v)
             return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
         fmt = money if unit == "USD" else number

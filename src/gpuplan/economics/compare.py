@@ -124,7 +124,7 @@ def _chips_modelled(spec: CompanySpec) -> str:
 def _late_rounds(spec: CompanySpec) -> str | None:
     """Funding rounds counted by gpuplan but dated after the report."""
     late = [
-        f"{e.name} ({e.month}, {money(float(e.amount))})"  # type: ignore[arg-type]
+        f"{e.name} ({e.month}, {money(float(e.amount))})"
         for e in [*spec.past_funding, *spec.funding]
         if isinstance(e.amount, int | float) and month_index(e.month) > month_index(REPORT_DATE[:7])
     ]

@@ -1,0 +1,288 @@
+"""The report's §9.3 infrastructure paths, planned, and where gpuplan's optimum tells a
+different story from the report's.
+
+Every plan is solved through the public :func:`gpuplan.plan` API from a preset's mapping
+with small changes (a discount, a demand scale); each solve takes tens of seconds, so the
+results are cached per process. Findings have the shape of ``check-report`` rows.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from gpuplan.economics.ranges import separation, verdict
+from gpuplan.humanize import count, money, percent
+from gpuplan.progress import ProgressCallback
+
+PATH_A, PATH_B, LAB = "path-a-cloud-only", "path-b-own-inference", "european-lab"
+LITERAL_B = "rent_training_own_inference"
+"""The planner baseline that is the report's literal path B."""
+PROVIDER = "Azure"
+
+
+def _mapping(name: str) -> dict[str, Any]:
+    from gpuplan.presets import read_scenario
+
+    return copy.deepcopy(read_scenario(name))
+
+
+def _solve(data: dict[str, Any], baselines: bool = False) -> Any:
+    from gpuplan import plan
+
+    return plan(data, baselines=baselines)
+
+
+def provider_shares(result: Any) -> dict[str, float]:
+    """Share of GPU-quarters in the plan's fleet per provider (owned GPUs as 'owned')."""
+    by_provider = result.fleet.groupby("provider")["gpus"].sum()
+    total = float(by_provider.sum())
+    return {str(p): float(v) / total for p, v in by_provider.items()} if total else {}
+
+
+def kind_share(result: Any, kind: str, provider: str) -> float:
+    """Share of the GPUs allocated to ``kind`` (inference or training) that ``provider``
+    serves, over the whole horizon."""
+    allocated = result.allocations[result.allocations.kind == kind]
+    total = float(allocated.gpus.sum())
+    return float(allocated.gpus[allocated.provider == provider].sum()) / total if total else 0.0
+
+
+def _path_a(discount: float | None, azure_only: bool) -> dict[str, Any]:
+    """Path A's mapping: its own rules dropped (the rule only caps Azure), Azure at
+    ``discount`` off list (None: the preset's own assumption), optionally Azure (and
+    Mistral Compute, §9.3 A) as the only providers."""
+    data = _mapping(PATH_A)
+    data["rules"] = {}
+    if discount is not None:
+        data["supply"]["adjustments"] = [
+            {"provider": PROVIDER, "discount": discount, "source": "discount searched"}
+        ]
+    if azure_only:
+        data["supply"]["providers"] = [PROVIDER, "Mistral Compute"]
+    return data
+
+
+@cache
+def _path_a_plan(discount: float | None, azure_only: bool) -> Any:
+    return _solve(_path_a(discount, azure_only))
+
+
+def _is_primary(discount: float) -> bool:
+    shares = provider_shares(_path_a_plan(discount, False))
+    return bool(shares) and max(shares, key=lambda p: shares[p]) == PROVIDER
+
+
+def bisect(test: Callable[[float], bool], low: float, high: float, steps: int) -> float | None:
+    """Smallest x in [low, high] with test(x) true, to (high - low) / 2^steps, for a test
+    that turns true once and stays true; None if it is false at ``high``."""
+    if not test(high):
+        return None
+    for _ in range(steps):
+        middle = (low + high) / 2
+        low, high = (low, middle) if test(middle) else (middle, high)
+    return high
+
+
+@cache
+def azure_discount_needed(steps: int = 5) -> float | None:
+    """The discount off Azure's list price at which the free optimum of path A (any
+    provider, no share rule) makes Azure its primary provider (largest GPU share)."""
+    return bisect(_is_primary, 0.0, 0.95, steps)
+
+
+def _scaled(name: str, scale: float) -> dict[str, Any]:
+    """A preset's mapping with every inference volume multiplied by ``scale``."""
+    data = _mapping(name)
+    for workload in data.get("inference", []):
+        volume = workload["tokens_per_day"]
+        if isinstance(volume, dict):  # YAML reads 10.0e9 as text: numbers via float()
+            volume.update(low=float(volume["low"]) * scale, high=float(volume["high"]) * scale)
+        else:
+            workload["tokens_per_day"] = float(volume) * scale
+    return data
+
+
+@cache
+def _npvs(scale: float) -> tuple[float, float]:
+    """(path A optimum, literal path B) NPV at ``scale`` x the presets' inference demand."""
+    literal = _solve(_scaled(PATH_B, scale), baselines=True).baselines.set_index("name")
+    return float(_solve(_scaled(PATH_A, scale)).npv_usd), float(literal.npv_usd[LITERAL_B])
+
+
+def ownership_wins_at(steps: int = 4, most: float = 8.0) -> float | None:
+    """The inference demand (x the presets') at which the literal path B costs no more
+    than path A, by bisection on a log scale; None if not even at ``most``."""
+    import math
+
+    def wins(log_scale: float) -> bool:
+        a, b = _npvs(round(math.exp(log_scale), 3))
+        return b <= a
+
+    found = bisect(wins, 0.0, math.log(most), steps)
+    return None if found is None else round(math.exp(found), 2)
+
+
+def _row(claim: dict[str, Any], recomputed: tuple[float, float], note: str) -> dict[str, Any]:
+    stated = (float(claim["stated"][0]), float(claim["stated"][1]))
+    tolerance = float(claim.get("tolerance", 0.10))
+    consistent, gap = verdict(stated, recomputed, claim["unit"], tolerance)
+    apart = None if consistent else separation(stated, recomputed, claim["unit"], tolerance)
+    return {
+        **claim,
+        "kind": "path",
+        "stated": list(stated),
+        "recomputed": [float(v) for v in recomputed],
+        "consistent": consistent,
+        "verdict": "consistent" if consistent else ("contradicted" if apart else "inconsistent"),
+        "difference": gap,
+        "separation": apart,
+        "note": note,
+        "preset": claim.get("preset"),
+    }
+
+
+def _owned_utilisation(result: Any) -> tuple[float, float]:
+    owned = result.utilisation[result.utilisation["mode"] == "owned"]
+    big = owned[owned.fleet_gpus >= 0.9 * owned.fleet_gpus.max()]
+    return float(big.utilisation.min()), float(big.utilisation.max())
+
+
+def path_a_row() -> dict[str, Any]:
+    """Path A as 'Azure primary' (Azure and Mistral Compute only) against its free optimum,
+    with the discount Azure needs to be chosen as primary on cost alone."""
+    azure = _path_a_plan(None, True)
+    free = _path_a_plan(None, False)
+    needed = azure_discount_needed()
+    shares = provider_shares(azure)
+    claim = {
+        "id": "path-a-azure-primary",
+        "section": "§9.3 A, §3.2",
+        "claim": "Continued cloud-only with Azure primary: the cost of Azure as primary",
+        "quotes": [
+            {
+                "section": "§9.3 A",
+                "text": "Azure primary with Mistral Compute for European workloads",
+            }
+        ],
+        "unit": "USD",
+        "stated": [free.npv_usd, free.npv_usd],
+    }
+    needed_text = (
+        f"Azure becomes the primary provider of the free optimum only at {percent(needed)} off "
+        "its list price"
+        if needed is not None
+        else "Azure is never the primary provider, even at 95% off"
+    )
+    note = (
+        f"stated = NPV of path A's free optimum (any provider; Azure gets "
+        f"{percent(provider_shares(free).get(PROVIDER, 0.0))} of its GPUs at the preset's "
+        f"20-40% discount); recomputed = NPV with Azure primary (only Azure and Mistral "
+        f"Compute, §9.3 A): Azure serves {percent(kind_share(azure, 'inference', PROVIDER))} "
+        f"of inference and {percent(kind_share(azure, 'training', PROVIDER))} of training "
+        f"({percent(shares.get(PROVIDER, 0.0))} of all GPUs; its catalog rows offer A100/H100 "
+        f"only, so the newest training runs go to Mistral Compute); {needed_text} (§3.2's "
+        "'discounted rates' are undisclosed)"
+    )
+    return _row(claim, (azure.npv_usd, azure.npv_usd), note)
+
+
+def path_b_row() -> dict[str, Any]:
+    """The literal path B (rent training, own inference) against path A; the demand at which
+    ownership wins."""
+    literal = _solve(_mapping(PATH_B), baselines=True)
+    optimum_a = _path_a_plan(None, False)
+    npv_b = float(literal.baselines.set_index("name").npv_usd[LITERAL_B])
+    low, high = _owned_utilisation(literal)
+    wins = ownership_wins_at()
+    claim = {
+        "id": "path-b-owned-inference",
+        "section": "§9.3 B, §10.2",
+        "claim": "Buying GPUs for inference 'to reduce 2.5x cloud markup' costs less than path A",
+        "quotes": [
+            {
+                "section": "§9.3 B",
+                "text": "Buy GPUs for inference (steady-state "
+                "workload) to reduce 2.5x cloud markup",
+            }
+        ],
+        "unit": "x",
+        "stated": [1 / 2.5, 1 / 2.5],
+    }
+    story = (
+        "the optimum reverses the report's story"
+        if npv_b > optimum_a.npv_usd
+        else "the optimum agrees with the report"
+    )
+    won = (
+        f"ownership wins at {wins:g}x the presets' inference demand"
+        if wins is not None
+        else "ownership does not win even at 8x the presets' demand"
+    )
+    note = (
+        f"recomputed = NPV of the literal path B ({money(npv_b)}) / path A's optimum "
+        f"({money(optimum_a.npv_usd)}); stated = the cost ratio a 2.5x markup implies; "
+        f"{story}: the 10,000 owned GPUs run at {percent(low)}-{percent(high)} utilisation; "
+        f"{won}"
+    )
+    ratio = npv_b / float(optimum_a.npv_usd)
+    return _row(claim, (ratio, ratio), note)
+
+
+def european_lab_row() -> dict[str, Any]:
+    """The european-lab preset's demand and plan scale against the report's spend and GPUs."""
+    result = _solve(_mapping(LAB))
+    fleet = result.fleet.groupby("period")["gpus"].sum()
+    yearly_gpus = fleet.groupby(fleet.index.str[:4]).mean()
+    cost = result.cost_by_category
+    yearly_cost = cost[cost.category != "residual_value"].groupby("year")["usd"].sum()
+    data = _mapping(LAB)
+    start = sum(
+        (float(w["tokens_per_day"]["low"]) + float(w["tokens_per_day"]["high"])) / 2
+        if isinstance(w["tokens_per_day"], dict)
+        else float(w["tokens_per_day"])
+        for w in data["inference"]
+    )
+    per_gpu = start / float(yearly_gpus.iloc[0])
+    claim = {
+        "id": "european-lab-scale",
+        "section": "§3.4, §5.2",
+        "claim": "10K-50K GPUs and $70M-$200M a year for 'tens of billions of tokens daily'",
+        "quotes": [
+            {
+                "section": "§3.4",
+                "text": "Likely 10,000-50,000 GPU equivalents across "
+                "training and inference combined",
+            }
+        ],
+        "unit": "GPUs",
+        "stated": [10_000, 50_000],
+    }
+    note = (
+        f"gpuplan keeps the demand the report states ({count(start)} tokens/day at the start, "
+        f"growing, in the european-lab preset) and does not recalibrate it: its plan uses "
+        f"{count(float(yearly_gpus.min()))}-{count(float(yearly_gpus.max()))} GPUs (yearly "
+        f"averages) and costs {money(float(yearly_cost.min()))}-"
+        f"{money(float(yearly_cost.max()))} a year; at the plan's first-year "
+        f"{count(per_gpu)} tokens/day per GPU, 10K-50K GPUs would serve "
+        f"{count(10_000 * per_gpu)}-{count(50_000 * per_gpu)} tokens/day, far beyond 'tens of "
+        "billions': the report's GPU count is inconsistent with its own volume (and spend)"
+    )
+    return _row(claim, (float(yearly_gpus.min()), float(yearly_gpus.max())), note)
+
+
+def check_paths(progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+    """The §9.3 findings (slow: several plan solves, cached per process)."""
+    steps = [
+        ("path A: Azure primary and the discount it needs", path_a_row),
+        ("path B: literal form against path A", path_b_row),
+        ("european-lab scale against the report", european_lab_row),
+    ]
+    rows = []
+    for i, (phase, step) in enumerate(steps):
+        if progress is not None:
+            progress(phase, i / len(steps))
+        rows.append(step())
+    return rows
