@@ -195,7 +195,7 @@ def test_planned_compute_buys_the_shortfall_on_demand() -> None:
 
 
 def test_verdict_compares_ends_and_accepts_a_point_inside_an_uncertain_range() -> None:
-    from gpuplan.report.check_report import verdict
+    from gpuplan.economics.ranges import verdict
 
     assert verdict((100.0, 200.0), (105.0, 190.0), "USD", 0.1) == (True, "low +5%, high -5%")
     assert verdict((100.0, 200.0), (100.0, 250.0), "USD", 0.1)[0] is False

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gpuplan.report.check_report import check_report, report_contradictions, separation
+from gpuplan.economics.ranges import separation
+from gpuplan.report.check_report import check_report, report_contradictions
 
 
 @pytest.fixture(scope="module")

@@ -77,3 +77,21 @@ def test_european_lab_scale_is_flagged_against_the_reports_gpu_count(paths: dict
     assert row["recomputed"][1] < 10_000
     assert row["verdict"] == "contradicted"
     assert "inconsistent with its own volume" in row["note"]
+
+
+def test_owned_utilisation_is_yearly_used_over_owned() -> None:
+    from gpuplan.report.paths import owned_utilisation
+
+    class Result:
+        utilisation = pd.DataFrame(
+            {
+                "period": ["2026-Q4", "2027-Q1", "2027-Q2", "2028-Q1", "2028-Q2"],
+                "mode": ["owned"] * 5,
+                "fleet_gpus": [100.0, 10_000, 10_000, 10_000, 10_000],
+                "used_gpus": [100.0, 1_000, 3_000, 2_000, 4_000],
+            }
+        )
+
+    # 2026-Q4 is below 90% of the peak fleet and left out; 2027: 4,000 / 20,000 = 20%,
+    # 2028: 6,000 / 20,000 = 30%
+    assert owned_utilisation(Result) == pytest.approx((0.2, 0.3))

@@ -72,3 +72,16 @@ def separation(stated: Range, recomputed: Range, unit: str, tolerance: float) ->
         return f"recomputed range entirely {side} the stated one"
     factor = max(abs(far / near), abs(near / far))
     return f"recomputed range entirely {side} the stated one, by a factor of {factor:.2g}"
+
+
+def judge(stated: Range, recomputed: Range, unit: str, tolerance: float) -> dict[str, object]:
+    """``consistent``, ``verdict`` (consistent, inconsistent or contradicted), ``difference``
+    (gap at each end) and ``separation`` (None unless the ranges do not overlap)."""
+    consistent, gap = verdict(stated, recomputed, unit, tolerance)
+    apart = None if consistent else separation(stated, recomputed, unit, tolerance)
+    return {
+        "consistent": consistent,
+        "verdict": "consistent" if consistent else ("contradicted" if apart else "inconsistent"),
+        "difference": gap,
+        "separation": apart,
+    }

@@ -22,7 +22,7 @@ import yaml
 
 from gpuplan.economics.company import CompanySpec, month_index
 from gpuplan.economics.compare import fleet_capex
-from gpuplan.economics.ranges import separation, verdict
+from gpuplan.economics.ranges import judge
 from gpuplan.report import contradictions
 from gpuplan.report.inputs import Range, product, ratio
 from gpuplan.report.inputs import ends as _ends
@@ -295,8 +295,6 @@ def check_claim(kind: str, claim: dict[str, Any]) -> dict[str, Any]:
     recomputed, method = _recompute(kind, claim)
     stated = (float(claim["stated"][0]), float(claim["stated"][1]))
     tolerance = float(claim.get("tolerance", DEFAULT_TOLERANCE))
-    consistent, gap = verdict(stated, recomputed, claim["unit"], tolerance)
-    apart = None if consistent else separation(stated, recomputed, claim["unit"], tolerance)
     notes = [method, claim.get("note")]
     notes += [
         f"{name}: {item['source']}"
@@ -312,10 +310,7 @@ def check_claim(kind: str, claim: dict[str, Any]) -> dict[str, Any]:
         "unit": claim["unit"],
         "stated": list(stated),
         "recomputed": [float(v) for v in recomputed],
-        "consistent": consistent,
-        "verdict": "consistent" if consistent else ("contradicted" if apart else "inconsistent"),
-        "difference": gap,
-        "separation": apart,
+        **judge(stated, recomputed, claim["unit"], tolerance),
         "note": "; ".join(n for n in notes if n),
         "preset": claim.get("preset"),
     }
