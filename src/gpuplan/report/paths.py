@@ -50,28 +50,29 @@ def kind_share(result: Any, kind: str, provider: str) -> float:
     return float(allocated.gpus[allocated.provider == provider].sum()) / total if total else 0.0
 
 
-def _path_a(discount: float | None, azure_only: bool) -> dict[str, Any]:
-    """Path A's mapping: its own rules dropped (the rule only caps Azure), Azure at
-    ``discount`` off list (None: the preset's own assumption), optionally Azure (and
-    Mistral Compute, §9.3 A) as the only providers."""
+@cache
+def _path_a_plan(discount: float | None) -> Any:
+    """Path A's free optimum: its share rule dropped (it only caps Azure), Azure at
+    ``discount`` off list (None: the preset's own assumption)."""
     data = _mapping(PATH_A)
     data["rules"] = {}
     if discount is not None:
         data["supply"]["adjustments"] = [
             {"provider": PROVIDER, "discount": discount, "source": "discount searched"}
         ]
-    if azure_only:
-        data["supply"]["providers"] = [PROVIDER, "Mistral Compute"]
-    return data
+    return _solve(data)
 
 
 @cache
-def _path_a_plan(discount: float | None, azure_only: bool) -> Any:
-    return _solve(_path_a(discount, azure_only))
+def _azure_primary_plan() -> Any:
+    """Path A with its ``azure_primary`` override (Azure and Mistral Compute only)."""
+    from gpuplan import plan
+
+    return plan(PATH_A, ["azure_primary"], baselines=False)
 
 
 def _is_primary(discount: float) -> bool:
-    shares = provider_shares(_path_a_plan(discount, False))
+    shares = provider_shares(_path_a_plan(discount))
     return bool(shares) and max(shares, key=lambda p: shares[p]) == PROVIDER
 
 
@@ -152,8 +153,8 @@ def owned_utilisation(result: Any) -> tuple[float, float]:
 def path_a_row() -> dict[str, Any]:
     """Path A as 'Azure primary' (Azure and Mistral Compute only) against its free optimum,
     with the discount Azure needs to be chosen as primary on cost alone."""
-    azure = _path_a_plan(None, True)
-    free = _path_a_plan(None, False)
+    azure = _azure_primary_plan()
+    free = _path_a_plan(None)
     needed = azure_discount_needed()
     shares = provider_shares(azure)
     claim = {
@@ -192,7 +193,7 @@ def path_b_row() -> dict[str, Any]:
     """The literal path B (rent training, own inference) against path A; the demand at which
     ownership wins."""
     literal = _solve(_mapping(PATH_B), baselines=True)
-    optimum_a = _path_a_plan(None, False)
+    optimum_a = _path_a_plan(None)
     npv_b = float(literal.baselines.set_index("name").npv_usd[LITERAL_B])
     low, high = owned_utilisation(literal)
     wins = ownership_wins_at()
