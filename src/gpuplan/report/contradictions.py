@@ -96,6 +96,7 @@ def break_even_years(claim: dict[str, Any]) -> tuple[np.ndarray, int]:
 def _break_even_year_distribution(claim: dict[str, Any]) -> tuple[Range, str]:
     """P10-P90 of the break-even year over the report's inputs; share in the stated years."""
     years, n = break_even_years(claim)
+    window = claim["inputs"]["target_window"]
     p10, p50, p90 = np.percentile(years, [10, 50, 90], method="lower")
     stated_low, stated_high = (float(v) for v in claim["stated"])
     inside = float(np.mean((years >= stated_low) & (years <= stated_high)))
@@ -104,9 +105,10 @@ def _break_even_year_distribution(claim: dict[str, Any]) -> tuple[Range, str]:
         for y in np.unique(years[np.isfinite(years)])
     )
     return (float(p10), float(p90)), (
-        f"cash-flow engine over {n} points: $300M reached in each month of the heading's "
-        f"window x gross margin 40-50%; break-even year P50 {int(p50)} ({by_year}); the stated "
-        f"years hold {percent(inside)} of it"
+        f"cash-flow engine over {n} points: {money(input_ends(claim, 'target_revenue')[0])} "
+        f"reached in each month of {window['low']}..{window['high']} x 11 quantiles of the "
+        f"preset's gross margin; break-even year P50 {int(p50)} ({by_year}); the stated years "
+        f"hold {percent(inside)} of it"
     )
 
 
