@@ -145,6 +145,11 @@ def test_cli_compare_and_check_report_run() -> None:
     result = runner.invoke(app, ["check-report"])
     assert result.exit_code == 0, result.output
     assert "figures consistent" in result.output
+    assert "contradicted" in result.output
+    result = runner.invoke(app, ["check-report", "--json"])
+    payload = json.loads(result.output)
+    quoted = [row for row in payload["figures"] if row["quotes"]]
+    assert quoted and all({"section", "text"} <= set(q) for r in quoted for q in r["quotes"])
 
 
 def test_cli_bad_scenario_is_one_paragraph_and_exit_2(tmp_path: Path) -> None:
