@@ -148,7 +148,7 @@ def check_report_command(
     if paths:
         from gpuplan.report.paths import check_paths
 
-        rows += check_paths()
+        rows += check_paths(lambda phase, _: typer.echo(f"planning {phase} ...", err=True))
     if as_json:
         print_json({"figures": rows})
         return
