@@ -150,6 +150,12 @@ def owned_utilisation(result: Any) -> tuple[float, float]:
     return float(share.min()), float(share.max())
 
 
+def _offered_gpus(provider: str) -> str:
+    from gpuplan.catalog.offers import query_offers
+
+    return ", ".join(sorted({offer.gpu for offer in query_offers(provider=provider)}))
+
+
 def path_a_row() -> dict[str, Any]:
     """Path A as 'Azure primary' (Azure and Mistral Compute only) against its free optimum,
     with the discount Azure needs to be chosen as primary on cost alone."""
@@ -182,9 +188,9 @@ def path_a_row() -> dict[str, Any]:
         f"20-40% discount); recomputed = NPV with Azure primary (only Azure and Mistral "
         f"Compute, §9.3 A): Azure serves {percent(kind_share(azure, 'inference', PROVIDER))} "
         f"of inference and {percent(kind_share(azure, 'training', PROVIDER))} of training "
-        f"({percent(shares.get(PROVIDER, 0.0))} of all GPUs; its catalog rows offer A100/H100 "
-        f"only, so the newest training runs go to Mistral Compute); {needed_text} (§3.2's "
-        "'discounted rates' are undisclosed)"
+        f"({percent(shares.get(PROVIDER, 0.0))} of all GPUs; its catalog offers "
+        f"{_offered_gpus(PROVIDER)}, so runs that need newer GPUs go to Mistral Compute); "
+        f"{needed_text} (§3.2's 'discounted rates' are undisclosed)"
     )
     return _row(claim, (azure.npv_usd, azure.npv_usd), note)
 
