@@ -141,12 +141,15 @@ def _row(claim: dict[str, Any], recomputed: tuple[float, float], note: str) -> d
 
 
 def owned_utilisation(result: Any) -> tuple[float, float]:
-    """Lowest and highest yearly utilisation of the owned fleet (GPUs in use / owned,
-    summed over each year's periods), over the years it holds at least 90% of its peak."""
+    """Lowest and highest yearly utilisation of the owned fleet (GPUs allocated to workloads
+    / owned, summed over each year's periods), over the years it holds at least 90% of its
+    peak. The planner's table names the allocated GPUs ``allocated_gpus`` (``used_gpus``
+    before the planner's utilisation split)."""
     owned = result.utilisation[result.utilisation["mode"] == "owned"]
     owned = owned[owned.fleet_gpus >= 0.9 * owned.fleet_gpus.max()]
-    yearly = owned.groupby(owned.period.str[:4])[["used_gpus", "fleet_gpus"]].sum()
-    share = yearly.used_gpus / yearly.fleet_gpus
+    used = next(c for c in ("allocated_gpus", "used_gpus") if c in owned.columns)
+    yearly = owned.groupby(owned.period.str[:4])[[used, "fleet_gpus"]].sum()
+    share = yearly[used] / yearly.fleet_gpus
     return float(share.min()), float(share.max())
 
 
