@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gpuplan.economics.ranges import separation
-from gpuplan.report.check_report import check_report, report_contradictions
+from gpuplan.report.check_report import check_report, load_findings, report_contradictions
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def rows() -> dict[str, dict]:
 def test_every_quote_is_verbatim_in_the_report(calibration_dir: Path) -> None:
     text = (calibration_dir.parent / "000_e04bef2f24ad65d4.txt").read_text(encoding="utf-8")
     plain = re.sub(r"\s+", " ", text.replace("**", ""))
-    for finding in report_contradictions():
+    for finding in report_contradictions() + load_findings("report_paths.yaml"):
         assert finding["quotes"], finding["id"]
         for quote in finding["quotes"]:
             assert quote["text"] in plain, (finding["id"], quote["text"])

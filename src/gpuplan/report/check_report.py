@@ -36,7 +36,8 @@ FILES = {"figure": "report_figures.yaml", "contradiction": "report_contradiction
 
 
 @cache
-def _load(name: str) -> list[dict[str, Any]]:
+def load_findings(name: str) -> list[dict[str, Any]]:
+    """The findings of one data file under ``report/data``, as written there."""
     path = Path(str(resources.files("gpuplan.report") / "data" / name))
     items: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return items
@@ -44,12 +45,12 @@ def _load(name: str) -> list[dict[str, Any]]:
 
 def report_figures() -> list[dict[str, Any]]:
     """The report's derived figures, with their inputs and sources."""
-    return _load(FILES["figure"])
+    return load_findings(FILES["figure"])
 
 
 def report_contradictions() -> list[dict[str, Any]]:
     """The report's internal contradictions, with their quotes, inputs and sources."""
-    return _load(FILES["contradiction"])
+    return load_findings(FILES["contradiction"])
 
 
 def _preset(claim: dict[str, Any]) -> CompanySpec:

@@ -23,6 +23,13 @@ LITERAL_B = "rent_training_own_inference"
 PROVIDER = "Azure"
 
 
+def path_claims() -> dict[str, dict[str, Any]]:
+    """What each §9.3 finding quotes and states (``report/data/report_paths.yaml``)."""
+    from gpuplan.report.check_report import load_findings
+
+    return {claim["id"]: claim for claim in load_findings("report_paths.yaml")}
+
+
 def _mapping(name: str) -> dict[str, Any]:
     from gpuplan.presets import read_scenario
 
@@ -130,7 +137,7 @@ def _row(claim: dict[str, Any], recomputed: tuple[float, float], note: str) -> d
     stated = (float(claim["stated"][0]), float(claim["stated"][1]))
     tolerance = float(claim.get("tolerance", 0.10))
     return {
-        **claim,
+        **{k: v for k, v in claim.items() if k != "note"},
         "kind": "path",
         "stated": list(stated),
         "recomputed": [float(v) for v in recomputed],
@@ -166,19 +173,7 @@ def path_a_row() -> dict[str, Any]:
     free = _path_a_plan(None)
     needed = azure_discount_needed()
     shares = provider_shares(azure)
-    claim = {
-        "id": "path-a-azure-primary",
-        "section": "§9.3 A, §3.2",
-        "claim": "Continued cloud-only with Azure primary: the cost of Azure as primary",
-        "quotes": [
-            {
-                "section": "§9.3 A",
-                "text": "Azure primary with Mistral Compute for European workloads",
-            }
-        ],
-        "unit": "USD",
-        "stated": [free.npv_usd, free.npv_usd],
-    }
+    claim = {**path_claims()["path-a-azure-primary"], "stated": [free.npv_usd] * 2}
     needed_text = (
         f"Azure becomes the primary provider of the free optimum only at {percent(needed)} off "
         "its list price"
@@ -206,20 +201,7 @@ def path_b_row() -> dict[str, Any]:
     npv_b = float(literal.baselines.set_index("name").npv_usd[LITERAL_B])
     low, high = owned_utilisation(literal)
     wins = ownership_wins_at()
-    claim = {
-        "id": "path-b-owned-inference",
-        "section": "§9.3 B, §10.2",
-        "claim": "Buying GPUs for inference 'to reduce 2.5x cloud markup' costs less than path A",
-        "quotes": [
-            {
-                "section": "§9.3 B",
-                "text": "Buy GPUs for inference (steady-state "
-                "workload) to reduce 2.5x cloud markup",
-            }
-        ],
-        "unit": "x",
-        "stated": [1 / 2.5, 1 / 2.5],
-    }
+    claim = path_claims()["path-b-owned-inference"]
     story = (
         "the optimum reverses the report's story"
         if npv_b > optimum_a.npv_usd
@@ -234,7 +216,7 @@ def path_b_row() -> dict[str, Any]:
         f"recomputed = NPV of the literal path B ({money(npv_b)}) / path A's optimum "
         f"({money(optimum_a.npv_usd)}); path B's own optimum, which also trains on its owned "
         f"GPUs, costs {money(literal.npv_usd)} ({literal.npv_usd / optimum_a.npv_usd:.2g}x); "
-        f"stated = the cost ratio a 2.5x markup implies; {story}: in path B's optimum the "
+        f"{claim['note']}; {story}: in path B's optimum the "
         f"10,000 owned GPUs run at {percent(low)}-{percent(high)} utilisation (yearly); {won}"
     )
     ratio = npv_b / float(optimum_a.npv_usd)
@@ -256,20 +238,7 @@ def european_lab_row() -> dict[str, Any]:
         for w in data["inference"]
     )
     per_gpu = start / float(yearly_gpus.iloc[0])
-    claim = {
-        "id": "european-lab-scale",
-        "section": "§3.4, §5.2",
-        "claim": "10K-50K GPUs and $70M-$200M a year for 'tens of billions of tokens daily'",
-        "quotes": [
-            {
-                "section": "§3.4",
-                "text": "Likely 10,000-50,000 GPU equivalents across "
-                "training and inference combined",
-            }
-        ],
-        "unit": "GPUs",
-        "stated": [10_000, 50_000],
-    }
+    claim = path_claims()["european-lab-scale"]
     note = (
         f"gpuplan keeps the demand the report states ({count(start)} tokens/day at the start, "
         f"growing, in the european-lab preset) and does not recalibrate it: its plan uses "
