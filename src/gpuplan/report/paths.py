@@ -16,6 +16,7 @@ from typing import Any
 from gpuplan.economics.ranges import judge
 from gpuplan.humanize import count, money, percent
 from gpuplan.progress import ProgressCallback
+from gpuplan.report.inputs import ends
 
 PATH_A, PATH_B, LAB = "path-a-cloud-only", "path-b-own-inference", "european-lab"
 LITERAL_B = "rent_training_own_inference"
@@ -237,18 +238,29 @@ def european_lab_row() -> dict[str, Any]:
         else float(w["tokens_per_day"])
         for w in data["inference"]
     )
-    per_gpu = start / float(yearly_gpus.iloc[0])
+    serving = result.allocations[result.allocations.kind == "inference"]
+    first = serving[serving.period == serving.period.min()]
+    per_gpu = start / float(first.gpus.sum())
     claim = path_claims()["european-lab-scale"]
+    spend, volume = ends(claim["inputs"]["spend"]), ends(claim["inputs"]["volume"])
+    cost = (float(yearly_cost.min()), float(yearly_cost.max()))
+    cost_verdict = judge(spend, cost, "USD", 0.10)["verdict"]
+    served_low, served_high = (float(gpus) * per_gpu for gpus in claim["stated"])
+    volume_text = (
+        f"beyond the report's 'tens of billions' (up to {count(volume[1])}): the report's GPU "
+        "count is inconsistent with its own volume"
+        if served_low > volume[1]
+        else "within the report's 'tens of billions'"
+    )
     note = (
         f"gpuplan keeps the demand the report states ({count(start)} tokens/day at the start, "
         f"growing, in the european-lab preset) and does not recalibrate it: its plan uses "
         f"{count(float(yearly_gpus.min()))}-{count(float(yearly_gpus.max()))} GPUs (yearly "
-        f"averages) and costs {money(float(yearly_cost.min()))}-"
-        f"{money(float(yearly_cost.max()))} a year; at the plan's first-year "
-        f"{count(per_gpu)} tokens/day per GPU in service (training GPUs included, so a lower "
-        "bound), 10K-50K GPUs would serve "
-        f"{count(10_000 * per_gpu)}-{count(50_000 * per_gpu)} tokens/day, far beyond 'tens of "
-        "billions': the report's GPU count is inconsistent with its own volume (and spend)"
+        f"averages) and costs {money(cost[0])}-{money(cost[1])} a year ({cost_verdict} with "
+        f"the report's {money(spend[0])}-{money(spend[1])}); at the {count(per_gpu)} tokens/day "
+        "per inference GPU of its first period (peak capacity included), the report's 10K-50K "
+        f"GPUs would serve {count(served_low)}-"
+        f"{count(served_high)} tokens/day, {volume_text}"
     )
     return _row(claim, (float(yearly_gpus.min()), float(yearly_gpus.max())), note)
 
