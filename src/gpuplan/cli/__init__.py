@@ -30,6 +30,7 @@ from gpuplan.cli import (  # noqa: E402,F401
     inference_commands,
     plan_commands,
     prices_commands,
+    sweep_commands,
     training_commands,
 )
 

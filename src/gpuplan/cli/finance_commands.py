@@ -32,13 +32,29 @@ def simulate_command(
         [], "--override", "-o", help="Named override of the scenario (repeatable)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    futures: str | None = typer.Option(
+        None,
+        "--futures",
+        help="Keep the commitments of the stochastic plan over N sampled futures (see "
+        "'gpuplan plan --futures') instead of the deterministic plan's.",
+    ),
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
     from gpuplan.humanize import money
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
-    result = simulate(scenario, count, seed, sobol, sobol_samples, override)
+    kept: list[Any] = []
+    if futures is not None:
+        from gpuplan.planning.stochastic import stochastic_plan
+
+        stochastic = stochastic_plan(
+            scenario, override, futures=whole_number(futures, "--futures"), seed=seed
+        )
+        kept.append(stochastic.commitments_kept())
+    result = simulate(scenario, count, seed, sobol, sobol_samples, override, kept)
+    if futures is not None:
+        result["plan"] = {**result.get("plan", {}), "stochastic_futures": int(futures)}
     if as_json:
         print_json(result)
         return

@@ -278,18 +278,20 @@ def simulate_spec(
 
 
 def simulate(
-    scenario: str | CompanySpec,
+    scenario: str | Mapping[str, Any] | CompanySpec,
     samples: int = 10_000,
     seed: int | None = 0,
     sobol: bool = False,
     sobol_samples: int = 1024,
     overrides: Sequence[str] = (),
+    plan_constraints: Sequence[Any] = (),
 ) -> dict[str, Any]:
-    """Monte Carlo of a preset name, a scenario file path, or a :class:`CompanySpec`.
+    """Monte Carlo of a preset name, a scenario file path or mapping, or a :class:`CompanySpec`.
 
     When the company's compute comes from a plan without months, the scenario's own
-    procurement plan is solved once (at nominal inputs) and its commitments kept in every
-    sample. Returns the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
+    procurement plan is solved once (at nominal inputs, with ``plan_constraints``: e.g. a
+    stochastic plan's kept commitments) and its commitments kept in every sample. Returns
+    the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
     """
     from gpuplan.presets import load_company
 
@@ -320,7 +322,7 @@ def simulate(
         from gpuplan.economics.plan_link import company_with_plan
         from gpuplan.planning.api import plan
 
-        result = plan(scenario, overrides, baselines=False)
+        result = plan(scenario, overrides, baselines=False, extra_constraints=plan_constraints)
         spec = company_with_plan(spec, result)
         plan_summary = {"status": result.status, "npv_usd": result.npv_usd}
     summary = simulate_spec(spec, samples, seed, sobol, sobol_samples).to_dict()
