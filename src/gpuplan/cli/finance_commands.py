@@ -162,9 +162,11 @@ def check_report_command(
 
     rows = check_report()
     if paths:
+        from gpuplan.cli.progress_display import progress_display
         from gpuplan.report.paths import check_paths
 
-        rows += check_paths(lambda phase, _: typer.echo(f"planning {phase} ...", err=True))
+        with progress_display("gpuplan check-report --paths") as progress:
+            rows += check_paths(progress)
     if as_json:
         print_json({"figures": rows})
         return
