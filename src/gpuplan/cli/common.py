@@ -16,12 +16,15 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 
+from gpuplan.units import LARGEST_INPUT
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"  # Python's rule: one underscore between two digits
 _NUMBER = re.compile(
-    r"^\s*([-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)\s*([kKmMbBgGtTpP]?)\s*$"
+    rf"^\s*([-+]?{_DIGITS}(?:\.(?:{_DIGITS})?)?(?:[eE][-+]?[0-9]+)?)\s*([kKmMbBgGtTpP]?)\s*$"
 )
 
 
@@ -43,6 +46,12 @@ def parse_number(text: str | float | int, field: str) -> float:
         value = float(match.group(1).replace("_", "")) * _SUFFIX.get(match.group(2).lower(), 1.0)
     if not math.isfinite(value):
         raise InputError(field, f"'{text}' is not a finite number.")
+    if abs(value) > LARGEST_INPUT:
+        raise InputError(
+            field,
+            f"'{text}' is beyond ±{LARGEST_INPUT:g}, the largest magnitude gpuplan accepts; "
+            "check the units.",
+        )
     return value
 
 
@@ -54,6 +63,16 @@ def positive_number(text: str | float | int, field: str) -> float:
     if value <= 0:
         raise InputError(field, f"must be greater than zero (got {text}).")
     return value
+
+
+def non_negative_whole_number(text: str | float | int, field: str) -> int:
+    """A whole number >= 0 (``0``, ``30``, ``1_000``); fractions and negatives are errors."""
+    from gpuplan.errors import InputError
+
+    value = parse_number(text, field)
+    if value < 0 or value != int(value):
+        raise InputError(field, f"must be a whole number >= 0 (got {text}).")
+    return int(value)
 
 
 def whole_number(text: str | float | int, field: str) -> int:
