@@ -46,9 +46,10 @@ def tokens(value: float) -> str:
     return f"{count(value)} tokens"
 
 
-def money(value: float, symbol: str = "$") -> str:
-    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above."""
-    if not math.isfinite(value):
+def money(value: float | None, symbol: str = "$") -> str:
+    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above;
+    ``-`` for no value (a percentile that is "never") or a non-finite one."""
+    if value is None or not math.isfinite(value):
         return "-"
     magnitude = abs(value)
     if magnitude < 10:
