@@ -73,9 +73,37 @@ def test_compare_computes_every_numeric_cell() -> None:
     assert (rows["capex"]["xai"]["low"], rows["capex"]["xai"]["high"]) == pytest.approx((low, high))
 
 
+def test_compare_flags_every_gap_with_its_reason_and_dates_each_column() -> None:
+    table = compare_presets(list(ARCHETYPES))
+    rows = {row["key"]: row for row in table["rows"]}
+    for row in table["rows"]:
+        for name, cell in row["values"].items():
+            if row["kind"] == "text":  # the report's words only, never mixed with a number
+                assert set(cell) == {"text"}, (row["key"], name)
+            elif cell.get("flag"):
+                assert cell["flag"]["reason"] != "no reason recorded", (row["key"], name)
+    openai = {key: row["values"]["openai"] for key, row in rows.items()}
+    # year 2025: owned 80-100K H100 all year + 250-400K Stargate GB200 for 3 of 12 months
+    # (62.5-100K), rented 100-140K: 142.5 / 242.5 = 58.8% and 200 / 340 = 58.8%, not 40%
+    assert openai["owned_share"]["low"] == pytest.approx(100 * 142.5 / 242.5, rel=1e-3)
+    assert openai["owned_share"]["flag"]["difference"] == "low +18.8 pt, high +18.8 pt"
+    assert "Stargate" in openai["owned_share"]["flag"]["reason"]
+    assert openai["infrastructure"]["text"] == "Hybrid (40% own + multi-cloud)"
+    # $10B to 2024 + $10B (2025-04) + $30B (2025-12): $50B = +400% on "$10B+"; the second
+    # tranche is dated after the report (2025-11-29)
+    assert openai["funding"]["flag"]["difference"] == "low +400%, high +400%"
+    assert "after the report's date (2025-11-29)" in openai["funding"]["flag"]["reason"]
+    assert openai["as_of"]["text"] == "2025-12"
+    # Mistral's scale is what its own spend rents: the report's 10K-50K is flagged as such
+    assert "gpu-scale-vs-spend" in rows["scale"]["values"]["mistral"]["flag"]["reason"]
+    assert rows["team"]["values"]["mistral"]["flag"] is None  # 400-600 both
+
+
 def test_check_report_gives_every_figure_a_verdict() -> None:
     rows = {row["id"]: row for row in check_report()}
-    assert all(row["verdict"] in {"consistent", "inconsistent"} for row in rows.values())
+    assert all(
+        row["verdict"] in {"consistent", "inconsistent", "contradicted"} for row in rows.values()
+    )
     # 200,000 GPU-hours x $2-2.5 = $400K-$500K, not $400K-$450K (§2.1)
     assert rows["mistral-7b-training-cost"]["recomputed"] == pytest.approx([400e3, 500e3])
     assert rows["mistral-7b-training-cost"]["verdict"] == "inconsistent"
@@ -113,9 +141,15 @@ def test_cli_compare_and_check_report_run() -> None:
     result = runner.invoke(app, ["compare", *ARCHETYPES])
     assert result.exit_code == 0, result.output
     assert "report: $70M-$200M" in result.output
+    assert "DIFFERS" in result.output
     result = runner.invoke(app, ["check-report"])
     assert result.exit_code == 0, result.output
     assert "figures consistent" in result.output
+    assert "contradicted" in result.output
+    result = runner.invoke(app, ["check-report", "--json"])
+    payload = json.loads(result.output)
+    quoted = [row for row in payload["figures"] if row["quotes"]]
+    assert quoted and all({"section", "text"} <= set(q) for r in quoted for q in r["quotes"])
 
 
 def test_cli_bad_scenario_is_one_paragraph_and_exit_2(tmp_path: Path) -> None:
@@ -166,7 +200,7 @@ def test_planned_compute_buys_the_shortfall_on_demand() -> None:
 
 
 def test_verdict_compares_ends_and_accepts_a_point_inside_an_uncertain_range() -> None:
-    from gpuplan.report.check_report import verdict
+    from gpuplan.economics.ranges import verdict
 
     assert verdict((100.0, 200.0), (105.0, 190.0), "USD", 0.1) == (True, "low +5%, high -5%")
     assert verdict((100.0, 200.0), (100.0, 250.0), "USD", 0.1)[0] is False

@@ -406,7 +406,7 @@ def test_company_growth_compounding_past_any_number(tmp_path: Path, growth: Any)
 
 
 def test_money_of_no_value() -> None:
-    from gpuplan.economics.compare import money
+    from gpuplan.humanize import money
 
     assert money(None) == "-"
     assert money(math.inf) == "-"

@@ -43,6 +43,7 @@ _API: dict[str, str] = {
     "simulate": "gpuplan.uncertainty.montecarlo",
     "compare_presets": "gpuplan.economics.compare",
     "check_report": "gpuplan.report.check_report",
+    "check_paths": "gpuplan.report.paths",
     "load_company": "gpuplan.scenario.loading",
     "resolve_scenario_path": "gpuplan.scenario.presets",
     "list_presets": "gpuplan.scenario.presets",

@@ -46,14 +46,15 @@ def tokens(value: float) -> str:
     return f"{count(value)} tokens"
 
 
-def money(value: float, symbol: str | None = None) -> str:
-    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above.
+def money(value: float | None, symbol: str | None = None) -> str:
+    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above;
+    ``-`` for no value (a percentile that is "never") or a non-finite one.
 
     ``value`` is USD. Without ``symbol`` it is shown in the display currency of
     :func:`gpuplan.currency.display_currency` (the CLI's ``--currency``), converted at its
     dated rate: ``€1.47M``.
     """
-    if not math.isfinite(value):
+    if value is None or not math.isfinite(value):
         return "-"
     if symbol is None:
         from gpuplan import currency
@@ -70,6 +71,25 @@ def money(value: float, symbol: str | None = None) -> str:
     else:
         body = _scaled(value, _MONEY_SCALES)
     return f"{_sign(value)}{symbol}{body}"
+
+
+def days(value: float) -> str:
+    """``21.3 days``, ``1 day``: durations to three significant figures."""
+    if not math.isfinite(value):
+        return "-"
+    body = _sig(abs(value))
+    return f"{_sign(value)}{body} day{'' if body == '1' else 's'}"
+
+
+def flops(value: float) -> str:
+    """``8.4e23 FLOPs``: floating-point operations in powers of ten, no ``+``."""
+    if not math.isfinite(value) or value == 0:
+        return "-" if not math.isfinite(value) else "0 FLOPs"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = _sig(abs(value) / 10**exponent)
+    if mantissa == "10":
+        mantissa, exponent = "1", exponent + 1
+    return f"{_sign(value)}{mantissa}e{exponent} FLOPs"
 
 
 def percent(fraction: float, digits: int = 0) -> str:

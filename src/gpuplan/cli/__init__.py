@@ -48,6 +48,8 @@ from gpuplan.cli import (  # noqa: E402,F401
     inference_commands,
     plan_commands,
     prices_commands,
+    runs_commands,
+    serve_commands,
     sweep_commands,
     training_commands,
 )

@@ -8,6 +8,7 @@ import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
 def _months(value: float | None) -> str:
@@ -38,12 +39,16 @@ def simulate_command(
         help="Keep the commitments of the stochastic plan over N sampled futures (see "
         "'gpuplan plan --futures') instead of the deterministic plan's.",
     ),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
-    from gpuplan.economics.compare import money
+    from gpuplan.humanize import money
+    from gpuplan.store.saving import RunTimer
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
+    timer = RunTimer()
     kept: list[Any] = []
     if futures is not None:
         from gpuplan.planning.stochastic import stochastic_plan
@@ -55,6 +60,12 @@ def simulate_command(
     result = simulate(scenario, count, seed, sobol, sobol_samples, override, kept)
     if futures is not None:
         result["plan"] = {**result.get("plan", {}), "stochastic_futures": int(futures)}
+    if save:
+        request = {"scenario": scenario, "overrides": override, "samples": count,
+                   "seed": seed, "sobol": sobol, "sobol_samples": sobol_samples,
+                   "futures": futures}
+        save_run(db, "simulate", result["company"], request, result, timer,
+                 scenario=scenario, overrides=override, seed=seed)
     if as_json:
         print_json(result)
         return
@@ -136,10 +147,13 @@ def compare_command(
             text = cell["text"]
             if cell.get("stated"):
                 text += f"\n(report: {cell['stated']})"
+            if cell.get("flag"):
+                text += f"\nDIFFERS {cell['flag']['difference']}: {cell['flag']['reason']}"
             cells.append(text)
         rows.append([row["dimension"], *cells])
     print_table(
-        "Six procurement models (computed ranges: every input at its low, then high end)",
+        f"Procurement models against the report ({table['report_date']}): computed ranges, "
+        "every input at its low then high end; 'DIFFERS' marks a gap to the report's figure",
         ["dimension", *table["presets"]],
         rows,
     )
@@ -149,12 +163,21 @@ def compare_command(
 @handle_errors
 def check_report_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    paths: bool = typer.Option(
+        False, "--paths", help="Also plan the §9.3 paths (slow: a few minutes of plan solves)."
+    ),
 ) -> None:
-    """Recompute the report's derived figures from the presets: consistent or not, by how much."""
-    from gpuplan.economics.compare import money
+    """Recompute the report's figures and contradictions: consistent or not, by how much."""
+    from gpuplan.humanize import count, money
     from gpuplan.report.check_report import check_report
 
     rows = check_report()
+    if paths:
+        from gpuplan.cli.progress_display import progress_display
+        from gpuplan.report.paths import check_paths
+
+        with progress_display("gpuplan check-report --paths") as progress:
+            rows += check_paths(progress)
     if as_json:
         print_json({"figures": rows})
         return
@@ -163,6 +186,8 @@ def check_report_command(
         def number(v: float) -> str:
             if unit == "year":
                 return f"{v:.0f}"
+            if abs(v) >= 1e6:
+                return count(v)
             return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
         fmt = money if unit == "USD" else number
@@ -176,15 +201,19 @@ def check_report_command(
         [
             [
                 r["section"],
-                r["claim"],
+                "\n".join([r["claim"], *(f'{q["section"]}: "{q["text"]}"' for q in r["quotes"])]),
                 show(r["stated"], r["unit"]),
                 show(r["recomputed"], r["unit"]),
                 r["verdict"],
-                r["difference"],
+                "; ".join(x for x in (r["difference"], r["separation"]) if x),
                 r["note"],
             ]
             for r in rows
         ],
     )
     bad = sum(not r["consistent"] for r in rows)
-    typer.echo(f"{len(rows) - bad} of {len(rows)} figures consistent, {bad} not.")
+    apart = sum(r["verdict"] == "contradicted" for r in rows)
+    typer.echo(
+        f"{len(rows) - bad} of {len(rows)} figures consistent, {bad} not "
+        f"({apart} contradicted: no combination of the report's inputs gives them)."
+    )

@@ -8,6 +8,7 @@ import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
 @app.command("plan")
@@ -43,15 +44,24 @@ def plan_command(
     orders: bool = typer.Option(
         False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
     ),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible. With --futures N:
     the two-stage stochastic plan (commit now, adapt later), with VSS and EVPI."""
     from gpuplan.cli.progress_display import progress_display
     from gpuplan.planning.api import plan, raise_if_infeasible
+    from gpuplan.scenario.loading import DEFAULT_PRESET
+    from gpuplan.store.saving import RunTimer, plan_record
 
     if futures is not None:
         from gpuplan.cli.stochastic_output import run_stochastic_plan
+
+        if save:
+            from gpuplan.errors import InputError
+
+            raise InputError("--save", "saves the deterministic plan; leave out --futures.")
 
         run_stochastic_plan(
             scenario, override, futures, seed, risk, decision_point, out_of_sample, as_json
@@ -64,8 +74,13 @@ def plan_command(
             "--futures", "--risk, --decision-point and --out-of-sample need --futures N."
         )
 
+    timer = RunTimer()
     with progress_display("gpuplan plan") as progress:
         result = plan(scenario, override, baselines=not no_baselines, progress=progress)
+    if save:
+        request = {"scenario": scenario, "overrides": override, "baselines": not no_baselines}
+        save_run(db, "plan", result.scenario, request, plan_record(result), timer,
+                 scenario=scenario or DEFAULT_PRESET, overrides=override)
     if as_json:
         print_json(result.to_dict())
         if result.status == "infeasible":

@@ -355,6 +355,19 @@ class Correlation(ScenarioModel):
     rho: float = Field(ge=-0.99, le=0.99, description="Correlation of the normal scores.")
 
 
+class StatedFigure(ScenarioModel):
+    """One of the report's table figures: its text and the numbers it means."""
+
+    text: str = Field(description="The report's words, e.g. '$10B+'.")
+    low: float | None = Field(default=None, description="Lower end; none if not a number.")
+    high: float | None = Field(
+        default=None, description="Upper end; none with a low for an open figure ('$10B+')."
+    )
+    why: str | None = Field(
+        default=None, description="Why gpuplan's computed value differs, with its source."
+    )
+
+
 class CompanyProfile(ScenarioModel):
     """Descriptive text for the side-by-side comparison (never used in arithmetic)."""
 
@@ -367,9 +380,10 @@ class CompanyProfile(ScenarioModel):
     open_source: str = Field(description="Open-weight releases, if any.")
     revenue_model: str = Field(description="How the company earns money.")
     regulatory_focus: str = Field(description="Main regulatory regime.")
-    stated: dict[str, str] = Field(
+    stated: dict[str, str | StatedFigure] = Field(
         default_factory=dict,
-        description="The report's own figures for the numeric rows, shown next to gpuplan's.",
+        description="The report's own figures for the numeric rows, shown next to gpuplan's; "
+        "with numbers, a computed value that differs is flagged with `why`.",
     )
     source: str = Field(description="Where this profile comes from (report section).")
 

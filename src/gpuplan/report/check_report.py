@@ -1,9 +1,12 @@
-"""Recompute the report's derived figures from the presets and say where they do not add up.
+"""Recompute the report's figures from the presets and say where they do not add up.
 
-The stated figures, and the few inputs that are not in a preset, are data
-(``report/data/report_figures.yaml``); each figure is recomputed here by one function.
-A figure is *consistent* when both ends of the recomputed range lie within ``tolerance`` of
-the stated ends (relative; absolute points for percentages; default 10%).
+The stated figures and the few inputs that are not in a preset are data: the report's derived
+figures (``report/data/report_figures.yaml``, recomputed here, one function per id) and its
+internal contradictions (``report/data/report_contradictions.yaml``, recomputed in
+:mod:`gpuplan.report.contradictions`). A figure is *consistent* when both ends of the
+recomputed range lie within ``tolerance`` of the stated ends (relative; absolute points for
+percentages and years; default 10%), *contradicted* when the two ranges do not even overlap
+(no combination of the inputs gives the stated figure), *inconsistent* otherwise.
 """
 
 from __future__ import annotations
@@ -19,26 +22,35 @@ import yaml
 
 from gpuplan.economics.company import CompanySpec, month_index
 from gpuplan.economics.compare import fleet_capex
+from gpuplan.economics.ranges import judge
+from gpuplan.report import contradictions
+from gpuplan.report.inputs import Range, product, ratio
+from gpuplan.report.inputs import ends as _ends
 from gpuplan.uncertainty.montecarlo import corners, evaluate_at
 from gpuplan.uncertainty.sampling import uncertain_inputs
 from gpuplan.units import HOURS_PER_YEAR
 
-Range = tuple[float, float]
 DEFAULT_TOLERANCE = 0.10
+FILES = {"figure": "report_figures.yaml", "contradiction": "report_contradictions.yaml"}
+"""Kind of finding -> its data file under ``report/data``."""
 
 
 @cache
+def load_findings(name: str) -> list[dict[str, Any]]:
+    """The findings of one data file under ``report/data``, as written there."""
+    path = Path(str(resources.files("gpuplan.report") / "data" / name))
+    items: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return items
+
+
 def report_figures() -> list[dict[str, Any]]:
-    """The stated figures of the report, with their inputs and sources."""
-    path = Path(str(resources.files("gpuplan.report") / "data" / "report_figures.yaml"))
-    figures: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return figures
+    """The report's derived figures, with their inputs and sources."""
+    return load_findings(FILES["figure"])
 
 
-def _ends(item: dict[str, Any]) -> Range:
-    if "value" in item:
-        return float(item["value"]), float(item["value"])
-    return float(item["low"]), float(item["high"])
+def report_contradictions() -> list[dict[str, Any]]:
+    """The report's internal contradictions, with their quotes, inputs and sources."""
+    return load_findings(FILES["contradiction"])
 
 
 def _preset(claim: dict[str, Any]) -> CompanySpec:
@@ -52,28 +64,29 @@ def _at_start(monthly: np.ndarray) -> Range:
     return float(monthly[0, 0] * 12), float(monthly[1, 0] * 12)
 
 
-def _product(claim: dict[str, Any], a: str, b: str) -> Range:
-    (a_low, a_high), (b_low, b_high) = _ends(claim["inputs"][a]), _ends(claim["inputs"][b])
-    return a_low * b_low, a_high * b_high
-
-
 def _training_cost(claim: dict[str, Any]) -> tuple[Range, str]:
-    return _product(claim, "gpu_hours", "price_per_gpu_hour"), "GPU-hours x price"
+    return product(claim, "gpu_hours", "price_per_gpu_hour"), "GPU-hours x price"
 
 
 def _gpu_hours_from_architecture(claim: dict[str, Any]) -> tuple[Range, str]:
+    """gpuplan's training estimate (P50) at each end of the token range on the GPU the report
+    implies, and the tokens the stated GPU-hours would train (P10-P90)."""
     from gpuplan.compute.training import estimate_training, implied_training
 
+    gpu = claim["inputs"]["gpu"]["value"]
     few, many = _ends(claim["inputs"]["gpus"])
+    model = claim["inputs"]["model"]["value"]
     low, high = (
-        estimate_training("mistral-7b", tokens=t, gpu="h100-sxm", gpus=int(g)).gpu_hours
+        estimate_training(model, tokens=t, gpu=gpu, gpus=int(g)).gpu_hours
         for t, g in zip(_ends(claim["inputs"]["tokens"]), (few, many), strict=True)
     )
     hours, _ = _ends(claim["inputs"]["gpu_hours"])
-    implied = implied_training(gpu_hours=hours, gpu="h100-sxm", model="mistral-7b", gpus=int(few))
+    implied = implied_training(gpu_hours=hours, gpu=gpu, model=model, gpus=int(few))
     method = (
-        f"estimate_training on H100 bf16 at each end of the token range; 200,000 H100 "
-        f"GPU-hours would train it on ~{implied.tokens / 1e12:.1f}T tokens (P50)"
+        f"estimate_training on {gpu} bf16 at each end of the token range; {hours:,.0f} "
+        f"{gpu} GPU-hours train {implied.tokens_p10 / 1e12:.1f}-{implied.tokens_p90 / 1e12:.1f}T "
+        f"tokens (P10-P90, P50 {implied.tokens / 1e12:.1f}T): the figure is consistent only "
+        "with a token count in that band"
     )
     return (low, high), method
 
@@ -85,7 +98,7 @@ def _duration(claim: dict[str, Any]) -> tuple[Range, str]:
 
 
 def _training_spend(claim: dict[str, Any]) -> tuple[Range, str]:
-    return _product(claim, "releases", "cost_per_model"), "releases x cost per model"
+    return product(claim, "releases", "cost_per_model"), "releases x cost per model"
 
 
 def _cloud_spend(claim: dict[str, Any]) -> tuple[Range, str]:
@@ -152,17 +165,6 @@ def _break_even_revenue(claim: dict[str, Any]) -> tuple[Range, str]:
     return (float(needed[0]), float(needed[1])), "operating costs / gross margin"
 
 
-def _break_even_year(claim: dict[str, Any]) -> tuple[Range, str]:
-    spec = _preset(claim)
-    inputs = uncertain_inputs(spec)
-    margin, growth = "revenue.given[0].gross_margin", "revenue.given[0].growth_per_year"
-    best = {margin: inputs[margin].high, growth: inputs[growth].high}
-    worst = {margin: inputs[margin].low, growth: inputs[growth].low}
-    month = evaluate_at(spec, [best, worst]).break_even_month
-    years = [(spec.start_index + m - 1) // 12 if np.isfinite(m) else np.inf for m in month.tolist()]
-    return (float(years[0]), float(years[1])), "first month with operating profit >= 0"
-
-
 def _enterprise_revenue(claim: dict[str, Any]) -> tuple[Range, str]:
     return _at_start(corners(_preset(claim)).revenue), "contracts x value per contract"
 
@@ -177,21 +179,16 @@ def _gross_margin(claim: dict[str, Any]) -> tuple[Range, str]:
     return (float(margin[0]), float(margin[1])), "1 - cost / price"
 
 
-def _ratio(claim: dict[str, Any], top: str, bottom: str, scale: float = 1.0) -> Range:
-    (t_low, t_high), (b_low, b_high) = _ends(claim["inputs"][top]), _ends(claim["inputs"][bottom])
-    return t_low / b_high * scale, t_high / b_low * scale
-
-
 def _revenue_per_customer(claim: dict[str, Any]) -> tuple[Range, str]:
-    return _ratio(claim, "revenue", "customers"), "revenue / customers"
+    return ratio(claim, "revenue", "customers"), "revenue / customers"
 
 
 def _revenue_multiple(claim: dict[str, Any]) -> tuple[Range, str]:
-    return _ratio(claim, "target", "revenue"), "target / current revenue"
+    return ratio(claim, "target", "revenue"), "target / current revenue"
 
 
 def _capital_ratio(claim: dict[str, Any]) -> tuple[Range, str]:
-    stated = _ratio(claim, "xai_capex", "mistral_funding")
+    stated = ratio(claim, "xai_capex", "mistral_funding")
     spec = _preset(claim)
     inputs = uncertain_inputs(spec)
     from gpuplan.economics.cashflow import InputValues
@@ -206,15 +203,15 @@ def _capital_ratio(claim: dict[str, Any]) -> tuple[Range, str]:
 
 
 def _share_of_xai(claim: dict[str, Any]) -> tuple[Range, str]:
-    return _ratio(claim, "mistral_funding", "xai_capex", 100), "funding / capex"
+    return ratio(claim, "mistral_funding", "xai_capex", 100), "funding / capex"
 
 
 def _share_of_openai(claim: dict[str, Any]) -> tuple[Range, str]:
-    return _ratio(claim, "openai_funding", "mistral_funding"), "OpenAI funding / Mistral's"
+    return ratio(claim, "openai_funding", "mistral_funding"), "OpenAI funding / Mistral's"
 
 
 def _cloud_markup(claim: dict[str, Any]) -> tuple[Range, str]:
-    markup = _ratio(claim, "cloud_price", "ownership_cost")
+    markup = ratio(claim, "cloud_price", "ownership_cost")
     spec = _preset(claim)
     row = spec.compute.fleet[0]
     inputs = uncertain_inputs(spec)
@@ -273,7 +270,6 @@ RECOMPUTE: dict[str, Callable[[dict[str, Any]], tuple[Range, str]]] = {
     "runway-scenario-2": _runway,
     "most-likely-net-burn": _most_likely_net_burn,
     "break-even-revenue": _break_even_revenue,
-    "break-even-year": _break_even_year,
     "enterprise-revenue": _enterprise_revenue,
     "gross-margin": _gross_margin,
     "revenue-per-customer": _revenue_per_customer,
@@ -289,60 +285,40 @@ RECOMPUTE: dict[str, Callable[[dict[str, Any]], tuple[Range, str]]] = {
 }
 
 
-def _gap(stated: float, recomputed: float, unit: str) -> float:
-    """Relative gap, or absolute points for percentages."""
-    if unit == "%" or unit == "year":
-        return recomputed - stated
-    if stated == 0:
-        return 0.0 if recomputed == 0 else np.inf
-    return (recomputed - stated) / stated
+def _recompute(kind: str, claim: dict[str, Any]) -> tuple[Range, str]:
+    name = claim.get("recompute", claim["id"])
+    table = RECOMPUTE if kind == "figure" and name in RECOMPUTE else contradictions.RECOMPUTE
+    return table[name](claim)
 
 
-def verdict(stated: Range, recomputed: Range, unit: str, tolerance: float) -> tuple[bool, str]:
-    """(consistent, by how much) comparing both ends; a stated point that lies inside a
-    recomputed range (an estimate whose inputs are uncertain) is consistent."""
-    gaps = [_gap(s, r, unit) for s, r in zip(stated, recomputed, strict=True)]
-    if stated[0] == stated[1] and recomputed[0] < stated[0] < recomputed[1]:
-        return True, "inside the recomputed range"
-    consistent = all(abs(g) <= tolerance + 1e-9 for g in gaps)
-    if unit == "%":
-        text = ", ".join(f"{end} {g:+.1f} pt" for end, g in zip(("low", "high"), gaps, strict=True))
-    elif unit == "year":
-        text = ", ".join(f"{end} {g:+.0f} y" for end, g in zip(("low", "high"), gaps, strict=True))
-    else:
-        text = ", ".join(
-            f"{end} {100 * g:+.0f}%" for end, g in zip(("low", "high"), gaps, strict=True)
-        )
-    return consistent, text
+def check_claim(kind: str, claim: dict[str, Any]) -> dict[str, Any]:
+    """One stated figure with its recomputation, verdict and how far off."""
+    recomputed, method = _recompute(kind, claim)
+    stated = (float(claim["stated"][0]), float(claim["stated"][1]))
+    tolerance = float(claim.get("tolerance", DEFAULT_TOLERANCE))
+    notes = [method, claim.get("note")]
+    notes += [
+        f"{name}: {item['source']}"
+        for name, item in claim.get("inputs", {}).items()
+        if isinstance(item, dict) and "no traceable" in str(item.get("source", ""))
+    ]
+    return {
+        "id": claim["id"],
+        "kind": kind,
+        "section": claim["section"],
+        "claim": claim["claim"],
+        "quotes": claim.get("quotes", []),
+        "unit": claim["unit"],
+        "stated": list(stated),
+        "recomputed": [float(v) for v in recomputed],
+        **judge(stated, recomputed, claim["unit"], tolerance),
+        "note": "; ".join(n for n in notes if n),
+        "preset": claim.get("preset"),
+    }
 
 
-def check_report() -> list[dict[str, Any]]:
-    """Each stated figure with its recomputation, verdict and gap (one dict per figure)."""
-    rows = []
-    for claim in report_figures():
-        recomputed, method = RECOMPUTE[claim["id"]](claim)
-        stated = (float(claim["stated"][0]), float(claim["stated"][1]))
-        tolerance = float(claim.get("tolerance", DEFAULT_TOLERANCE))
-        consistent, gap = verdict(stated, recomputed, claim["unit"], tolerance)
-        notes = [method, claim.get("note")]
-        notes += [
-            f"{name}: {item['source']}"
-            for name, item in claim.get("inputs", {}).items()
-            if "no traceable" in str(item.get("source", ""))
-        ]
-        rows.append(
-            {
-                "id": claim["id"],
-                "section": claim["section"],
-                "claim": claim["claim"],
-                "unit": claim["unit"],
-                "stated": list(stated),
-                "recomputed": [float(v) for v in recomputed],
-                "consistent": consistent,
-                "verdict": "consistent" if consistent else "inconsistent",
-                "difference": gap,
-                "note": "; ".join(n for n in notes if n),
-                "preset": claim.get("preset"),
-            }
-        )
-    return rows
+def check_report(kinds: tuple[str, ...] = ("figure", "contradiction")) -> list[dict[str, Any]]:
+    """Each stated figure (``figure``) and internal contradiction (``contradiction``) with
+    its recomputation, verdict (consistent, inconsistent or contradicted) and how far off."""
+    loaders = {"figure": report_figures, "contradiction": report_contradictions}
+    return [check_claim(kind, claim) for kind in kinds for claim in loaders[kind]()]
