@@ -24,12 +24,31 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(search_app, name="search")
 app.add_typer(estimate_app, name="estimate")
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from gpuplan import __version__
+
+        typer.echo(f"gpuplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Plan GPU procurement for AI labs: compute from architecture, prices, plans, finance."""
+
 from gpuplan.cli import (  # noqa: E402,F401
     catalog_commands,
     finance_commands,
     inference_commands,
     plan_commands,
     prices_commands,
+    report_commands,
+    scenario_commands,
     training_commands,
 )
 

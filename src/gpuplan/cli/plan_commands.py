@@ -101,8 +101,17 @@ def _print_summary(result: Any) -> None:
 
 @app.command("schema")
 @handle_errors
-def schema_command() -> None:
+def schema_command(
+    markdown: bool = typer.Option(
+        False, "--markdown", help="A readable field reference instead of JSON Schema."
+    ),
+) -> None:
     """Print the JSON Schema of scenario files (field descriptions included)."""
     from gpuplan.planning.api import scenario_schema
 
+    if markdown:
+        from gpuplan.reporting.schema_doc import schema_markdown
+
+        typer.echo(schema_markdown(scenario_schema()))
+        return
     print_json(scenario_schema())
