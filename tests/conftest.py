@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("browser",)
+"""Browser fixtures (chromium_executable, browser_page, artifact_dir) from tests/browser.py."""
+
 
 @pytest.fixture(scope="session")
 def calibration_dir() -> Path:

@@ -12,6 +12,17 @@ from gpuplan.cli.common import handle_errors, whole_number
 from gpuplan.cli.progress_display import progress_display
 
 
+def check_output_folders(*paths: Path | None) -> None:
+    """Fail before the (long) computation when a file's folder does not exist."""
+    from gpuplan.errors import InputError
+
+    for path in paths:
+        if path is not None and not path.resolve().parent.is_dir():
+            raise InputError(
+                "output", f"the folder of {path} does not exist; create it or write elsewhere."
+            )
+
+
 def write_report_files(
     report: Any, html: Path | None, xlsx: Path | None = None, csv: Path | None = None
 ) -> None:
@@ -50,6 +61,7 @@ def report_command(
     from gpuplan.reporting.build import build_report
 
     count = whole_number(samples, "samples")
+    check_output_folders(output, xlsx)
     with progress_display(f"Report {scenario}") as progress:
         report = build_report(
             scenario, override, samples=count, seed=seed, sobol=sobol, progress=progress

@@ -200,7 +200,7 @@ def findings_chart(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
         chosen = [(r, ratio) for r, ratio in points if r["verdict"] == verdict]
         figure.add_scatter(
             x=[ratio for _, ratio in chosen],
-            y=[f"§{r['section']} {r['id']}" for r, _ in chosen],
+            y=[f"{r['section']} {r['id']}" for r, _ in chosen],
             mode="markers",
             name=verdict,
             marker={"color": colour, "size": 10},

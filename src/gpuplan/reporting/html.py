@@ -56,7 +56,9 @@ def cell_text(value: Any, column: str, table: str = "", row: str = "") -> str:
         "money": humanize.money,
         "percent": lambda v: humanize.percent(v, 1 if abs(v) < 0.1 else 0),
         "count": humanize.count,
-        "number": humanize.count,
+        "number": lambda v: (
+            f"{v:.4g}".replace("-", "\u2212") if abs(v) < 1e4 else humanize.count(v)
+        ),
     }
     kinds = (column_kind(column), column_kind(row), column_kind(table))
     kind = next((k for k in kinds if k != "number"), "number")

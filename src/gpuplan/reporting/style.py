@@ -16,8 +16,12 @@ MODE_COLOURS = {
     "spot": "#9ECAE9",
     "reserved": "#F58518",
     "owned": "#54A24B",
+    "capex": "#2E7D32",
+    "owned_opex": "#88D27A",
+    "residual_value": "#B279A2",
 }
-"""Supply modes in the same colour in every chart (the web app reuses them)."""
+"""Supply modes (and the cost categories of owning) in the same colour in every chart (the
+web app reuses them)."""
 BAND_FILL = "rgba(76, 120, 168, 0.18)"
 VERDICT_COLOURS = {"consistent": "#54A24B", "inconsistent": "#E45756"}
 COUNT_AXIS = {"exponentformat": "B"}
@@ -34,8 +38,8 @@ def finish(figure: go.Figure, title: str, **layout: Any) -> go.Figure:
     defaults: dict[str, Any] = {
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
         "template": "plotly_white",
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0.0},
-        "margin": {"l": 70, "r": 20, "t": 50, "b": 90},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0.0},
+        "margin": {"l": 70, "r": 20, "t": 50, "b": 110},
         "height": 460,
     }
     figure.update_layout(**(defaults | layout))
@@ -64,7 +68,7 @@ def money_axis(values: Iterable[float], title: str = "USD") -> dict[str, Any]:
     return {"title": title, "tickvals": ticks.tolist(), "ticktext": text}
 
 
-def period_axis(periods: Sequence[str], title: str = "period") -> dict[str, Any]:
+def period_axis(periods: Sequence[str], title: str = "") -> dict[str, Any]:
     """A category axis of planning periods in calendar order (not order of appearance)."""
     return {
         "title": title,

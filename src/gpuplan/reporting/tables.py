@@ -35,8 +35,10 @@ def column_kind(name: str) -> ColumnKind:
 
 
 def fleet_by(result: PlanResult, by: str) -> pd.DataFrame:
-    """GPUs in service: one row per period (in plan order), one column per ``by`` value."""
-    table = result.fleet.pivot_table(index="period", columns=by, values="gpus", aggfunc="sum")
+    """GPUs in service: one row per period (in plan order), one column per ``by`` value
+    (an option without one, e.g. an offer with no country, under ``not stated``)."""
+    fleet = result.fleet.assign(**{by: result.fleet[by].replace("", "not stated")})
+    table = fleet.pivot_table(index="period", columns=by, values="gpus", aggfunc="sum")
     order = [p for p in result.periods if p in table.index] or sorted(table.index)
     return table.reindex(order).fillna(0.0)
 
@@ -80,7 +82,8 @@ def workload_countries(result: PlanResult) -> pd.DataFrame:
     if not len(allocations):
         return pd.DataFrame()
     country = result.fleet.drop_duplicates("option").set_index("option").country
-    placed = allocations.assign(country=allocations.option.map(country).fillna("?"))
+    country = country.replace("", "not stated")
+    placed = allocations.assign(country=allocations.option.map(country).fillna("not stated"))
     table = placed.pivot_table(index="workload", columns="country", values="gpus", aggfunc="sum")
     return table.fillna(0.0)
 

@@ -57,13 +57,15 @@ class Distribution(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _expand_range(cls, data: Any) -> Any:
+        from gpuplan.schema import human_number, parse_human_numbers
+
         if isinstance(data, dict) and "range" in data:
             data = dict(data)
             bounds = data.pop("range")
             if not isinstance(bounds, list | tuple) or len(bounds) != 2:
                 raise ValueError("range must be a list [low, high]")
-            data["low"], data["high"] = bounds
-        return data
+            data["low"], data["high"] = (human_number(b) for b in bounds)
+        return parse_human_numbers(cls, data)
 
     @model_validator(mode="after")
     def _check(self) -> Distribution:
