@@ -92,7 +92,7 @@ def test_init_writes_a_valid_commented_starter(tmp_path: Path) -> None:
     assert text.startswith("#") and "60%" in text and "4T" in text
     scenario = load_scenario(target)
     assert scenario.inference[0].tokens_per_day == 5e9
-    assert scenario.rules.max_provider_share == pytest.approx(0.6)
+    assert scenario.inference[0].growth.annual_growth == pytest.approx(0.6)  # type: ignore[union-attr]
     again = runner.invoke(app, ["init", str(target)])
     assert again.exit_code == 2 and "--force" in again.output
     copy = tmp_path / "mistral.yaml"
@@ -152,3 +152,20 @@ def test_report_command_writes_all_three(tmp_path: Path) -> None:
     assert html.stat().st_size > 1e6 and book.is_file() and (folder / "fleet.csv").is_file()
     bad = runner.invoke(app, ["report", str(scenario), "-o", str(tmp_path / "no/dir/r.html")])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_plan_and_simulate_write_a_report(tmp_path: Path) -> None:
+    from report_scenario import report_scenario
+
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(yaml.safe_dump(report_scenario()), encoding="utf-8")
+    planned = runner.invoke(app, ["plan", str(scenario), "--report", str(tmp_path / "p.html")])
+    assert planned.exit_code == 0, planned.output
+    text = (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert 'id="plan"' in text and 'id="finance"' not in text
+    simulated = runner.invoke(
+        app, ["simulate", str(scenario), "-n", "300", "--report", str(tmp_path / "s.html")]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    text = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert 'id="finance"' in text and 'id="plan"' not in text and "300 samples" in text

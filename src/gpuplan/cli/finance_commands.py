@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.progress_display import progress_display
+from gpuplan.cli.report_commands import check_output_folders, write_report_files
 
 
 def _months(value: float | None) -> str:
@@ -32,13 +35,23 @@ def simulate_command(
         [], "--override", "-o", help="Named override of the scenario (repeatable)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write the simulation as a self-contained HTML report here."
+    ),
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
     from gpuplan.economics.compare import money
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
-    result = simulate(scenario, count, seed, sobol, sobol_samples, override)
+    check_output_folders(report)
+    with progress_display(f"Simulating {scenario}") as progress:
+        result = simulate(scenario, count, seed, sobol, sobol_samples, override, progress)
+        if report is not None:
+            from gpuplan.reporting.build import build_report
+
+            built = build_report(scenario, override, simulation=result, parts=("finance",))
+            write_report_files(built, report)
     if as_json:
         print_json(result)
         return

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.cli.report_commands import check_output_folders, write_report_files
 
 
 @app.command("plan")
@@ -21,12 +23,21 @@ def plan_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     no_baselines: bool = typer.Option(False, "--no-baselines", help="Skip the baselines."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write the plan as a self-contained HTML report here."
+    ),
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible."""
     from gpuplan.planning.api import plan, raise_if_infeasible
 
+    check_output_folders(report)
     result = plan(scenario, override, baselines=not no_baselines)
+    if report is not None and result.status != "infeasible":
+        from gpuplan.reporting.build import build_report
+
+        built = build_report(scenario, override, plan_result=result, parts=("plan",))
+        write_report_files(built, report)
     if as_json:
         print_json(result.to_dict())
         if result.status == "infeasible":

@@ -105,17 +105,26 @@ def _estimates(scenario: Scenario, report: Report) -> None:
                 report.skipped.append(f"training {run.id} on {gpu}: {error}")
         report.training[run.id] = estimates
     for w in scenario.inference:
-        shape = {
-            "input_tokens": nominal(w.input_tokens),
-            "output_tokens": nominal(w.output_tokens),
-            "max_ttft_ms": w.max_ttft_ms,
-            "max_tpot_ms": w.max_tpot_ms,
-        }
+        tokens_in, tokens_out = nominal(w.input_tokens), nominal(w.output_tokens)
         try:
             report.inference[w.id] = estimate_inference(
-                w.model, w.gpus[0], precision=w.precision, **shape
+                w.model,
+                w.gpus[0],
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                precision=w.precision,
+                max_ttft_ms=w.max_ttft_ms,
+                max_tpot_ms=w.max_tpot_ms,
             )
-            report.deployments[w.id] = search_deployments(w.model, gpus=w.gpus, top=60, **shape)
+            report.deployments[w.id] = search_deployments(
+                w.model,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                gpus=w.gpus,
+                top=60,
+                max_ttft_ms=w.max_ttft_ms,
+                max_tpot_ms=w.max_tpot_ms,
+            )
         except GpuplanError as error:
             report.skipped.append(f"serving {w.id}: {error}")
     for gpu, country in dict.fromkeys((s.gpu, s.country) for s in scenario.supply.ownership):
@@ -133,9 +142,16 @@ def build_report(
     seed: int | None = 0,
     sobol: bool = False,
     progress: ProgressCallback = silent,
+    plan_result: PlanResult | None = None,
+    simulation: dict[str, Any] | None = None,
+    parts: tuple[str, ...] = ("plan", "finance"),
 ) -> Report:
     """Plan (when the scenario has workloads) and simulate (when it has a company) a
-    scenario file, preset name or mapping, and gather what its report shows."""
+    scenario file, preset name or mapping, and gather what its report shows.
+
+    ``plan_result`` / ``simulation``: results already computed (``gpuplan plan --report``)
+    are used instead of solving again; ``parts`` leaves out the plan or the finance section.
+    """
     from gpuplan import __version__
     from gpuplan.planning.api import plan
     from gpuplan.planning.loader import load_scenario, scenario_mapping
@@ -150,19 +166,23 @@ def build_report(
         overrides=overrides,
         version=__version__,
         created=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        samples=samples,
-        seed=seed,
+        samples=int(simulation["samples"]) if simulation else samples,
+        seed=simulation["seed"] if simulation else seed,
         assumptions=[str(a) for a in data.get("assumptions") or []],
         sources=[str(s) for s in data.get("sources") or []],
     )
-    if data.get("inference") or data.get("training"):
-        progress("solving the procurement plan (optimum and baselines)", None)
+    if "plan" in parts and (data.get("inference") or data.get("training")):
         loaded = load_scenario(scenario, overrides)
-        report.plan = plan(loaded)
-        report.prices = price_table(loaded, report.plan)
+        if plan_result is None:
+            progress("solving the procurement plan (optimum and baselines)", None)
+            plan_result = plan(loaded)
+        report.plan = plan_result
+        report.prices = price_table(loaded, plan_result)
         progress("estimating training, serving and rent-or-own", None)
         _estimates(loaded, report)
-    if data.get("company"):
+    if "finance" in parts and simulation is not None:
+        report.simulation = simulation
+    elif "finance" in parts and data.get("company"):
         spec = company_from_mapping(data["company"])
         if spec.compute.plan is not None and not spec.compute.plan.months:
             from gpuplan.economics.plan_link import company_with_plan

@@ -97,19 +97,20 @@ def committed_additions(result: PlanResult) -> pd.DataFrame:
     periods = list(result.periods) or sorted(fleet.period.unique())
     wide = fleet.pivot_table(index="option", columns="period", values="gpus", aggfunc="sum")
     wide = wide.reindex(columns=periods).fillna(0.0)
-    rises = wide.diff(axis=1).fillna(wide).clip(lower=0.0)
+    rises = wide.diff(axis=1).fillna(wide).clip(lower=0.0).to_numpy(dtype=float)
     about = fleet.drop_duplicates("option").set_index("option")
-    rows = [
-        {
-            "period": period,
-            "supplier": f"{about.provider[option]} {about.region[option]}",
-            "gpu": about.gpu[option],
-            "mode": about["mode"][option],
-            "gpus": float(gpus),
-        }
-        for (option, period), gpus in rises.stack().items()
-        if gpus > 0.5
-    ]
+    rows = []
+    for o, t in zip(*(rises > 0.5).nonzero(), strict=True):
+        option = wide.index[o]
+        rows.append(
+            {
+                "period": periods[t],
+                "supplier": f"{about.provider[option]} {about.region[option]}",
+                "gpu": about.gpu[option],
+                "mode": about["mode"][option],
+                "gpus": float(rises[o, t]),
+            }
+        )
     return pd.DataFrame(rows, columns=["period", "supplier", "gpu", "mode", "gpus"])
 
 
