@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from gpuplan import humanize
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
 from gpuplan.cli.progress_display import progress_display
@@ -40,7 +41,6 @@ def simulate_command(
     ),
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
-    from gpuplan.economics.compare import money
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
@@ -55,11 +55,26 @@ def simulate_command(
     if as_json:
         print_json(result)
         return
+    _print_simulation(result)
+
+
+def input_label(path: str) -> str:
+    """An uncertain input's path as a row label: ``revenue.api[0].price_per_million`` ->
+    ``Revenue api[0] price per million``."""
+    return humanize.label(path.replace(".", " "))
+
+
+def _share(value: float) -> str:
+    """A Sobol index as a share of variance; estimates below zero (sampling noise) read 0%."""
+    return humanize.percent(max(0.0, value))
+
+
+def _print_simulation(result: dict[str, Any]) -> None:
     title = f"{result['company']}: {result['samples']:,} samples, seed {result['seed']}"
     if "plan" in result:
         title += (
             f"; compute from the scenario's {result['plan']['status']} plan "
-            f"(NPV {money(result['plan']['npv_usd'])})"
+            f"(NPV {humanize.money(result['plan']['npv_usd'])})"
         )
     if result["parent_funded"]:
         title += " (parent-funded: no runway limit)"
@@ -68,11 +83,14 @@ def simulate_command(
         title,
         ["measure", "P10 / P50 / P90"],
         [
-            ["runway, months", _spread(result["runway_months"])],
-            ["runway beyond horizon (share)", f"{result['runway_beyond_horizon_share']:.1%}"],
-            ["break-even month", _spread(be)],
-            ["reaching break-even (share)", f"{result['break_even_share']:.1%}"],
-            ["cash at horizon end", _spread(result["cash_at_horizon_end"], money)],
+            ["Runway, months", _spread(result["runway_months"])],
+            [
+                "Runway beyond horizon (share)",
+                humanize.percent(result["runway_beyond_horizon_share"], 1),
+            ],
+            ["Break-even month", _spread(be)],
+            ["Reaching break-even (share)", humanize.percent(result["break_even_share"], 1)],
+            ["Cash at horizon end", _spread(result["cash_at_horizon_end"], humanize.money)],
         ],
     )
     print_table(
@@ -82,10 +100,10 @@ def simulate_command(
             [
                 y["year"],
                 y["through"],
-                _spread(y["revenue"], money),
-                _spread(y["net_burn"], money),
-                _spread(y["gross_margin"], lambda v: "-" if v is None else f"{v:.0%}"),
-                f"{p['probability']:.1%}",
+                _spread(y["revenue"], humanize.money),
+                _spread(y["net_burn"], humanize.money),
+                _spread(y["gross_margin"], lambda v: "-" if v is None else humanize.percent(v)),
+                humanize.percent(p["probability"], 1),
             ]
             for y, p in zip(result["per_year"], result["prob_cash_out_by_year"], strict=True)
         ],
@@ -95,7 +113,7 @@ def simulate_command(
         ["input", "low", "high", "runway at low", "runway at high", "swing"],
         [
             [
-                r["input"],
+                input_label(r["input"]),
                 r["low_value"],
                 r["high_value"],
                 _months(r["runway_low"]),
@@ -107,9 +125,12 @@ def simulate_command(
     )
     if result["sobol"]:
         print_table(
-            "Sobol indices of runway (inputs independent)",
+            "Sobol indices of runway: share of its variance (inputs independent)",
             ["input", "first order", "total"],
-            [[r["input"], r["first_order"], r["total"]] for r in result["sobol"][:12]],
+            [
+                [input_label(r["input"]), _share(r["first_order"]), _share(r["total"])]
+                for r in result["sobol"][:12]
+            ],
         )
 
 
