@@ -63,11 +63,12 @@ def test_narrow_tables_keep_key_columns_and_name_the_rest(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Six 15-character columns need 6 x 18 + 1 = 109 characters: at 100 (piped) the last
-    one is dropped and named; the first two always stay."""
+    one is dropped and named; the first two always stay; at 120 all fit as they are."""
     columns = [f"column {c}" for c in "abcdef"]
     rows = [["x" * 15] * 6]
-    assert fit_columns(columns, rows, 100) == [0, 1, 2, 3, 4]
-    assert fit_columns(columns, rows, 10) == [0, 1]
+    assert fit_columns(columns, rows, 100) == dict.fromkeys(range(5), 15)
+    assert fit_columns(columns, rows, 10) == {0: 15, 1: 15}
+    assert fit_columns(columns, rows, 120) == dict.fromkeys(range(6))
     print_table("wide", columns, [["on_demand", *[1.5e13] * 5]])
     out = capsys.readouterr().out
     assert "On demand" in out and "15T" in out

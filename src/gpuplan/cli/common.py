@@ -141,26 +141,40 @@ def row_label(value: Any) -> str:
 
 WRAP_WIDTH = 20
 """Text wider than this wraps inside its column rather than pushing other columns out."""
+LABEL_WIDTH = 32
+"""Row labels up to this width are never wrapped."""
 KEY_COLUMNS = 2
 """Columns kept whatever the width: the row label and the first figure."""
 
 
-def fit_columns(columns: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[int]:
-    """Indices of the columns to show in ``width`` characters: the key columns, then each
-    further column in order while its widest cell (at least its header's longest word) fits."""
+def column_width(header: str, cells: Sequence[str], cap: int, *, wrap_header: bool) -> int:
+    """Characters a column needs: its widest cell (at most ``cap``; longer text wraps) and
+    its header, whole or (``wrap_header``) its longest word."""
+    lines = [len(line) for cell in cells for line in cell.splitlines()] or [0]
+    head = max(len(word) for word in header.split() or [""]) if wrap_header else len(header)
+    return max(head, min(max(lines), cap))
 
-    def need(i: int) -> int:
-        cells = [len(line) for r in rows for line in r[i].splitlines()] or [0]
-        header = max(len(word) for word in columns[i].split() or [""])
-        return max(header, min(max(cells), WRAP_WIDTH)) + 3
 
+def fit_columns(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> dict[int, int | None]:
+    """The columns to show in ``width`` characters, each with its width (``None``: as wide as
+    it likes, when everything fits unwrapped): the key columns, then each further column in
+    order while it fits with its header wrapped and its text wrapped at :data:`WRAP_WIDTH`."""
+
+    def need(i: int, wrap: bool) -> int:
+        cap = LABEL_WIDTH if i == 0 else WRAP_WIDTH
+        return column_width(columns[i], [r[i] for r in rows], cap, wrap_header=wrap) + 3
+
+    if 1 + sum(need(i, False) for i in range(len(columns))) <= width:
+        return dict.fromkeys(range(len(columns)))
     keep = list(range(min(KEY_COLUMNS, len(columns))))
-    used = 1 + sum(need(i) for i in keep)
+    used = 1 + sum(need(i, True) for i in keep)
     for i in range(len(keep), len(columns)):
-        if used + need(i) <= width:
+        if used + need(i, True) <= width:
             keep.append(i)
-            used += need(i)
-    return keep
+            used += need(i, True)
+    return {i: need(i, True) - 3 for i in keep}
 
 
 def print_table(
@@ -191,8 +205,11 @@ def print_table(
     console = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
     keep = fit_columns(columns, text_rows, console.width)
     table = Table(title=title, title_justify="left")
-    for i in keep:
-        table.add_column(columns[i], overflow="fold")
+    for i, width in keep.items():
+        # the row label stays on one line (up to LABEL_WIDTH); other columns wrap
+        table.add_column(
+            columns[i], overflow="fold", min_width=width if i == 0 else None, max_width=width
+        )
     for row in text_rows:
         table.add_row(*(row[i] for i in keep))
     console.print(table)

@@ -27,37 +27,23 @@ def cash_fan_chart(summary: Mapping[str, Any]) -> go.Figure:
     title = f"{summary['company']}: cash, P10-P90 band around the median"
     if not fan:
         return empty(title, "The simulation kept no monthly cash.")
+    band = {"line": {"width": 0}}
+    traces = (  # the P90 edge first, so the P10 edge fills up to it
+        ("p90", "P90", {**band, "showlegend": False}),
+        ("p10", "P10-P90", {**band, "fill": "tonexty", "fillcolor": BAND_FILL}),
+        ("p50", "Median", {"line": {"color": "#4C78A8"}}),
+    )
     figure = go.Figure()
-    figure.add_scatter(
-        x=fan["month"],
-        y=fan["p90"],
-        mode="lines",
-        line={"width": 0},
-        name="P90",
-        showlegend=False,
-        text=money_text(fan["p90"]),
-        hovertemplate="%{x}: %{text}<extra>P90</extra>",
-    )
-    figure.add_scatter(
-        x=fan["month"],
-        y=fan["p10"],
-        mode="lines",
-        line={"width": 0},
-        fill="tonexty",
-        fillcolor=BAND_FILL,
-        name="P10-P90",
-        text=money_text(fan["p10"]),
-        hovertemplate="%{x}: %{text}<extra>P10</extra>",
-    )
-    figure.add_scatter(
-        x=fan["month"],
-        y=fan["p50"],
-        mode="lines",
-        line={"color": "#4C78A8"},
-        name="Median",
-        text=money_text(fan["p50"]),
-        hovertemplate="%{x}: %{text}<extra>P50</extra>",
-    )
+    for key, name, style in traces:
+        figure.add_scatter(
+            x=fan["month"],
+            y=fan[key],
+            mode="lines",
+            name=name,
+            text=money_text(fan[key]),
+            hovertemplate="%{x}: %{text}<extra>" + key.upper() + "</extra>",
+            **style,
+        )
     figure.add_hline(y=0, line={"color": "#E45756", "dash": "dot"})
     return finish(figure, title, yaxis=money_axis([*fan["p10"], *fan["p90"]], "cash"))
 

@@ -149,7 +149,7 @@ def report_sections(report: Report) -> list[Section]:
                     charts_finance.tornado_chart(summary),
                 ]
                 + ([charts_finance.sobol_chart(summary)] if summary.get("sobol") else []),
-                ["simulation_outcomes", "simulation_by_year"],
+                ["simulation_outcomes", "simulation_by_year", "tornado"],
             )
         )
     if report.training or report.inference:
