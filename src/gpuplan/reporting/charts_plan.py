@@ -71,7 +71,14 @@ def cost_chart(result: PlanResult) -> go.Figure:
             textposition="none",
         )
     extremes = [*table.clip(lower=0).sum(axis=1), *table.clip(upper=0).sum(axis=1)]
-    return finish(figure, title, barmode="relative", showlegend=True, yaxis=money_axis(extremes))
+    return finish(
+        figure,
+        title,
+        barmode="relative",
+        showlegend=True,
+        xaxis={"type": "category"},
+        yaxis=money_axis(extremes),
+    )
 
 
 def baselines_chart(result: PlanResult) -> go.Figure:
