@@ -94,10 +94,12 @@ def _header(report: Report) -> str:
     }
     if report.plan is not None:
         plan = report.plan
-        gap = plan.integrality_gap
+        solver, bound = plan.solver_gap, plan.integrality_gap
         items["Plan"] = (
-            f"{plan.status}; net present cost {humanize.money(plan.npv_usd)}"
-            + (f"; gap to the LP bound {humanize.percent(gap, 1)}" if gap is not None else "")
+            f"{plan.status}"
+            + (f" (solver gap {humanize.percent(solver, 2)})" if solver is not None else "")
+            + f"; net present cost {humanize.money(plan.npv_usd)}"
+            + (f"; {humanize.percent(bound, 1)} above the LP bound" if bound is not None else "")
             + f"; solved in {plan.solve_seconds:.1f} s"
         )
     if report.simulation is not None:

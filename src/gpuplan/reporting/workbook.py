@@ -46,7 +46,8 @@ def summary_rows(report: Report) -> list[tuple[str, Any]]:
         rows += [
             ("Plan status", report.plan.status),
             ("Net present cost (USD)", report.plan.npv_usd),
-            ("Gap to the LP bound", report.plan.integrality_gap),
+            ("Solver gap", report.plan.solver_gap),
+            ("Above the LP bound", report.plan.integrality_gap),
         ]
     if report.simulation is not None:
         rows += [("Monte Carlo samples", report.samples), ("Seed", report.seed)]
