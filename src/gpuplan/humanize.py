@@ -98,8 +98,9 @@ def title(text: str) -> str:
     return label(text) if _SNAKE.match(text) else text
 
 
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"  # Python's rule: one underscore between two digits
 _NUMBER_FORM = re.compile(
-    r"^\s*([-+\u2212]?)\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)\s*"
+    rf"^\s*([-+\u2212]?)\s*({_DIGITS}(?:\.(?:{_DIGITS})?)?(?:[eE][-+]?[0-9]+)?)\s*"
     r"([kKmMbBgGtTpP%]?)\s*$"
 )
 _PARSE_SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15, "%": 0.01}
