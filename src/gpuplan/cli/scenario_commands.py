@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -10,15 +11,17 @@ from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table
 
 
-def preset_summary(name: str) -> dict[str, object]:
+def preset_summary(name: str) -> dict[str, Any]:
     """A preset's one-line description (its ``description``, else its opening comment), what
     it extends and its named overrides."""
+    import yaml
+
     from gpuplan.presets import read_scenario, resolve_scenario_path
 
     path = resolve_scenario_path(name)
     text = path.read_text(encoding="utf-8")
     data = read_scenario(path)
-    own = __import__("yaml").safe_load(text) or {}
+    own = yaml.safe_load(text) or {}
     described = " ".join(str(own.get("description") or "").split())
     if not described:
         comments = []
@@ -57,7 +60,7 @@ def presets_command(
             [
                 r["name"],
                 str(r["description"]) + (f" Extends {r['extends']}." if r["extends"] else ""),
-                ", ".join(r["overrides"]) or "-",  # type: ignore[arg-type]
+                ", ".join(r["overrides"]) or "-",
                 " / ".join(k for k in ("plan", "simulate") if r[f"{k}s"]),
             ]
             for r in rows
