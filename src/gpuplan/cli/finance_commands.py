@@ -24,6 +24,17 @@ def _spread(cell: dict[str, Any] | None, fmt: Any = _months) -> str:
     return " / ".join(fmt(cell[k]) for k in ("p10", "p50", "p90"))
 
 
+def input_label(path: str) -> str:
+    """An uncertain input's path as a row label: ``revenue.api[0].price_per_million`` ->
+    ``Revenue api[0] price per million``."""
+    return humanize.label(path.replace(".", " "))
+
+
+def _share(value: float) -> str:
+    """A Sobol index as a share of variance; estimates below zero (sampling noise) read 0%."""
+    return humanize.percent(max(0.0, value))
+
+
 @app.command("simulate")
 @handle_errors
 def simulate_command(
@@ -41,12 +52,13 @@ def simulate_command(
     ),
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
+    from gpuplan.humanize import money
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
     check_output_folders(report)
     with progress_display(f"Simulating {scenario}") as progress:
-        result = simulate(scenario, count, seed, sobol, sobol_samples, override, progress)
+        result = simulate(scenario, count, seed, sobol, sobol_samples, override, progress=progress)
         if report is not None:
             from gpuplan.reporting.build import build_report
 
@@ -55,26 +67,11 @@ def simulate_command(
     if as_json:
         print_json(result)
         return
-    _print_simulation(result)
-
-
-def input_label(path: str) -> str:
-    """An uncertain input's path as a row label: ``revenue.api[0].price_per_million`` ->
-    ``Revenue api[0] price per million``."""
-    return humanize.label(path.replace(".", " "))
-
-
-def _share(value: float) -> str:
-    """A Sobol index as a share of variance; estimates below zero (sampling noise) read 0%."""
-    return humanize.percent(max(0.0, value))
-
-
-def _print_simulation(result: dict[str, Any]) -> None:
     title = f"{result['company']}: {result['samples']:,} samples, seed {result['seed']}"
     if "plan" in result:
         title += (
             f"; compute from the scenario's {result['plan']['status']} plan "
-            f"(NPV {humanize.money(result['plan']['npv_usd'])})"
+            f"(NPV {money(result['plan']['npv_usd'])})"
         )
     if result["parent_funded"]:
         title += " (parent-funded: no runway limit)"
@@ -84,13 +81,10 @@ def _print_simulation(result: dict[str, Any]) -> None:
         ["measure", "P10 / P50 / P90"],
         [
             ["Runway, months", _spread(result["runway_months"])],
-            [
-                "Runway beyond horizon (share)",
-                humanize.percent(result["runway_beyond_horizon_share"], 1),
-            ],
+            ["Runway beyond horizon (share)", f"{result['runway_beyond_horizon_share']:.1%}"],
             ["Break-even month", _spread(be)],
-            ["Reaching break-even (share)", humanize.percent(result["break_even_share"], 1)],
-            ["Cash at horizon end", _spread(result["cash_at_horizon_end"], humanize.money)],
+            ["Reaching break-even (share)", f"{result['break_even_share']:.1%}"],
+            ["Cash at horizon end", _spread(result["cash_at_horizon_end"], money)],
         ],
     )
     print_table(
@@ -100,10 +94,10 @@ def _print_simulation(result: dict[str, Any]) -> None:
             [
                 y["year"],
                 y["through"],
-                _spread(y["revenue"], humanize.money),
-                _spread(y["net_burn"], humanize.money),
+                _spread(y["revenue"], money),
+                _spread(y["net_burn"], money),
                 _spread(y["gross_margin"], lambda v: "-" if v is None else humanize.percent(v)),
-                humanize.percent(p["probability"], 1),
+                f"{p['probability']:.1%}",
             ]
             for y, p in zip(result["per_year"], result["prob_cash_out_by_year"], strict=True)
         ],

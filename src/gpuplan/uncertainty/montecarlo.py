@@ -286,6 +286,7 @@ def simulate_spec(
     seed: int | None = 0,
     sobol: bool = False,
     sobol_samples: int = 1024,
+    *,
     progress: ProgressCallback = silent,
 ) -> SimulationResult:
     """Run ``samples`` Monte Carlo draws of ``spec`` (vectorised, chunked); ``progress``
@@ -331,6 +332,7 @@ def simulate(
     sobol: bool = False,
     sobol_samples: int = 1024,
     overrides: Sequence[str] = (),
+    *,
     progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
     """Monte Carlo of a preset name, a scenario file path, or a :class:`CompanySpec`.
@@ -372,7 +374,7 @@ def simulate(
         result = plan(scenario, overrides, baselines=False)
         spec = company_with_plan(spec, result)
         plan_summary = {"status": result.status, "npv_usd": result.npv_usd}
-    summary = simulate_spec(spec, samples, seed, sobol, sobol_samples, progress).to_dict()
+    summary = simulate_spec(spec, samples, seed, sobol, sobol_samples, progress=progress).to_dict()
     if plan_summary is not None:
         summary["plan"] = plan_summary
     return summary
