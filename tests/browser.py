@@ -1,10 +1,9 @@
 """A real browser for the tests: Debian's chromium, installed by the test run where missing,
 driven by Playwright pointed at that executable (never ``playwright install``).
 
-Fixtures (registered in conftest.py): ``chromium_executable`` (session) finds chromium or
-installs it with apt-get (root, or sudo without a password); ``browser_page`` opens a fresh
-headless page that records console errors and page errors in ``page.errors``;
-``artifact_dir`` is ``build/test-artifacts/`` for screenshots the run leaves behind.
+The ``chromium_executable`` fixture (session; registered in conftest.py) finds chromium or
+installs it with apt-get (root, or sudo without a password), waiting for another install's
+dpkg lock; ``GPUPLAN_CHROMIUM`` points it at another Chrome/Chromium.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -61,34 +58,3 @@ def chromium_executable() -> str:
             "package (or set GPUPLAN_CHROMIUM to a Chrome/Chromium executable)."
         )
     return path
-
-
-@pytest.fixture(scope="session")
-def artifact_dir() -> Path:
-    """``build/test-artifacts`` at the repository root (ignored by git), created."""
-    folder = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def browser_page(chromium_executable: str) -> Iterator[Any]:
-    """A headless page (1300 x 900) whose console errors and page errors are collected in
-    ``page.errors`` (a list of strings)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable,
-            headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage"],
-        )
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.errors = errors
-        try:
-            yield page
-        finally:
-            browser.close()

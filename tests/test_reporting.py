@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,37 @@ from gpuplan.reporting.workbook import write_csv, write_workbook
 from gpuplan.uncertainty.montecarlo import simulate
 from report_scenario import report_scenario
 from test_planner_scenarios import tiny
+
+
+@pytest.fixture(scope="session")
+def artifact_dir() -> Path:
+    """``build/test-artifacts`` at the repository root (ignored by git), created."""
+    folder = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def browser_page(chromium_executable: str) -> Iterator[Any]:
+    """A headless page (1300 x 900) whose console errors and page errors are collected in
+    ``page.errors`` (a list of strings)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-dev-shm-usage"],
+        )
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.errors = errors
+        try:
+            yield page
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="module")
