@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from gpuplan.planning.checks import check_plan
 from gpuplan.planning.heuristics import relax_and_fix
-from gpuplan.planning.model import build_model
+from gpuplan.planning.model.build import build_model
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import (
     InferenceNeed,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,3 +21,19 @@ def calibration_dir() -> Path:
         if candidate.is_dir():
             return candidate
     pytest.skip("shared/reference/calibration not available")
+
+
+@pytest.fixture(scope="session")
+def planned() -> Callable[[str], Any]:
+    """``planned(name)``: the :class:`PlanResult` of a preset, solved once per test session
+    (a solved preset is a fixture: tests share it rather than solving it again)."""
+    from gpuplan.planning.api import plan
+
+    cache: dict[str, Any] = {}
+
+    def get(name: str) -> Any:
+        if name not in cache:
+            cache[name] = plan(name)
+        return cache[name]
+
+    return get

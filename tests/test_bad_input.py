@@ -356,8 +356,8 @@ def test_zero_demand_plans_nothing(tmp_path: Path) -> None:  # regression: trace
 
 
 def test_excluded_countries_are_case_insensitive(tmp_path: Path) -> None:  # regression
-    from gpuplan.planning.inputs import build_problem
-    from gpuplan.planning.loader import load_scenario
+    from gpuplan.planning.adapters.tables import build_problem
+    from gpuplan.scenario.loading import load_scenario
 
     scenario = copy.deepcopy(SMALL) | {"rules": {"excluded_countries": ["fr"]}}
     options = build_problem(load_scenario(scenario)).options

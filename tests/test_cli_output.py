@@ -14,8 +14,8 @@ from gpuplan import __version__, humanize
 from gpuplan.cli import app
 from gpuplan.cli.common import fit_columns, format_cell, parse_number, print_table
 from gpuplan.errors import InputError
-from gpuplan.planning.loader import load_scenario
 from gpuplan.presets import company_from_mapping
+from gpuplan.scenario.loading import load_scenario
 from gpuplan.uncertainty.montecarlo import simulate
 
 runner = CliRunner()

@@ -215,7 +215,7 @@ def test_optimal_never_dearer_than_baselines() -> None:
     assert (feasible.npv_usd >= result.npv_usd - 1e-6 * abs(result.npv_usd)).all()
     # Each baseline's own plan also passes the checker.
     from gpuplan.planning.baselines import BASELINES, restricted_upper
-    from gpuplan.planning.model import build_model
+    from gpuplan.planning.model.build import build_model
 
     model = build_model(p)
     for baseline in BASELINES:
@@ -258,3 +258,44 @@ def test_infeasible_training_cluster_and_lead_time_are_diagnosed() -> None:
     owned_rows = result.diagnosis[result.diagnosis.kind == "rule"]
     assert list(owned_rows.period) == [f"2025-{m:02d}" for m in range(1, 7)]
     assert "first owned GPU arrives in 2025-07" in by_kind["rule"].message
+
+
+@pytest.mark.parametrize(("may_pause", "expected"), [(True, 500_000.0), (False, 520_000.0)])
+def test_a_run_that_may_not_pause_holds_one_unbroken_stretch(
+    may_pause: bool, expected: float
+) -> None:
+    # Offer alpha (1,000 per GPU-month, cap 150) also serves 100 inference GPUs in months
+    # 1-2; gamma (1,400, cap 300) is another cluster. The run needs 300 H100-months on >= 100
+    # GPUs in months 0-3. Pausing: 150 + 150 on alpha in months 0 and 3, inference on alpha:
+    # 300k + 200k. Unbroken: every active month but the last uses >= 100. Best: months 0-2
+    # at 150, 100, 50 (the last month may be partial), so inference has 50 + 100 of
+    # alpha in months 1-2 and 50 GPU-months on gamma: 300k + 150k + 70k = 520k. (Months 0-3
+    # would take >= 200 of alpha in months 1-2, leaving 100 to gamma: 540k; all on gamma:
+    # 420k + 200k = 620k.)
+    options = [
+        offer("alpha-od", 1000.0, availability_gpus=150),
+        offer("gamma-od", 1400.0, availability_gpus=300),
+    ]
+    p = problem(
+        options,
+        periods=4,
+        inference_needs=(inference([0.0, 100.0, 100.0, 0.0]),),
+        training_needs=(training(300.0, 100.0, 0, 3, may_pause=may_pause),),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(expected, rel=1e-6)
+    assert optimise(p, baselines=False).npv_usd == pytest.approx(expected, rel=1e-6)
+
+
+def test_site_power_limits_the_owned_fleet() -> None:
+    # Owning beats renting for a 9-month load (the break-even test), but the site has
+    # 10 kW and each GPU draws 2 kW all-in: 5 GPUs owned (5 x 8,000), 5 rented for
+    # 9 months (5 x 9 x 1,000) = 85,000.
+    p = problem(
+        [offer("cloud-od", 1000.0), owned("own", 8000.0, 0.0, 12, site_kw_per_gpu=2.0)],
+        inference_needs=(inference([10.0] * 9 + [0.0] * 3),),
+        rules=Rules(site_power_kw={"paris-1": 10.0}),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(85_000.0, rel=1e-6)
+    np.testing.assert_allclose(solved.solution.fleet[1], 5.0, atol=1e-6)

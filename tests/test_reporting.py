@@ -77,6 +77,7 @@ def test_tiny_plan_charts_carry_the_hand_computed_numbers() -> None:
     assert list(fleet.data[0].y) == pytest.approx([100.0] * 4)
     schedule = charts_plan.schedule_chart(result)
     assert "commits to nothing" in schedule.layout.annotations[0].text
+    assert list(result.orders.action) == ["rent"] * 4  # 100 GPUs rented each quarter
 
 
 def test_money_axis_ticks_are_round_and_humanized() -> None:

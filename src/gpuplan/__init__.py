@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _API: dict[str, str] = {
     "plan": "gpuplan.planning.api",
-    "load_scenario": "gpuplan.planning.loader",
+    "load_scenario": "gpuplan.scenario.loading",
     "scenario_schema": "gpuplan.planning.api",
     "get_gpu": "gpuplan.catalog.gpus",
     "list_gpus": "gpuplan.catalog.gpus",
@@ -39,9 +39,9 @@ _API: dict[str, str] = {
     "simulate": "gpuplan.uncertainty.montecarlo",
     "compare_presets": "gpuplan.economics.compare",
     "check_report": "gpuplan.report.check_report",
-    "load_company": "gpuplan.presets",
-    "resolve_scenario_path": "gpuplan.presets",
-    "list_presets": "gpuplan.presets",
+    "load_company": "gpuplan.scenario.loading",
+    "resolve_scenario_path": "gpuplan.scenario.presets",
+    "list_presets": "gpuplan.scenario.presets",
 }
 
 

@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from gpuplan.catalog.gpus import get_gpu
-from gpuplan.catalog.places import fx_rate, normalise_country
+from gpuplan.catalog.places import fx_rate, in_eea, normalise_country
 from gpuplan.catalog.tables import packaged_data, read_table
 from gpuplan.errors import InputError, UnknownIdError
 
@@ -38,41 +38,6 @@ COUNTRY_PARAMETERS = (
     "colocation_per_kw_month",
     "staff_cost_per_fte_year",
 )
-EU_EEA = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "HR",
-        "CY",
-        "CZ",
-        "DK",
-        "EE",
-        "FI",
-        "FR",
-        "DE",
-        "GR",
-        "HU",
-        "IE",
-        "IT",
-        "LV",
-        "LT",
-        "LU",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SK",
-        "SI",
-        "ES",
-        "SE",
-        "NO",
-        "IS",
-        "LI",
-    ]
-)
-"""Countries that fall back to the ``EU`` row (EU member states plus the EEA)."""
 
 
 class ParameterValue(BaseModel):
@@ -174,11 +139,11 @@ def country_parameter(country: str, name: str) -> ParameterValue:
     """A per-country parameter in USD (converted with the dated rate), EU fallback for EU/EEA."""
     code = normalise_country(country)
     rows = country_rows()
-    if not any(key[0] == code for key in rows) and code not in EU_EEA:
+    if not any(key[0] == code for key in rows) and not in_eea(code):
         raise UnknownIdError("country", code, countries())
     row = rows.get((code, name))
     fallback = ""
-    if row is None and code in EU_EEA:
+    if row is None and in_eea(code):
         row = rows.get(("EU", name))
         fallback = f"EU average used for {code}: "
     if row is None:

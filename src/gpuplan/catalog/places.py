@@ -1,9 +1,10 @@
 """Where offers live: cloud providers (headquarters jurisdiction), cloud regions, exchange rates.
 
-Three small tables in ``data/``, each row with a source and an as-of date:
+Four small tables in ``data/``, each row with a source and an as-of date:
 ``providers.csv`` (provider -> headquarters jurisdiction), ``cloud_regions.csv``
-(provider + region -> city, ISO country, region group) and ``fx_rates.csv`` (USD per unit of a
-currency, dated). Loaded once, on first use.
+(provider + region -> city, ISO country, region group), ``country_zones.csv`` (ISO country ->
+residency zone, jurisdiction, EU/EEA membership: the one list of EU countries) and
+``fx_rates.csv`` (USD per unit of a currency, dated). Loaded once, on first use.
 """
 
 from __future__ import annotations
@@ -76,6 +77,23 @@ class CloudRegion(BaseModel):
     as_of: date
 
 
+class CountryZone(BaseModel):
+    """A country's residency zone (the region group its data centres serve), the
+    jurisdiction of a company headquartered there, and whether the GDPR applies (EU/EEA)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    country: Country
+    name: str = Field(min_length=2)
+    region_group: Annotated[str, BeforeValidator(_upper)] = Field(
+        description="EU (EU/EEA members only), UK, US, CA, APAC, ME, LATAM, or the country."
+    )
+    jurisdiction: Annotated[str, BeforeValidator(_upper)]
+    eea: bool = Field(description="EU member state or EEA country (GDPR territory).")
+    source: str = Field(min_length=3)
+    as_of: date
+
+
 class FxRate(BaseModel):
     """US dollars per unit of a currency on a date."""
 
@@ -115,6 +133,23 @@ def cloud_regions() -> dict[tuple[str, str], CloudRegion]:
 def find_region(provider: str, region: str) -> CloudRegion | None:
     """The region row of a provider, or ``None`` when the table does not know it."""
     return cloud_regions().get((get_provider(provider).provider.lower(), region))
+
+
+@cache
+def country_zones() -> dict[str, CountryZone]:
+    """Country rows keyed by ISO 3166 alpha-2 code."""
+    return {r.country: r for r in read_table(packaged_data("country_zones.csv"), CountryZone)}
+
+
+def country_zone(code: str) -> CountryZone | None:
+    """The zone row of a country (Eurostat's UK/EL accepted), or ``None`` if not listed."""
+    return country_zones().get(normalise_country(code))
+
+
+def in_eea(code: str) -> bool:
+    """True for EU member states and the EEA (Iceland, Liechtenstein, Norway)."""
+    row = country_zone(code)
+    return row is not None and row.eea
 
 
 @cache

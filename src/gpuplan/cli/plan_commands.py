@@ -23,21 +23,28 @@ def plan_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     no_baselines: bool = typer.Option(False, "--no-baselines", help="Skip the baselines."),
+    orders: bool = typer.Option(
+        False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
+    ),
     report: Path | None = typer.Option(
         None, "--report", help="Also write the plan as a self-contained HTML report here."
     ),
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible."""
+    from gpuplan.cli.progress_display import progress_display
     from gpuplan.planning.api import plan, raise_if_infeasible
 
     check_output_folders(report)
-    result = plan(scenario, override, baselines=not no_baselines)
-    if report is not None and result.status != "infeasible":
-        from gpuplan.reporting.build import build_report
+    with progress_display("gpuplan plan") as progress:
+        result = plan(scenario, override, baselines=not no_baselines, progress=progress)
+        if report is not None and result.status != "infeasible":
+            from gpuplan.reporting.build import build_report
 
-        built = build_report(scenario, override, plan_result=result, parts=("plan",))
-        write_report_files(built, report)
+            built = build_report(
+                scenario, override, plan_result=result, parts=("plan",), progress=progress
+            )
+            write_report_files(built, report)
     if as_json:
         print_json(result.to_dict())
         if result.status == "infeasible":
@@ -45,18 +52,56 @@ def plan_command(
         return
     raise_if_infeasible(result)
     _print_summary(result)
+    if orders:
+        _print_orders(result)
+
+
+def _print_orders(result: Any) -> None:
+    from gpuplan.humanize import money
+
+    print_table(
+        "Order schedule (whole 8-GPU servers; rentals repeat each period they are used)",
+        ["order by", "action", "provider", "region", "gpu", "GPUs", "servers", "unit price",
+         "in service", "until", "commits"],
+        [
+            [r.order_month, r.action, r.provider, r.region, r.gpu, r.gpus, r.servers,
+             f"{money(r.unit_price_usd)} {r.unit.removeprefix('USD ')}", r.in_service,
+             r.until, money(r.commitment_usd)]
+            for r in result.orders.itertuples()
+        ],
+    )  # fmt: skip
+
+
+def plan_header(result: Any) -> str:
+    """The first line: status with the solver's own gap, the cost, and the LP bound named
+    for what it is (an integrality gap of the model, not slack in the solve)."""
+    from gpuplan.humanize import money, percent
+
+    solver_gap = result.solver_gap or 0.0
+    if result.status == "optimal":
+        status = f"optimal (HiGHS: within {percent(solver_gap, 2)} of the best plan)"
+    else:
+        status = (
+            f"stopped at the time limit (may be up to {percent(solver_gap, 1)} dearer than "
+            "the best plan)"
+        )
+    text = (
+        f"Plan '{result.scenario}': {status}. Net present cost {money(result.npv_usd)}; "
+        f"undiscounted {money(result.total_cost_usd)}; solved in {result.solve_seconds:.1f} s."
+    )
+    gap = result.integrality_gap
+    if gap:
+        text += (
+            f" The LP relaxation ({money(result.lp_bound_usd)}) is {percent(gap)} lower: "
+            "the cost of whole training clusters, not slack in the solve."
+        )
+    return text
 
 
 def _print_summary(result: Any) -> None:
     import pandas as pd
 
-    gap = result.integrality_gap
-    typer.echo(
-        f"Plan '{result.scenario}': {result.status}. Net present cost {result.npv_usd / 1e6:,.1f} "
-        f"M USD; undiscounted {result.total_cost_usd / 1e6:,.1f} M USD; solved in "
-        f"{result.solve_seconds:.2f} s"
-        + (f"; LP bound {result.lp_bound_usd / 1e6:,.1f} M USD (gap {gap:.2%})." if gap else ".")
-    )
+    typer.echo(plan_header(result))
     costs = result.cost_by_category
     if len(costs):
         table = costs.pivot_table(index="category", columns="year", values="usd", aggfunc="sum")
@@ -80,12 +125,20 @@ def _print_summary(result: Any) -> None:
         )
     use = result.utilisation
     if len(use):
+        from gpuplan.humanize import money
+
         use = use.assign(year=use.period.str[:4])
-        by_year = use.groupby(["year", "mode"])[["fleet_gpus", "used_gpus"]].sum()
+        by_year = use.groupby(["year", "mode"])[
+            ["fleet_gpus", "busy_gpus", "idle_gpus", "idle_cost_usd"]
+        ].sum()
         print_table(
-            "Utilisation (GPU-periods used / in fleet)",
-            ["year", "mode", "utilisation"],
-            [[*k, float(r.used_gpus / r.fleet_gpus)] for k, r in by_year.iterrows()],
+            "Utilisation (busy GPU-periods / in fleet; inference busy 1 / peak factor) and "
+            "idle committed capacity",
+            ["year", "mode", "utilisation", "idle GPU-periods", "idle cost"],
+            [
+                [*k, f"{r.busy_gpus / r.fleet_gpus:.0%}", r.idle_gpus, money(r.idle_cost_usd)]
+                for k, r in by_year.iterrows()
+            ],
         )
     base = result.baselines
     if len(base):
@@ -107,7 +160,7 @@ def _print_summary(result: Any) -> None:
             if isinstance(r.why_infeasible, str):
                 typer.echo(f"Baseline {r.name} is infeasible: {r.why_infeasible}")
     for note in result.notes:
-        typer.echo(f"Assumption: {note}")
+        typer.echo(f"Note: {note}")
 
 
 @app.command("schema")

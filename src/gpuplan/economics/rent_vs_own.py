@@ -142,12 +142,13 @@ def check_markup_claim(ownership: OwnershipCost) -> MarkupClaimCheck:
 
 
 def _region_group_of(country: str) -> str | None:
-    from gpuplan.catalog.ownership_data import EU_EEA
+    from gpuplan.catalog.places import country_zone
 
     code = normalise_country(country)
-    if code == "EU" or code in EU_EEA:
+    if code == "EU":
         return "EU"
-    return {"US": "US", "GB": "UK", "CA": "CA"}.get(code)
+    row = country_zone(code)
+    return row.region_group if row is not None else None
 
 
 def rent_vs_own(

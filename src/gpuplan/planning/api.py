@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gpuplan.planning.inputs import build_problem
-from gpuplan.planning.loader import load_scenario
+from gpuplan.planning.adapters.tables import build_problem
+from gpuplan.planning.model.build import ExtraConstraints
 from gpuplan.planning.optimise import optimise
 from gpuplan.planning.result import PlanResult
-from gpuplan.planning.scenario import Scenario
+from gpuplan.progress import ProgressCallback, silent
+from gpuplan.scenario.loading import load_scenario
+from gpuplan.scenario.schema import Scenario
 
 
 def plan(
@@ -18,16 +20,26 @@ def plan(
     overrides: Iterable[str] = (),
     *,
     baselines: bool = True,
+    progress: ProgressCallback = silent,
+    extra_constraints: Sequence[ExtraConstraints] = (),
 ) -> PlanResult:
     """Optimal rent / reserve / buy plan of a scenario (YAML path, preset name, mapping or
     :class:`Scenario`; default: the European lab), with the named overrides applied.
 
     An infeasible scenario returns ``status == "infeasible"`` with ``diagnosis`` rows; call
-    :func:`raise_if_infeasible` to turn that into an error.
+    :func:`raise_if_infeasible` to turn that into an error. ``progress`` hears each step
+    of the solve (see :func:`~gpuplan.planning.optimise.optimise`); ``extra_constraints``
+    adds the user's own constraint families to the model (PyPSA's ``extra_functionality``).
     """
     loaded = load_scenario(scenario, overrides)
-    result = optimise(build_problem(loaded), baselines=baselines)
-    result.notes = list(loaded.assumptions)
+    progress("reading catalogs and estimating workloads", 0.0)
+    result = optimise(
+        build_problem(loaded),
+        baselines=baselines,
+        progress=progress,
+        extra_constraints=extra_constraints,
+    )
+    result.notes = [*result.notes, *loaded.assumptions]
     return result
 
 

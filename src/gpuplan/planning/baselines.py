@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpuplan.planning.model import PlanModel
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.modes import modes_where
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ BASELINES: tuple[Baseline, ...] = (
     Baseline(
         "rent_training_own_inference",
         "report §9.3 scenario B: rent for training, own for inference",
-        frozenset({"on_demand", "spot", "reserved"}),
+        frozenset(modes_where(third_party=True)),
         frozenset({"owned"}),
         bridge=True,
     ),
@@ -61,7 +62,7 @@ def _bridge_ends(model: PlanModel, mask: np.ndarray) -> np.ndarray:
     """Per workload: first period an owned GPU it may use can be in service (0 if none)."""
     options = model.problem.options
     arrival = np.array(
-        [o.first_period + o.lead_periods if o.mode == "owned" else np.inf for o in options]
+        [o.first_period + o.lead_periods if o.billing == "own" else np.inf for o in options]
     )
     ends = np.where(mask, arrival[None, :], np.inf).min(axis=1, initial=np.inf)
     return np.where(np.isfinite(ends), ends, 0.0)

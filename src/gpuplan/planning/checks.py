@@ -4,15 +4,18 @@
 units started, demand met, sovereignty, residency, one cluster per training run at its
 minimum size, windows, availability caps, provider shares, capex budgets, owned fleet
 limits) and returns one readable line per violation. Tests run it on every solved plan,
-as PyPSA's tests re-check constraints on their solutions.
+as PyPSA's tests re-check constraints on their solutions. Each ``check_*`` function mirrors
+``define_*`` families of :mod:`gpuplan.planning.model`, so a new family brings its check.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from gpuplan.planning.costs import start_allowed
-from gpuplan.planning.problem import PlanningProblem, SupplyOption
+from gpuplan.planning.model.costs import start_allowed
+from gpuplan.planning.problem import PlanningProblem, SupplyOption, TrainingNeed
 from gpuplan.planning.readback import PlanSolution
 
 
@@ -22,21 +25,13 @@ def _allowed(level: str, option: SupplyOption) -> bool:
     return level == "none" or option.region_group == "EU"
 
 
-def check_plan(
-    problem: PlanningProblem, solution: PlanSolution, *, rtol: float = 1e-5
-) -> list[str]:
-    """All violations of ``problem`` by ``solution`` (an empty list: the plan is valid).
-
-    Unmet demand is a violation: a diagnosed infeasible plan fails this check on purpose.
-    """
+def check_fleet(problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5) -> list[str]:
+    """Mirror of the fleet families: no negative counts, starts only where allowed, the
+    fleet equal to the units started within their term or life."""
     grid, options = problem.grid, problem.options
     T = grid.count
-    labels = grid.labels
     issues: list[str] = []
-
-    def tol(scale: float) -> float:
-        return rtol * max(1.0, abs(scale))
-
+    tol = partial(_tolerance, rtol)
     for name in ("new_units", "fleet", "inference", "training"):
         if np.any(getattr(solution, name) < -tol(0)):
             issues.append(f"{name}: negative GPU counts")
@@ -59,6 +54,18 @@ def check_plan(
             solution.fleet[o], expected, rtol=rtol, atol=tol(expected.max(initial=0))
         ):
             issues.append(f"fleet[{option.id}]: does not equal the units started within term/life")
+    return issues
+
+
+def check_availability(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_availability_constraints``: fleets within their caps."""
+    grid, options = problem.grid, problem.options
+    labels = grid.labels
+    issues: list[str] = []
+    tol = partial(_tolerance, rtol)
+    for o, option in enumerate(options):
         if option.availability_gpus is not None:
             over = np.flatnonzero(
                 solution.fleet[o] > option.availability_gpus + tol(option.availability_gpus)
@@ -68,7 +75,17 @@ def check_plan(
                     f"availability[{option.id},{labels[t]}]: {solution.fleet[o, t]:,.1f} GPUs > "
                     f"cap {option.availability_gpus:,.0f}"
                 )
+    return issues
 
+
+def check_capacity(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_capacity_constraints``: workloads use only GPUs in the fleet."""
+    grid, options = problem.grid, problem.options
+    labels = grid.labels
+    issues: list[str] = []
+    tol = partial(_tolerance, rtol)
     used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
     for o, t in zip(
         *np.nonzero(used > solution.fleet + tol(1.0) + rtol * solution.fleet), strict=True
@@ -77,7 +94,19 @@ def check_plan(
             f"capacity[{options[o].id},{labels[t]}]: {used[o, t]:,.1f} used > fleet "
             f"{solution.fleet[o, t]:,.1f}"
         )
+    return issues
 
+
+def check_inference_demand(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_inference_capacity_constraints`` and the masks: demand met by
+    listed GPU types, within sovereignty, residency and spot rules."""
+    grid, options = problem.grid, problem.options
+    T = grid.count
+    labels = grid.labels
+    issues: list[str] = []
+    tol = partial(_tolerance, rtol)
     for w, need in enumerate(problem.inference):
         reference = np.asarray(need.gpus[need.reference_gpu])
         served = np.zeros(T)
@@ -114,7 +143,18 @@ def check_plan(
                 f"inference_demand[{need.workload},{labels[t]}]: served {served[t]:,.1f} of "
                 f"{reference[t]:,.1f} {need.reference_gpu} GPUs"
             )
+    return issues
 
+
+def check_training(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of the training families: inside the window, one cluster, its GPU-hours
+    placed, the minimum size holdable whenever it runs."""
+    grid, options = problem.grid, problem.options
+    labels = grid.labels
+    issues: list[str] = []
+    tol = partial(_tolerance, rtol)
     for r, run in enumerate(problem.training):
         use = solution.training[r]
         o_used, t_used = np.nonzero(use > tol(0))
@@ -146,7 +186,7 @@ def check_plan(
             minimum = run.min_gpus.get(cluster[2], 0.0)
             holdable = sum(
                 (x.availability_gpus if x.availability_gpus is not None else np.inf)
-                if x.mode in ("on_demand", "spot")
+                if x.billing == "per_use"
                 else solution.fleet[o, period]
                 for o, x in zip(members, (options[m] for m in members), strict=True)
             )
@@ -157,22 +197,68 @@ def check_plan(
                 )
         if done < 1.0 - rtol:
             issues.append(f"training_energy[{run.workload}]: {done:.1%} of its GPU-hours placed")
+        if not run.may_pause and len(t_used):
+            issues += _check_unbroken(run, use, options, labels, rtol)
+    return issues
 
+
+def _check_unbroken(
+    run: TrainingNeed,
+    use: np.ndarray,
+    options: tuple[SupplyOption, ...],
+    labels: list[str],
+    rtol: float,
+) -> list[str]:
+    """A run that may not pause: one stretch of periods, each but the last using at least
+    the minimum cluster for the whole period (mirror of the contiguity family)."""
+    minimum = np.array([max(run.min_gpus.get(o.gpu, 0.0), 1.0) for o in options])
+    clusters_used = (use / minimum[:, None]).sum(axis=0)
+    periods = np.flatnonzero(use.sum(axis=0) > rtol)
+    first, last = int(periods.min()), int(periods.max())
+    return [
+        f"training_steady[{run.workload},{labels[t]}]: uses {clusters_used[t]:.2f} of its "
+        "minimum cluster in a period of its unbroken stretch"
+        for t in range(first, last)
+        if clusters_used[t] < 1.0 - 1e-4
+    ]
+
+
+def check_provider_share(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_provider_share_constraints`` (share of GPUs in use)."""
+    grid, options = problem.grid, problem.options
+    labels = grid.labels
+    issues: list[str] = []
+    tol = partial(_tolerance, rtol)
+    used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
     fleet_total = used.sum(axis=0)
     rules = problem.rules
-    for provider in sorted({o.provider for o in options if o.mode != "owned"}):
+    for provider in sorted({o.provider for o in options if o.third_party}):
         share = rules.share_limit(provider)
         if share is None:
             continue
-        members = [o for o, x in enumerate(options) if x.provider == provider and x.mode != "owned"]
+        members = [o for o, x in enumerate(options) if x.provider == provider and x.third_party]
         mine = used[members].sum(axis=0)
         for t in np.flatnonzero(mine > share * fleet_total + tol(fleet_total.max(initial=0))):
             issues.append(
                 f"provider_share[{provider},{labels[t]}]: {mine[t] / fleet_total[t]:.1%} > "
                 f"{share:.0%}"
             )
+    return issues
 
-    owned = [o for o, x in enumerate(options) if x.mode == "owned"]
+
+def check_owned_rules(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_capex_budget_constraints`` and ``define_owned_fleet_constraints``."""
+    grid, options = problem.grid, problem.options
+    T = grid.count
+    labels = grid.labels
+    issues: list[str] = []
+    tol = partial(_tolerance, rtol)
+    rules = problem.rules
+    owned = [o for o, x in enumerate(options) if x.billing == "own"]
     capex = sum((options[o].upfront_per_gpu * solution.new_units[o] for o in owned), np.zeros(T))
     owned_fleet = solution.fleet[owned].sum(axis=0) if owned else np.zeros(T)
     for p in range(T):
@@ -186,3 +272,52 @@ def check_plan(
         if high is not None and owned_fleet[p] > high + tol(high):
             issues.append(f"max_owned_fleet[{labels[p]}]: {owned_fleet[p]:,.1f} > {high:,.0f}")
     return issues
+
+
+def check_site_power(
+    problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
+) -> list[str]:
+    """Mirror of ``define_site_power_constraints``: owned GPUs within each site's power."""
+    issues = []
+    for site, limit in sorted(problem.rules.site_power_kw.items()):
+        draw = sum(
+            (
+                (option.site_kw_per_gpu or 0.0) * solution.fleet[o]
+                for o, option in enumerate(problem.options)
+                if option.billing == "own" and option.region == site
+            ),
+            np.zeros(problem.grid.count),
+        )
+        for t in np.flatnonzero(draw > limit * (1 + rtol)):
+            issues.append(
+                f"site_power[{site},{problem.grid.labels[t]}]: {draw[t]:,.0f} kW > {limit:,.0f}"
+            )
+    return issues
+
+
+def _tolerance(rtol: float, scale: float) -> float:
+    """Absolute tolerance for a quantity of size ``scale``: ``rtol`` of it, at least ``rtol``."""
+    return rtol * max(1.0, abs(scale))
+
+
+CHECKS = (
+    check_fleet,
+    check_availability,
+    check_capacity,
+    check_inference_demand,
+    check_training,
+    check_provider_share,
+    check_owned_rules,
+    check_site_power,
+)
+"""Every check, in the order of the model's constraint families."""
+
+
+def check_plan(
+    problem: PlanningProblem, solution: PlanSolution, *, rtol: float = 1e-5
+) -> list[str]:
+    """All violations of ``problem`` by ``solution`` (an empty list: the plan is valid).
+
+    Unmet demand is a violation: a diagnosed infeasible plan fails this check on purpose.
+    """
+    return [issue for check in CHECKS for issue in check(problem, solution, rtol)]

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from gpuplan.planning.costs import start_allowed
-from gpuplan.planning.model import PlanModel
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.costs import start_allowed
 from gpuplan.planning.problem import SOVEREIGNTY_TEXT
 from gpuplan.planning.readback import PlanSolution
 
@@ -71,12 +71,27 @@ def _tight_rules(model: PlanModel, values: np.ndarray, period: int) -> list[str]
     return names
 
 
+def open_inference(model: PlanModel, upper: np.ndarray | None = None) -> np.ndarray:
+    """(inference x options x periods) mask of the allocations a solve could make: the
+    model's columns, or those ``upper`` leaves open (a baseline's restriction), so each
+    diagnosis judges the options its own plan had."""
+    problem = model.problem
+    mask = np.zeros((len(problem.inference), len(problem.options), problem.grid.count), dtype=bool)
+    block = model.linear.columns["inference_allocation"]
+    if block.size:
+        bounds = model.linear.col_upper if upper is None else upper
+        open_ = bounds[block.start : block.stop] > 0
+        keys = block.keys
+        mask[keys["workload"][open_], keys["option"][open_], keys["period"][open_]] = True
+    return mask
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.0f}"
 
 
 def _inference_shortfalls(
-    model: PlanModel, values: np.ndarray, sol: PlanSolution
+    model: PlanModel, values: np.ndarray, sol: PlanSolution, usable: np.ndarray, limit: str
 ) -> list[Shortfall]:
     problem, a = model.problem, model.arrays
     reach = _reachable(model)
@@ -93,12 +108,16 @@ def _inference_shortfalls(
         short = float(sol.unmet_inference[w, t])
         period = problem.grid.labels[t]
         zone = "" if need.zone == "any" else f"{need.zone} "
-        allowed = a.inference_mask[w] & (a.inference_need[w, :, t] > 0) & reach[:, t]
+        allowed = usable[w, :, t] & (a.inference_need[w, :, t] > 0) & reach[:, t]
         rule_text = SOVEREIGNTY_TEXT[need.sovereignty]
         types = ", ".join(sorted(need.gpus))
         if not allowed.any():
             rule = f"sovereignty:{need.sovereignty}" + (f", residency:{need.zone}" if zone else "")
-            why = f"no {zone}offer of {types} is allowed under {rule_text} in that period"
+            rule += f", {limit}" if limit else ""
+            why = (
+                f"no {zone}offer of {types} is allowed under {rule_text}"
+                f"{' and ' + limit if limit else ''} in that period"
+            )
             hint = "add an allowed offer or ownership site, or relax the workload's sovereignty"
         else:
             capacity = float(np.sum(caps[allowed] * ref / a.inference_need[w, allowed, t]))
@@ -134,7 +153,7 @@ def _inference_shortfalls(
 
 
 def _training_shortfalls(
-    model: PlanModel, values: np.ndarray, sol: PlanSolution
+    model: PlanModel, values: np.ndarray, sol: PlanSolution, opened: np.ndarray, limit: str
 ) -> list[Shortfall]:
     problem, a = model.problem, model.arrays
     hours = problem.grid.hours
@@ -154,13 +173,21 @@ def _training_shortfalls(
         window = f"{problem.grid.label(run.earliest)} to {problem.grid.label(run.deadline)}"
         minimum = run.min_gpus.get(run.reference_gpu, 0.0)
         in_window = reach[:, start : end + 1]
-        allowed = a.training_mask[r] & in_window.any(axis=1)
+        allowed = a.training_mask[r] & opened & in_window.any(axis=1)
         rule_text = SOVEREIGNTY_TEXT[run.sovereignty]
+        if limit:
+            rule_text += f" and {limit}"
         if start > T - 1:
             rule, why = "window", "its window lies after the planning horizon"
         elif not a.training_mask[r].any():
             rule = f"sovereignty:{run.sovereignty}"
             why = f"no offer of {', '.join(sorted(run.gpu_hours))} is allowed under {rule_text}"
+        elif limit and not (a.training_mask[r] & opened).any():
+            rule = f"sovereignty:{run.sovereignty}, {limit}"
+            why = (
+                f"no offer of {', '.join(sorted(run.gpu_hours))} is allowed under {rule_text} "
+                f"and {limit}"
+            )
         elif not allowed.any():
             rule = "training window, lead time"
             why = "no allowed offer can be in service within the window (lead times)"
@@ -217,7 +244,7 @@ def _min_owned_shortfalls(
     problem = model.problem
     rules = problem.rules
     found = []
-    owned = [o for o in problem.options if o.mode == "owned"]
+    owned = [o for o in problem.options if o.billing == "own"]
     for t in np.flatnonzero(sol.unmet_min_owned > 1e-6):
         period = problem.grid.labels[t]
         need = float(rules.min_owned_gpus[t]) if rules.min_owned_gpus else 0.0
@@ -265,10 +292,25 @@ def solver_failure(model: PlanModel, status: str) -> Shortfall:
     return Shortfall(where, "solver", "", "solver", size, 0.0, size, unit, message)
 
 
-def diagnose(model: PlanModel, values: np.ndarray, solution: PlanSolution) -> list[Shortfall]:
-    """Every unmet requirement of a solved model, as readable shortfalls."""
+def diagnose(
+    model: PlanModel,
+    values: np.ndarray,
+    solution: PlanSolution,
+    *,
+    upper: np.ndarray | None = None,
+    limit: str = "",
+) -> list[Shortfall]:
+    """Every unmet requirement of a solved model, as readable shortfalls. A restricted solve
+    (a baseline) passes its column bounds ``upper`` and says what they allow in ``limit``
+    (``"the all_reserved baseline (reserved capacity only)"``), so its diagnosis names that
+    restriction when it is what leaves a workload without supply."""
+    inference = open_inference(model, upper)
+    new_units = model.linear.columns["new_units"]
+    bounds = model.linear.col_upper if upper is None else upper
+    starts = bounds[new_units.start : new_units.stop].reshape(len(model.problem.options), -1)
+    opened = np.asarray(np.any(starts > 0, axis=1), dtype=bool)
     return [
-        *_inference_shortfalls(model, values, solution),
-        *_training_shortfalls(model, values, solution),
+        *_inference_shortfalls(model, values, solution, inference, limit),
+        *_training_shortfalls(model, values, solution, opened, limit),
         *_min_owned_shortfalls(model, values, solution),
     ]

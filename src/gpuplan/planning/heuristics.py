@@ -10,8 +10,11 @@ LP (:class:`~gpuplan.planning.solve.LpSession`) from its last basis:
 2. the runs, largest first, are fixed one at a time to the cluster that carries most of
    their energy in the current LP (the other clusters' columns are zeroed and the chosen
    cluster's choice set to 1), re-solving after each, so later runs adapt to earlier ones;
-3. each run then holds at least its minimum cluster size in every period it uses, and
-   nothing in the others: the semi-continuous sizes become plain bounds.
+3. each run, once fixed, holds at least its minimum cluster size in every period it uses
+   and nothing in the others (the semi-continuous sizes become plain bounds); a run that
+   may not pause is active (binary) from its first to its last used period only. If that
+   LP fails (a provider share or cap cannot take the held cluster), the fix is undone and
+   the run's next cluster by LP energy is tried (up to ``CANDIDATES``).
 
 The last LP's plan is feasible for the full MILP (with ``integer_gpus`` the counts are
 then made whole by a MILP with the clusters fixed).
@@ -20,12 +23,13 @@ then made whole by a MILP with the clusters fixed).
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from gpuplan.planning.model import PlanModel
-from gpuplan.planning.model_training import CLUSTER_FAMILIES
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.training import CLUSTER_FAMILIES
 from gpuplan.planning.solve import LpSession, SolveOutcome, solve_model
 
 ACTIVE = 1e-6
@@ -72,17 +76,56 @@ def _fix_run(session: LpSession, model: PlanModel, run: int, cluster: int) -> No
     session.col_lower[choice.start : choice.stop][chosen] = 1.0
 
 
-def _hold_minimum_when_used(session: LpSession, model: PlanModel, values: np.ndarray) -> None:
-    """Sizes: at least the run's minimum where it uses its cluster, zero elsewhere."""
+def _hold_minimum_when_used(
+    session: LpSession, model: PlanModel, values: np.ndarray, run: int
+) -> None:
+    """The run's sizes: at least its minimum where it uses its cluster, zero elsewhere; a
+    run that may not pause is active from its first to its last used period only."""
     cols = model.linear.columns
     alloc = cols["training_allocation"]
     size = cols["training_cluster_size"]
     used = np.zeros(size.size)
     np.add.at(used, model.size_of_allocation, values[alloc.start : alloc.stop])
+    mine = size.keys["workload"] == run
     active = used > ACTIVE
     minimum = model.linear.col_lower[size.start : size.stop]
-    session.col_lower[size.start : size.stop] = np.where(active, minimum, 0.0)
-    session.col_upper[size.start : size.stop][~active] = 0.0
+    lower = session.col_lower[size.start : size.stop]
+    lower[mine] = np.where(active, minimum, 0.0)[mine]
+    session.col_upper[size.start : size.stop][mine & ~active] = 0.0
+    flag = cols["training_active"]
+    steady = flag.keys["workload"] == run
+    if steady.any():
+        periods = size.keys["period"][mine & active]
+        on = steady & (flag.keys["period"] >= periods.min(initial=np.iinfo(np.int64).max))
+        on &= flag.keys["period"] <= periods.max(initial=-1)
+        session.col_lower[flag.start : flag.stop][on] = 1.0
+        session.col_upper[flag.start : flag.stop][steady & ~on] = 0.0
+
+
+CANDIDATES = 4
+"""Clusters tried per run, in order of the LP energy they carry, until one can hold it."""
+
+
+def _place_run(
+    session: LpSession, model: PlanModel, run: int, values: np.ndarray
+) -> SolveOutcome | None:
+    """Fix ``run`` to the first of its best clusters (by LP energy) on which it can be held
+    (its minimum size in the periods it uses; one stretch if it may not pause); None if
+    none can. Failed tries are undone."""
+    choice = model.linear.columns["training_cluster_choice"]
+    candidates = np.unique(choice.keys["cluster"][choice.keys["workload"] == run])
+    energy = _run_cluster_energy(model, values)[run]
+    for cluster in candidates[np.argsort(-energy[candidates], kind="stable")][:CANDIDATES]:
+        saved = session.col_lower.copy(), session.col_upper.copy()
+        _fix_run(session, model, run, int(cluster))
+        step = session.solve()
+        if step.status != "failed":
+            _hold_minimum_when_used(session, model, step.values, run)
+            step = session.solve()
+            if step.status != "failed":
+                return step
+        session.col_lower[:], session.col_upper[:] = saved
+    return None
 
 
 def relax_and_fix(model: PlanModel) -> RelaxAndFix:
@@ -98,26 +141,18 @@ def relax_and_fix(model: PlanModel) -> RelaxAndFix:
     choice = linear.columns.get("training_cluster_choice")
     if choice is None or choice.size == 0 or relaxed.status == "failed":
         return RelaxAndFix(relaxed, None)
-    seconds = 0.0
-    values = relaxed.values
+    clock = time.perf_counter()
+    fixed = relaxed
     order = np.argsort(-model.arrays.training_reference_hours, kind="stable")
     for run in order:
-        energy = _run_cluster_energy(model, values)[run]
-        candidates = np.unique(choice.keys["cluster"][choice.keys["workload"] == run])
-        if len(candidates) == 0:
+        if not np.any(choice.keys["workload"] == run):
             continue
-        _fix_run(session, model, int(run), int(candidates[np.argmax(energy[candidates])]))
-        step = session.solve()
-        seconds += step.seconds
-        if step.status == "failed":
+        placed = _place_run(session, model, int(run), fixed.values)
+        if placed is None:
             return RelaxAndFix(relaxed, None)
-        values = step.values
-    _hold_minimum_when_used(session, model, values)
-    fixed = session.solve()
-    seconds += fixed.seconds
-    if settings.integer_gpus and fixed.status != "failed":
+        fixed = placed
+    if settings.integer_gpus:
         fixed = solve_model(linear, settings, upper=session.col_upper, start=fixed.values)
-        seconds += fixed.seconds
-    if fixed.status == "failed":
-        return RelaxAndFix(relaxed, None)
-    return RelaxAndFix(relaxed, dataclasses.replace(fixed, seconds=seconds))
+        if fixed.status == "failed":
+            return RelaxAndFix(relaxed, None)
+    return RelaxAndFix(relaxed, dataclasses.replace(fixed, seconds=time.perf_counter() - clock))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 from gpuplan.planning.baselines import BASELINES, restricted_upper
 from gpuplan.planning.diagnose import diagnose, solver_failure
 from gpuplan.planning.heuristics import relax_and_fix
-from gpuplan.planning.model import PlanModel, build_model
+from gpuplan.planning.model.build import ExtraConstraints, PlanModel, build_model
 from gpuplan.planning.problem import PlanningProblem
 from gpuplan.planning.readback import (
     PlanSolution,
@@ -27,11 +28,13 @@ from gpuplan.planning.readback import (
     cost_table,
     fleet_table,
     ledger_table,
+    orders_table,
     read_solution,
     utilisation_table,
 )
 from gpuplan.planning.result import PlanResult, PlanStatus
 from gpuplan.planning.solve import SolveOutcome, solve_model
+from gpuplan.progress import ProgressCallback, silent
 
 DIAGNOSIS_COLUMNS = [
     "workload", "kind", "period", "rule", "need", "supply", "shortfall", "unit", "message",
@@ -60,23 +63,63 @@ def solve_plan(
     upper: np.ndarray | None = None,
     start: np.ndarray | None = None,
     relax: bool = False,
+    progress: ProgressCallback | None = None,
+    phase: str = "solving",
 ) -> SolvedPlan:
     """Build (unless given), solve and read back one model."""
     model = model or build_model(problem)
-    outcome = solve_model(model.linear, problem.solver, upper=upper, start=start, relax=relax)
+    outcome = solve_model(
+        model.linear,
+        problem.solver,
+        upper=upper,
+        start=start,
+        relax=relax,
+        progress=progress,
+        phase=phase,
+    )
     return SolvedPlan(model, outcome, read_solution(model, outcome.values))
 
 
-def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
-    """The optimal plan of ``problem`` with baselines, LP bound and diagnosis."""
+def _at(progress: ProgressCallback, fraction: float) -> ProgressCallback:
+    """``progress`` with the solver's messages pinned at ``fraction`` of the steps."""
+
+    def report(phase: str, _: float | None) -> None:
+        progress(phase, fraction)
+
+    return report
+
+
+def optimise(
+    problem: PlanningProblem,
+    *,
+    baselines: bool = True,
+    progress: ProgressCallback = silent,
+    extra_constraints: Sequence[ExtraConstraints] = (),
+) -> PlanResult:
+    """The optimal plan of ``problem`` with baselines, LP bound and diagnosis.
+
+    ``progress`` hears each step (``"baseline all_owned (2/4)"``, ``"LP bound and
+    relax-and-fix"``, ``"final MILP: best $164M, gap 3%"``) with the fraction of steps done.
+    ``extra_constraints``: a user's constraint families (see
+    :func:`~gpuplan.planning.model.build.build_model`), applied to the plan and baselines."""
     clock = time.perf_counter()
-    model = build_model(problem)
+    model = build_model(problem, extra_constraints)
     build_seconds = time.perf_counter() - clock
+    steps = (len(BASELINES) if baselines else 0) + 2
     baseline_plans = []
     if baselines:
-        for baseline in BASELINES:
-            solved = solve_plan(problem, model, upper=restricted_upper(model, baseline))
+        for n, baseline in enumerate(BASELINES):
+            phase = f"baseline {baseline.name} ({n + 1}/{len(BASELINES)})"
+            progress(phase, n / steps)
+            solved = solve_plan(
+                problem,
+                model,
+                upper=restricted_upper(model, baseline),
+                progress=_at(progress, n / steps),
+                phase=phase,
+            )
             baseline_plans.append((baseline, solved))
+    progress("LP bound and relax-and-fix", (steps - 2) / steps)
     relax_fix = relax_and_fix(model) if model.linear.is_mip else None
     relaxed = relax_fix.relaxed if relax_fix is not None else None
     fixed = relax_fix.fixed if relax_fix is not None else None
@@ -92,14 +135,32 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         # The relax-and-fix plan is proven within the MIP gap by the LP bound.
         best = SolvedPlan(model, fixed, read_solution(model, fixed.values))
     else:
-        best = solve_plan(problem, model, start=start.values if start is not None else None)
+        progress("final MILP", (steps - 1) / steps)
+        best = solve_plan(
+            problem,
+            model,
+            start=start.values if start is not None else None,
+            progress=_at(progress, (steps - 1) / steps),
+            phase="final MILP",
+        )
+    progress("reading the plan back", 1.0)
     status = _status(best.outcome, best.solution)
-    npv = best.solution.npv_usd
+    npv = best.solution.npv_usd if status != "infeasible" else math.nan
     rows = []
     for baseline, solved in baseline_plans:
         ok = _status(solved.outcome, solved.solution) != "infeasible"
         value = solved.solution.npv_usd if ok else math.nan
-        why = [] if ok else diagnose(model, solved.outcome.values, solved.solution)
+        why = (
+            []
+            if ok
+            else diagnose(
+                model,
+                solved.outcome.values,
+                solved.solution,
+                upper=restricted_upper(model, baseline),
+                limit=f"the {baseline.name} baseline ({baseline.description})",
+            )
+        )
         rows.append(
             {
                 "name": baseline.name,
@@ -121,12 +182,15 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         scenario=problem.name,
         status=status,
         npv_usd=npv,
-        total_cost_usd=float(costs["usd"].sum()) if len(costs) else 0.0,
+        total_cost_usd=(
+            math.nan if status == "infeasible" else float(costs["usd"].sum()) if len(costs) else 0.0
+        ),
         cost_by_category=costs,
         fleet=fleet_table(model, best.solution),
         utilisation=utilisation_table(model, best.solution),
         ledger=ledger_table(model, best.solution),
         allocations=allocation_table(model, best.solution),
+        orders=orders_table(model, best.solution),
         baselines=pd.DataFrame.from_records(
             rows,
             columns=[
@@ -150,4 +214,19 @@ def optimise(problem: PlanningProblem, *, baselines: bool = True) -> PlanResult:
         integrality_gap=gap if status != "infeasible" else None,
         solver_gap=best.outcome.gap,
         periods=problem.grid.labels,
+        problem=problem,
+        solution=best.solution,
+        notes=planner_notes(problem),
     )
+
+
+def planner_notes(problem: PlanningProblem) -> list[str]:
+    """What the plan could not consider, said plainly (a scenario without ownership sites
+    never buys, which a new user would otherwise not notice)."""
+    notes = []
+    if not any(o.billing == "own" for o in problem.options):
+        notes.append(
+            "No ownership sites (supply.ownership) for the GPU types the workloads allow: "
+            "buying GPUs was not an option. Add a site to compare owning with renting."
+        )
+    return notes

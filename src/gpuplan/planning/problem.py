@@ -1,7 +1,7 @@
 """The planner's plain input tables: supply options, workload needs, rules.
 
 The optimisation core (``model``, ``solve``, ``readback``) reads only these rows, never the
-catalogs or estimators; :mod:`gpuplan.planning.inputs` turns a scenario into them. Units:
+catalogs or estimators; :mod:`gpuplan.planning.adapters.tables` turns a scenario into them. Units:
 GPUs (counts, continuous unless ``integer_gpus``), USD, periods of the :class:`PeriodGrid`.
 """
 
@@ -11,11 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gpuplan.planning.modes import supply_mode
 from gpuplan.planning.periods import PeriodGrid
 
 Mode = Literal["on_demand", "spot", "reserved", "owned"]
+"""The rows of :mod:`gpuplan.planning.modes`' table (a test keeps the two equal)."""
 Sovereignty = Literal["none", "eu_data", "eu_operator"]
-RENTAL_MODES: tuple[Mode, ...] = ("on_demand", "spot", "reserved")
 
 SOVEREIGNTY_TEXT: dict[str, str] = {
     "none": "no sovereignty rule",
@@ -58,17 +59,43 @@ class SupplyOption(_Row):
         default=None, ge=0, description="Most GPUs of this option in the fleet in any period."
     )
     first_period: int = Field(default=0, ge=0, description="First period a unit may be ordered.")
+    site_kw_per_gpu: float | None = Field(
+        default=None,
+        gt=0,
+        description="Owned: facility kW per GPU where the site's power is limited.",
+    )
+    price_trend: float = Field(
+        default=0.0,
+        gt=-1,
+        description="Annual change of the price of a unit started later (-0.15: 15 % cheaper "
+        "a year on); a unit keeps the price of its start (rent, reservation, purchase).",
+    )
     source: str = Field(default="", description="Where the price comes from.")
 
     @model_validator(mode="after")
     def _rental_shape(self) -> SupplyOption:
-        if self.mode in ("on_demand", "spot") and (self.term_periods != 1 or self.lead_periods):
+        if self.billing == "per_use" and (self.term_periods != 1 or self.lead_periods):
             raise ValueError(f"{self.mode} option {self.id}: term_periods 1 and lead 0 only")
         return self
 
     @property
+    def billing(self) -> str:
+        """How the mode is paid (per_use, term, own): see :mod:`gpuplan.planning.modes`."""
+        return supply_mode(self.mode).billing
+
+    @property
     def interruptible(self) -> bool:
-        return self.mode == "spot"
+        return supply_mode(self.mode).interruptible
+
+    @property
+    def third_party(self) -> bool:
+        """Rented from a provider (the lab's own sites are not a provider)."""
+        return supply_mode(self.mode).third_party
+
+    @property
+    def located(self) -> bool:
+        """A site or region with a country, not a price for all of a provider's locations."""
+        return bool(self.country)
 
     @property
     def cluster_key(self) -> tuple[str, str, str]:
@@ -90,6 +117,9 @@ class InferenceNeed(_Row):
     interruptible: bool = False
     gpus: dict[str, tuple[float, ...]] = Field(description="GPU type -> GPUs needed per period.")
     reference_gpu: str = Field(description="GPU type whose count the diagnosis quotes.")
+    load_factor: float = Field(
+        default=1.0, gt=0, le=1, description="Average load / capacity (1 / peak factor)."
+    )
 
 
 class TrainingNeed(_Row):
@@ -104,6 +134,12 @@ class TrainingNeed(_Row):
     interruptible: bool = False
     sovereignty: Sovereignty = "none"
     reference_gpu: str
+    may_pause: bool = Field(
+        default=False,
+        description="False: the run holds its cluster in one unbroken stretch of periods, "
+        "using at least its minimum cluster in each but the last (how a pre-training job "
+        "runs); True: it may stop and resume between periods.",
+    )
 
 
 class Rules(_Row):
@@ -114,6 +150,9 @@ class Rules(_Row):
     capex_budget: tuple[float | None, ...] | None = None
     min_owned_gpus: tuple[float, ...] | None = None
     max_owned_gpus: tuple[float | None, ...] | None = None
+    site_power_kw: dict[str, float] = Field(
+        default_factory=dict, description="Ownership site -> facility power for GPUs, kW."
+    )
 
     def share_limit(self, provider: str) -> float | None:
         return self.provider_share.get(provider, self.max_provider_share)

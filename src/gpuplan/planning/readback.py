@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gpuplan.planning.model import PlanModel
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.modes import mode_mask, supply_modes
 
 ZERO = 1e-6
 """GPU counts below this are reported as zero."""
@@ -123,6 +124,67 @@ def fleet_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
+GPUS_PER_SERVER = 8
+"""GPUs in one server or cloud instance (HGX/DGX 8-GPU boards; p5, ND H100 v5, A3 are 8-GPU
+instances): the unit a buyer orders."""
+
+ORDER_COLUMNS = [
+    "order_month", "action", "provider", "region", "gpu", "mode", "gpus", "servers",
+    "unit_price_usd", "unit", "in_service", "until", "commitment_usd",
+]  # fmt: skip
+
+
+def orders_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
+    """What to sign, reserve or order, and when: one row per option and start period.
+
+    ``order_month``: the start period's first month less the mode's notice (supply-mode
+    table); an owned GPU is ordered at its start and in service after its lead time.
+    ``servers``: whole 8-GPU servers or instances covering ``gpus`` (rounded up).
+    ``unit_price_usd``: per GPU-hour (rent, reservation) or per GPU (purchase);
+    ``commitment_usd``: the undiscounted cash the order commits: rent for its period, fees
+    for the whole term, capex plus power and operations in service (resale not counted).
+    """
+    from gpuplan.planning.modes import supply_mode
+    from gpuplan.planning.periods import add_months
+
+    problem = model.problem
+    grid = problem.grid
+    T = grid.count
+    flows = sum(model.cash.matrices.values())
+    action = {"per_use": "rent", "term": "reserve", "own": "buy"}
+    records = []
+    for o, s in zip(*np.nonzero(solution.new_units > ZERO), strict=True):
+        option = problem.options[o]
+        mode = supply_mode(option.mode)
+        units = float(solution.new_units[o, s])
+        first = s + option.lead_periods
+        own = mode.billing == "own"
+        records.append(
+            {
+                "order_month": add_months(grid.start_of(s), -round(mode.notice_months)).strftime(
+                    "%Y-%m"
+                ),
+                "action": action[mode.billing],
+                "provider": option.provider,
+                "region": option.region,
+                "gpu": option.gpu,
+                "mode": option.mode,
+                "gpus": units,
+                "servers": int(np.ceil(units / GPUS_PER_SERVER - 1e-9)),
+                "unit_price_usd": (1.0 + option.price_trend) ** (s * grid.months / 12)
+                * (option.upfront_per_gpu if own else option.cost_per_gpu_period / grid.hours),
+                "unit": "USD per GPU" if own else "USD per GPU-hour",
+                "in_service": grid.label(first),
+                "until": grid.label(first + option.term_periods - 1),
+                "commitment_usd": units * float(flows[o * T + s].maximum(0).sum()),
+            }
+        )
+    frame = pd.DataFrame.from_records(records, columns=ORDER_COLUMNS)
+    return frame.sort_values(["order_month", "action", "provider"], kind="stable").reset_index(
+        drop=True
+    )
+
+
 def allocation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     """GPUs serving each workload by period and option (kind: inference or training)."""
     problem = model.problem
@@ -152,18 +214,32 @@ def allocation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
+UTILISATION_COLUMNS = [
+    "period", "mode", "fleet_gpus", "allocated_gpus", "busy_gpus", "utilisation",
+    "idle_gpus", "idle_cost_usd",
+]  # fmt: skip
+
+
 def utilisation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
-    """Fleet and GPUs in use by period and mode; utilisation = used / fleet."""
+    """Per period and mode: GPUs in the fleet, allocated to workloads, and busy on average
+    (an inference allocation is sized for its peak, so it is busy ``load_factor`` = 1 / peak
+    factor of the time; training is busy throughout); ``utilisation`` = busy / fleet.
+    ``idle_gpus`` = fleet - allocated: committed capacity (reserved, owned) paid for
+    without use, and ``idle_cost_usd`` what those GPUs cost that period (fee, or power and
+    operations). Pay-per-use capacity is rented as used, so it is never idle."""
     problem = model.problem
     modes = np.array([o.mode for o in problem.options])
-    used = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
+    price = np.array([o.cost_per_gpu_period for o in problem.options])
+    load = np.array([need.load_factor for need in problem.inference]).reshape(-1, 1, 1)
+    allocated = solution.inference.sum(axis=0) + solution.training.sum(axis=0)
+    busy = (solution.inference * load).sum(axis=0) + solution.training.sum(axis=0)
+    idle = np.maximum(solution.fleet - allocated, 0.0)
     records = []
-    for mode in ("on_demand", "spot", "reserved", "owned"):
+    for mode in supply_modes():
         members = modes == mode
         if not members.any():
             continue
         fleet = solution.fleet[members].sum(axis=0)
-        busy = used[members].sum(axis=0)
         for t, label in enumerate(problem.grid.labels):
             if fleet[t] > ZERO:
                 records.append(
@@ -171,12 +247,14 @@ def utilisation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
                         "period": label,
                         "mode": mode,
                         "fleet_gpus": float(fleet[t]),
-                        "used_gpus": float(busy[t]),
-                        "utilisation": float(min(1.0, busy[t] / fleet[t])),
+                        "allocated_gpus": float(allocated[members, t].sum()),
+                        "busy_gpus": float(busy[members, t].sum()),
+                        "utilisation": float(min(1.0, busy[members, t].sum() / fleet[t])),
+                        "idle_gpus": float(idle[members, t].sum()),
+                        "idle_cost_usd": float(idle[members, t] @ price[members]),
                     }
                 )
-    columns = ["period", "mode", "fleet_gpus", "used_gpus", "utilisation"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    return pd.DataFrame.from_records(records, columns=UTILISATION_COLUMNS)
 
 
 LEDGER_COLUMNS = [
@@ -193,6 +271,20 @@ LEDGER_COLUMNS = [
 ]
 
 
+def category_sum(flows: dict[str, np.ndarray], *, committed: bool, capex: bool) -> np.ndarray:
+    """Sum of the cash-flow categories of committed (or pay-per-use) modes; capex and the
+    residual credit only with ``capex`` (the ledger books them apart)."""
+    capital = {"capex", "residual_value"}
+    names = {
+        c
+        for row in supply_modes().values()
+        if row.committed == committed
+        for c in row.cost_categories
+        if (c in capital) == capex
+    }
+    return sum((flows[c] for c in sorted(names)), np.zeros_like(flows["capex"]))
+
+
 def ledger_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     """Per period within the horizon, what a company's books take from the plan.
 
@@ -207,23 +299,24 @@ def ledger_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     horizon = grid.count
     flows = model.cash.by_period(solution.new_units.ravel())
     modes = np.array([o.mode for o in problem.options])
-    committed = np.isin(modes, ["reserved", "owned"])
+    committed = mode_mask(modes, committed=True)
     depreciation = np.zeros(horizon)
     for o, option in enumerate(problem.options):
-        if option.mode != "owned" or not solution.new_units[o].any():
+        if option.billing != "own" or not solution.new_units[o].any():
             continue
         per_period = option.upfront_per_gpu * (1 - option.residual_fraction) / option.term_periods
         in_service = np.zeros(option.lead_periods + option.term_periods)
         in_service[option.lead_periods :] = per_period
-        depreciation += np.convolve(solution.new_units[o], in_service)[:horizon]
+        trend = (1.0 + option.price_trend) ** (np.arange(horizon) * grid.months / 12)
+        depreciation += np.convolve(solution.new_units[o] * trend, in_service)[:horizon]
     used = solution.inference.sum(axis=(0, 1)) + solution.training.sum(axis=(0, 1))
     frame = pd.DataFrame(
         {
             "period": grid.labels,
             "start_month": [grid.start_of(t).strftime("%Y-%m") for t in range(horizon)],
             "months": grid.months,
-            "committed_usd": (flows["reserved"] + flows["owned_opex"])[:horizon],
-            "pay_per_use_usd": (flows["on_demand"] + flows["spot"])[:horizon],
+            "committed_usd": category_sum(flows, committed=True, capex=False)[:horizon],
+            "pay_per_use_usd": category_sum(flows, committed=False, capex=False)[:horizon],
             "capex_usd": flows["capex"][:horizon],
             "depreciation_usd": depreciation,
             "committed_gpus": solution.fleet[committed].sum(axis=0),

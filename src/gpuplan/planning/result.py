@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from gpuplan.planning.problem import PlanningProblem
+    from gpuplan.planning.readback import PlanSolution
 
 PlanStatus = Literal["optimal", "infeasible", "time_limit"]
 
@@ -15,16 +20,21 @@ class PlanResult:
     """The optimal plan of a scenario with its costs, fleet, baselines and diagnosis.
 
     Money in USD: ``npv_usd`` is the net present cost at the scenario's discount rate;
-    ``total_cost_usd`` the undiscounted sum of all cash flows (residual values negative).
+    ``total_cost_usd`` the undiscounted sum of all cash flows (residual values negative);
+    both are NaN (``null`` in JSON) when the plan is infeasible: there is no plan to price.
     ``cost_by_category`` rows: category, year, usd (undiscounted). ``fleet`` rows: period,
     provider, region, country, gpu, mode, option, gpus. ``baselines`` rows: name,
     description, status, npv_usd, saving_usd, saving_fraction (of the baseline's NPV),
-    why_infeasible (the first shortfall, when infeasible).
+    why_infeasible (the first shortfall, when infeasible). ``orders``: the order schedule
+    (:func:`~gpuplan.planning.readback.orders_table`: what to rent, reserve or buy in which
+    month, whole servers, unit price, service period, committed cash).
     ``diagnosis`` rows (infeasible plans): workload, kind, period, rule, need, supply,
     shortfall, unit, message. ``ledger`` rows (per period): what the company's books take
     from the plan (see :func:`gpuplan.planning.readback.ledger_table`). ``lp_bound_usd``:
     the LP relaxation's optimum (a lower bound);
-    ``integrality_gap``: (npv - bound) / npv.
+    ``integrality_gap``: (npv - bound) / npv; ``solver_gap``: HiGHS's own relative MIP gap
+    (how far the plan may be from the optimum). ``problem`` and ``solution``: the tables
+    solved and the plan as arrays, for :func:`~gpuplan.planning.checks.check_plan`.
     """
 
     scenario: str
@@ -36,6 +46,7 @@ class PlanResult:
     utilisation: pd.DataFrame
     ledger: pd.DataFrame
     allocations: pd.DataFrame
+    orders: pd.DataFrame
     baselines: pd.DataFrame
     diagnosis: pd.DataFrame
     solve_seconds: float
@@ -45,6 +56,8 @@ class PlanResult:
     periods: list[str] = field(default_factory=list)
     currency: str = "USD"
     notes: list[str] = field(default_factory=list)
+    problem: PlanningProblem | None = field(default=None, repr=False, compare=False)
+    solution: PlanSolution | None = field(default=None, repr=False, compare=False)
 
     @property
     def messages(self) -> list[str]:
@@ -66,13 +79,14 @@ class PlanResult:
             "scenario": self.scenario,
             "status": self.status,
             "currency": self.currency,
-            "npv_usd": self.npv_usd,
-            "total_cost_usd": self.total_cost_usd,
+            "npv_usd": _number_or_none(self.npv_usd),
+            "total_cost_usd": _number_or_none(self.total_cost_usd),
             "cost_by_category": by_category,
             "cost_by_category_and_year": rows(self.cost_by_category),
             "fleet": rows(self.fleet.drop(columns=["option"], errors="ignore")),
             "utilisation": rows(self.utilisation),
             "ledger": rows(self.ledger),
+            "orders": rows(self.orders),
             "baselines": rows(self.baselines),
             "diagnosis": self.messages if self.status == "infeasible" else [],
             "diagnosis_rows": rows(self.diagnosis),
@@ -83,3 +97,7 @@ class PlanResult:
             "periods": self.periods,
             "notes": self.notes,
         }
+
+
+def _number_or_none(value: float) -> float | None:
+    return None if math.isnan(value) else value

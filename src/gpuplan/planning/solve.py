@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gpuplan.planning.linear import INTEGER, SEMI_CONTINUOUS, LinearModel
+from gpuplan.planning.model.linear import INTEGER, SEMI_CONTINUOUS, LinearModel
 from gpuplan.planning.problem import SolverSettings
+from gpuplan.progress import ProgressCallback
 
 SolveStatus = Literal["optimal", "time_limit", "failed"]
 
@@ -151,8 +152,13 @@ def solve_model(
     relax: bool = False,
     upper: np.ndarray | None = None,
     start: np.ndarray | None = None,
+    progress: ProgressCallback | None = None,
+    phase: str = "solving",
 ) -> SolveOutcome:
-    """Solve ``model``; ``upper`` replaces the column upper bounds (restrictions)."""
+    """Solve ``model``; ``upper`` replaces the column upper bounds (restrictions).
+
+    ``progress`` (MILP only) hears ``"<phase>: best <objective>, gap <gap>"`` each time
+    HiGHS finds a better integer plan (its improving-solution callback)."""
     import highspy
 
     col_upper = model.col_upper if upper is None else upper
@@ -167,9 +173,25 @@ def solve_model(
         solution.col_value = list(start)
         solution.value_valid = True
         highs.setSolution(solution)
+    if is_mip and progress is not None:
+        _report_improvements(highs, progress, phase)
     outcome = _run(highs, model.num_cols, is_mip=is_mip)
     seconds = time.perf_counter() - clock
     return dataclasses.replace(outcome, seconds=seconds)
+
+
+def _report_improvements(highs: Any, progress: ProgressCallback, phase: str) -> None:
+    """Tell ``progress`` about every improving integer solution HiGHS finds."""
+    from gpuplan.humanize import money, percent
+
+    def improved(event: Any) -> None:
+        out = event.data_out
+        progress(
+            f"{phase}: best {money(out.objective_function_value)}, gap {percent(out.mip_gap)}",
+            None,
+        )
+
+    highs.cbMipImprovingSolution.subscribe(improved)
 
 
 class LpSession:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from gpuplan.compute.training import TrainingEstimate
     from gpuplan.economics.rent_vs_own import RentVsOwn
     from gpuplan.planning.result import PlanResult
-    from gpuplan.planning.scenario import Scenario
+    from gpuplan.scenario.schema import Scenario
 
 TCO_UTILISATION = 0.8
 """Utilisation at which the rent-or-own section prices each ownership site (the chart spans
@@ -57,7 +57,7 @@ class Report:
 def price_table(scenario: Scenario, result: PlanResult) -> pd.DataFrame:
     """Each supply option the plan uses: price per GPU-hour (USD), upfront capex per GPU and
     the source with its as-of date."""
-    from gpuplan.planning.inputs import build_problem
+    from gpuplan.planning.adapters.tables import build_problem
 
     problem = build_problem(scenario)
     used = set(result.fleet.option) if len(result.fleet) else set()
@@ -154,8 +154,8 @@ def build_report(
     """
     from gpuplan import __version__
     from gpuplan.planning.api import plan
-    from gpuplan.planning.loader import load_scenario, scenario_mapping
     from gpuplan.presets import company_from_mapping
+    from gpuplan.scenario.loading import load_scenario, scenario_mapping
     from gpuplan.uncertainty.montecarlo import simulate
 
     overrides = list(overrides)
@@ -175,7 +175,7 @@ def build_report(
         loaded = load_scenario(scenario, overrides)
         if plan_result is None:
             progress("solving the procurement plan (optimum and baselines)", None)
-            plan_result = plan(loaded)
+            plan_result = plan(loaded, progress=progress)
         report.plan = plan_result
         report.prices = price_table(loaded, plan_result)
         progress("estimating training, serving and rent-or-own", None)

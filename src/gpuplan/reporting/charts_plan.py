@@ -153,24 +153,33 @@ def sovereignty_chart(result: PlanResult) -> go.Figure:
 
 
 def schedule_chart(result: PlanResult) -> go.Figure:
-    """Committed capacity (reserved and owned) coming into service, per period and option."""
-    title = "Committed capacity coming into service"
-    additions = tables.committed_additions(result)
-    if not len(additions):
-        return empty(title, "The plan commits to nothing: all capacity is pay-per-use.")
+    """The order schedule on a timeline: each reservation and purchase at the month it must be
+    signed or ordered, by supplier (marker area ~ GPUs; rentals, renewed each period, left
+    out)."""
+    title = "Order schedule: reservations and purchases by order month"
+    orders = result.orders[result.orders.action != "rent"]
+    if not len(orders):
+        return empty(title, "The plan commits to nothing: all capacity is rented per use.")
     figure = go.Figure()
-    for (mode, gpu), rows in additions.groupby(["mode", "gpu"], sort=True):
+    for (action, gpu), rows in orders.groupby(["action", "gpu"], sort=True):
+        mode = "owned" if action == "buy" else "reserved"
         figure.add_scatter(
-            x=rows.period.tolist(),
-            y=rows.supplier.tolist(),
+            x=rows.order_month.tolist(),
+            y=[f"{p} {r}" for p, r in zip(rows.provider, rows.region, strict=True)],
             mode="markers",
-            name=f"{humanize.label(str(mode))} {gpu}",
+            name=f"{str(action).capitalize()} {gpu}",
             marker={
                 "size": [max(8.0, min(40.0, g**0.5)) for g in rows.gpus],
-                "color": mode_colour(str(mode)),
+                "color": mode_colour(mode),
                 "line": {"width": 1, "color": "#333"},
             },
-            text=[humanize.count(g) for g in rows.gpus],
-            hovertemplate="%{x} %{y}: +%{text} GPUs<extra>%{fullData.name}</extra>",
+            customdata=[
+                [humanize.count(g), i, u, humanize.money(c)]
+                for g, i, u, c in zip(
+                    rows.gpus, rows.in_service, rows.until, rows.commitment_usd, strict=True
+                )
+            ],
+            hovertemplate="%{x} %{y}: %{customdata[0]} GPUs, in service %{customdata[1]}-"
+            "%{customdata[2]}, commits %{customdata[3]}<extra>%{fullData.name}</extra>",
         )
-    return finish(figure, title, showlegend=True, xaxis=period_axis(result.periods))
+    return finish(figure, title, showlegend=True, xaxis={"title": "order by"})

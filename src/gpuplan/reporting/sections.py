@@ -131,7 +131,7 @@ def report_sections(report: Report) -> list[Section]:
                     charts_plan.sovereignty_chart(result),
                     charts_plan.schedule_chart(result),
                 ],
-                ["cost_usd_by_category_and_year", "baselines"],
+                ["cost_usd_by_category_and_year", "baselines", "orders"],
             )
         )
     if report.simulation is not None:

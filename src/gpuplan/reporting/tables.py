@@ -15,7 +15,6 @@ import pandas as pd
 if TYPE_CHECKING:
     from gpuplan.planning.result import PlanResult
 
-COMMITTED_MODES = ("reserved", "owned")
 ColumnKind = Literal["money", "percent", "count", "number", "text"]
 _PERCENT_WORDS = ("utilisation", "fraction", "share", "probability", "gross_margin", "mfu")
 _COUNT_WORDS = ("gpus", "gpu_hours", "flops", "tokens", "samples")
@@ -88,32 +87,6 @@ def workload_countries(result: PlanResult) -> pd.DataFrame:
     return table.fillna(0.0)
 
 
-def committed_additions(result: PlanResult) -> pd.DataFrame:
-    """Reserved and owned GPUs coming into service: rows period, supplier (provider and
-    region), gpu, mode, gpus (the rise of that option's committed fleet in the period)."""
-    fleet = result.fleet[result.fleet["mode"].isin(COMMITTED_MODES)]
-    if not len(fleet):
-        return pd.DataFrame(columns=["period", "supplier", "gpu", "mode", "gpus"])
-    periods = list(result.periods) or sorted(fleet.period.unique())
-    wide = fleet.pivot_table(index="option", columns="period", values="gpus", aggfunc="sum")
-    wide = wide.reindex(columns=periods).fillna(0.0)
-    rises = wide.diff(axis=1).fillna(wide).clip(lower=0.0).to_numpy(dtype=float)
-    about = fleet.drop_duplicates("option").set_index("option")
-    rows = []
-    for o, t in zip(*(rises > 0.5).nonzero(), strict=True):
-        option = wide.index[o]
-        rows.append(
-            {
-                "period": periods[t],
-                "supplier": f"{about.provider[option]} {about.region[option]}",
-                "gpu": about.gpu[option],
-                "mode": about["mode"][option],
-                "gpus": float(rises[o, t]),
-            }
-        )
-    return pd.DataFrame(rows, columns=["period", "supplier", "gpu", "mode", "gpus"])
-
-
 def plan_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
     """The plan's tables for the report, the workbook and CSV (name -> DataFrame)."""
     cost = cost_by_year(result) if len(result.cost_by_category) else pd.DataFrame()
@@ -126,6 +99,7 @@ def plan_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
     return {
         "cost_usd_by_category_and_year": cost,
         "baselines": optimum_and_baselines(result),
+        "orders": result.orders,
         "fleet_by_mode": by_mode.reset_index() if len(by_mode) else by_mode,
         "fleet": result.fleet.drop(columns=["option"], errors="ignore"),
         "utilisation": result.utilisation,

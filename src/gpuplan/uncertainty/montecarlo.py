@@ -371,7 +371,7 @@ def simulate(
         from gpuplan.planning.api import plan
 
         progress("solving the scenario's procurement plan", None)
-        result = plan(scenario, overrides, baselines=False)
+        result = plan(scenario, overrides, baselines=False, progress=progress)
         spec = company_with_plan(spec, result)
         plan_summary = {"status": result.status, "npv_usd": result.npv_usd}
     summary = simulate_spec(spec, samples, seed, sobol, sobol_samples, progress=progress).to_dict()

@@ -32,6 +32,14 @@ class Block:
     def stop(self) -> int:
         return self.start + self.size
 
+    def where(self, **match: Any) -> np.ndarray:
+        """Absolute indices of the block's entries whose keys equal ``match``
+        (``fleet.where(option=3)``: option 3's fleet column in every period, in order)."""
+        keep = np.ones(self.size, dtype=bool)
+        for name, value in match.items():
+            keep &= self.keys[name] == value
+        return self.start + np.flatnonzero(keep)
+
     def key_of(self, index: int) -> dict[str, Any]:
         offset = index - self.start
         return {name: values[offset].item() for name, values in self.keys.items()}

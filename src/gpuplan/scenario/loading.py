@@ -11,18 +11,23 @@ field name for a typo.
 from __future__ import annotations
 
 import copy
-import difflib
-import types
-import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from gpuplan.economics.company import CompanySpec
 from gpuplan.errors import InputError, UnknownIdError
-from gpuplan.planning.scenario import Scenario
-from gpuplan.presets import deep_merge, list_presets, read_scenario, resolve_scenario_path
+from gpuplan.scenario.errors import explain_validation_error
+from gpuplan.scenario.presets import (
+    company_from_mapping,
+    deep_merge,
+    list_presets,
+    read_scenario,
+    resolve_scenario_path,
+)
+from gpuplan.scenario.schema import Scenario
 
 DEFAULT_PRESET = "european-lab"
 
@@ -57,81 +62,6 @@ def apply_override(data: dict[str, Any], changes: Mapping[str, Any], name: str) 
         current = container.get(index) if isinstance(container, dict) else container[index]
         container[index] = deep_merge(current, value)
     return result
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model inside ``list[X]``, ``X | None``, ``Annotated[X, ...]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, list, typing.Annotated):
-        for arg in typing.get_args(annotation):
-            found = _inner_model(arg)
-            if found is not None:
-                return found
-    return None
-
-
-def _model_at(loc: Iterable[Any], root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = root
-    for part in loc:
-        if model is None:
-            return None
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) or next(
-            (f for f in model.model_fields.values() if f.alias == part), None
-        )
-        if field is None:
-            continue
-        model = _inner_model(field.annotation)
-    return model
-
-
-def _readable(loc: tuple[Any, ...], data: Any) -> str:
-    """``inference.chat-eu.peak_factor`` rather than ``inference.0.peak_factor``."""
-    parts: list[str] = []
-    node = data
-    for part in loc:
-        if isinstance(part, int) and isinstance(node, list) and part < len(node):
-            item = node[part]
-            parts.append(str(item["id"]) if isinstance(item, dict) and "id" in item else str(part))
-            node = item
-        elif isinstance(node, dict) and part in node:
-            parts.append(str(part))
-            node = node[part]
-        elif isinstance(part, str) and part not in ("number", "distribution"):
-            parts.append(part)
-    return ".".join(parts) or "scenario"
-
-
-def unknown_field_text(loc: tuple[Any, ...], root: type[BaseModel] = Scenario) -> str:
-    """'unknown field. Did you mean ...? Valid fields: ...' for a misspelt key at ``loc``."""
-    parent = _model_at(loc[:-1], root)
-    valid = [f.alias or k for k, f in parent.model_fields.items()] if parent else []
-    near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
-    hint = f" Did you mean '{near[0]}'?" if near else ""
-    return f"unknown field.{hint} Valid fields: {', '.join(valid)}"
-
-
-def explain_validation_error(error: ValidationError, data: Any, source: str) -> InputError:
-    """One InputError for a scenario that fails validation (first five problems)."""
-    messages = []
-    first_field = "scenario"
-    for n, issue in enumerate(error.errors()[:5]):
-        loc = tuple(issue["loc"])
-        field = _readable(loc, data)
-        if n == 0:
-            first_field = field
-        text = str(issue["msg"]).removeprefix("Value error, ")
-        if issue["type"] == "extra_forbidden":
-            text = unknown_field_text(loc)
-        elif "input" in issue and not isinstance(issue["input"], dict | list):
-            text += "" if "(got " in text else f" (got {issue['input']!r})"
-        messages.append(text if n == 0 else f"{field}: {text}")
-    more = len(error.errors()) - len(messages)
-    tail = f" (and {more} more)" if more > 0 else ""
-    return InputError(first_field, "; ".join(messages) + tail + f" (scenario {source}).")
 
 
 def _resolve_csv(data: dict[str, Any], base: Path | None) -> dict[str, Any]:
@@ -191,4 +121,13 @@ def load_scenario(
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
-        raise explain_validation_error(error, data, label) from None
+        raise explain_validation_error(error, data, Scenario, source=f"scenario {label}") from None
+
+
+def load_company(name_or_path: str | Path, overrides: Iterable[str] = ()) -> CompanySpec:
+    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset, with
+    its ``extends`` base and the named overrides applied."""
+    data, label = scenario_mapping(name_or_path, overrides)
+    if not data.get("company"):
+        raise InputError("company", f"{label}: the scenario has no 'company' section to simulate.")
+    return company_from_mapping(data["company"])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from gpuplan.planning.linear import CONTINUOUS, INTEGER, SEMI_CONTINUOUS
-from gpuplan.planning.model_context import BuildContext
+from gpuplan.planning.model.context import BuildContext
+from gpuplan.planning.modes import mode_mask
 
 CLUSTER_FAMILIES = (
     "training_cluster_size",
@@ -15,89 +13,28 @@ CLUSTER_FAMILIES = (
     "training_cluster_link",
     "training_cluster_energy",
     "training_one_cluster",
+    "training_active_link",
+    "training_start",
+    "training_one_start",
+    "training_end",
+    "training_one_end",
+    "training_steady",
 )
 """Row families that tie each run to one cluster held at its minimum size. Without them
 the model is still a relaxation (runs may spread over clusters), which the LP solves much
 faster; relax-and-fix solves that first and then adds them back from its basis."""
 
 
-def _training_columns(ctx: BuildContext) -> None:
-    """``training_allocation`` for allowed (run, option, period in window) and the cluster
-    size / choice columns of each (run, cluster) that can hold the run's minimum size."""
-    a = ctx.arrays
-    problem = ctx.problem
-    hours = problem.grid.hours
-    usable = a.training_mask[:, :, None] & a.training_window[:, None, :]
-    r, o, t = np.nonzero(usable)
-    c = ctx.option_cluster[o]
-    # Clusters whose availability caps cannot hold the run's minimum size are dropped.
-    cap = np.array(
-        [np.inf if x.availability_gpus is None else x.availability_gpus for x in problem.options]
-    )
-    cluster_cap = np.zeros(len(ctx.clusters))
-    np.add.at(cluster_cap, ctx.option_cluster, cap)
-    fits = cluster_cap[c] >= a.training_min_gpus[r, o] - 1e-9
-    r, o, t, c = r[fits], o[fits], t[fits], c[fits]
-    names = [x.workload for x in problem.training]
-
-    def run_label(k: dict[str, Any]) -> str:
-        return names[int(k["workload"])]
-
-    ctx.blocks["training_allocation"] = ctx.builder.add_columns(
-        "training_allocation",
-        {"workload": r, "option": o, "period": t},
-        label=lambda k: f"{run_label(k)},{ctx.option_period(k)}",
-    )
-    rct, rct_index = np.unique(np.stack([r, c, t]), axis=1, return_inverse=True)
-    ctx.training_size_of_allocation = rct_index.ravel()
-    first_option = np.zeros(len(ctx.clusters), dtype=np.int64)
-    first_option[ctx.option_cluster[::-1]] = np.arange(ctx.n_options)[::-1]
-    sr, sc, st = rct
-    minimum = a.training_min_gpus[sr, first_option[sc]]
-    run_hours = a.training_hours[sr, first_option[sc]]
-    upper = np.minimum(np.maximum(minimum, run_hours / hours), cluster_cap[sc])
-    cluster_text = [f"{p}/{g}@{reg}" for p, reg, g in ctx.clusters]
-    ctx.blocks["training_cluster_size"] = ctx.builder.add_columns(
-        "training_cluster_size",
-        {"workload": sr, "cluster": sc, "period": st},
-        lower=minimum,
-        upper=upper,
-        kind=np.where(minimum > 0, SEMI_CONTINUOUS, CONTINUOUS),
-        label=lambda k: (
-            f"{run_label(k)},{cluster_text[int(k['cluster'])]},{ctx.labels[int(k['period'])]}"
-        ),
-    )
-    ctx.training_size_upper = upper
-    rc, rc_index = np.unique(rct[:2], axis=1, return_inverse=True)
-    ctx.training_choice_of_size = rc_index.ravel()
-    ctx.blocks["training_cluster_choice"] = ctx.builder.add_columns(
-        "training_cluster_choice",
-        {"workload": rc[0], "cluster": rc[1]},
-        upper=1.0,
-        kind=INTEGER,
-        label=lambda k: f"{run_label(k)},{cluster_text[int(k['cluster'])]}",
-    )
-
-
 def define_training_energy_constraints(ctx: BuildContext) -> None:
     """sum_{o,t} (E_ref / E_o) * allocation[r,o,t] + unmet[r] >= E_ref / H: every run gets
     its GPU-hours (E_o on option o's type, H hours per period) inside its window; both
     sides are in reference-GPU periods."""
-    _training_columns(ctx)
     a = ctx.arrays
     R = len(ctx.problem.training)
     alloc = ctx.blocks["training_allocation"]
     r, o = alloc.keys["workload"], alloc.keys["option"]
-    names = [x.workload for x in ctx.problem.training]
     runs = np.arange(R)
-    slack = ctx.builder.add_columns(
-        "unmet_training",
-        {"workload": runs},
-        cost=ctx.penalty,
-        label=lambda k: names[int(k["workload"])],
-        penalty=True,
-    )
-    ctx.blocks["unmet_training"] = slack
+    slack = ctx.blocks["unmet_training"]
     rows = ctx.builder.add_rows(
         "training_energy",
         {"workload": runs},
@@ -131,7 +68,7 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
     )
     b.add_entries(rows.start + np.arange(size.size), size.start + np.arange(size.size), -1.0)
     options = ctx.problem.options
-    rental = np.isin(ctx.mode, ["on_demand", "spot"])
+    rental = mode_mask(ctx.mode, billing="per_use")
     cap = np.array(
         [np.inf if o.availability_gpus is None else o.availability_gpus for o in options]
     )
@@ -193,3 +130,71 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
         label=lambda k: names[int(k["workload"])],
     )
     b.add_entries(one.start + choice.keys["workload"], choice.start + np.arange(choice.size), 1.0)
+
+
+def define_training_contiguity_constraints(ctx: BuildContext) -> None:
+    """A run that may not pause holds its cluster in one unbroken stretch, busy throughout.
+
+    With ``active[r,t]`` binary over the window and markers ``start``/``end`` in [0, 1]:
+    sum_o alloc[r,o,t] <= U_r * active[r,t] (it runs only while active);
+    active[r,t] - active[r,t-1] <= start[r,t] and sum_t start[r,t] <= 1 (one stretch);
+    active[r,t] - active[r,t+1] <= end[r,t] and sum_t end[r,t] <= 1 (one last period);
+    sum_o alloc[r,o,t] / N_{r,o} >= active[r,t] - end[r,t]: every period but the last uses
+    at least the minimum cluster N for the whole period (no idle, paid-for gaps)."""
+    active = ctx.blocks["training_active"]
+    if active.size == 0:
+        return
+    alloc = ctx.blocks["training_allocation"]
+    start, end = ctx.blocks["training_start"], ctx.blocks["training_end"]
+    b = ctx.builder
+    a = ctx.arrays
+    ar, at = active.keys["workload"], active.keys["period"]
+    position = {(int(r), int(t)): i for i, (r, t) in enumerate(zip(ar, at, strict=True))}
+    index = np.arange(active.size)
+    upper = np.zeros(len(ctx.problem.training))
+    np.maximum.at(
+        upper, ctx.blocks["training_cluster_size"].keys["workload"], ctx.training_size_upper
+    )
+    link = b.add_rows("training_active_link", dict(active.keys), upper=0.0, label=active.label)
+    busy = b.add_rows("training_steady", dict(active.keys), lower=0.0, label=active.label)
+    ok = np.array(
+        [
+            (int(r), int(t)) in position
+            for r, t in zip(alloc.keys["workload"], alloc.keys["period"], strict=True)
+        ],
+        dtype=bool,
+    )
+    rows = np.array(
+        [
+            position.get((int(r), int(t)), -1)
+            for r, t in zip(alloc.keys["workload"], alloc.keys["period"], strict=True)
+        ],
+        dtype=np.int64,
+    )
+    cols = alloc.start + np.flatnonzero(ok)
+    b.add_entries(link.start + rows[ok], cols, 1.0)
+    b.add_entries(link.start + index, active.start + index, -upper[ar])
+    minimum = a.training_min_gpus[alloc.keys["workload"][ok], alloc.keys["option"][ok]]
+    b.add_entries(busy.start + rows[ok], cols, 1.0 / np.maximum(minimum, 1.0))
+    b.add_entries(busy.start + index, active.start + index, -1.0)
+    b.add_entries(busy.start + index, end.start + index, 1.0)
+    for family, marker, step in (("training_start", start, -1), ("training_end", end, 1)):
+        rows_ = b.add_rows(family, dict(active.keys), upper=0.0, label=active.label)
+        b.add_entries(rows_.start + index, active.start + index, 1.0)
+        b.add_entries(rows_.start + index, marker.start + index, -1.0)
+        neighbour = np.array(
+            [position.get((int(r), int(t) + step), -1) for r, t in zip(ar, at, strict=True)]
+        )
+        has = neighbour >= 0
+        b.add_entries(rows_.start + index[has], active.start + neighbour[has], -1.0)
+        runs = np.unique(ar)
+        one = b.add_rows(
+            f"training_one_{family.removeprefix('training_')}",
+            {"workload": runs},
+            upper=1.0,
+            label=lambda k: ctx.problem.training[int(k["workload"])].workload,
+        )
+        run_row = {int(r): i for i, r in enumerate(runs)}
+        b.add_entries(
+            one.start + np.array([run_row[int(r)] for r in ar]), marker.start + index, 1.0
+        )

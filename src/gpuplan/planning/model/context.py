@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from gpuplan.planning.costs import UnitCashFlows, unit_cash_flows
-from gpuplan.planning.linear import Block, LinearModel, ModelBuilder
-from gpuplan.planning.masks import WorkloadArrays, workload_arrays
+from gpuplan.planning.model.costs import UnitCashFlows, unit_cash_flows
+from gpuplan.planning.model.linear import Block, LinearModel, ModelBuilder
+from gpuplan.planning.model.masks import WorkloadArrays, workload_arrays
+from gpuplan.planning.modes import mode_mask
 from gpuplan.planning.problem import PlanningProblem
 
 
@@ -41,7 +42,8 @@ class BuildContext:
         self.labels = problem.grid.labels
         self.option_ids = [o.id for o in problem.options]
         self.mode = np.array([o.mode for o in problem.options])
-        self.owned = self.mode == "owned"
+        self.owned = mode_mask(self.mode, billing="own")
+        self.third_party = mode_mask(self.mode, third_party=True)
         self.clusters = sorted({o.cluster_key for o in problem.options})
         cluster_index = {key: i for i, key in enumerate(self.clusters)}
         self.option_cluster = np.array(

@@ -8,7 +8,9 @@ and its operator's headquarters jurisdiction:
 * ``eu_operator``: EU data centres of an EU-headquartered operator (or the lab's own sites
   when the lab is EU-based).
 
-Spot capacity is only used by workloads declared ``interruptible``.
+Spot capacity is only used by workloads declared ``interruptible``. A training run's cluster
+is one site or region: a price quoted for all of a provider's locations (no country) cannot
+hold it.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def define_sovereignty_masks(problem: PlanningProblem) -> tuple[np.ndarray, np.n
         [
             [
                 sovereignty_allows(run.sovereignty, o)
+                and o.located
                 and (run.interruptible or not o.interruptible)
                 and run.gpu_hours.get(o.gpu, 0.0) > 0
                 for o in options

@@ -5,7 +5,7 @@ description becomes the JSON Schema that ``gpuplan schema`` prints). Estimates (
 volumes, growth, discount rate) are :mod:`gpuplan.uncertainty.distributions` types: a number
 or a declared range, so the Monte Carlo engine can sample the same file; the optimiser uses
 their nominal values. ``overrides`` (Calliope style) maps a name to changes applied by
-:func:`gpuplan.planning.loader.load_scenario`. A top-level ``company`` section (the company
+:func:`gpuplan.scenario.loading.load_scenario`. A top-level ``company`` section (the company
 and finance model) is reserved for integration and is not part of this schema yet.
 """
 
@@ -72,6 +72,14 @@ class TrainingRun(ScenarioModel):
         description="GPUs it needs at once in one provider-region (default: memory minimum).",
     )
     interruptible: bool = Field(default=False, description="May run on spot capacity.")
+    may_pause: bool = Field(
+        default=False,
+        description="May stop and resume between periods (default: one unbroken stretch on "
+        "its cluster, as a pre-training job runs).",
+    )
+    slack_months: int = Field(
+        default=0, ge=0, description="Months before the deadline kept free for slips."
+    )
     precision: str = Field(default="bf16", description="Training precision (bf16, fp8, ...).")
     seq_len: int | None = Field(default=None, ge=1, description="Sequence length.")
     sovereignty: Sovereignty = Field(default="none", description="none, eu_data or eu_operator.")
@@ -152,18 +160,39 @@ class InferenceWorkload(ScenarioModel):
 class CustomOffer(ScenarioModel):
     """An offer the scenario adds (a negotiated contract, a partner's capacity)."""
 
-    provider: str = Field(description="Provider name.")
-    jurisdiction: str = Field(description="Provider headquarters jurisdiction: EU, US, ...")
+    provider: str = Field(description="Provider name (a known provider's alias is accepted).")
+    jurisdiction: str | None = Field(
+        default=None,
+        description="Provider headquarters jurisdiction: EU, US, ... (default and check: "
+        "the provider table; needed for a provider it does not list).",
+    )
     region: str = Field(description="Region or site name.")
     country: Country = Field(description="ISO 3166 alpha-2 country of the data centre.")
-    region_group: Zone = Field(description="EU, US, APAC, ...: the residency zone it serves.")
+    region_group: Zone | None = Field(
+        default=None,
+        description="EU, US, APAC, ...: the residency zone it serves (default and check: the "
+        "country table; EU only for EU/EEA countries).",
+    )
     gpu: str = Field(description="GPU catalog id.")
     pricing_model: OfferPricing = Field(description="on_demand, spot, reserved_1y, ...")
     term_months: int | None = Field(default=None, ge=1, description="Commitment, months.")
     price_per_gpu_hour: PositiveUncertain = Field(description="USD per GPU-hour.")
-    availability_gpus: float | None = Field(default=None, ge=0, description="Most GPUs at once.")
+    availability_gpus: int | None = Field(default=None, ge=1, description="Most GPUs at once.")
     available_from: Month | None = Field(default=None, description="First month available.")
+    price_trend: Uncertain | None = Field(default=None, description="Annual price change.")
     source: str = Field(min_length=3, description="Where the figure comes from.")
+
+
+class PriceTrend(ScenarioModel):
+    """Annual change of offer prices over the horizon (a unit keeps the price of the period
+    it starts in): a default, per GPU type, per provider (most specific wins; an adjustment
+    or custom offer may set its own)."""
+
+    default: Uncertain = Field(
+        default=0.0, description="Annual change for every offer (-0.15 = 15 % cheaper a year)."
+    )
+    gpus: dict[str, Uncertain] = Field(default_factory=dict, description="Per GPU type.")
+    providers: dict[str, Uncertain] = Field(default_factory=dict, description="Per provider.")
 
 
 class OfferAdjustment(ScenarioModel):
@@ -176,6 +205,7 @@ class OfferAdjustment(ScenarioModel):
     price_per_gpu_hour: PositiveUncertain | None = Field(default=None, description="New price.")
     discount: FractionUncertain | None = Field(default=None, description="Off the list price.")
     availability_gpus: float | None = Field(default=None, ge=0, description="Cap, GPUs.")
+    price_trend: Uncertain | None = Field(default=None, description="Annual price change.")
     source: str = Field(min_length=3, description="Where the negotiated figure comes from.")
 
 
@@ -200,6 +230,18 @@ class OwnershipSite(ScenarioModel):
         default=0.8, description="Expected utilisation, passed to the ownership model."
     )
     availability_gpus: float | None = Field(default=None, ge=0, description="Site capacity.")
+    power_mw: float | None = Field(
+        default=None,
+        gt=0,
+        description="Facility power the site's GPUs may draw, MW (all GPU types at the site "
+        "together; the binding limit of 2026 data centres).",
+    )
+    kw_per_gpu: float | None = Field(
+        default=None,
+        gt=0,
+        description="All-in facility kW per GPU (default: TDP x server overhead x PUE from "
+        "the ownership data).",
+    )
     available_from: Month | None = Field(default=None, description="First month to order.")
 
 
@@ -212,6 +254,15 @@ class Supply(ScenarioModel):
     pricing_models: list[OfferPricing] | None = Field(default=None, description="Keep only.")
     region_groups: list[Zone] | None = Field(default=None, description="Keep only these zones.")
     offers: list[CustomOffer] = Field(default_factory=list, description="Offers added.")
+    price_trend: PriceTrend = Field(
+        default_factory=PriceTrend, description="Annual change of offer prices."
+    )
+    availability_by_mode: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="GPUs one offer of a supply mode (on_demand, spot, reserved) supplies at "
+        "once when it states no cap, replacing the defaults of the supply-mode table "
+        "(on_demand 512, spot 256); null removes the cap.",
+    )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
 

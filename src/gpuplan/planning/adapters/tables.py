@@ -29,8 +29,9 @@ import numpy as np
 from pydantic import ValidationError
 
 from gpuplan.errors import InputError
-from gpuplan.planning.inputs_common import field_errors, gpu_id
-from gpuplan.planning.periods import PeriodGrid
+from gpuplan.planning.adapters.lookups import field_errors, gpu_id
+from gpuplan.planning.adapters.supply import offer_options, ownership_options, site_power_kw
+from gpuplan.planning.periods import PeriodGrid, add_months, months_between
 from gpuplan.planning.problem import (
     InferenceNeed,
     PlanningProblem,
@@ -38,14 +39,14 @@ from gpuplan.planning.problem import (
     SolverSettings,
     TrainingNeed,
 )
-from gpuplan.planning.scenario import (
+from gpuplan.scenario.errors import explain_validation_error
+from gpuplan.scenario.schema import (
     InferenceWorkload,
     Scenario,
     StepRow,
     TokensRow,
     TrainingRun,
 )
-from gpuplan.planning.supply_options import offer_options, ownership_options
 from gpuplan.uncertainty.distributions import nominal
 
 REFERENCE_GPU = "h100-sxm"
@@ -57,18 +58,23 @@ def _reference(gpus: Sequence[str]) -> str:
 
 
 def _step_series(
-    grid: PeriodGrid, rows: Sequence[Any], value: Callable[[Any], float]
+    grid: PeriodGrid, rows: Sequence[Any], value: Callable[[Any], float], *, peak: bool = False
 ) -> np.ndarray:
-    """Values per period from a step table (rows with ``from_``); 0 before the first row."""
-    series = np.zeros(grid.count)
+    """Values per period from a step table (rows with ``from_``); 0 before the first row.
+
+    A period takes the value in force in its last month (a step inside a period applies
+    from that period); with ``peak`` the largest value in force in any of its months, so a
+    drop mid-period does not cut the capacity its first months need."""
+    monthly = np.zeros(grid.count * grid.months)
     for row in sorted(rows, key=lambda r: r.from_):
-        series[max(0, grid.index_of(row.from_)) :] = value(row)
-    return series
+        first = months_between(grid.start, row.from_)
+        monthly[max(0, first) :] = value(row)
+    per_period = monthly.reshape(grid.count, grid.months)
+    return per_period.max(axis=1) if peak else per_period[:, -1]
 
 
 def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
     from gpuplan.catalog.tables import read_csv_text
-    from gpuplan.presets import field_path
 
     file = Path(path)
     if not file.is_file():
@@ -82,31 +88,31 @@ def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
         try:
             rows.append(TokensRow.model_validate(raw))
         except ValidationError as error:
-            issue = error.errors()[0]
-            message = str(issue["msg"]).removeprefix("Value error, ")
-            raise InputError(
-                where,
-                f"{path} line {reader.line_num}: {field_path(tuple(issue['loc']))}: {message} "
-                f"(got {issue.get('input')!r}).",
-            ) from None
+            raise explain_validation_error(
+                error, raw, TokensRow, where=where, source=f"{path} line {reader.line_num}",
+                limit=1, by_id=False,
+            ) from None  # fmt: skip
     return rows
 
 
 def token_series(grid: PeriodGrid, workload: InferenceWorkload, where: str) -> np.ndarray:
-    """Tokens per day in each period (value at the period's start)."""
+    """Tokens per day to serve in each period: the peak within it, so the capacity of a
+    period serves all of it. A growing volume peaks at the period's end (80 %/year growth
+    is 1.8 ** 0.25 - 1 = 16 % higher at the end of a quarter than at its start); a step
+    table's period takes its largest value in force."""
     if workload.table is not None or workload.csv is not None:
         rows = (
             workload.table
             if workload.table is not None
             else _read_tokens_csv(workload.csv or "", f"{where}.csv")
         )
-        return _step_series(grid, rows, lambda r: nominal(r.tokens_per_day))
+        return _step_series(grid, rows, lambda r: nominal(r.tokens_per_day), peak=True)
     start = nominal(workload.tokens_per_day or 0.0)
     if workload.growth is None:
         return np.full(grid.count, start)
-    years = np.arange(grid.count) * grid.months / 12
+    years = np.arange(1, grid.count + 1) * grid.months / 12
     if workload.growth.until is not None:
-        years = np.minimum(years, max(0, grid.index_of(workload.growth.until)) * grid.months / 12)
+        years = np.minimum(years, max(0, months_between(grid.start, workload.growth.until)) / 12)
     return start * (1.0 + nominal(workload.growth.annual_growth)) ** years
 
 
@@ -161,6 +167,7 @@ def inference_need(grid: PeriodGrid, workload: InferenceWorkload, where: str) ->
         interruptible=workload.interruptible,
         gpus=needs,
         reference_gpu=_reference(gpus),
+        load_factor=min(1.0, 1.0 / nominal(workload.peak_factor)),
     )
 
 
@@ -195,13 +202,19 @@ def training_need(grid: PeriodGrid, run: TrainingRun, where: str) -> TrainingNee
         hours[gpu] = float(getattr(estimate, key))
         minimum[gpu] = float(run.min_cluster_gpus or estimate.min_gpus_for_memory or 1)
     earliest = grid.index_of(run.earliest_start)
-    deadline = grid.index_of(run.deadline)
-    if deadline < 0:
+    if grid.index_of(run.deadline) < 0:
         raise InputError(
             f"{where}.deadline",
             f"{run.deadline:%Y-%m} is before the horizon start {grid.start:%Y-%m}.",
         )
+    deadline = grid.index_of(add_months(run.deadline, -run.slack_months))
     earliest = max(0, earliest)
+    if run.slack_months and deadline < earliest:
+        raise InputError(
+            f"{where}.slack_months",
+            f"{run.slack_months} months of slack before the deadline {run.deadline:%Y-%m} leave "
+            f"no period after earliest_start {run.earliest_start:%Y-%m}; lower the slack.",
+        )
     return TrainingNeed(
         workload=run.id,
         model=model.id,
@@ -210,6 +223,7 @@ def training_need(grid: PeriodGrid, run: TrainingRun, where: str) -> TrainingNee
         earliest=earliest,
         deadline=max(earliest, min(deadline, grid.count - 1)),
         interruptible=run.interruptible,
+        may_pause=run.may_pause,
         sovereignty=run.sovereignty,
         reference_gpu=_reference(gpus),
     )
@@ -240,6 +254,7 @@ def planning_rules(scenario: Scenario, grid: PeriodGrid) -> Rules:
         capex_budget=(nominal(budget),) * grid.count if budget is not None else None,
         min_owned_gpus=_per_period(grid, rules.min_owned_gpus),
         max_owned_gpus=_per_period(grid, rules.max_owned_gpus),
+        site_power_kw=site_power_kw(scenario),
     )
 
 

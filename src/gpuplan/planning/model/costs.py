@@ -11,6 +11,10 @@ start of a period. For a unit of option ``o`` started in period ``s`` (lead ``L`
 * owned: capex ``U`` at ``s``; power and operations ``p`` at ``s+L .. s+L+K-1`` within the
   horizon; a credit at ``min(s+L+K, T)`` of the straight-line book value
   ``U * (1 - (1 - rf) * age / K)`` (``rf * U`` at end of life; resale at the horizon end).
+
+Price trends: a unit started in ``s`` pays its option's price times ``(1 + g) ** y_s``
+(``g`` the option's ``price_trend`` per year, ``y_s`` years from the horizon start to ``s``)
+for rent, reservation fees and capex; power and operations are not trended.
 """
 
 from __future__ import annotations
@@ -20,16 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from gpuplan.planning.modes import supply_mode, supply_modes
 from gpuplan.planning.problem import PlanningProblem
 
-CATEGORIES: tuple[str, ...] = (
-    "on_demand",
-    "spot",
-    "reserved",
-    "capex",
-    "owned_opex",
-    "residual_value",
+CATEGORIES: tuple[str, ...] = tuple(
+    dict.fromkeys(c for row in supply_modes().values() for c in row.cost_categories)
 )
+"""Cost categories in the supply-mode table's order (on_demand, spot, reserved, capex, ...)."""
 
 
 @dataclass(frozen=True)
@@ -73,31 +74,42 @@ def unit_cash_flows(problem: PlanningProblem) -> UnitCashFlows:
         vals[category].append(np.broadcast_to(value, index.shape).astype(float))
 
     starts = np.arange(horizon)
+    years = starts * problem.grid.months / 12
     for o, option in enumerate(problem.options):
         flat = o * horizon + starts
-        price = option.cost_per_gpu_period
+        trend = (1.0 + option.price_trend) ** years
+        price = option.cost_per_gpu_period * trend
         term, lead = option.term_periods, option.lead_periods
-        if option.mode in ("on_demand", "spot"):
-            put(option.mode, flat, starts, np.full(horizon, price))
-        elif option.mode == "reserved":
-            put("reserved", flat, starts, np.full(horizon, option.upfront_per_gpu))
+        mode = supply_mode(option.mode)
+        if mode.billing == "per_use":
+            (category,) = mode.cost_categories
+            put(category, flat, starts, price)
+        elif mode.billing == "term":
+            (category,) = mode.cost_categories
+            put(category, flat, starts, option.upfront_per_gpu * trend)
             k = np.arange(term)
-            put("reserved", np.repeat(flat, term), (starts[:, None] + k).ravel(), price)
-        else:
-            capex = option.upfront_per_gpu
-            put("capex", flat, starts, np.full(horizon, capex))
+            put(
+                category,
+                np.repeat(flat, term),
+                (starts[:, None] + k).ravel(),
+                np.repeat(price, term),
+            )
+        else:  # "own": the table's three categories, in order
+            capex_category, opex_category, residual_category = mode.cost_categories
+            capex = option.upfront_per_gpu * trend
+            put(capex_category, flat, starts, capex)
             service = starts[:, None] + lead + np.arange(term)[None, :]
             in_horizon = service < horizon
             put(
-                "owned_opex",
+                opex_category,
                 np.broadcast_to(flat[:, None], service.shape)[in_horizon],
                 service[in_horizon],
-                price,
+                option.cost_per_gpu_period,
             )
             end = np.minimum(starts + lead + term, horizon)
             age = np.clip(end - (starts + lead), 0, term)
             book = capex * (1.0 - (1.0 - option.residual_fraction) * age / term)
-            put("residual_value", flat, end, -book)
+            put(residual_category, flat, end, -book)
     shape = (len(problem.options) * horizon, periods)
     matrices = {}
     for category in CATEGORIES:

@@ -1,0 +1,387 @@
+"""Supply options of a scenario: catalog offers (filtered, adjusted) and ownership sites.
+
+Offers are priced per GPU-period (USD/GPU-hour x hours per period); among offers with the
+same provider, region, GPU and terms only the cheapest is kept (they differ only by instance
+shape); pay-per-use capacity blocks no longer than a period count as on-demand. Ownership
+figures a site does not set come from :func:`gpuplan.economics.ownership.ownership_cost`.
+
+A scenario's own offers become catalog rows (:class:`~gpuplan.catalog.offers.Offer`), checked
+against the reference tables first: the provider's spelling and headquarters
+(``providers.csv``), the data centre's zone (``country_zones.csv``) and, for a known region,
+its country (``cloud_regions.csv``). A field that contradicts them is an error naming both
+values, so a custom offer cannot pass a sovereignty rule the reference data says it breaks.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from gpuplan.catalog.offers import Offer
+from gpuplan.errors import InputError, UnknownIdError
+from gpuplan.planning.adapters.lookups import field_errors, gpu_id, slug
+from gpuplan.planning.modes import supply_mode
+from gpuplan.planning.periods import PeriodGrid
+from gpuplan.planning.problem import SupplyOption
+from gpuplan.scenario.schema import CustomOffer, OwnershipSite, Scenario
+from gpuplan.uncertainty.distributions import nominal
+
+
+def _mode_and_term(pricing_model: str, months: int, grid: PeriodGrid) -> tuple[str, int]:
+    """The supply mode of a catalog pricing model (from the mode table) and its term in
+    periods; a pricing model two modes list (capacity blocks) is pay-per-use when its
+    commitment fits in one period, else committed."""
+    from gpuplan.planning.modes import supply_modes
+
+    modes = [m for m in supply_modes().values() if pricing_model in m.catalog_pricing_models]
+    per_use = [m for m in modes if m.billing == "per_use"]
+    if per_use and (len(modes) == 1 or months <= grid.months):
+        return per_use[0].mode, 1
+    term = [m for m in modes if m.billing == "term"]
+    if not term:
+        raise InputError("pricing_model", f"'{pricing_model}' is in no supply mode's table row.")
+    return term[0].mode, grid.periods_for_months(months)
+
+
+def _option(
+    grid: PeriodGrid, *, provider: str, jurisdiction: str, region: str, country: str,
+    region_group: str, gpu: str, pricing_model: str, months: int, price: float,
+    availability: float | None, available_from: Any, source: str, price_trend: float = 0.0,
+) -> SupplyOption:  # fmt: skip
+    mode, term = _mode_and_term(pricing_model, months, grid)
+    suffix = f"{term}" if supply_mode(mode).billing == "term" else ""
+    first = 0 if available_from is None else max(0, grid.index_of(available_from))
+    return SupplyOption(
+        id=f"{slug(provider)}:{region}:{gpu}:{mode}{suffix}",
+        provider=provider,
+        region=region,
+        country=country,
+        jurisdiction=jurisdiction,
+        region_group=region_group,
+        gpu=gpu,
+        mode=mode,
+        cost_per_gpu_period=price * grid.hours,
+        term_periods=term,
+        availability_gpus=availability,
+        first_period=first,
+        price_trend=price_trend,
+        source=source,
+    )
+
+
+def price_trends(scenario: Scenario, rows: list[dict[str, Any]]) -> None:
+    """Set each row's annual ``price_trend``: the scenario's ``supply.price_trend`` default,
+    then per GPU type, then per provider (an adjustment or a custom offer that states its
+    own trend has already set it and keeps it)."""
+    from gpuplan.catalog.places import get_provider
+
+    trend = scenario.supply.price_trend
+    gpus = {gpu_id(f"supply.price_trend.gpus.{g}", g): v for g, v in trend.gpus.items()}
+    providers = {}
+    for name, value in trend.providers.items():
+        known = field_errors(f"supply.price_trend.providers.{name}", partial(get_provider, name))
+        providers[known.provider] = value
+    for row in rows:
+        if row.get("price_trend") is not None:
+            continue
+        value = providers.get(row["provider"], gpus.get(row["gpu"], trend.default))
+        row["price_trend"] = nominal(value)
+
+
+def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[SupplyOption]:
+    """Catalog and scenario offers as supply options, after filters and adjustments."""
+    from gpuplan.catalog.offers import load_offers, read_offer_csv
+    from gpuplan.catalog.places import get_provider, normalise_country
+
+    supply, rules = scenario.supply, scenario.rules
+
+    def provider_name(path: str, name: str) -> str:
+        return field_errors(path, lambda: get_provider(name).provider)
+
+    keep = {provider_name("supply.providers", p) for p in supply.providers or []}
+    excluded = {provider_name("rules.excluded_providers", p) for p in rules.excluded_providers}
+    if supply.builtin_offers:
+        offers = field_errors("supply.offers_csv", lambda: load_offers(supply.offers_csv))
+    elif supply.offers_csv:
+        offers = field_errors(
+            "supply.offers_csv", lambda: read_offer_csv(Path(supply.offers_csv or ""))
+        )
+    else:
+        offers = []
+    known_regions = {o.region for o in offers} | {o.region for o in supply.offers}
+    for region in rules.excluded_regions:
+        if region not in known_regions:
+            raise InputError(
+                "rules.excluded_regions", str(UnknownIdError("region", region, known_regions))
+            )
+    known_countries = (
+        {o.country for o in offers if o.country}
+        | {o.country for o in supply.offers}
+        | {s.country for s in supply.ownership}
+    )
+    excluded_countries = {normalise_country(c) for c in rules.excluded_countries}
+    for country in sorted(excluded_countries - known_countries):
+        raise InputError(
+            "rules.excluded_countries",
+            str(UnknownIdError("country", country, known_countries))
+            + " Only countries with offers or sites can be excluded.",
+        )
+    rows = [_offer_row(offer) for offer in offers]
+    for n, adjustment in enumerate(supply.adjustments):
+        name = provider_name(f"supply.adjustments.{n}.provider", adjustment.provider)
+        gpu = gpu_id(f"supply.adjustments.{n}.gpu", adjustment.gpu) if adjustment.gpu else None
+        matched = 0
+        for row in rows:
+            if row["provider"] != name or (gpu and row["gpu"] != gpu):
+                continue
+            if adjustment.region and row["region"] != adjustment.region:
+                continue
+            if adjustment.pricing_model and row["pricing_model"] != adjustment.pricing_model:
+                continue
+            matched += 1
+            if adjustment.price_per_gpu_hour is not None:
+                row["price"] = nominal(adjustment.price_per_gpu_hour)
+            if adjustment.discount is not None:
+                row["price"] *= 1.0 - nominal(adjustment.discount)
+            if adjustment.availability_gpus is not None:
+                row["availability"] = adjustment.availability_gpus
+            if adjustment.price_trend is not None:
+                row["price_trend"] = nominal(adjustment.price_trend)
+            row["source"] += f"; adjusted: {adjustment.source}"
+        if not matched:
+            raise InputError(
+                f"supply.adjustments.{n}",
+                f"matches no offer of {name}"
+                + (f" for {gpu}" if gpu else "")
+                + "; check provider, region, gpu and pricing_model.",
+            )
+    for n, custom in enumerate(supply.offers):
+        rows.append(_custom_row(custom, f"supply.offers.{n}", grid))
+    price_trends(scenario, rows)
+    default_caps = availability_defaults(scenario)
+    options: dict[str, SupplyOption] = {}
+    for index, row in enumerate(rows):
+        if row["gpu"] not in gpus or row["provider"] in excluded:
+            continue
+        if keep and row["provider"] not in keep and index < len(offers):
+            continue
+        if supply.pricing_models and row["pricing_model"] not in supply.pricing_models:
+            continue
+        if supply.region_groups and row["region_group"] not in supply.region_groups:
+            continue
+        if row["region"] in rules.excluded_regions or row["country"] in excluded_countries:
+            continue
+        if row["availability"] is None:
+            row["availability"] = default_caps.get(
+                _mode_and_term(row["pricing_model"], row["months"], grid)[0]
+            )
+        option = _option(grid, **row)
+        best = options.get(option.id)
+        if best is None or option.cost_per_gpu_period < best.cost_per_gpu_period:
+            options[option.id] = option
+    return list(options.values())
+
+
+def _catalog_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> Offer:
+    """A scenario offer as a catalog :class:`Offer`, its fields checked against the reference
+    tables (provider spelling and headquarters, country zone, region country)."""
+    from gpuplan.catalog.offers import OfferRow, to_usd
+    from gpuplan.catalog.places import country_zone, find_region, providers
+
+    known = providers().get(custom.provider.strip().lower())
+    provider = known.provider if known is not None else custom.provider
+    jurisdiction = (custom.jurisdiction or "").upper()
+    if known is not None:
+        if jurisdiction and jurisdiction != known.hq_jurisdiction:
+            raise InputError(
+                f"{where}.jurisdiction",
+                f"says {jurisdiction}, but {provider} is headquartered in the "
+                f"{known.hq_jurisdiction} jurisdiction ({known.source}); leave jurisdiction "
+                "out for a known provider or give the provider's own name.",
+            )
+        jurisdiction = known.hq_jurisdiction
+    elif not jurisdiction:
+        raise InputError(
+            f"{where}.jurisdiction",
+            f"is needed: {custom.provider} is not in the provider table, so say where it is "
+            "headquartered (EU, US, UK, ...).",
+        )
+    zone = country_zone(custom.country)
+    group = custom.region_group or (zone.region_group if zone is not None else None)
+    if zone is not None and group != zone.region_group:
+        raise InputError(
+            f"{where}.region_group",
+            f"says {group}, but {zone.name} ({zone.country}) is in zone {zone.region_group} "
+            f"({zone.source}); leave region_group out or write {zone.region_group}.",
+        )
+    if group is None or (zone is None and group == "EU"):
+        raise InputError(
+            f"{where}.region_group",
+            f"cannot be {'EU' if group else 'told'} for country {custom.country}: it is not in "
+            "the country table's EU/EEA list; give the zone its data centres serve "
+            "(UK, US, APAC, ...).",
+        )
+    region = find_region(provider, custom.region) if known is not None else None
+    if region is not None and region.country and region.country != custom.country:
+        raise InputError(
+            f"{where}.country",
+            f"says {custom.country}, but {provider} {custom.region} is in {region.country} "
+            f"({region.source}).",
+        )
+    data = {
+        "provider": provider,
+        "provider_hq_jurisdiction": jurisdiction,
+        "instance_type": "scenario",
+        "region": custom.region,
+        "country": custom.country,
+        "region_group": group,
+        "gpu": custom.gpu,
+        "gpus_per_instance": 1,
+        "pricing_model": custom.pricing_model,
+        "term_months": custom.term_months,
+        "price_per_gpu_hour": nominal(custom.price_per_gpu_hour),
+        "currency": "USD",
+        "as_of": grid.start,
+        "availability_gpus": custom.availability_gpus,
+        "source": f"scenario: {custom.source}",
+    }
+    return field_errors(where, lambda: to_usd(OfferRow.model_validate(data)))
+
+
+def _custom_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> dict[str, Any]:
+    gpu_id(f"{where}.gpu", custom.gpu)
+    offer = _catalog_row(custom, where, grid)
+    trend = nominal(custom.price_trend) if custom.price_trend is not None else None
+    return {**_offer_row(offer), "available_from": custom.available_from, "price_trend": trend}
+
+
+def availability_defaults(scenario: Scenario) -> dict[str, float]:
+    """GPUs one offer supplies at once when it states no cap, by supply mode: the mode
+    table's defaults (on-demand and spot capacity is small), replaced by the scenario's
+    ``supply.availability_by_mode``."""
+    from gpuplan.planning.modes import supply_modes
+
+    caps: dict[str, float] = {
+        name: float(row.default_availability_gpus)
+        for name, row in supply_modes().items()
+        if row.default_availability_gpus is not None
+    }
+    for mode, cap in scenario.supply.availability_by_mode.items():
+        if mode not in supply_modes():
+            raise UnknownIdError("supply mode", mode, supply_modes())
+        if cap is None:
+            caps.pop(mode, None)
+        else:
+            caps[mode] = float(cap)
+    return caps
+
+
+def _offer_row(offer: Offer) -> dict[str, Any]:
+    """The fields of a catalog offer that make a supply option."""
+    return dict(
+        provider=offer.provider, jurisdiction=offer.provider_hq_jurisdiction,
+        region=offer.region, country=offer.country or "", region_group=offer.region_group,
+        gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
+        price=offer.usd_per_gpu_hour, availability=offer.availability_gpus,
+        available_from=None, source=f"{offer.source} (as of {offer.as_of})", price_trend=None,
+    )  # fmt: skip
+
+
+def site_power_kw(scenario: Scenario) -> dict[str, float]:
+    """Power available to GPUs per ownership site, kW (``power_mw`` of its entries, which
+    must agree when a site lists several GPU types)."""
+    power: dict[str, float] = {}
+    for n, site in enumerate(scenario.supply.ownership):
+        if site.power_mw is None:
+            continue
+        kw = site.power_mw * 1000.0
+        if site.site in power and power[site.site] != kw:
+            raise InputError(
+                f"supply.ownership.{n}.power_mw",
+                f"site {site.site} is given {power[site.site] / 1000:g} MW and {site.power_mw:g} "
+                "MW; give one power capacity per site.",
+            )
+        power[site.site] = kw
+    return power
+
+
+def ownership_options(scenario: Scenario, grid: PeriodGrid) -> list[SupplyOption]:
+    """Ownership sites as supply options; unset figures from the ownership cost model."""
+    options = []
+    for n, site in enumerate(scenario.supply.ownership):
+        where = f"supply.ownership.{n}"
+        options.append(_owned_option(scenario, grid, site, where))
+    return options
+
+
+def _owned_option(
+    scenario: Scenario, grid: PeriodGrid, site: OwnershipSite, where: str
+) -> SupplyOption:
+    from gpuplan.catalog.places import country_zone
+
+    gpu = gpu_id(f"{where}.gpu", site.gpu)
+    country = site.country.upper()
+    zone = country_zone(country)
+    group = site.region_group or (zone.region_group if zone is not None else None)
+    if group is None:
+        raise InputError(
+            f"{where}.region_group",
+            f"cannot tell the zone of country {country} (not in the country table); set "
+            "region_group (EU, US, APAC, ...).",
+        )
+    if zone is not None and group != zone.region_group:
+        raise InputError(
+            f"{where}.region_group",
+            f"says {group}, but {zone.name} ({country}) is in zone {zone.region_group} "
+            f"({zone.source}); leave region_group out or write {zone.region_group}.",
+        )
+    life = nominal(site.life_years) if site.life_years is not None else None
+    lead_months = (
+        scenario.rules.lead_time_months
+        if scenario.rules.lead_time_months is not None
+        else site.lead_time_months
+    )
+    given = {
+        "capex_per_gpu_usd": site.capex_per_gpu_usd,
+        "annual_opex_per_gpu_usd": site.opex_per_gpu_year_usd,
+        "lead_time_months": lead_months,
+        "residual_value_fraction": site.residual_fraction,
+        "years": site.life_years,
+    }
+    figures = {k: nominal(v) for k, v in given.items() if v is not None}
+    kw_per_gpu = site.kw_per_gpu
+    if len(figures) < len(given) or (site.power_mw is not None and kw_per_gpu is None):
+        from gpuplan.economics.ownership import ownership_cost
+
+        def cost_model() -> Any:
+            return ownership_cost(gpu, country, utilisation=nominal(site.utilisation), years=life)
+
+        model = field_errors(where, cost_model)
+        figures = {k: figures.get(k, float(getattr(model, k))) for k in given}
+        if kw_per_gpu is None:
+            pue = next(p.value for p in model.inputs if p.name == "pue")
+            kw_per_gpu = model.provisioned_kw_per_gpu * pue
+    life = figures["years"]
+    lead = figures["lead_time_months"]
+    first = 0 if site.available_from is None else max(0, grid.index_of(site.available_from))
+    return SupplyOption(
+        id=f"owned:{site.site}:{gpu}",
+        provider="owned",
+        region=site.site,
+        country=country,
+        jurisdiction=site.jurisdiction.upper(),
+        region_group=group,
+        gpu=gpu,
+        mode="owned",
+        cost_per_gpu_period=figures["annual_opex_per_gpu_usd"] * grid.months / 12,
+        upfront_per_gpu=figures["capex_per_gpu_usd"],
+        term_periods=max(1, round(life * 12 / grid.months)),
+        lead_periods=math.ceil(lead / grid.months - 1e-9) if lead > 0 else 0,
+        residual_fraction=min(1.0, max(0.0, figures["residual_value_fraction"])),
+        availability_gpus=site.availability_gpus,
+        first_period=first,
+        site_kw_per_gpu=kw_per_gpu if site.power_mw is not None else None,
+        source="scenario site; unset figures from gpuplan.economics.ownership",
+    )
