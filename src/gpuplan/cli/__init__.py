@@ -49,6 +49,7 @@ from gpuplan.cli import (  # noqa: E402,F401
     prices_commands,
     report_commands,
     scenario_commands,
+    sweep_commands,
     training_commands,
 )
 

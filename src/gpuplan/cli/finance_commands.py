@@ -47,6 +47,12 @@ def simulate_command(
         [], "--override", "-o", help="Named override of the scenario (repeatable)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    futures: str | None = typer.Option(
+        None,
+        "--futures",
+        help="Keep the commitments of the stochastic plan over N sampled futures (see "
+        "'gpuplan plan --futures') instead of the deterministic plan's.",
+    ),
     report: Path | None = typer.Option(
         None, "--report", help="Also write the simulation as a self-contained HTML report here."
     ),
@@ -57,8 +63,21 @@ def simulate_command(
 
     count = whole_number(samples, "samples")
     check_output_folders(report)
+    kept: list[Any] = []
     with progress_display(f"Simulating {scenario}") as progress:
-        result = simulate(scenario, count, seed, sobol, sobol_samples, override, progress=progress)
+        if futures is not None:
+            from gpuplan.planning.stochastic import stochastic_plan
+
+            progress(f"solving the stochastic plan over {futures} futures", None)
+            stochastic = stochastic_plan(
+                scenario, override, futures=whole_number(futures, "--futures"), seed=seed
+            )
+            kept.append(stochastic.commitments_kept())
+        result = simulate(
+            scenario, count, seed, sobol, sobol_samples, override, kept, progress=progress
+        )
+        if futures is not None:
+            result["plan"] = {**result.get("plan", {}), "stochastic_futures": int(futures)}
         if report is not None:
             from gpuplan.reporting.build import build_report
 

@@ -23,6 +23,25 @@ def plan_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     no_baselines: bool = typer.Option(False, "--no-baselines", help="Skip the baselines."),
+    futures: str | None = typer.Option(
+        None,
+        "--futures",
+        help="Plan under uncertainty: N futures sampled from the scenario's ranges; "
+        "commitments before --decision-point are shared, the rest adapts per future.",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sampled futures."),
+    risk: str | None = typer.Option(
+        None, "--risk", help="With --futures: cvar:ALPHA:WEIGHT, e.g. cvar:0.9:0.5."
+    ),
+    decision_point: str | None = typer.Option(
+        None,
+        "--decision-point",
+        help="With --futures: first month decided later (YYYY-MM or YYYY-Qn; default: one "
+        "year after the start).",
+    ),
+    out_of_sample: str = typer.Option(
+        "0", "--out-of-sample", help="With --futures: fresh futures to evaluate the plans on."
+    ),
     orders: bool = typer.Option(
         False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
     ),
@@ -31,11 +50,26 @@ def plan_command(
     ),
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
-    baselines. Exits 2 with a diagnosis when the scenario is infeasible."""
+    baselines. Exits 2 with a diagnosis when the scenario is infeasible. With --futures N:
+    the two-stage stochastic plan (commit now, adapt later), with VSS and EVPI."""
     from gpuplan.cli.progress_display import progress_display
     from gpuplan.planning.api import plan, raise_if_infeasible
 
     check_output_folders(report)
+    if futures is not None:
+        from gpuplan.cli.stochastic_output import run_stochastic_plan
+
+        run_stochastic_plan(
+            scenario, override, futures, seed, risk, decision_point, out_of_sample, as_json
+        )
+        return
+    if risk is not None or decision_point is not None or out_of_sample != "0":
+        from gpuplan.errors import InputError
+
+        raise InputError(
+            "--futures", "--risk, --decision-point and --out-of-sample need --futures N."
+        )
+
     with progress_display("gpuplan plan") as progress:
         result = plan(scenario, override, baselines=not no_baselines, progress=progress)
         if report is not None and result.status != "infeasible":

@@ -124,9 +124,11 @@ def load_scenario(
         raise explain_validation_error(error, data, Scenario, source=f"scenario {label}") from None
 
 
-def load_company(name_or_path: str | Path, overrides: Iterable[str] = ()) -> CompanySpec:
-    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file or preset, with
-    its ``extends`` base and the named overrides applied."""
+def load_company(
+    name_or_path: str | Path | Mapping[str, Any], overrides: Iterable[str] = ()
+) -> CompanySpec:
+    """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file, preset or
+    mapping, with its ``extends`` base and the named overrides applied."""
     data, label = scenario_mapping(name_or_path, overrides)
     if not data.get("company"):
         raise InputError("company", f"{label}: the scenario has no 'company' section to simulate.")

@@ -326,20 +326,22 @@ def simulate_spec(
 
 
 def simulate(
-    scenario: str | CompanySpec,
+    scenario: str | Mapping[str, Any] | CompanySpec,
     samples: int = 10_000,
     seed: int | None = 0,
     sobol: bool = False,
     sobol_samples: int = 1024,
     overrides: Sequence[str] = (),
+    plan_constraints: Sequence[Any] = (),
     *,
     progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
-    """Monte Carlo of a preset name, a scenario file path, or a :class:`CompanySpec`.
+    """Monte Carlo of a preset name, a scenario file path or mapping, or a :class:`CompanySpec`.
 
     When the company's compute comes from a plan without months, the scenario's own
-    procurement plan is solved once (at nominal inputs) and its commitments kept in every
-    sample. Returns the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
+    procurement plan is solved once (at nominal inputs, with ``plan_constraints``: e.g. a
+    stochastic plan's kept commitments) and its commitments kept in every sample. Returns
+    the JSON-ready summary (see :meth:`SimulationResult.to_dict`).
     """
     from gpuplan.presets import load_company
 
@@ -371,7 +373,13 @@ def simulate(
         from gpuplan.planning.api import plan
 
         progress("solving the scenario's procurement plan", None)
-        result = plan(scenario, overrides, baselines=False, progress=progress)
+        result = plan(
+            scenario,
+            overrides,
+            baselines=False,
+            extra_constraints=plan_constraints,
+            progress=progress,
+        )
         spec = company_with_plan(spec, result)
         plan_summary = {"status": result.status, "npv_usd": result.npv_usd}
     summary = simulate_spec(spec, samples, seed, sobol, sobol_samples, progress=progress).to_dict()

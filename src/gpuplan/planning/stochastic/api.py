@@ -1,0 +1,194 @@
+"""``stochastic_plan``: what to commit now, given sampled futures; and what that is worth.
+
+Figures (all on the same relaxed-recourse model, see :mod:`.extensive`; costs are net present
+costs with the unmet-demand penalty, USD):
+* RP, the stochastic plan's objective: expected cost (plus weight x CVaR) over the futures,
+  first stage shared;
+* EEV: the deterministic plan's first stage (solved on the scenario with every range at its
+  nominal value) kept in every future, recourse adapting: VSS = EEV - RP >= 0;
+* WS, wait-and-see: each future solved alone with perfect foresight: EVPI = RP - WS >= 0;
+* out of sample: both first stages evaluated on fresh futures (another seed), so the figures
+  are not flattered by the sample the plan was fitted to.
+Birge & Louveaux (2011), §4.1-4.2 (EVPI, VSS).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gpuplan.errors import InputError
+from gpuplan.planning.model.build import PlanModel, build_model
+from gpuplan.planning.solve import solve_model
+from gpuplan.planning.stochastic.evaluate import FutureCost, future_cost, solve_futures
+from gpuplan.planning.stochastic.extensive import (
+    Risk,
+    extensive_form,
+    first_stage_columns,
+    training_schedule,
+)
+from gpuplan.planning.stochastic.result import StochasticPlanResult, commitments_table
+from gpuplan.progress import ProgressCallback, silent
+from gpuplan.uncertainty.futures import Future, apply_changes, sample_futures
+
+MAX_FUTURES = 500
+"""The most futures in one extensive form (each copies the whole recourse model)."""
+
+OUT_OF_SAMPLE_SEED_OFFSET = 1_000_003
+"""Fresh futures are drawn with ``seed + OUT_OF_SAMPLE_SEED_OFFSET``."""
+
+
+def stochastic_plan(
+    scenario: str | Path | Mapping[str, Any] | None = None,
+    overrides: Iterable[str] = (),
+    *,
+    futures: int | Sequence[Future] = 20,
+    seed: int = 0,
+    decision_point: str | None = None,
+    risk: Risk | None = None,
+    out_of_sample: int = 0,
+    progress: ProgressCallback = silent,
+) -> StochasticPlanResult:
+    """The two-stage stochastic plan of a scenario over ``futures`` (a count to sample from
+    its declared ranges with ``seed``, or the futures themselves as path changes).
+
+    ``decision_point`` (``2027-01`` or ``2027-Q1``; default one year after the start): the
+    commitments started before it form the first stage. ``risk``: CVaR term (default
+    risk-neutral). ``out_of_sample``: how many fresh futures evaluate the plans afterwards.
+    """
+    from gpuplan.planning.adapters.tables import build_problem
+    from gpuplan.scenario.loading import load_scenario, scenario_mapping
+
+    clock = time.perf_counter()
+    base, label = scenario_mapping(scenario, overrides)
+    count = futures if isinstance(futures, int) else len(futures)
+    if not 1 <= count <= MAX_FUTURES:
+        raise InputError("futures", f"must be between 1 and {MAX_FUTURES} (got {count}).")
+    if not 0 <= out_of_sample <= MAX_FUTURES:
+        raise InputError(
+            "out_of_sample", f"must be between 0 and {MAX_FUTURES} (got {out_of_sample})."
+        )
+    if risk is not None and not (0 < risk.alpha < 1 and risk.weight >= 0):
+        raise InputError("risk", "CVaR needs 0 < alpha < 1 and a weight of 0 or more.")
+    sampled = sample_futures(base, futures, seed) if isinstance(futures, int) else list(futures)
+    nominal_problem = build_problem(load_scenario(base))
+    nominal = build_model(nominal_problem)
+    decision = _decision_period(nominal, decision_point)
+    progress("the deterministic plan (training schedule)", 0.0)
+    schedule = _training_schedule(nominal)
+
+    def models_of(changes: Sequence[Future]) -> list[PlanModel]:
+        models = [
+            build_model(build_problem(load_scenario(apply_changes(base, c)))) for c in changes
+        ]
+        for model in models:
+            _check_same_options(nominal, model)
+        return models
+
+    progress("building the futures", 0.0)
+    models = models_of(sampled)
+    settings = nominal.problem.solver
+    progress(f"solving the extensive form ({count} futures)", 0.1)
+    ef = extensive_form(models, decision, risk=risk, schedule=schedule)
+    outcome = solve_model(ef.linear, settings)
+    if outcome.status == "failed":
+        raise InputError(
+            "futures",
+            f"the extensive form of {count} futures did not solve ({outcome.message}); try "
+            "fewer futures or a longer solver.time_limit_s.",
+        )
+    stages = [first_stage_columns(m, decision) for m in models]
+    stochastic = [
+        future_cost(m, outcome.values[cols], stage)
+        for m, cols, stage in zip(models, ef.columns, stages, strict=True)
+    ]
+    first_stage = outcome.values[ef.first_stage]
+    progress("the deterministic plan in every future (VSS)", 0.5)
+    deterministic = solve_futures([nominal], settings, decision, schedule=schedule)[0].first_stage
+    eev = solve_futures(models, settings, decision, fixed=deterministic, schedule=schedule)
+    progress("each future with perfect foresight (EVPI)", 0.7)
+    wait_and_see = solve_futures(models, settings, decision, schedule=schedule)
+    fresh: dict[str, list[FutureCost]] = {}
+    if out_of_sample:
+        progress(f"out of sample ({out_of_sample} fresh futures)", 0.85)
+        others = models_of(sample_futures(base, out_of_sample, seed + OUT_OF_SAMPLE_SEED_OFFSET))
+        fresh = {
+            name: solve_futures(others, settings, decision, fixed=kept, schedule=schedule)
+            for name, kept in (("stochastic", first_stage), ("deterministic", deterministic))
+        }
+    progress("done", 1.0)
+    risk = risk or Risk()
+    return StochasticPlanResult(
+        scenario=label,
+        futures=count,
+        seed=seed,
+        decision_point=nominal.problem.grid.label(decision),
+        decision_period=decision,
+        first_stage=first_stage,
+        risk=risk,
+        status="optimal" if outcome.status == "optimal" else "time_limit",
+        solver_gap=outcome.gap,
+        commitments=commitments_table(nominal, first_stage_columns(nominal, decision), first_stage),
+        stochastic=stochastic,
+        expected_value_plan=eev,
+        wait_and_see=wait_and_see,
+        out_of_sample=fresh,
+        problem_size={
+            "columns": ef.linear.num_cols,
+            "rows": ef.linear.num_rows,
+            "nonzeros": int(ef.linear.matrix.nnz),
+            "first_stage_columns": len(ef.first_stage),
+        },
+        seconds=time.perf_counter() - clock,
+    )
+
+
+def _training_schedule(nominal: PlanModel) -> np.ndarray | None:
+    """Where the deterministic plan (the full MILP at nominal inputs) trains each run; the
+    futures keep those clusters and periods, so the relaxed recourse does not spread runs
+    over clusters as the LP relaxation would."""
+    from gpuplan.planning.optimise import optimise
+
+    if not nominal.problem.training:
+        return None
+    result = optimise(nominal.problem, baselines=False)
+    if result.solution is None or result.status == "infeasible":
+        return None
+    return training_schedule(nominal, result.solution.training)
+
+
+def _decision_period(model: PlanModel, decision_point: str | None) -> int:
+    """Index of the first period after the first stage (default: one year in)."""
+    from gpuplan.planning.periods import parse_month
+
+    grid = model.problem.grid
+    if decision_point is None:
+        return min(grid.count, max(1, 12 // grid.months))
+    try:
+        index = grid.index_of(parse_month(decision_point))
+    except (ValueError, TypeError) as error:
+        raise InputError("decision_point", f"'{decision_point}': {error}") from None
+    if not 1 <= index <= grid.count:
+        raise InputError(
+            "decision_point",
+            f"'{decision_point}' is outside the horizon ({grid.label(0)} to "
+            f"{grid.label(grid.count - 1)}); the first stage needs at least one period.",
+        )
+    return index
+
+
+def _check_same_options(nominal: PlanModel, model: PlanModel) -> None:
+    """Futures must share the supply options (their first-stage columns are one decision)."""
+    ours = [o.id for o in nominal.problem.options]
+    theirs = [o.id for o in model.problem.options]
+    if ours != theirs:
+        missing = sorted(set(ours) ^ set(theirs))[:3]
+        raise InputError(
+            "futures",
+            f"a sampled future changes which supply options exist ({', '.join(missing)}); "
+            "ranges may change prices and volumes, not the offers themselves.",
+        )

@@ -1,0 +1,125 @@
+"""The two-stage stochastic plan against a newsvendor computed by hand.
+
+One quarter (2,190 h), no discounting. A chat workload needs 10 H100s per 1e9 tokens/day:
+50 GPUs in the low future (5e9), 150 in the high one (15e9), equally likely; the nominal
+(mean) volume is 10e9 -> 100 GPUs. A reservation signed now costs $1.20/GPU-hour
+($2,628 per GPU for the quarter) whatever the volume; on-demand costs $2.00 ($4,380).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gpuplan.cli import app
+from gpuplan.errors import InputError
+from gpuplan.planning.stochastic import Risk, stochastic_plan
+from gpuplan.planning.stochastic.result import cvar
+from test_planner_scenarios import tiny
+
+RESERVED, ON_DEMAND = 1.2 * 2190, 2.0 * 2190
+LOW, HIGH = {"inference[0].tokens_per_day": 5e9}, {"inference[0].tokens_per_day": 15e9}
+
+
+def newsvendor() -> dict[str, Any]:
+    data = tiny()
+    data["horizon"]["periods"] = 1
+    data["inference"][0]["sovereignty"] = "eu_data"
+    data["inference"][0]["tokens_per_day"] = {"low": 5e9, "high": 15e9, "shape": "uniform"}
+    data["supply"]["offers"] = [
+        {"provider": "Nebius", "jurisdiction": "EU", "region": "eu-north1", "country": "FI",
+         "region_group": "EU", "gpu": "h100-sxm", "pricing_model": "on_demand",
+         "price_per_gpu_hour": 2.0, "source": "test"},
+        {"provider": "AWS", "jurisdiction": "US", "region": "eu-north-1", "country": "SE",
+         "region_group": "EU", "gpu": "h100-sxm", "pricing_model": "reserved_1y",
+         "term_months": 3, "price_per_gpu_hour": 1.2, "source": "test"},
+    ]  # fmt: skip
+    return data
+
+
+def reserved_gpus(result: Any) -> float:
+    rows = result.commitments
+    return float(rows.loc[rows["mode"] == "reserved", "gpus"].sum())
+
+
+def test_two_futures_match_the_hand_computed_newsvendor() -> None:
+    result = stochastic_plan(newsvendor(), futures=[LOW, HIGH])
+    # Reserving R in [50, 150] costs 2,628 R + 0.5 x 4,380 (150 - R): slope +438 > 0, and
+    # below 50 the slope is 2,628 - 4,380 < 0: reserve the low future's 50.
+    assert reserved_gpus(result) == pytest.approx(50.0, abs=1e-6)
+    rp = 50 * RESERVED + 0.5 * 100 * ON_DEMAND  # 350,400
+    assert result.recourse_problem == pytest.approx(rp, rel=1e-9)
+    # Deterministic plan reserves the nominal 100: 262,800 or 262,800 + 50 x 4,380.
+    eev = 100 * RESERVED + 0.5 * 50 * ON_DEMAND  # 372,300
+    assert result.vss == pytest.approx(eev - rp, rel=1e-9)  # 21,900
+    # Perfect foresight reserves exactly each future's need.
+    ws = 0.5 * (50 + 150) * RESERVED  # 262,800
+    assert result.evpi == pytest.approx(rp - ws, rel=1e-9)  # 87,600
+    assert result.decision_point == "2026-Q2"
+
+
+def test_cvar_weight_buys_insurance_against_the_high_future() -> None:
+    # Objective E + 1 x CVaR_0.5 (= the worse future): slope 438 - 1,752 < 0 up to 150.
+    result = stochastic_plan(newsvendor(), futures=[LOW, HIGH], risk=Risk(alpha=0.5, weight=1.0))
+    assert reserved_gpus(result) == pytest.approx(150.0, abs=1e-6)
+    assert result.recourse_problem == pytest.approx(2 * 150 * RESERVED, rel=1e-9)  # 788,400
+    assert result.vss >= -1e-6 and result.evpi >= -1e-6
+
+
+def test_sampled_futures_repeat_with_the_seed_and_values_are_never_negative() -> None:
+    first = stochastic_plan(newsvendor(), futures=12, seed=5, out_of_sample=6)
+    again = stochastic_plan(newsvendor(), futures=12, seed=5, out_of_sample=6)
+    assert first.commitments.equals(again.commitments)
+    assert first.vss >= -1e-6 and first.evpi >= -1e-6
+    # Newsvendor: reserve up to the (4,380 - 2,628) / 4,380 = 40 % quantile of the demand,
+    # between the sample's smallest and largest volume.
+    reserved = reserved_gpus(first)
+    assert 50.0 <= reserved <= 150.0
+    summary = first.to_dict()
+    assert set(summary["out_of_sample"]) == {"stochastic", "deterministic"}
+    npv = summary["stochastic_plan"]["npv_usd"]
+    assert npv["p10"] <= npv["p50"] <= npv["p90"]
+
+
+def test_cvar_of_a_sample_is_the_mean_of_its_worst_tail() -> None:
+    assert cvar([1.0, 2.0, 3.0, 4.0], 0.5) == pytest.approx(3.5)
+    assert cvar([10.0, 0.0], 0.5) == pytest.approx(10.0)
+
+
+def test_bad_requests_name_the_field() -> None:
+    with pytest.raises(InputError, match="decision_point"):
+        stochastic_plan(newsvendor(), futures=[LOW], decision_point="2030-01")
+    with pytest.raises(InputError, match="futures"):
+        stochastic_plan(newsvendor(), futures=0)
+
+
+def test_cli_prints_the_plan_as_json(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "newsvendor.yaml"
+    path.write_text(yaml.safe_dump(newsvendor()))
+    runner = CliRunner()
+    result = runner.invoke(app, ["plan", str(path), "--futures", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["futures"] == 4 and payload["commitments"][0]["mode"] == "reserved"
+    assert payload["vss_usd"] >= -1e-6
+    bad = runner.invoke(app, ["plan", str(path), "--futures", "4", "--risk", "cvar:1.5:1"])
+    assert bad.exit_code == 2 and "--risk" in bad.output
+    lonely = runner.invoke(app, ["plan", str(path), "--risk", "cvar:0.9:1"])
+    assert lonely.exit_code == 2 and "--futures" in lonely.output
+
+
+def test_a_single_plan_keeps_the_stochastic_commitments() -> None:
+    # What 'simulate --futures' plans with: the 50 reserved GPUs are kept, and the nominal
+    # 100-GPU need is topped up on demand: 50 x 2,628 + 50 x 4,380 = 350,400.
+    from gpuplan.planning.api import plan
+
+    stochastic = stochastic_plan(newsvendor(), futures=[LOW, HIGH])
+    kept = plan(newsvendor(), baselines=False, extra_constraints=[stochastic.commitments_kept()])
+    assert kept.npv_usd == pytest.approx(50 * RESERVED + 50 * ON_DEMAND, rel=1e-9)
+    assert plan(newsvendor(), baselines=False).npv_usd == pytest.approx(100 * RESERVED, rel=1e-9)
