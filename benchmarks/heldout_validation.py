@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from gpuplan.catalog.models import get_model  # noqa: E402
 from gpuplan.compute.inference import default_calibration, estimate_inference  # noqa: E402
 from gpuplan.compute.training import estimate_training, implied_training  # noqa: E402
 from gpuplan.errors import InputError  # noqa: E402
@@ -134,8 +135,9 @@ def training_throughput() -> list[float]:
 def inference_rows() -> dict[str, list[float]]:
     print("\nInference (per-GPU output tokens/s; MLPerf latency limits are p99)")
     print(
-        f"{'model':<14}{'GPU':<10}{'prec':<5}{'scenario':<9}{'round':<6}{'published':>10}"
-        f"{'at round':>10}{'error':>8}{'current':>9}{'error':>8}  tp x batch"
+        f"{'model':<17}{'GPU':<10}{'prec':<5}{'tp':<3}{'scenario / shape':<20}{'round':<8}"
+        f"{'published':>10}"
+        f"{'at round':>10}{'error':>8}{'current':>9}{'error':>8}  tp x batch  P10-P90"
     )
     vintage = default_calibration().fitted.software_vintage
     groups: dict[str, list[float]] = {"all (at round software)": []}
@@ -147,20 +149,28 @@ def inference_rows() -> dict[str, list[float]]:
             "precision": row["precision"],
             "max_ttft_ms": number(row["max_ttft_ms"]),
             "max_tpot_ms": number(row["max_tpot_ms"]),
+            "tp": int(row["tp"]) if row["tp"] else None,
         }
         at_round = estimate_inference(row["model"], row["gpu"], speed=speed, **settings)  # type: ignore[arg-type]
         current = estimate_inference(row["model"], row["gpu"], **settings)  # type: ignore[arg-type]
         published = float(row["published_tokens_per_s_per_gpu"])
         error = at_round.output_tokens_per_second_per_gpu / published - 1.0
         error_now = current.output_tokens_per_second_per_gpu / published - 1.0
+        low = at_round.output_tokens_per_second_per_gpu_p10
+        high = at_round.output_tokens_per_second_per_gpu_p90
         groups["all (at round software)"].append(error)
         groups.setdefault(f"{row['model']} {row['scenario']}", []).append(error)
+        kind = "MoE" if get_model(row["model"]).architecture.is_moe else "dense"
+        shape = f"{row['scenario']} {row['mean_input_tokens']}/{row['mean_output_tokens']}"
+        groups.setdefault(f"{kind} (all rows)", []).append(error)
         print(
-            f"{row['model']:<14}{row['gpu']:<10}{row['precision']:<5}{row['scenario']:<9}"
-            f"{row['round']:<6}{published:>10,.0f}"
+            f"{row['model']:<17}{row['gpu']:<10}{row['precision']:<5}{row['tp'] or '-':<3}"
+            f"{shape:<20}"
+            f"{row['round']:<8}{published:>10,.0f}"
             f"{at_round.output_tokens_per_second_per_gpu:>10,.0f}{error:>+8.1%}"
             f"{current.output_tokens_per_second_per_gpu:>9,.0f}{error_now:>+8.1%}"
             f"  {at_round.tensor_parallel} x {at_round.batch_size}"
+            f"  {'in' if low <= published <= high else 'out'}"
         )
     for label, errors in groups.items():
         print("  " + summary(label, errors))

@@ -1,18 +1,30 @@
-"""Fit the serving model's efficiency factors on MLPerf Inference Llama 2 70B results.
+"""Fit the serving model's efficiency factors jointly on MLPerf Llama 2 70B and the serving
+tables, cross-validate them, and store factors, residuals and the uncertainty band.
 
-Rerunnable: ``PYTHONPATH=src python3 scripts/fit_inference.py [--data CSV] [--dry-run]``.
-Minimises the squared log error of predicted vs reported per-accelerator throughput over the
-groups of :mod:`mlperf_llama2` (one group per GPU x precision x scenario x round, the median
-of its rows, so a GPU with 15 submissions weighs as much as one with 1). Writes the factors,
-the fit date, the data used and every residual to
-``src/gpuplan/catalog/data/inference_calibration.json``.
+Rerunnable: ``PYTHONPATH=src python3 scripts/fit_inference.py [--dry-run]`` (a few minutes:
+one full fit, then one refit per left-out model and per left-out GPU).
+
+* Fit: least squares on log(predicted / reported) over the cases of
+  :mod:`serving_benchmarks` (MLPerf: one case per GPU x precision x scenario x round, the
+  median of its rows; tables: one per model x GPU x precision x tp x shape), every factor
+  bounded to its physical range (efficiencies in (0, 1]), the MLPerf and ShareGPT mean
+  input lengths fitted alongside (not published). Multi-start: the objective has kinks
+  where the best tp/batch switches.
+* Cross-validation: leave-one-model-out (LOMO) and leave-one-GPU-out (LOGO): refit without
+  the model's / GPU's cases (warm start from the full fit) and predict them.
+* Uncertainty: split-conformal P10/P90 of measured / predicted (finite-sample quantile
+  levels ⌈(n+1)q⌉/n) of the LOMO residuals and of the LOGO residuals; the stored band
+  (``uncertainty``) takes the wider end of each, so it covers a new model and a new GPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,135 +34,314 @@ from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gpuplan.catalog.gpus import get_gpu
 from gpuplan.compute.serving_calibration import (
     FittedFactors,
     ServingCalibration,
+    UncertaintyBand,
     default_calibration,
 )
-from mlperf_llama2 import (
-    CURRENT_ROUND,
-    DEFAULT_DATA,
-    MLPERF_MEAN_INPUT_TOKENS,
-    MLPERF_MEAN_OUTPUT_TOKENS,
-    Group,
-    load_groups,
-    signed_errors,
-)
+from gpuplan.compute.serving_roofline import power_clock_factor
+from serving_benchmarks import DATASET_INPUTS, FIT_BATCHES, Case, load_cases, signed_errors
 
 OUTPUT = Path(__file__).resolve().parents[1] / "src/gpuplan/catalog/data/inference_calibration.json"
 
-# name, lower bound, upper bound. Compute efficiency may exceed 1 by the ratio of maximum boost
-# clock to the clock of the datasheet peak (H100 SXM: 1,980 / 1,830 MHz = 1.08).
-PARAMETERS = (
-    ("compute_efficiency.NVIDIA", 0.2, 1.08),
-    ("compute_efficiency.AMD", 0.1, 1.0),
-    ("fp4_compute_ratio", 0.3, 1.2),
-    ("memory_efficiency", 0.5, 0.95),
-    ("roofline_sharpness", 1.0, 8.0),
-    ("latency_tail_factor", 1.0, 4.0),
-    ("arrival_headroom", 0.6, 1.0),
-    ("software_vintage.mlperf-v4.1", 0.5, 1.2),
+# name, lower bound, upper bound, scale to SI (overheads are fitted in ms / µs).
+PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
+    ("compute_efficiency.NVIDIA", 0.2, 1.0, 1.0),
+    ("compute_efficiency.AMD", 0.1, 1.0, 1.0),
+    ("fp4_gemm_efficiency", 0.2, 1.0, 1.0),
+    ("attention_efficiency", 0.05, 1.0, 1.0),
+    ("memory_efficiency", 0.3, 1.0, 1.0),
+    ("power_clock_exponent", 0.0, 1.0, 1.0),
+    ("roofline_sharpness", 1.0, 8.0, 1.0),
+    ("step_overhead_s", 0.0, 30.0, 1e-3),
+    ("layer_overhead_s", 0.0, 200.0, 1e-6),
+    ("sequence_overhead_s", 0.0, 50.0, 1e-6),
+    ("allreduce_latency_s", 0.0, 200.0, 1e-6),
+    ("latency_tail_factor", 1.0, 4.0, 1.0),
+    ("arrival_headroom", 0.5, 1.0, 1.0),
+    ("software_vintage.mlperf-v4.1", 0.5, 1.0, 1.0),
+    ("input.mlperf-openorca", 100.0, 1024.0, 1.0),
+    ("input.sharegpt", 50.0, 1000.0, 1.0),
 )
+STARTS = (
+    (0.57, 0.39, 0.65, 0.36, 0.72, 1.0, 2.2, 4.3, 15.0, 2.0, 14.0, 2.3, 0.98, 0.84, 217.0, 272.0),
+    (0.8, 0.6, 0.6, 0.8, 0.8, 0.5, 3.0, 1.0, 5.0, 5.0, 20.0, 3.0, 0.95, 0.8, 500.0, 400.0),
+)
+BOUNDARY_TOLERANCE = 1e-3
 
 
-def calibration_from(vector: np.ndarray, base: ServingCalibration) -> ServingCalibration:
-    """A calibration whose fitted factors are ``vector`` (in PARAMETERS order)."""
-    values = dict(zip((p[0] for p in PARAMETERS), vector, strict=True))
+@dataclass(frozen=True)
+class Fit:
+    calibration: ServingCalibration
+    dataset_inputs: dict[str, float]
+    vector: np.ndarray
+
+
+def unpack(
+    vector: np.ndarray, base: ServingCalibration
+) -> tuple[ServingCalibration, dict[str, float]]:
+    """The calibration and dataset mean inputs of a parameter vector (PARAMETERS order)."""
+    values = {
+        name: float(v) * scale for (name, _, _, scale), v in zip(PARAMETERS, vector, strict=True)
+    }
     nvidia, amd = values["compute_efficiency.NVIDIA"], values["compute_efficiency.AMD"]
     fitted = FittedFactors(
         compute_efficiency={"NVIDIA": nvidia, "AMD": amd, "default": min(nvidia, amd)},
-        fp4_compute_ratio=values["fp4_compute_ratio"],
+        fp4_gemm_efficiency=values["fp4_gemm_efficiency"],
+        attention_efficiency=values["attention_efficiency"],
         memory_efficiency=values["memory_efficiency"],
+        power_clock_exponent=values["power_clock_exponent"],
         roofline_sharpness=values["roofline_sharpness"],
+        step_overhead_s=values["step_overhead_s"],
+        layer_overhead_s=values["layer_overhead_s"],
+        sequence_overhead_s=values["sequence_overhead_s"],
+        allreduce_latency_s=values["allreduce_latency_s"],
         latency_tail_factor=values["latency_tail_factor"],
         arrival_headroom=values["arrival_headroom"],
         software_vintage={"mlperf-v4.1": values["software_vintage.mlperf-v4.1"]},
     )
-    return base.model_copy(update={"fitted": fitted})
+    inputs = {key.split(".", 1)[1]: v for key, v in values.items() if key.startswith("input.")}
+    return base.model_copy(update={"fitted": fitted}), inputs
 
 
-def fit(groups: list[Group], base: ServingCalibration) -> ServingCalibration:
-    """Least squares on log(predicted / reported); infeasible predictions count as -100%."""
+def pack(calibration: ServingCalibration, dataset_inputs: dict[str, float]) -> np.ndarray:
+    """The parameter vector (PARAMETERS order) of a calibration and dataset mean inputs."""
+    fitted = calibration.fitted.model_dump()
+    values = []
+    for name, _, _, scale in PARAMETERS:
+        head, _, tail = name.partition(".")
+        if head == "input":
+            values.append(dataset_inputs[tail])
+        elif tail:
+            values.append(fitted[head][tail] / scale)
+        else:
+            values.append(fitted[head] / scale)
+    return np.array(values, dtype=float)
 
+
+def shipped_fit() -> Fit:
+    """The shipped calibration as a :class:`Fit` (its dataset inputs from the data file)."""
+    calibration = default_calibration()
+    payload = json.loads(OUTPUT.read_text(encoding="utf-8"))
+    inputs = {**DATASET_INPUTS, **payload.get("fit_data", {}).get("mean_input_tokens", {})}
+    return Fit(calibration, inputs, pack(calibration, inputs))
+
+
+def log_residuals(
+    cases: Sequence[Case], base: ServingCalibration
+) -> Callable[[np.ndarray], np.ndarray]:
     def residuals(vector: np.ndarray) -> np.ndarray:
-        errors = signed_errors(groups, calibration_from(vector, base))
+        calibration, inputs = unpack(vector, base)
+        errors = signed_errors(cases, calibration, inputs, FIT_BATCHES)
         return np.log(np.maximum(errors + 1.0, 0.05))
 
+    return residuals
+
+
+def identified(cases: Sequence[Case]) -> np.ndarray:
+    """Which parameters (PARAMETERS order) the cases carry information on: the AMD
+    efficiency needs an AMD GPU, the latency factors a Server/Interactive case, the v4.1
+    speed a v4.1 case, the power exponent a power-limited GPU, a dataset's mean input a
+    case from it. The others always."""
+    vendors = {get_gpu(c.gpu_id).vendor for c in cases}
+    needs = {
+        "compute_efficiency.AMD": "AMD" in vendors,
+        "power_clock_exponent": any(power_clock_factor(get_gpu(c.gpu_id), 1.0) < 1 for c in cases),
+        "latency_tail_factor": any(c.scenario != "Offline" for c in cases),
+        "arrival_headroom": any(c.scenario != "Offline" for c in cases),
+        "software_vintage.mlperf-v4.1": any(c.round == "v4.1" for c in cases),
+        **{f"input.{name}": any(c.input_dataset == name for c in cases) for name in DATASET_INPUTS},
+    }
+    return np.array([needs.get(name, True) for name, *_ in PARAMETERS])
+
+
+def fit(
+    cases: Sequence[Case], base: ServingCalibration, starts: Sequence[Sequence[float]] = STARTS
+) -> Fit:
+    """Least squares on log error from each start; the lowest cost wins. Parameters the
+    cases carry no information on (:func:`identified`) stay at the start's value, except
+    the AMD efficiency, which then takes the NVIDIA one (what an unseen vendor gets)."""
     lower = np.array([p[1] for p in PARAMETERS])
     upper = np.array([p[2] for p in PARAMETERS])
-    # The objective has kinks (best batch and tp switch), so start from several points.
-    starts = (
-        [0.7, 0.5, 0.7, 0.8, 2.0, 1.5, 0.9, 0.85],
-        [0.9, 0.6, 0.8, 0.8, 4.0, 2.5, 0.95, 0.85],
-        [1.0, 0.7, 0.75, 0.7, 1.5, 3.0, 1.0, 0.8],
-        [0.8, 0.7, 0.9, 0.9, 8.0, 2.0, 0.9, 0.9],
+    free = identified(cases)
+    names = [p[0] for p in PARAMETERS]
+    full_residuals = log_residuals(cases, base)
+
+    def complete(start: np.ndarray, values: np.ndarray) -> np.ndarray:
+        vector = start.copy()
+        vector[free] = values
+        if not free[names.index("compute_efficiency.AMD")]:
+            vector[names.index("compute_efficiency.AMD")] = vector[
+                names.index("compute_efficiency.NVIDIA")
+            ]
+        return vector
+
+    results = []
+    for start in starts:
+        start_vector = np.clip(np.array(start, dtype=float), lower, upper)
+        result = least_squares(
+            lambda values, s=start_vector: full_residuals(complete(s, values)),
+            start_vector[free],
+            bounds=(lower[free], upper[free]),
+            diff_step=1e-3,
+            max_nfev=60 * len(PARAMETERS),
+        )
+        results.append((float(result.cost), complete(start_vector, result.x)))
+    best = min(results, key=lambda r: r[0])[1]
+    calibration, inputs = unpack(best, base)
+    return Fit(calibration, inputs, best)
+
+
+def held_out_errors(
+    cases: Sequence[Case], full: Fit, key: Callable[[Case], str]
+) -> dict[str, tuple[list[Case], np.ndarray]]:
+    """For each value of ``key`` (model or GPU): refit without its cases (warm start from
+    the full fit) and return its cases' signed errors. Parameters without training data
+    stay at the full-fit value (:func:`fit`): a dataset's mean input, the MLPerf latency
+    factors and software speed are properties of the benchmark, not of the left-out model
+    or GPU; an AMD GPU left out of every training case gets the NVIDIA efficiency."""
+    out: dict[str, tuple[list[Case], np.ndarray]] = {}
+    for value in sorted({key(c) for c in cases}):
+        train = [c for c in cases if key(c) != value]
+        test = [c for c in cases if key(c) == value]
+        refit = fit(train, full.calibration, starts=[full.vector])
+        out[value] = (test, signed_errors(test, refit.calibration, refit.dataset_inputs))
+    return out
+
+
+def conformal_band(errors: np.ndarray, source: str) -> UncertaintyBand:
+    """P10/P90 of measured / predicted = 1 / (1 + error), split-conformal quantile levels."""
+    ratios = np.sort(1.0 / np.maximum(1.0 + np.asarray(errors), 1e-9))
+    n = ratios.size
+    upper_rank = min(n, math.ceil((n + 1) * 0.9)) - 1
+    lower_rank = max(0, math.floor((n + 1) * 0.1) - 1)
+    return UncertaintyBand(
+        p10_ratio=float(ratios[lower_rank]),
+        p90_ratio=float(ratios[upper_rank]),
+        residuals=n,
+        source=source,
     )
-    results = [
-        least_squares(residuals, np.array(start), bounds=(lower, upper), diff_step=1e-3)
-        for start in starts
-    ]
-    result = min(results, key=lambda r: float(r.cost))
-    return calibration_from(result.x, base)
 
 
-def report(groups: list[Group], calibration: ServingCalibration) -> dict[str, Any]:
-    errors = signed_errors(groups, calibration)
-    rows = [
+def envelope(first: UncertaintyBand, second: UncertaintyBand) -> UncertaintyBand:
+    """The wider ends of two bands: a band that covers a new model and a new GPU alike."""
+    return UncertaintyBand(
+        p10_ratio=min(first.p10_ratio, second.p10_ratio),
+        p90_ratio=max(first.p90_ratio, second.p90_ratio),
+        residuals=first.residuals + second.residuals,
+        source="envelope of the split-conformal bands of the leave-one-model-out and "
+        "leave-one-GPU-out residuals",
+    )
+
+
+def at_bounds(vector: np.ndarray) -> list[str]:
+    """Parameters that ended on a bound (the data push past the physical range)."""
+    names = []
+    for (name, lower, upper, _), value in zip(PARAMETERS, vector, strict=True):
+        span = upper - lower
+        if value <= lower + BOUNDARY_TOLERANCE * span or value >= upper - BOUNDARY_TOLERANCE * span:
+            names.append(name)
+    return names
+
+
+def residual_rows(
+    cases: Sequence[Case],
+    errors: np.ndarray,
+    inputs: dict[str, float],
+    lomo: dict[str, float],
+    logo: dict[str, float],
+) -> list[dict[str, Any]]:
+    """One row per case: in-sample, leave-one-model-out and leave-one-GPU-out errors."""
+    return [
         {
-            "group": g.label,
-            "accelerator": g.accelerator,
-            "rows": g.n_rows,
-            "reported_tokens_per_s_per_gpu": round(g.reported, 1),
-            "predicted_tokens_per_s_per_gpu": round(g.reported * (1 + e), 1),
+            "case": c.label,
+            "source": c.source,
+            "model": c.model,
+            "gpu": c.gpu_id,
+            "shape_class": c.shape_class(inputs),
+            "reported_tokens_per_s_per_gpu": round(c.reported, 1),
+            "predicted_tokens_per_s_per_gpu": round(c.reported * (1 + e), 1),
             "signed_error": round(float(e), 4),
+            "lomo_signed_error": round(lomo[c.label], 4),
+            "logo_signed_error": round(logo[c.label], 4),
         }
-        for g, e in zip(groups, errors, strict=True)
+        for c, e in zip(cases, errors, strict=True)
     ]
-    current = [abs(e) for g, e in zip(groups, errors, strict=True) if g.round == CURRENT_ROUND]
+
+
+def by_label(folds: dict[str, tuple[list[Case], np.ndarray]]) -> dict[str, float]:
     return {
-        "median_abs_error": round(float(np.median(np.abs(errors))), 4),
-        "max_abs_error": round(float(np.max(np.abs(errors))), 4),
-        "median_abs_error_current_round": round(float(np.median(current)), 4),
-        "residuals": rows,
+        c.label: float(e)
+        for test, errors in folds.values()
+        for c, e in zip(test, errors, strict=True)
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--dry-run", action="store_true", help="Print, do not write.")
     args = parser.parse_args()
-    groups, skipped = load_groups(args.data)
+    cases, skipped = load_cases()
     base = default_calibration()
-    calibration = fit(groups, base)
-    summary = report(groups, calibration)
+    full = fit(cases, base)
+    errors = signed_errors(cases, full.calibration, full.dataset_inputs)
+    lomo = held_out_errors(cases, full, lambda c: c.model)
+    logo = held_out_errors(cases, full, lambda c: c.gpu_id)
+    band = envelope(
+        conformal_band(np.concatenate([e for _, e in lomo.values()]), "LOMO"),
+        conformal_band(np.concatenate([e for _, e in logo.values()]), "LOGO"),
+    )
+    calibration = full.calibration.model_copy(update={"uncertainty": band})
     payload = json.loads(OUTPUT.read_text(encoding="utf-8"))
     payload.update(
         {
             "fit_date": date.today().isoformat(),
             "fitted": calibration.fitted.model_dump(),
+            "uncertainty": band.model_dump(),
             "fit_data": {
-                "file": "shared/reference/calibration/inference_mlperf_llama2_70b.csv",
-                "model": "llama-2-70b (MLPerf llama2-70b-99)",
-                "mean_input_tokens": MLPERF_MEAN_INPUT_TOKENS,
-                "mean_output_tokens": MLPERF_MEAN_OUTPUT_TOKENS,
-                "groups": len(groups),
+                "files": [
+                    "shared/reference/calibration/inference_mlperf_llama2_70b.csv",
+                    "shared/reference/calibration/inference_serving_tables.csv",
+                ],
+                "models": sorted({c.model for c in cases}),
+                "cases": len(cases),
+                "mean_input_tokens": {k: round(v, 1) for k, v in full.dataset_inputs.items()},
+                "parameters_at_bounds": at_bounds(full.vector),
                 "accelerators_skipped": skipped,
                 "script": "scripts/fit_inference.py",
             },
-            "fit_quality": summary,
+            "fit_quality": {
+                "median_abs_error": round(float(np.median(np.abs(errors))), 4),
+                "max_abs_error": round(float(np.max(np.abs(errors))), 4),
+                "lomo_median_abs_error": round(
+                    float(np.median(np.abs(np.concatenate([e for _, e in lomo.values()])))), 4
+                ),
+                "logo_median_abs_error": round(
+                    float(np.median(np.abs(np.concatenate([e for _, e in logo.values()])))), 4
+                ),
+                "residuals": residual_rows(
+                    cases, errors, full.dataset_inputs, by_label(lomo), by_label(logo)
+                ),
+            },
         }
     )
-    text = json.dumps(payload, indent=2) + "\n"
-    for row in summary["residuals"]:
+    payload.pop("fixed", None)
+    payload = {"fixed": base.fixed.model_dump(), **payload}
+    for row in payload["fit_quality"]["residuals"]:
         print(
-            f"{row['group']:<34} reported {row['reported_tokens_per_s_per_gpu']:>8.0f} "
-            f"predicted {row['predicted_tokens_per_s_per_gpu']:>8.0f} {row['signed_error']:+.1%}"
+            f"{row['case']:<62} {row['reported_tokens_per_s_per_gpu']:>8.0f} "
+            f"{row['predicted_tokens_per_s_per_gpu']:>8.0f} {row['signed_error']:+.1%}"
         )
-    print(json.dumps(calibration.fitted.model_dump(), indent=2))
-    print(f"median |error| {summary['median_abs_error']:.1%}, max {summary['max_abs_error']:.1%}")
+    print(json.dumps({k: v for k, v in payload.items() if k != "fit_quality"}, indent=2))
+    quality = payload["fit_quality"]
+    print(
+        f"in-sample median |error| {quality['median_abs_error']:.1%}; LOMO "
+        f"{quality['lomo_median_abs_error']:.1%}; LOGO {quality['logo_median_abs_error']:.1%}"
+    )
     if not args.dry_run:
-        OUTPUT.write_text(text, encoding="utf-8")
+        OUTPUT.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {OUTPUT}")
 
 

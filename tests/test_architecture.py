@@ -27,6 +27,12 @@ from gpuplan.errors import InputError
         ("llama-3.1-405b", 405e9, None, "arXiv:2407.21783"),
         ("gpt-3-175b", 175e9, None, "arXiv:2005.14165 Table 2.1"),
         ("mistral-large-2", 123e9, None, "mistral.ai/news/mistral-large-2407"),
+        ("llama-3.1-8b", 8.03e9, None, "Llama-3.1-8B model card"),
+        ("llama-3.3-70b", 70.6e9, None, "Llama-3.3-70B-Instruct model card"),
+        ("qwen3-30b-a3b", 30.5e9, None, "Qwen3-30B-A3B model card (3.3B active: rounded)"),
+        ("qwen3-235b-a22b", 235e9, 22e9, "Qwen3-235B-A22B model card"),
+        # Meta: 400B total / 17B active (text model; the vision encoder is not counted)
+        ("llama-4-maverick", 400e9, None, "Llama-4-Maverick model card"),
     ],
 )
 def test_parameter_counts_match_published_within_1_percent(
@@ -146,3 +152,86 @@ def test_tied_embedding_still_costs_the_lm_head_matmul() -> None:
     2048x12288 learned-position lookup is FLOP-free."""
     arch = get_model("gpt-3-175b").architecture
     assert arch.params_active_matmul == arch.params_active - 2048 * 12288
+
+
+QWEN3_30B_A3B = {
+    # huggingface.co/Qwen/Qwen3-30B-A3B config.json; model card: 30.5B total, 3.3B activated.
+    "vocab_size": 151936,
+    "hidden_size": 2048,
+    "intermediate_size": 6144,
+    "num_hidden_layers": 48,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 4,
+    "head_dim": 128,
+    "num_experts": 128,
+    "num_experts_per_tok": 8,
+    "moe_intermediate_size": 768,
+    "decoder_sparse_step": 1,
+    "mlp_only_layers": [],
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 40960,
+}
+LLAMA4_SCOUT_TEXT = {
+    # huggingface.co/meta-llama/Llama-4-Scout-17B-16E config.json text_config; Meta: 17B
+    # active, 109B total (with the vision encoder).
+    "vocab_size": 202048,
+    "hidden_size": 5120,
+    "intermediate_size": 8192,
+    "intermediate_size_mlp": 16384,
+    "num_hidden_layers": 48,
+    "num_attention_heads": 40,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "num_local_experts": 16,
+    "num_experts_per_tok": 1,
+    "interleave_moe_layer_step": 1,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 10485760,
+}
+
+
+def test_qwen_moe_spelling_num_experts_is_accepted() -> None:
+    arch = architecture_from_hf_config(QWEN3_30B_A3B)
+    assert arch.num_experts == 128
+    assert arch.params_total == pytest.approx(30.5e9, rel=0.01)
+    assert arch.params_active == pytest.approx(3.3e9, rel=0.03)
+
+
+def test_llama4_text_config_with_shared_expert_and_interleaving() -> None:
+    scout = architecture_from_hf_config({"text_config": LLAMA4_SCOUT_TEXT})
+    assert scout.params_active == pytest.approx(17e9, rel=0.03)
+    assert scout.params_total == pytest.approx(109e9, rel=0.03)
+    # Maverick: 128 experts, MoE every second layer; Meta: 17B active, 400B total.
+    maverick = architecture_from_hf_config(
+        {
+            "text_config": {
+                **LLAMA4_SCOUT_TEXT,
+                "num_local_experts": 128,
+                "interleave_moe_layer_step": 2,
+            }
+        }
+    )
+    assert maverick.params_active == pytest.approx(17e9, rel=0.03)
+    assert maverick.params_total == pytest.approx(400e9, rel=0.02)
+
+
+def test_qwen2_moe_shared_expert_counts_by_size() -> None:
+    # huggingface.co/Qwen/Qwen1.5-MoE-A2.7B config.json: 14.3B total, 2.7B activated.
+    arch = architecture_from_hf_config(
+        {
+            "vocab_size": 151936,
+            "hidden_size": 2048,
+            "intermediate_size": 5632,
+            "num_hidden_layers": 24,
+            "num_attention_heads": 16,
+            "num_key_value_heads": 16,
+            "num_experts": 60,
+            "num_experts_per_tok": 4,
+            "moe_intermediate_size": 1408,
+            "shared_expert_intermediate_size": 5632,
+            "tie_word_embeddings": False,
+        }
+    )
+    assert arch.num_shared_experts == 4
+    assert arch.params_total == pytest.approx(14.3e9, rel=0.01)
+    assert arch.params_active == pytest.approx(2.7e9, rel=0.02)

@@ -8,9 +8,13 @@ import math
 import pytest
 from typer.testing import CliRunner
 
+from gpuplan.catalog.gpus import get_gpu
+from gpuplan.catalog.models import ModelEntry
 from gpuplan.cli import app
+from gpuplan.compute.architecture import architecture_from_hf_config
 from gpuplan.compute.deployment_search import search_deployments
 from gpuplan.compute.fleet import estimate_fleet
+from gpuplan.compute.serving_config import tensor_parallel_options
 from gpuplan.errors import InfeasibleError, InputError
 
 runner = CliRunner()
@@ -95,8 +99,17 @@ def test_cli_inference_json_keys() -> None:
         "kv_cache_gb_per_sequence",
         "max_batch_size",
         "cost_per_million_output_tokens",
+        "output_tokens_per_second_per_gpu_p10",
+        "output_tokens_per_second_per_gpu_p90",
+        "cost_per_million_output_tokens_p10",
+        "cost_per_million_output_tokens_p90",
     ):
         assert payload[key] is not None, key
+    assert (
+        payload["output_tokens_per_second_per_gpu_p10"]
+        < payload["output_tokens_per_second_per_gpu"]
+        < payload["output_tokens_per_second_per_gpu_p90"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -153,3 +166,100 @@ def test_cli_bad_input_exits_2_with_a_message(args: list[str], message: str) -> 
     assert out.exit_code == 2
     assert message in out.output
     assert "Traceback" not in out.output
+
+
+def test_fleet_band_sizes_gpus_at_the_p90_and_p10_throughput() -> None:
+    fleet = estimate_fleet(
+        "llama-3.1-8b",
+        "h100",
+        tokens_per_day=200e9,
+        input_tokens=1000,
+        output_tokens=250,
+        price_per_gpu_hour=2.0,
+    )
+    serving = fleet.serving
+    per_replica = serving.requests_per_second_per_replica
+    fast = (
+        per_replica
+        * serving.output_tokens_per_second_per_gpu_p90
+        / (serving.output_tokens_per_second_per_gpu)
+    )
+    slow = (
+        per_replica
+        * serving.output_tokens_per_second_per_gpu_p10
+        / (serving.output_tokens_per_second_per_gpu)
+    )
+    rps = fleet.requests_per_second_average
+    assert fleet.gpus_p10 == math.ceil(rps / fast) * fleet.tensor_parallel
+    assert fleet.gpus_p90 == math.ceil(rps / slow) * fleet.tensor_parallel
+    assert fleet.gpus_p10 <= fleet.gpus <= fleet.gpus_p90
+    assert fleet.cost_per_million_output_tokens_p90 == pytest.approx(
+        fleet.gpus_p90 * 24 * 2.0 / fleet.output_tokens_per_day * 1e6
+    )
+    # One definition per cost: all GPU cost over output tokens, and over all tokens.
+    assert fleet.cost_per_million_output_tokens == pytest.approx(
+        fleet.gpus * 24 * 2.0 / fleet.output_tokens_per_day * 1e6
+    )
+    assert fleet.cost_per_million_tokens == pytest.approx(
+        fleet.gpus * 24 * 2.0 / fleet.tokens_per_day * 1e6
+    )
+
+
+def test_default_tp_divides_the_node_and_the_kv_heads() -> None:
+    # Llama 2 70B: 64 attention heads, 8 KV heads. tp 3 and 6 are not offered (6 of 8
+    # GPUs per node; KV heads not shardable), only 1, 2, 4, 8.
+    result = search_deployments("llama-2-70b", gpus=["h100"], precisions=["fp8"], top=20)
+    assert {o.tensor_parallel for o in result.options} <= {1, 2, 4, 8}
+
+
+def test_explicit_tp_the_engines_cannot_run_is_refused() -> None:
+    # 40 attention heads and 8 KV heads (Llama 4 Scout's attention): tp 5 divides the
+    # heads but 8 KV heads cannot be split 5 ways nor replicated evenly.
+    config = {
+        "vocab_size": 202048,
+        "hidden_size": 5120,
+        "intermediate_size": 16384,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 40,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+    }
+    model = ModelEntry(
+        id="scout-like",
+        name="scout-like",
+        org="test",
+        status="user",
+        source="test config",
+        config=config,
+        architecture=architecture_from_hf_config(config),
+    )
+    with pytest.raises(InputError, match="KV heads must divide tp"):
+        tensor_parallel_options(model, get_gpu("h100"), tp=5)
+    assert list(tensor_parallel_options(model, get_gpu("h100"))) == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_cli_fleet_json_carries_the_band() -> None:
+    out = runner.invoke(
+        app,
+        [
+            "estimate",
+            "fleet",
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100",
+            "--tokens-per-day",
+            "100B",
+            "--price-per-gpu-hour",
+            "2",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.output)
+    assert payload["gpus_p10"] <= payload["gpus"] <= payload["gpus_p90"]
+    assert (
+        payload["cost_per_million_output_tokens_p10"]
+        <= payload["cost_per_million_output_tokens"]
+        <= payload["cost_per_million_output_tokens_p90"]
+    )

@@ -15,6 +15,32 @@ TPOT = typer.Option(None, "--max-tpot-ms", help="p99 time-per-output-token limit
 PRICE = typer.Option(None, "--price-per-gpu-hour", help="USD per GPU-hour (else reference).")
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
 
+COSTS_HELP = (
+    "cost_per_million_output_tokens = all GPU cost ÷ output tokens (input free; compare with "
+    "per-output-token prices); cost_per_million_tokens = all GPU cost ÷ (input + output "
+    "tokens); the *_by_gpu_time pair splits GPU time between prompts and decoding, to price "
+    "input and output separately."
+)
+INFERENCE_HELP = (
+    "Throughput, latency, memory and cost of serving a model on one GPU type.\n\n"
+    "Throughput is output tokens/s per GPU: P50 with a P10-P90 band from the calibration's "
+    "out-of-sample residuals. " + COSTS_HELP + " The batch curve shows the p99 TTFT/TPOT it "
+    "judges against the p99 targets (and the mean TPOT)."
+)
+FLEET_HELP = (
+    "GPUs, replicas, utilisation and cost of serving a daily token demand.\n\n"
+    "GPUs and costs come as P50 with P10/P90: the fleet sized at the P90/P10 throughput of "
+    "the out-of-sample band. " + COSTS_HELP
+)
+SEARCH_HELP = (
+    "Cheapest GPU x precision x tp x batch deployments meeting a latency target.\n\n"
+    "Columns: out tok/s/GPU = output tokens/s per GPU (P50); $/M tok (in+out) = all GPU cost "
+    "÷ (input + output tokens), at the fleet's utilisation when a demand is given (the "
+    "ranking); $/M out tok = all GPU cost ÷ output tokens at full utilisation. Default tp: "
+    "1, 2, 4, 8 that divide the attention heads, with the KV heads dividing tp or tp dividing "
+    "them (what vLLM, SGLang and TensorRT-LLM can run; powers of two pack 8-GPU nodes)."
+)
+
 
 def _optional(text: str | None, field: str) -> float | None:
     return positive_number(text, field) if text is not None else None
@@ -24,7 +50,7 @@ def _count(text: str, field: str) -> float:
     return positive_number(text, field)
 
 
-@estimate_app.command("inference")
+@estimate_app.command("inference", help=INFERENCE_HELP)
 @handle_errors
 def estimate_inference_command(
     model: str = MODEL,
@@ -41,7 +67,7 @@ def estimate_inference_command(
     as_json: bool = JSON,
 ) -> None:
     """Throughput, latency, memory and cost of serving a model on one GPU type."""
-    from gpuplan.compute.inference import estimate_inference
+    from gpuplan.compute.inference import COST_DEFINITIONS, estimate_inference
 
     result = estimate_inference(
         model,
@@ -61,18 +87,28 @@ def estimate_inference_command(
         return
     fields = result.model_dump(exclude={"curve", "step_ms"})
     print_table(
-        f"Inference: {result.model} on {result.gpu}",
-        ["quantity", "value"],
-        [[key, value] for key, value in fields.items()],
+        f"Inference: {result.model} on {result.gpu} (tokens/s = output tokens; P10/P90 from "
+        "out-of-sample residuals)",
+        ["quantity", "value", "definition"],
+        [[key, value, COST_DEFINITIONS.get(key, "")] for key, value in fields.items()],
     )
     print_table(
-        "Batch curve (same tp and precision)",
-        ["batch", "tokens/s/GPU", "TTFT ms", "TPOT ms", "fits", "meets latency"],
+        "Batch curve (same tp and precision; 'meets latency' judges p99 against the p99 targets)",
+        [
+            "batch",
+            "out tok/s/GPU",
+            "p99 TTFT ms",
+            "p99 TPOT ms",
+            "mean TPOT ms",
+            "fits",
+            "meets latency",
+        ],
         [
             [
                 p.batch_size,
                 p.output_tokens_per_second_per_gpu,
-                p.ttft_ms,
+                p.ttft_p99_ms,
+                p.tpot_p99_ms,
                 p.tpot_ms,
                 p.fits_memory,
                 p.meets_latency,
@@ -82,7 +118,7 @@ def estimate_inference_command(
     )
 
 
-@estimate_app.command("fleet")
+@estimate_app.command("fleet", help=FLEET_HELP)
 @handle_errors
 def estimate_fleet_command(
     model: str = MODEL,
@@ -105,6 +141,7 @@ def estimate_fleet_command(
 ) -> None:
     """GPUs, replicas, utilisation and cost of serving a daily token demand."""
     from gpuplan.compute.fleet import estimate_fleet
+    from gpuplan.compute.inference import COST_DEFINITIONS
 
     result = estimate_fleet(
         model,
@@ -124,9 +161,12 @@ def estimate_fleet_command(
         print_json(result.model_dump(mode="json"))
         return
     print_table(
-        f"Fleet: {result.model} on {result.gpu}",
-        ["quantity", "value"],
-        [[k, v] for k, v in result.model_dump(exclude={"serving"}).items()],
+        f"Fleet: {result.model} on {result.gpu} (P10/P90: sized at the P90/P10 throughput)",
+        ["quantity", "value", "definition"],
+        [
+            [k, v, COST_DEFINITIONS.get(k, "")]
+            for k, v in result.model_dump(exclude={"serving"}).items()
+        ],
     )
 
 
@@ -142,7 +182,7 @@ def _prices(entries: list[str]) -> dict[str, float]:
     return prices
 
 
-@search_app.command("deployments")
+@search_app.command("deployments", help=SEARCH_HELP)
 @handle_errors
 def search_deployments_command(
     model: str = MODEL,
@@ -192,11 +232,12 @@ def search_deployments_command(
             "prec",
             "tp",
             "batch",
-            "tok/s/GPU",
+            "out tok/s/GPU",
             "p99 TTFT ms",
             "p99 TPOT ms",
             "$/GPU-h",
-            "$/M tokens",
+            "$/M tok (in+out)",
+            "$/M out tok",
             "GPUs",
         ],
         [
@@ -211,6 +252,7 @@ def search_deployments_command(
                 o.tpot_p99_ms,
                 o.price_per_gpu_hour,
                 o.cost_per_million_tokens,
+                o.cost_per_million_output_tokens,
                 o.gpus,
             ]
             for o in result.options

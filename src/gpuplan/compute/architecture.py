@@ -272,7 +272,7 @@ _GPT2_KEYS = {
 _CONFIG_KEYS = {
     "num_layers": "num_hidden_layers",
     "num_kv_heads": "num_key_value_heads",
-    "num_experts": "num_local_experts",
+    "num_experts": "num_local_experts / num_experts / n_routed_experts",
     "experts_per_token": "num_experts_per_tok",
     "num_shared_experts": "n_shared_experts",
     "first_dense_layers": "first_k_dense_replace",
@@ -283,12 +283,15 @@ _CONFIG_KEYS = {
 def architecture_from_hf_config(config: dict[str, Any], source: str = "config") -> Architecture:
     """Build an :class:`Architecture` from Hugging Face ``config.json`` keys.
 
-    Understands Llama/Mistral (``num_key_value_heads``, ``sliding_window``), Mixtral
-    (``num_local_experts``), DeepSeek-V3 (``n_routed_experts``, ``kv_lora_rank`` ...) and
-    GPT-2/3 (``n_embd``, ``n_layer``, ``n_inner``) keys. A missing key is an
+    Understands Llama/Mistral (``num_key_value_heads``, ``sliding_window``), the MoE
+    spellings of :func:`moe_fields` (Mixtral, Qwen-MoE, DeepSeek, Llama 4, gpt-oss) and
+    GPT-2/3 (``n_embd``, ``n_layer``, ``n_inner``) keys; a multimodal config's
+    ``text_config`` (Llama 4) is read as the language model. A missing key is an
     :class:`InputError` naming it.
     """
     cfg = dict(config)
+    if isinstance(cfg.get("text_config"), dict) and "hidden_size" not in cfg:
+        cfg = {**cfg, **cfg["text_config"]}
     for old, new in _GPT2_KEYS.items():
         if old in cfg and new not in cfg:
             cfg[new] = cfg[old]
@@ -334,11 +337,7 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
         "norm": "layernorm" if gpt_style else "rmsnorm",
         "sliding_window": cfg.get("sliding_window") if use_window else None,
         "max_position_embeddings": cfg.get("max_position_embeddings") or cfg.get("n_positions"),
-        "num_experts": cfg.get("num_local_experts") or cfg.get("n_routed_experts") or 0,
-        "experts_per_token": cfg.get("num_experts_per_tok") or 0,
-        "num_shared_experts": cfg.get("n_shared_experts") or 0,
-        "moe_intermediate_size": cfg.get("moe_intermediate_size"),
-        "first_dense_layers": cfg.get("first_k_dense_replace") or 0,
+        **moe_fields(cfg),
         "q_lora_rank": cfg.get("q_lora_rank"),
         "kv_lora_rank": cfg.get("kv_lora_rank"),
         "qk_nope_head_dim": cfg.get("qk_nope_head_dim"),
@@ -355,6 +354,51 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
         shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
         message = str(first["msg"]).removeprefix("Value error, ")
         raise InputError(f"{source}.{field}", f"{message}{shown}.") from None
+
+
+def _first(cfg: dict[str, Any], *keys: str) -> Any:
+    return next((cfg[k] for k in keys if cfg.get(k) is not None), None)
+
+
+def moe_fields(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The MoE fields of :class:`Architecture` from any common config spelling.
+
+    Routed experts: ``num_local_experts`` (Mixtral, Llama 4, gpt-oss), ``n_routed_experts``
+    (DeepSeek), ``num_experts`` (Qwen2/3-MoE, OLMoE). Experts per token:
+    ``num_experts_per_tok`` or ``experts_per_token`` (gpt-oss). Shared experts:
+    ``n_shared_experts`` (DeepSeek); Qwen2-MoE's one shared expert of
+    ``shared_expert_intermediate_size`` counts as that size / ``moe_intermediate_size``
+    experts; Llama 4 has one per MoE layer, its experts sized ``intermediate_size`` and its
+    dense layers ``intermediate_size_mlp``. Dense layers: ``first_k_dense_replace``
+    (DeepSeek), or every layer but each ``interleave_moe_layer_step``-th (Llama 4) /
+    ``decoder_sparse_step``-th (Qwen), counted, not placed (same weights and FLOPs).
+    """
+    experts = _first(cfg, "num_local_experts", "n_routed_experts", "num_experts") or 0
+    if not experts:
+        return {"num_experts": 0, "experts_per_token": 0, "num_shared_experts": 0}
+    layers = cfg.get("num_hidden_layers") or 0
+    step = _first(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1
+    expert_size = cfg.get("moe_intermediate_size")
+    shared = cfg.get("n_shared_experts") or 0
+    fields: dict[str, Any] = {}
+    if cfg.get("intermediate_size_mlp"):  # Llama 4: experts at intermediate_size
+        expert_size = cfg.get("intermediate_size")
+        fields["intermediate_size"] = cfg["intermediate_size_mlp"]
+        shared = shared or 1
+    shared_size = cfg.get("shared_expert_intermediate_size")
+    if shared_size and expert_size and not shared:
+        shared = max(1, round(shared_size / expert_size))
+    dense = cfg.get("first_k_dense_replace") or 0
+    if isinstance(step, int) and step > 1 and isinstance(layers, int):
+        dense = max(dense, layers - layers // step)
+    return {
+        **fields,
+        "num_experts": experts,
+        "experts_per_token": _first(cfg, "num_experts_per_tok", "experts_per_token") or 0,
+        "num_shared_experts": shared,
+        "moe_intermediate_size": expert_size,
+        "first_dense_layers": dense,
+    }
 
 
 def load_hf_config(path: Path) -> Architecture:

@@ -2,7 +2,7 @@
 
 The analytical answer to what Vidur-Search (arXiv:2405.05465) finds by simulation: for a
 model, a request shape, a latency target and optionally a demand, evaluate each catalog GPU
-at each weight precision it supports, tp 1-8 within its scale-up domain and batch 1-1024
+at each weight precision it supports, tp 1, 2, 4, 8 within its scale-up domain and batch 1-8,192
 (numpy over tp x batch), keep the best feasible batch per (GPU, precision, tp) and rank by
 cost per million tokens (input + output) at the given or reference prices.
 """
@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from gpuplan.catalog.gpus import GPU, get_gpu, list_gpus
 from gpuplan.catalog.models import ModelEntry, get_model
 from gpuplan.catalog.prices import resolve_price
-from gpuplan.compute.fleet import demand_requests_per_second
-from gpuplan.compute.inference import latency_target
+from gpuplan.compute.fleet import demand_requests_per_second, replicas_for
+from gpuplan.compute.inference import COST_DEFINITIONS, latency_target
 from gpuplan.compute.serving_calibration import ServingCalibration, default_calibration
 from gpuplan.compute.serving_config import (
     WEIGHT_PRECISIONS,
@@ -43,14 +43,17 @@ class DeploymentOption(BaseModel):
     kv_precision: str
     tensor_parallel: int
     batch_size: int
-    output_tokens_per_second_per_gpu: float
+    output_tokens_per_second_per_gpu: float = Field(description="P50 output tokens/s per GPU.")
     ttft_p99_ms: float
     tpot_p99_ms: float
     price_per_gpu_hour: float
     cost_per_million_tokens: float = Field(
-        description="Input + output tokens, at the fleet's utilisation (1.0 without demand)."
+        description=COST_DEFINITIONS["cost_per_million_tokens"]
+        + ", at the fleet's utilisation (1.0 without a demand)"
     )
-    cost_per_million_output_tokens: float
+    cost_per_million_output_tokens: float = Field(
+        description=COST_DEFINITIONS["cost_per_million_output_tokens"] + ", at full utilisation"
+    )
     replicas: int | None = None
     gpus: int | None = None
     cost_per_day_usd: float | None = None
@@ -205,7 +208,7 @@ def _costed(
     if demand is not None:
         tp = int(option["tensor_parallel"])
         replica_rps = per_gpu * tp / output_tokens
-        replicas = max(1, math.ceil(demand * peak_factor / replica_rps - 1e-9))
+        replicas = replicas_for(demand * peak_factor, replica_rps)
         cost_day = replicas * tp * HOURS_PER_DAY * price
         tokens_day = demand * (input_tokens + output_tokens) * 86400.0
         costed.update(

@@ -1,10 +1,15 @@
 """Serving estimate for one model on one GPU type: throughput, latency, memory, cost.
 
-``estimate_inference`` evaluates every batch size 1-1024 (and every tensor-parallel degree
-unless one is given) with the continuous-batching roofline of
+``estimate_inference`` evaluates batch sizes 1-8,192 (``serving_grid.BATCH_GRID``) and
+every default tensor-parallel degree (unless one is given) with the continuous-batching
+roofline of
 :mod:`gpuplan.compute.serving_roofline`, keeps the points that fit in memory and meet the
 p99 latency targets, and returns the one with the highest output tokens/s per GPU, as an
 MLPerf submitter would. Units: tokens/s, milliseconds, GB (1e9 bytes), USD.
+
+Throughput per GPU comes with a P10-P90 band: the P50 times the calibration's
+out-of-sample quantiles of measured / predicted (:class:`UncertaintyBand`); costs per token
+scale inversely (the P10 cost goes with the P90 throughput).
 """
 
 from __future__ import annotations
@@ -37,20 +42,35 @@ from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_exper
 from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.units import GIGA, MEGA, SECONDS_PER_HOUR
 
-CURVE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+CURVE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 
 
 class BatchPoint(BaseModel):
-    """Throughput and latency at one batch size (same tp and precision)."""
+    """Throughput and latency at one batch size (same tp and precision). ``meets_latency``
+    judges the p99 figures against the p99 targets."""
 
     model_config = ConfigDict(frozen=True)
 
     batch_size: int
     output_tokens_per_second_per_gpu: float
-    ttft_ms: float
-    tpot_ms: float
+    ttft_p99_ms: float = Field(description="p99 time to first token (what the target judges).")
+    tpot_p99_ms: float = Field(description="p99 time per output token (what the target judges).")
+    ttft_ms: float = Field(description="Mean time to first token.")
+    tpot_ms: float = Field(description="Mean time per output token.")
     fits_memory: bool
     meets_latency: bool
+
+
+COST_DEFINITIONS = {
+    "cost_per_million_output_tokens": "all GPU cost ÷ output tokens (input tokens free; "
+    "the figure to compare with per-output-token prices and MLPerf)",
+    "cost_per_million_tokens": "all GPU cost ÷ (input + output tokens)",
+    "cost_per_million_input_tokens_by_gpu_time": "cost of the GPU time spent on prompts ÷ input "
+    "tokens (with the next, for pricing input and output separately)",
+    "cost_per_million_output_tokens_by_gpu_time": "cost of the GPU time spent decoding ÷ output "
+    "tokens (input-token price from the previous)",
+}
+"""One definition per cost column, used in field descriptions, table headers and --help."""
 
 
 class InferenceEstimate(BaseModel):
@@ -69,7 +89,11 @@ class InferenceEstimate(BaseModel):
     max_tpot_ms: float | None
     batch_size: int = Field(description="Concurrent sequences per replica (tp GPUs).")
     max_batch_size: int = Field(description="Most concurrent sequences that fit in memory.")
-    output_tokens_per_second_per_gpu: float
+    output_tokens_per_second_per_gpu: float = Field(description="P50 output tokens/s per GPU.")
+    output_tokens_per_second_per_gpu_p10: float = Field(
+        description="P10 (out-of-sample band of the calibration)."
+    )
+    output_tokens_per_second_per_gpu_p90: float = Field(description="P90 (same band).")
     output_tokens_per_second_per_replica: float
     input_tokens_per_second_per_gpu: float
     requests_per_second_per_replica: float
@@ -94,16 +118,22 @@ class InferenceEstimate(BaseModel):
     price_per_gpu_hour: float | None
     price_source: str | None
     cost_per_million_output_tokens: float | None = Field(
-        default=None, description="All GPU cost charged to output tokens (MLPerf convention)."
+        default=None, description=COST_DEFINITIONS["cost_per_million_output_tokens"]
     )
-    cost_per_million_input_tokens_split: float | None = Field(
-        default=None, description="Prefill share of the cost per million input tokens."
+    cost_per_million_output_tokens_p10: float | None = Field(
+        default=None, description="P10 of the above (at the P90 throughput)."
     )
-    cost_per_million_output_tokens_split: float | None = Field(
-        default=None, description="Decode share of the cost per million output tokens."
+    cost_per_million_output_tokens_p90: float | None = Field(
+        default=None, description="P90 of the above (at the P10 throughput)."
     )
     cost_per_million_tokens: float | None = Field(
-        default=None, description="Cost per million tokens, input and output together."
+        default=None, description=COST_DEFINITIONS["cost_per_million_tokens"]
+    )
+    cost_per_million_input_tokens_by_gpu_time: float | None = Field(
+        default=None, description=COST_DEFINITIONS["cost_per_million_input_tokens_by_gpu_time"]
+    )
+    cost_per_million_output_tokens_by_gpu_time: float | None = Field(
+        default=None, description=COST_DEFINITIONS["cost_per_million_output_tokens_by_gpu_time"]
     )
     curve: list[BatchPoint]
 
@@ -196,6 +226,8 @@ def _curve(grid: ServingGrid, row: int) -> list[BatchPoint]:
         BatchPoint(
             batch_size=int(batches[c]),
             output_tokens_per_second_per_gpu=float(grid.throughput_per_gpu[row, c]),
+            ttft_p99_ms=float(grid.ttft_p99_s[row, c] * 1e3),
+            tpot_p99_ms=float(grid.tpot_p99_s[row, c] * 1e3),
             ttft_ms=float(grid.ttft_s[row, c] * 1e3),
             tpot_ms=float(grid.tpot_s[row, c] * 1e3),
             fits_memory=bool(grid.fits[row, c]),
@@ -230,28 +262,22 @@ def build_estimate(
         if arch.is_moe
         else None
     )
-    cost: dict[str, float | None] = dict.fromkeys(
-        (
-            "cost_per_million_output_tokens",
-            "cost_per_million_input_tokens_split",
-            "cost_per_million_output_tokens_split",
-            "cost_per_million_tokens",
-        )
-    )
+    band = grid.calibration.uncertainty
+    cost: dict[str, float | None] = dict.fromkeys(COST_DEFINITIONS)
     if price_per_hour is not None:
         dollars_per_second = price_per_hour / SECONDS_PER_HOUR
         input_rate = per_gpu * input_tokens / output_tokens
+        per_output = dollars_per_second / per_gpu * MEGA
         cost = {
-            "cost_per_million_output_tokens": dollars_per_second / per_gpu * MEGA,
-            "cost_per_million_input_tokens_split": dollars_per_second
+            "cost_per_million_output_tokens": per_output,
+            "cost_per_million_output_tokens_p10": per_output / band.p90_ratio,
+            "cost_per_million_output_tokens_p90": per_output / band.p10_ratio,
+            "cost_per_million_tokens": dollars_per_second / (per_gpu + input_rate) * MEGA,
+            "cost_per_million_input_tokens_by_gpu_time": dollars_per_second
             * prefill_fraction
             / input_rate
             * MEGA,
-            "cost_per_million_output_tokens_split": dollars_per_second
-            * (1.0 - prefill_fraction)
-            / per_gpu
-            * MEGA,
-            "cost_per_million_tokens": dollars_per_second / (per_gpu + input_rate) * MEGA,
+            "cost_per_million_output_tokens_by_gpu_time": per_output * (1.0 - prefill_fraction),
         }
     steps = grid.steps
     return InferenceEstimate(
@@ -267,6 +293,8 @@ def build_estimate(
         batch_size=int(batch),
         max_batch_size=int(grid.max_batch[row, 0]),
         output_tokens_per_second_per_gpu=per_gpu,
+        output_tokens_per_second_per_gpu_p10=per_gpu * band.p10_ratio,
+        output_tokens_per_second_per_gpu_p90=per_gpu * band.p90_ratio,
         output_tokens_per_second_per_replica=per_gpu * tp,
         input_tokens_per_second_per_gpu=per_gpu * input_tokens / output_tokens,
         requests_per_second_per_replica=per_gpu * tp / output_tokens,
@@ -314,7 +342,7 @@ def estimate_inference(
     ``output_tokens`` out, under optional p99 latency targets (ms).
 
     ``tp`` None tries every tensor-parallel degree in 1-8 within the scale-up domain;
-    ``batch_size`` None tries 1-1024 concurrent sequences; ``precision`` defaults to fp8
+    ``batch_size`` None tries 1-8,192 concurrent sequences; ``precision`` defaults to fp8
     where the GPU has it. ``speed`` scales step times (1.0 = current software; the MLPerf
     fit uses it for older rounds). Raises :class:`InfeasibleError` when nothing fits or no
     batch meets the targets, with what is missing and what would work.

@@ -1,9 +1,11 @@
-"""Achievable-efficiency factors of the serving model, fitted on MLPerf Inference.
+"""Achievable-efficiency factors of the serving model, fitted on published serving results.
 
 The roofline in :mod:`gpuplan.compute.serving_roofline` is ideal hardware; these few,
-physical factors scale it to what serving software reaches. They are fitted by
-``scripts/fit_inference.py`` on MLPerf Llama 2 70B results and stored, with the fit date,
-data and residuals, in ``catalog/data/inference_calibration.json``. Factors not fitted
+physical factors scale it to what serving software reaches. Every efficiency is a fraction
+of a datasheet peak in (0, 1]. They are fitted by ``scripts/fit_inference.py`` jointly on
+MLPerf Llama 2 70B results and the TensorRT-LLM / SGLang / vLLM serving tables (known
+input/output shapes) and stored, with the fit date, data, residuals and the out-of-sample
+uncertainty band, in ``catalog/data/inference_calibration.json``. Factors not fitted
 (``fixed``) carry their source in that file.
 """
 
@@ -17,25 +19,59 @@ from gpuplan.catalog.tables import packaged_data
 
 
 class FittedFactors(BaseModel):
-    """The fitted parameters (dimensionless)."""
+    """The fitted parameters."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     compute_efficiency: dict[str, float] = Field(
-        description="Achievable fraction of the dense tensor peak in GEMMs, by GPU vendor "
-        "(software maturity: kernels, fusion, scheduling). Key 'default' for other vendors."
+        description="Achievable fraction (0-1] of the dense tensor peak in large GEMMs "
+        "(prefill and large-batch decode), by GPU vendor (kernel and software maturity). "
+        "Key 'default' for other vendors."
     )
-    fp4_compute_ratio: float = Field(
-        gt=0, le=1.5, description="fp4 GEMM efficiency relative to fp8 on the same GPU."
+    fp4_gemm_efficiency: float = Field(
+        gt=0,
+        le=1,
+        description="Fraction (0-1] of the fp8 GEMM efficiency that fp4 GEMMs reach on the "
+        "same GPU (block-scale handling, smaller tiles): measured from Blackwell fp4 rows.",
+    )
+    attention_efficiency: float = Field(
+        gt=0,
+        le=1,
+        description="Fraction (0-1] of the GEMM efficiency that attention kernels reach on "
+        "their FLOPs (softmax and masking between the matmuls; FlashAttention).",
     )
     memory_efficiency: float = Field(
-        gt=0, le=1, description="Achievable fraction of HBM bandwidth when streaming weights/KV."
+        gt=0, le=1, description="Achievable fraction (0-1] of HBM bandwidth streaming weights/KV."
+    )
+    power_clock_exponent: float = Field(
+        ge=0,
+        le=1,
+        description="Tensor clocks of a power-limited part fall as (its W per peak FLOP / "
+        "its generation's SXM/OAM parts')^exponent (0 = no throttling, 1 = clock "
+        "proportional to power).",
     )
     roofline_sharpness: float = Field(
         default=8.0,
         ge=1,
         description="p of the smooth roofline (t_flops^p + t_bytes^p)^(1/p): 1 = no overlap "
         "of weight streaming and math, large = ideal max().",
+    )
+    step_overhead_s: float = Field(
+        ge=0,
+        description="Seconds per step no roofline sees: scheduling, sampling, detokenising "
+        "(the ceiling of small and sparse models at high token rates).",
+    )
+    layer_overhead_s: float = Field(
+        ge=0, description="Seconds per layer per step: kernel launches and synchronisation."
+    )
+    sequence_overhead_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds per running sequence per step: per-request scheduling, "
+        "sampling and detokenising on the host.",
+    )
+    allreduce_latency_s: float = Field(
+        ge=0, description="Fixed latency of one tensor-parallel all-reduce, seconds."
     )
     latency_tail_factor: float = Field(
         ge=1, description="p99 / mean of TTFT and TPOT under random arrivals."
@@ -62,11 +98,22 @@ class FixedFactors(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     usable_memory_fraction: float = Field(gt=0, le=1)
-    step_overhead_s_per_layer: float = Field(ge=0)
-    allreduce_latency_s: float = Field(ge=0)
     link_efficiency: float = Field(gt=0, le=1)
     fp4_scale_bytes_per_weight: float = Field(ge=0)
     activation_bytes: float = Field(gt=0, description="Bytes per activation element (bf16).")
+
+
+class UncertaintyBand(BaseModel):
+    """P10/P90 of measured / predicted throughput per GPU, from out-of-sample residuals
+    (split conformal: the empirical quantiles of leave-one-model-out and leave-one-GPU-out
+    ratios, Vovk et al. 2005; Lei et al. 2018)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    p10_ratio: float = Field(gt=0, description="P10 of measured / predicted.")
+    p90_ratio: float = Field(gt=0, description="P90 of measured / predicted.")
+    residuals: int = Field(ge=1, description="Out-of-sample residuals the quantiles come from.")
+    source: str = Field(description="Which cross-validation produced the residuals.")
 
 
 class ServingCalibration(BaseModel):
@@ -76,6 +123,9 @@ class ServingCalibration(BaseModel):
 
     fitted: FittedFactors
     fixed: FixedFactors
+    uncertainty: UncertaintyBand = UncertaintyBand(
+        p10_ratio=1.0, p90_ratio=1.0, residuals=1, source="none (no band)"
+    )
     fit_date: str | None = None
 
 

@@ -56,10 +56,25 @@ def check_shape(input_tokens: float, output_tokens: float, model: ModelEntry) ->
         )
 
 
+ENGINE_TP_RULE = (
+    "vLLM, SGLang and TensorRT-LLM shard attention by heads: tp must divide the attention "
+    "heads, and the KV heads must divide tp or tp divide them"
+)
+
+
+def engine_runs(model: ModelEntry, tp: int) -> bool:
+    """Whether serving engines can shard ``model`` over ``tp`` GPUs (:data:`ENGINE_TP_RULE`)."""
+    arch = model.architecture
+    kv = arch.num_kv_heads
+    return arch.num_attention_heads % tp == 0 and (kv % tp == 0 or tp % kv == 0)
+
+
 def tensor_parallel_options(model: ModelEntry, gpu: GPU, tp: int | None = None) -> FloatArray:
-    """Tensor-parallel degrees to consider: ``tp`` itself (validated), or every degree in
-    1-8 within the GPU's scale-up domain that divides the attention heads."""
-    heads = model.architecture.num_attention_heads
+    """Tensor-parallel degrees to consider: ``tp`` itself (validated: within the scale-up
+    domain and runnable by the engines), or by default every degree of 1, 2, 4, 8 within
+    the GPU's scale-up domain that engines can run: powers of two divide the 8-GPU node,
+    so replicas pack nodes without idle GPUs (tp 3 or 6 would leave 2 of 8 idle)."""
+    domain = min(MAX_TENSOR_PARALLEL, gpu.scaleup_domain)
     if tp is not None:
         if tp < 1:
             raise InputError("tp", f"must be a positive integer (got {tp}).")
@@ -69,16 +84,17 @@ def tensor_parallel_options(model: ModelEntry, gpu: GPU, tp: int | None = None) 
                 f"{tp} exceeds {gpu.id}'s scale-up domain of {gpu.scaleup_domain} GPUs; "
                 f"use tp <= {gpu.scaleup_domain}.",
             )
-        if heads % tp:
-            valid = [d for d in range(1, heads + 1) if heads % d == 0 and d <= gpu.scaleup_domain]
+        if not engine_runs(model, tp):
+            arch = model.architecture
+            valid = [d for d in range(1, gpu.scaleup_domain + 1) if engine_runs(model, d)]
             raise InputError(
                 "tp",
-                f"{tp} does not divide {model.id}'s {heads} attention heads; use one of "
+                f"{tp} cannot shard {model.id} ({arch.num_attention_heads} attention heads, "
+                f"{arch.num_kv_heads} KV heads): {ENGINE_TP_RULE}. Use one of "
                 f"{', '.join(map(str, valid[:8]))}.",
             )
         return np.array([float(tp)])
-    limit = min(MAX_TENSOR_PARALLEL, gpu.scaleup_domain)
-    return np.array([float(d) for d in range(1, limit + 1) if heads % d == 0])
+    return np.array([float(d) for d in (1, 2, 4, 8) if d <= domain and engine_runs(model, d)])
 
 
 @dataclass(frozen=True)

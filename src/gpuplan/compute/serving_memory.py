@@ -64,6 +64,10 @@ class ServingCosts:
     kv_bytes_per_token: float
     attention_flops_per_key: float
     """Score + value FLOPs per query per attended key, all layers."""
+    dispatch_bytes_per_token: float
+    """HBM traffic of MoE token dispatch and combine per token per MoE layer: k routed
+    copies of the hidden vector, each written and read on the way to the expert and back
+    (4·k·hidden activations); 0 for dense models."""
     activation_bytes_per_token: float
     """Live activation buffers of one layer per token in a step (before dividing the MLP by tp)."""
 
@@ -89,6 +93,10 @@ class ServingCosts:
             * arch.expert_params,
             kv_bytes_per_token=arch.kv_bytes_per_token(kv_precision),
             attention_flops_per_key=arch.attention_flops_per_token(1.0),
+            dispatch_bytes_per_token=4.0
+            * arch.experts_per_token
+            * arch.hidden_size
+            * fixed.activation_bytes,
             activation_bytes_per_token=fixed.activation_bytes * (4 * arch.hidden_size + 2 * ffn),
         )
 

@@ -15,7 +15,13 @@ overlap:
 * attention: max(KV bytes read, attention FLOPs) against the same roofs;
 * tensor-parallel all-reduces: two per layer (Megatron-LM, arXiv:1909.08053), ring
   volume 2(tp-1)/tp of the activations over the scale-up link, plus a fixed latency;
-* a fixed launch/scheduling overhead per layer.
+* fixed per-step, per-layer (kernel launch) and per-sequence (host scheduling, sampling)
+  overheads;
+* MoE token dispatch and combine: every routed token slot gathers and scatters its hidden
+  vector (bf16) through HBM on the way to and from its expert.
+
+Tensor peaks of power-limited parts (PCIe/NVL cards at a fraction of the SXM board power)
+are scaled down by :func:`power_clock_factor`.
 
 All times in seconds; arrays broadcast over ``tp`` and ``batch``.
 """
@@ -23,13 +29,15 @@ All times in seconds; arrays broadcast over ``tp`` and ``batch``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 
-from gpuplan.catalog.gpus import GPU
+from gpuplan.catalog.gpus import GPU, list_gpus
 from gpuplan.compute.serving_calibration import ServingCalibration
 from gpuplan.compute.serving_memory import ArrayLike, FloatArray, ServingCosts
+from gpuplan.units import BYTES_PER_ELEMENT
 
 
 @dataclass(frozen=True)
@@ -46,10 +54,11 @@ class Rates:
         cls, gpu: GPU, precision: str, kv_precision: str, calibration: ServingCalibration
     ) -> Rates:
         fitted, fixed = calibration.fitted, calibration.fixed
-        efficiency = fitted.compute_efficiency_for(gpu.vendor)
-        gemm_efficiency = efficiency * (
-            fitted.fp4_compute_ratio if gpu.peak_tflops(precision) == gpu.fp4_tflops else 1.0
+        efficiency = fitted.compute_efficiency_for(gpu.vendor) * power_clock_factor(
+            gpu, fitted.power_clock_exponent
         )
+        fp4 = BYTES_PER_ELEMENT[precision] < 1 and gpu.peak_tflops(precision) == gpu.fp4_tflops
+        gemm_efficiency = efficiency * (fitted.fp4_gemm_efficiency if fp4 else 1.0)
         # Attention runs at the KV precision's rate when the GPU has it (fp8 attention),
         # else at bf16; never at fp4.
         attention_precision = "fp8" if kv_precision in ("fp8", "int8", "fp4", "int4") else "bf16"
@@ -58,10 +67,36 @@ class Rates:
         link = (gpu.scaleup_bandwidth_gbps or 0.0) * 1e9 * fixed.link_efficiency
         return cls(
             gemm_flops=gpu.peak_flops(precision) * gemm_efficiency,
-            attention_flops=gpu.peak_flops(attention_precision) * efficiency,
+            attention_flops=gpu.peak_flops(attention_precision)
+            * efficiency
+            * fitted.attention_efficiency,
             memory_bytes=gpu.memory_bandwidth_bytes_per_s * fitted.memory_efficiency,
             link_bytes=link,
         )
+
+
+def power_clock_factor(gpu: GPU, exponent: float) -> float:
+    """Fraction of the datasheet tensor peak a power-limited part sustains, in (0, 1]:
+    (W per peak FLOP of the part / median W per peak FLOP of its generation's SXM/OAM
+    parts)^exponent, capped at 1. H100 PCIe: 350 W / 756 TFLOP/s against H100 SXM's
+    700 W / 989 TFLOP/s = 0.65 (dynamic power ~ f·V², and at the voltage floor clocks fall
+    about in proportion to power). 1 where the generation has no SXM/OAM part."""
+    reference = _generation_watts_per_tflop(gpu.generation)
+    if exponent == 0 or reference is None:
+        return 1.0
+    return float(min(1.0, gpu.tdp_w / gpu.bf16_tflops / reference) ** exponent)
+
+
+@cache
+def _generation_watts_per_tflop(generation: str) -> float | None:
+    """Median board W per dense bf16 TFLOP/s of the generation's SXM/OAM parts (None if
+    it has none)."""
+    peers = [
+        g.tdp_w / g.bf16_tflops
+        for g in list_gpus()
+        if g.generation == generation and g.form_factor.upper().startswith(("SXM", "OAM"))
+    ]
+    return float(np.median(peers)) if peers else None
 
 
 @dataclass(frozen=True)
@@ -103,7 +138,9 @@ def allreduce_time(
     if rates.link_bytes <= 0:
         per_call = np.where(tp > 1, np.inf, 0.0)
     else:
-        per_call = cal.fixed.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * volume / rates.link_bytes
+        per_call = (
+            cal.fitted.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * volume / rates.link_bytes
+        )
     return np.where(tp > 1, 2.0 * layers * per_call, 0.0)
 
 
@@ -131,7 +168,8 @@ def linear_time(
         costs.expert_bytes / tp / rates.memory_bytes + 0.0 * rows,
         sharpness,
     )
-    return dense + arch.num_moe_layers * costs.experts_touched(tokens) * one_expert
+    dispatch = tokens * costs.dispatch_bytes_per_token / tp / rates.memory_bytes
+    return dense + arch.num_moe_layers * (costs.experts_touched(tokens) * one_expert + dispatch)
 
 
 def step_times(
@@ -166,8 +204,12 @@ def step_times(
     communication = allreduce_time(
         tokens, tp, arch.hidden_size, arch.num_layers, rates, calibration
     )
-    overhead = np.full(
-        np.broadcast(tp, batch).shape, arch.num_layers * calibration.fixed.step_overhead_s_per_layer
+    fitted = calibration.fitted
+    overhead = (
+        fitted.step_overhead_s
+        + arch.num_layers * fitted.layer_overhead_s
+        + batch * fitted.sequence_overhead_s
+        + 0.0 * tp
     )
     return StepTimes(
         linear=linear,
