@@ -3,11 +3,13 @@
 Prints build and solve seconds for the acceptance size (60 monthly periods x 200 offers x
 20 workloads: 12 inference, 8 training runs), the LP-relaxation bound and the integer plan's
 gap, then how time grows with periods and with offers (each row the same pipeline).
-Run: ``python3 benchmarks/planner_scaling.py``.
+Run: ``python3 benchmarks/planner_scaling.py [--unbroken] [--quick]`` (``--unbroken``:
+training runs may not pause, the scenario default; ``--quick``: the acceptance size only).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date
@@ -35,6 +37,13 @@ from gpuplan.planning.solve import solve_model
 GPUS = {"h100-sxm": 1.0, "h200": 1.3, "b200": 2.4, "gb200": 2.6}
 """Throughput relative to an H100 (synthetic)."""
 GROUPS = ["EU", "US", "APAC"]
+
+
+UNBROKEN = "--unbroken" in sys.argv
+"""Training runs hold one unbroken stretch (the scenario default); without the flag they may
+pause between periods, the problem the earlier figures were measured on."""
+QUICK = "--quick" in sys.argv
+"""Only the acceptance size (skip the growth tables)."""
 
 
 def synthetic(periods: int, offers: int, workloads: int, seed: int = 7) -> PlanningProblem:
@@ -86,7 +95,7 @@ def synthetic(periods: int, offers: int, workloads: int, seed: int = 7) -> Plann
             gpu_hours={g: gpu_months * hours / GPUS[g] for g in allowed},
             min_gpus={g: float(rng.choice([512, 1024, 2048, 4096])) for g in allowed},
             earliest=start, deadline=min(periods - 1, start + int(rng.integers(3, 9))),
-            interruptible=bool(r % 4 == 0), reference_gpu=allowed[0],
+            interruptible=bool(r % 4 == 0), reference_gpu=allowed[0], may_pause=not UNBROKEN,
         ))  # fmt: skip
     return PlanningProblem(
         grid=PeriodGrid(date(2026, 1, 1), periods, "month", 0.10),
@@ -130,8 +139,10 @@ def measure(periods: int, offers: int, workloads: int, milp: bool = True) -> dic
 
 def main() -> None:
     print(
-        "Acceptance size: 60 monthly periods x 200 offers x 20 workloads (12 inference, 8 training)"
+        "Acceptance size: 60 monthly periods x 200 offers x 20 workloads (12 inference, 8 training"
+        + (", unbroken runs)" if UNBROKEN else ", runs may pause)")
     )
+    print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
     r = measure(60, 200, 20)
     total = r["build_s"] + r["lp_s"] + r["fix_s"] + r["milp_s"]
     milp = f"{r['milp_s']:.2f} s" if r["milp_s"] else f"skipped (within the {MIP_GAP:.0%} gap)"
@@ -144,6 +155,8 @@ def main() -> None:
         f"  integer plan NPV {r['npv'] / 1e9:.4f} B USD; LP bound {r['bound'] / 1e9:.4f} B USD; "
         f"gap to the LP bound {r['gap']:.2%}; check_plan violations: {r['violations']:.0f}"
     )
+    if QUICK:
+        return
     header = "build s, LP s, relax-and-fix s, total s, relax-and-fix gap, cols (no MILP)"
     print(f"Growth with periods (200 offers, 20 workloads): periods, {header}")
     for periods in (12, 24, 36, 60):

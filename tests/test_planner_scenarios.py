@@ -24,7 +24,7 @@ EXAMPLES = [
     "path-b-own-inference",
     "path-c-hyperscaler-parent",
 ]
-SLOW_EXAMPLES = {"european-lab", "path-b-own-inference"}
+SLOW_EXAMPLES = {"european-lab", "path-a-cloud-only", "path-b-own-inference"}
 """Presets whose solve with baselines takes more than ~5 s of CPU: run by ``.ci/run`` only."""
 
 

@@ -292,3 +292,27 @@ def test_site_power_in_mw_and_all_in_kw_per_gpu_from_the_ownership_data() -> Non
     (site,) = [o for o in p.options if o.billing == "own"]
     assert site.site_kw_per_gpu == pytest.approx(0.7 * 1.82 * 1.3, rel=1e-9)
     assert p.rules.site_power_kw == {"paris-1": 2500.0}
+
+
+def test_whole_servers_rent_and_buy_in_units_of_eight() -> None:
+    from gpuplan.planning.problem import SolverSettings
+
+    # 10 GPUs for 3 months at 1,000 per GPU-month: continuous 30,000; in 8-GPU servers the
+    # plan rents 2 servers (16 GPUs) a month: 48,000, and the order schedule says so.
+    p = problem([offer("cloud-od", 1000.0)], periods=3, inference_needs=(inference([10.0] * 3),))
+    assert optimise(p, baselines=False).npv_usd == pytest.approx(30_000.0)
+    whole = p.model_copy(update={"solver": SolverSettings(whole_servers=True)})
+    result = optimise(whole, baselines=False)
+    assert result.npv_usd == pytest.approx(48_000.0)
+    assert list(result.orders.servers) == [2, 2, 2] and list(result.orders.gpus) == [16] * 3
+
+
+def test_a_site_has_no_utilisation_field_the_plan_computes_it() -> None:
+    # The site's 'utilisation' had no effect on the plan; the plan's utilisation table says
+    # how busy owned GPUs are, so the field is gone and naming it is a clear error.
+    data = tiny()
+    data["supply"]["ownership"] = [
+        {"site": "paris-1", "country": "FR", "gpu": "h100", "utilisation": 0.8},
+    ]
+    with pytest.raises(InputError, match="unknown field"):
+        load_scenario(data)

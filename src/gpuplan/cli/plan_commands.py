@@ -94,7 +94,8 @@ def _print_orders(result: Any) -> None:
     from gpuplan.humanize import money
 
     print_table(
-        "Order schedule (whole 8-GPU servers; rentals repeat each period they are used)",
+        "Order schedule (whole servers or instances, 8 GPUs unless the offer says; rentals "
+        "repeat each period they are used)",
         ["order by", "action", "provider", "region", "gpu", "GPUs", "servers", "unit price",
          "in service", "until", "commits"],
         [

@@ -54,6 +54,10 @@ def check_fleet(problem: PlanningProblem, solution: PlanSolution, rtol: float = 
             solution.fleet[o], expected, rtol=rtol, atol=tol(expected.max(initial=0))
         ):
             issues.append(f"fleet[{option.id}]: does not equal the units started within term/life")
+        if problem.solver.whole_servers:
+            servers = solution.new_units[o] / option.gpus_per_unit
+            if not np.allclose(servers, np.round(servers), atol=1e-6):
+                issues.append(f"whole_servers[{option.id}]: starts not in whole servers")
     return issues
 
 

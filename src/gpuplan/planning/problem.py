@@ -59,6 +59,9 @@ class SupplyOption(_Row):
         default=None, ge=0, description="Most GPUs of this option in the fleet in any period."
     )
     first_period: int = Field(default=0, ge=0, description="First period a unit may be ordered.")
+    gpus_per_unit: int = Field(
+        default=8, ge=1, description="GPUs in one instance or server, the unit ordered."
+    )
     site_kw_per_gpu: float | None = Field(
         default=None,
         gt=0,
@@ -162,6 +165,11 @@ class SolverSettings(_Row):
     mip_gap: float = Field(default=1e-4, gt=0, description="Relative MIP gap to stop at.")
     time_limit_s: float = Field(default=120.0, gt=0)
     integer_gpus: bool = Field(default=False, description="Whole GPUs (slower MILP).")
+    whole_servers: bool = Field(
+        default=False,
+        description="Start units in whole servers or instances of each option's "
+        "gpus_per_unit (slower MILP; otherwise the order schedule rounds up).",
+    )
     threads: int | None = Field(default=None, ge=1)
 
 

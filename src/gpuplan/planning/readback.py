@@ -124,10 +124,6 @@ def fleet_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-GPUS_PER_SERVER = 8
-"""GPUs in one server or cloud instance (HGX/DGX 8-GPU boards; p5, ND H100 v5, A3 are 8-GPU
-instances): the unit a buyer orders."""
-
 ORDER_COLUMNS = [
     "order_month", "action", "provider", "region", "gpu", "mode", "gpus", "servers",
     "unit_price_usd", "unit", "in_service", "until", "commitment_usd",
@@ -139,7 +135,8 @@ def orders_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
 
     ``order_month``: the start period's first month less the mode's notice (supply-mode
     table); an owned GPU is ordered at its start and in service after its lead time.
-    ``servers``: whole 8-GPU servers or instances covering ``gpus`` (rounded up).
+    ``servers``: whole servers or instances (the option's ``gpus_per_unit``, 8 unless the
+    offer says otherwise: HGX boards, p5 / ND H100 v5 / A3 instances) covering ``gpus``.
     ``unit_price_usd``: per GPU-hour (rent, reservation) or per GPU (purchase);
     ``commitment_usd``: the undiscounted cash the order commits: rent for its period, fees
     for the whole term, capex plus power and operations in service (resale not counted).
@@ -170,7 +167,7 @@ def orders_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
                 "gpu": option.gpu,
                 "mode": option.mode,
                 "gpus": units,
-                "servers": int(np.ceil(units / GPUS_PER_SERVER - 1e-9)),
+                "servers": int(np.ceil(units / option.gpus_per_unit - 1e-9)),
                 "unit_price_usd": (1.0 + option.price_trend) ** (s * grid.months / 12)
                 * (option.upfront_per_gpu if own else option.cost_per_gpu_period / grid.hours),
                 "unit": "USD per GPU" if own else "USD per GPU-hour",

@@ -226,9 +226,6 @@ class OwnershipSite(ScenarioModel):
     residual_fraction: FractionUncertain | None = Field(
         default=None, description="Resale value at end of life, fraction of capex."
     )
-    utilisation: FractionUncertain = Field(
-        default=0.8, description="Expected utilisation, passed to the ownership model."
-    )
     availability_gpus: float | None = Field(default=None, ge=0, description="Site capacity.")
     power_mw: float | None = Field(
         default=None,
@@ -304,6 +301,11 @@ class Solver(ScenarioModel):
     mip_gap: float = Field(default=1e-4, gt=0, description="Relative MIP gap to stop at.")
     time_limit_s: float = Field(default=120.0, gt=0, description="Per solve, seconds.")
     integer_gpus: bool = Field(default=False, description="Whole GPUs (slower).")
+    whole_servers: bool = Field(
+        default=False,
+        description="Rent, reserve and buy whole servers or instances (8 GPUs unless the "
+        "offer says otherwise; slower).",
+    )
 
 
 class Scenario(ScenarioModel):

@@ -49,6 +49,7 @@ def _option(
     grid: PeriodGrid, *, provider: str, jurisdiction: str, region: str, country: str,
     region_group: str, gpu: str, pricing_model: str, months: int, price: float,
     availability: float | None, available_from: Any, source: str, price_trend: float = 0.0,
+    gpus_per_unit: int = 8,
 ) -> SupplyOption:  # fmt: skip
     mode, term = _mode_and_term(pricing_model, months, grid)
     suffix = f"{term}" if supply_mode(mode).billing == "term" else ""
@@ -67,6 +68,7 @@ def _option(
         availability_gpus=availability,
         first_period=first,
         price_trend=price_trend,
+        gpus_per_unit=gpus_per_unit,
         source=source,
     )
 
@@ -238,7 +240,7 @@ def _catalog_row(custom: CustomOffer, where: str, grid: PeriodGrid) -> Offer:
         "country": custom.country,
         "region_group": group,
         "gpu": custom.gpu,
-        "gpus_per_instance": 1,
+        "gpus_per_instance": 8,
         "pricing_model": custom.pricing_model,
         "term_months": custom.term_months,
         "price_per_gpu_hour": nominal(custom.price_per_gpu_hour),
@@ -286,6 +288,7 @@ def _offer_row(offer: Offer) -> dict[str, Any]:
         gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
         price=offer.usd_per_gpu_hour, availability=offer.availability_gpus,
         available_from=None, source=f"{offer.source} (as of {offer.as_of})", price_trend=None,
+        gpus_per_unit=offer.gpus_per_instance,
     )  # fmt: skip
 
 
@@ -356,7 +359,7 @@ def _owned_option(
         from gpuplan.economics.ownership import ownership_cost
 
         def cost_model() -> Any:
-            return ownership_cost(gpu, country, utilisation=nominal(site.utilisation), years=life)
+            return ownership_cost(gpu, country, years=life)
 
         model = field_errors(where, cost_model)
         figures = {k: figures.get(k, float(getattr(model, k))) for k in given}

@@ -287,6 +287,7 @@ def build_problem(scenario: Scenario) -> PlanningProblem:
             mip_gap=solver.mip_gap,
             time_limit_s=solver.time_limit_s,
             integer_gpus=solver.integer_gpus,
+            whole_servers=solver.whole_servers,
         ),
         name=scenario.name,
     )

@@ -24,6 +24,7 @@ from gpuplan.planning.model.fleet import (
     define_ownership_lifecycle_constraints,
     define_rental_fleet_constraints,
     define_reservation_term_constraints,
+    define_whole_server_constraints,
 )
 from gpuplan.planning.model.inference import define_inference_capacity_constraints
 from gpuplan.planning.model.rules import (
@@ -73,6 +74,7 @@ CONSTRAINT_FAMILIES = (
     define_rental_fleet_constraints,
     define_reservation_term_constraints,
     define_ownership_lifecycle_constraints,
+    define_whole_server_constraints,
     define_inference_capacity_constraints,
     define_training_energy_constraints,
     define_training_cluster_constraints,

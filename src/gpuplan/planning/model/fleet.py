@@ -53,3 +53,19 @@ def define_reservation_term_constraints(ctx: BuildContext) -> None:
 def define_ownership_lifecycle_constraints(ctx: BuildContext) -> None:
     """A purchase ordered in s arrives after its lead time and serves for its life."""
     _define_fleet_balance(ctx, "ownership_lifecycle", np.flatnonzero(ctx.owned))
+
+
+def define_whole_server_constraints(ctx: BuildContext) -> None:
+    """new_units[o,s] = gpus_per_unit_o * servers[o,s] (servers integer) when the scenario
+    orders whole servers or instances."""
+    servers = ctx.blocks.get("servers")
+    if servers is None:
+        return
+    starts = ctx.blocks["new_units"]
+    rows = ctx.builder.add_rows(
+        "whole_servers", dict(starts.keys), lower=0.0, upper=0.0, label=starts.label
+    )
+    index = np.arange(rows.size)
+    size = np.array([o.gpus_per_unit for o in ctx.problem.options], dtype=float)
+    ctx.builder.add_entries(rows.start + index, starts.start + index, 1.0)
+    ctx.builder.add_entries(rows.start + index, servers.start + index, -size[starts.keys["option"]])

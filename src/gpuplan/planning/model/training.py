@@ -13,6 +13,8 @@ CLUSTER_FAMILIES = (
     "training_cluster_link",
     "training_cluster_energy",
     "training_one_cluster",
+    "training_chosen",
+    "training_commit",
     "training_active_link",
     "training_start",
     "training_one_start",
@@ -23,6 +25,8 @@ CLUSTER_FAMILIES = (
 """Row families that tie each run to one cluster held at its minimum size. Without them
 the model is still a relaxation (runs may spread over clusters), which the LP solves much
 faster; relax-and-fix solves that first and then adds them back from its basis."""
+BOUND_CUTS = ("training_chosen", "training_commit")
+"""Valid inequalities that only tighten the LP bound (every integer plan meets them)."""
 
 
 def define_training_energy_constraints(ctx: BuildContext) -> None:
@@ -77,6 +81,7 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
     sc, st = size.keys["cluster"], size.keys["period"]
     finite = np.isfinite(rental_cap[sc])
     held = np.flatnonzero(finite)
+    committed = np.flatnonzero(~rental)
     if len(held):
         hold = b.add_rows(
             "training_cluster_hold",
@@ -85,7 +90,6 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
             label=size.label,
         )
         b.add_entries(hold.start + np.arange(len(held)), size.start + held, 1.0)
-        committed = np.flatnonzero(~rental)
         for i, row in enumerate(held):
             members = committed[ctx.option_cluster[committed] == sc[row]]
             if len(members):
@@ -130,6 +134,47 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
         label=lambda k: names[int(k["workload"])],
     )
     b.add_entries(one.start + choice.keys["workload"], choice.start + np.arange(choice.size), 1.0)
+    # Valid inequalities that make the LP pay for holding a cluster (both hold in every
+    # integer plan): a run that is not unmet picks a cluster, sum_c choice[r,c] +
+    # unmet[r] / (E_ref / H) >= 1; and a cluster whose pay-per-use headroom R_c is below
+    # the run's minimum N starts at least N - R_c committed GPUs in service in its window
+    # if chosen, sum_{committed o in c, s serving the window} new_units[o,s] >=
+    # (N - R_c) * choice[r,c].
+    chosen = b.add_rows(
+        "training_chosen",
+        {"workload": runs},
+        lower=1.0,
+        label=lambda k: names[int(k["workload"])],
+    )
+    b.add_entries(
+        chosen.start + choice.keys["workload"], choice.start + np.arange(choice.size), 1.0
+    )
+    energy = a.training_reference_hours / ctx.problem.grid.hours
+    b.add_entries(chosen.start + runs, slack.start + runs, 1.0 / np.maximum(energy, 1e-9))
+    cr, cc = choice.keys["workload"], choice.keys["cluster"]
+    first_option = np.zeros(len(ctx.clusters), dtype=np.int64)
+    first_option[ctx.option_cluster[::-1]] = np.arange(ctx.n_options)[::-1]
+    short = np.maximum(a.training_min_gpus[cr, first_option[cc]] - rental_cap[cc], 0.0)
+    need = np.flatnonzero(short > 0)
+    if len(need):
+        commit = b.add_rows(
+            "training_commit",
+            {"workload": cr[need], "cluster": cc[need]},
+            lower=0.0,
+            label=choice.label,
+        )
+        b.add_entries(commit.start + np.arange(len(need)), choice.start + need, -short[need])
+        starts = ctx.blocks["new_units"]
+        periods = np.arange(ctx.horizon)
+        for i, j in enumerate(need):
+            run = ctx.problem.training[int(cr[j])]
+            for o in committed[ctx.option_cluster[committed] == cc[j]]:
+                option = ctx.problem.options[o]
+                # Only units in service at some period of the run's window count.
+                first = periods + option.lead_periods
+                serves = (first <= run.deadline) & (first + option.term_periods > run.earliest)
+                cols = starts.where(option=o)[serves]
+                b.add_entries(np.full(len(cols), commit.start + i), cols, 1.0)
 
 
 def define_training_contiguity_constraints(ctx: BuildContext) -> None:

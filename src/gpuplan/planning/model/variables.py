@@ -40,6 +40,14 @@ def define_supply_variables(ctx: BuildContext) -> None:
         label=ctx.option_period,
     )
     ctx.blocks["fleet"] = ctx.builder.add_columns("fleet", keys, label=ctx.option_period)
+    if ctx.problem.solver.whole_servers:
+        ctx.blocks["servers"] = ctx.builder.add_columns(
+            "servers",
+            keys,
+            upper=np.where(allowed, np.inf, 0.0),
+            kind=INTEGER,
+            label=ctx.option_period,
+        )
 
 
 def define_inference_variables(ctx: BuildContext) -> None:

@@ -141,6 +141,13 @@ def pinned_training(linear: LinearModel, schedule: np.ndarray, minimum: np.ndarr
     cols = choice.start + np.arange(choice.size)
     lower[cols[placed[r] & chosen]] = 1.0
     upper[cols[placed[r] & ~chosen]] = 0.0
+    flag = linear.columns.get("training_active")  # runs that may not pause
+    if flag is not None and flag.size:
+        r, t = flag.keys["workload"], flag.keys["period"]
+        on = schedule[r, :, t].any(axis=1)
+        cols = flag.start + np.arange(flag.size)
+        lower[cols[placed[r] & on]] = 1.0
+        upper[cols[placed[r] & ~on]] = 0.0
     return replace(linear, col_lower=lower, col_upper=upper)
 
 
