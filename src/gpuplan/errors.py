@@ -55,3 +55,16 @@ class InfeasiblePlanError(InfeasibleError):
         shown = " ".join(shortfalls[:5])
         more = f" (and {len(shortfalls) - 5} more shortfalls)" if len(shortfalls) > 5 else ""
         super().__init__(f"The plan is infeasible. {shown}{more}")
+
+
+class InvariantError(RuntimeError):
+    """A result broke a property the code guarantees (a solved plan that fails ``check_plan``,
+    percentiles out of order): a bug in gpuplan, not bad input, so it is not a
+    :class:`GpuplanError` and surfaces with its traceback for a bug report."""
+
+    def __init__(self, what: str, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "; ".join(problems[:5]) + (
+            f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        )
+        super().__init__(f"{what} broke its invariants, a bug in gpuplan: {shown}")

@@ -1,9 +1,10 @@
 """The base of every model a scenario file is read into (Calliope-style strict schema).
 
-Unknown keys are errors (a typo is never ignored), values are frozen once read, and
-non-finite numbers (``.inf``, ``.nan``) are rejected; field aliases and names both work.
-Numeric fields accept the CLI's number forms written as strings (``15T``, ``2.5M``,
-``60%``: :func:`gpuplan.humanize.parse`).
+Unknown keys are errors (a typo is never ignored), values are frozen once read, non-finite
+numbers (``.inf``, ``.nan``) are rejected, and so are numbers beyond
+:data:`gpuplan.units.LARGEST_INPUT`; field aliases and names both work. Numeric fields accept
+the CLI's number forms written as strings (``15T``, ``2.5M``, ``60%``:
+:func:`gpuplan.humanize.parse`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import types
 from functools import cache
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from gpuplan.humanize import parse
+from gpuplan.units import LARGEST_INPUT
 
 
 def _numeric(annotation: Any) -> bool:
@@ -61,6 +63,33 @@ def parse_human_numbers(model: type[BaseModel], data: Any) -> Any:
     return {k: human_number(v) if k in keys else v for k, v in data.items()}
 
 
+def check_magnitude(value: float) -> None:
+    """Raise ``ValueError`` (a field error under pydantic) for a number beyond LARGEST_INPUT."""
+    if abs(value) > LARGEST_INPUT:
+        raise ValueError(
+            f"must lie within ±{LARGEST_INPUT:g}, the largest magnitude gpuplan accepts "
+            f"(got {short_number(value)}); check the units"
+        )
+
+
+def short_number(value: float) -> str:
+    """``1e+308`` for a float; an integer too long for a float by its number of digits."""
+    if isinstance(value, int) and abs(value) >= 10**300:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return f"{float(value):g}"
+
+
+def _numbers_within_range(value: Any) -> None:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        check_magnitude(value)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _numbers_within_range(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _numbers_within_range(item)
+
+
 class ScenarioModel(BaseModel):
     """Strict, frozen, finite: the shared configuration of scenario-file sections."""
 
@@ -72,3 +101,9 @@ class ScenarioModel(BaseModel):
     @classmethod
     def _human_numbers(cls, data: Any) -> Any:
         return parse_human_numbers(cls, data)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_largest_input(cls, value: Any) -> Any:
+        _numbers_within_range(value)
+        return value

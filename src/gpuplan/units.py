@@ -17,6 +17,11 @@ HOURS_PER_YEAR: Final = 8760.0
 SECONDS_PER_HOUR: Final = 3600.0
 SECONDS_PER_DAY: Final = 86400.0
 
+LARGEST_INPUT: Final = 1e30
+"""Largest magnitude of any number a user gives (scenario field or command option): far above
+any budget in USD, fleet in GPUs or token count, and small enough that products of a few such
+numbers stay far from floating-point overflow (1.8e308), so no computation overflows."""
+
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
 
 BYTES_PER_ELEMENT: Final[dict[str, float]] = {

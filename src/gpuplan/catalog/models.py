@@ -22,6 +22,7 @@ from gpuplan.compute.architecture import (
     load_hf_config,
 )
 from gpuplan.errors import UnknownIdError
+from gpuplan.userfiles import is_user_file, user_path
 
 
 class ModelEntry(BaseModel):
@@ -67,8 +68,8 @@ def get_model(model: str | Path | ModelEntry) -> ModelEntry:
     if isinstance(model, ModelEntry):
         return model
     text = str(model)
-    path = Path(text)
-    if text.endswith(".json") or path.is_file():
+    if text.endswith(".json") or is_user_file(text):
+        path = user_path(text, "model")
         arch = load_hf_config(path)
         return ModelEntry(
             id=path.stem if path.stem != "config" else path.parent.name or "config",

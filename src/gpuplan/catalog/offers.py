@@ -10,7 +10,7 @@ rows. Nothing is read until the first call.
 from __future__ import annotations
 
 import csv
-import re
+import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
@@ -20,9 +20,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from gpuplan.catalog.gpus import get_gpu
-from gpuplan.catalog.places import REGION_GROUPS, Country, RegionGroup, fx_rate, normalise_country
+from gpuplan.catalog.places import (
+    REGION_GROUPS,
+    Country,
+    RegionGroup,
+    country_code,
+    fx_rate,
+)
 from gpuplan.catalog.tables import packaged_data, read_table_lines
 from gpuplan.errors import CatalogError, GpuplanError, InputError, UnknownIdError
+from gpuplan.userfiles import user_path, write_user_text
 
 PricingModel = Literal[
     "on_demand", "spot", "reserved_1y", "reserved_3y", "capacity_block", "contract"
@@ -84,10 +91,6 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _country(value: object) -> object:
-    return normalise_country(value) if isinstance(value, str) else value
-
-
 class OfferRow(BaseModel):
     """One row of the offer CSV, prices in the row's own currency."""
 
@@ -100,7 +103,7 @@ class OfferRow(BaseModel):
     instance_type: str = Field(min_length=1)
     region: str = Field(min_length=1)
     city: str | None = None
-    country: Annotated[Country | None, BeforeValidator(_country)] = Field(
+    country: Country | None = Field(
         default=None, description="ISO 3166 alpha-2 of the data centre; empty for global prices."
     )
     region_group: Annotated[RegionGroup, BeforeValidator(_upper)]
@@ -209,8 +212,11 @@ def to_usd(row: OfferRow) -> Offer:
 
 def read_offer_csv(path: Path) -> list[Offer]:
     """Read and convert one offer CSV; a bad row, duplicate key or currency names its line."""
-    if not path.exists():
-        raise CatalogError(f"Offer file {path} does not exist.")
+    path = user_path(path, "offers")
+    if not path.is_file():
+        raise InputError(
+            "offers", f"'{path}' is not a file; give the path of an offer CSV file."
+        )
     seen: dict[tuple[str, ...], int] = {}
     offers: list[Offer] = []
     for line, row in read_table_lines(path, OfferRow):
@@ -295,11 +301,7 @@ def query_offers(
         )
         rows = [o for o in rows if o.provider_hq_jurisdiction == juris]
     if country is not None:
-        code = normalise_country(country)
-        if not re.fullmatch(r"[A-Z]{2}", code):
-            raise InputError(
-                "country", f"'{country}' is not an ISO 3166 alpha-2 code; write e.g. FR, DE, US."
-            )
+        code = country_code(country)
         rows = [o for o in rows if o.country == code]
     return sorted(rows, key=lambda o: (o.usd_per_gpu_hour, o.provider, o.region))
 
@@ -319,19 +321,14 @@ def offer_csv_row(row: OfferRow) -> dict[str, Any]:
     return {column: "" if data[column] is None else data[column] for column in CSV_COLUMNS}
 
 
-def write_offer_csv(rows: Iterable[OfferRow], path: str | Path) -> Path:
-    """Write rows in the offer CSV layout (readable by ``load_offers(user_csv=...)``)."""
-    target = Path(path)
-    try:
-        handle = target.open("w", newline="", encoding="utf-8")
-    except OSError as error:
-        raise InputError(
-            "output",
-            f"cannot write {target} ({error.strerror}); give a file in an existing folder.",
-        ) from None
-    with handle:
-        writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(offer_csv_row(row))
-    return target
+def write_offer_csv(
+    rows: Iterable[OfferRow], path: str | Path, inputs: tuple[Path, ...] = ()
+) -> Path:
+    """Write rows in the offer CSV layout (readable by ``load_offers(user_csv=...)``); a
+    failed write or a target among ``inputs`` is an :class:`InputError` naming the path."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(offer_csv_row(row))
+    return write_user_text(path, buffer.getvalue(), "output", inputs)

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from gpuplan.catalog.tables import packaged_data, read_table, split_aliases
-from gpuplan.errors import CatalogError, UnknownIdError
+from gpuplan.errors import CatalogError, InputError, UnknownIdError
 
 RegionGroup = Literal["EU", "UK", "US", "CA", "APAC", "ME", "LATAM", "GLOBAL"]
 REGION_GROUPS: tuple[str, ...] = ("EU", "UK", "US", "CA", "APAC", "ME", "LATAM", "GLOBAL")
@@ -32,17 +32,39 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+def _country_alias(value: object) -> object:
+    return normalise_country(value) if isinstance(value, str) else value
+
+
+def is_country(code: str) -> bool:
+    """Whether ``code`` (upper case) is an ISO 3166-1 alpha-2 country (pycountry's table)."""
+    import pycountry
+
+    return bool(re.fullmatch(r"[A-Z]{2}", code)) and bool(pycountry.countries.get(alpha_2=code))
+
+
 def _iso_country(value: str) -> str:
-    if not re.fullmatch(r"[A-Z]{2}", value):
+    if not is_country(value):
         raise ValueError(
             f"is not an ISO 3166 alpha-2 country code (got '{value}'); write e.g. FR, DE, US"
         )
     return value
 
 
+def country_code(given: str, field: str = "country") -> str:
+    """The ISO 3166 alpha-2 code of ``given`` (case-insensitive, UK/EL accepted); anything
+    that is not a country in the ISO table is an :class:`InputError` naming ``field``."""
+    code = normalise_country(given)
+    if not is_country(code):
+        raise InputError(
+            field, f"'{given}' is not an ISO 3166 alpha-2 country code; write e.g. FR, DE, US."
+        )
+    return code
+
+
 Country = Annotated[
     str,
-    BeforeValidator(_upper),
+    BeforeValidator(_country_alias),
     AfterValidator(_iso_country),
     Field(json_schema_extra={"pattern": "^[A-Z]{2}$"}),
 ]

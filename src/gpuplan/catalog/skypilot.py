@@ -13,8 +13,6 @@ rows of one instance type in one region keep the lowest price.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from datetime import date
 from functools import cache
@@ -25,12 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gpuplan.catalog.offers import OfferRow
 from gpuplan.catalog.places import find_region, get_provider
 from gpuplan.catalog.tables import (
+    csv_records,
     describe_validation_error,
     packaged_data,
-    read_csv_text,
     read_table,
 )
-from gpuplan.errors import CatalogError, UnknownIdError
+from gpuplan.errors import CatalogError, InputError, UnknownIdError
+from gpuplan.userfiles import user_path
 
 REQUIRED_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Region")
 PRICE_COLUMNS = {"Price": "on_demand", "SpotPrice": "spot"}
@@ -101,9 +100,9 @@ def import_skypilot_csv(
     best bound and the rows say so. With ``strict=True`` the first malformed row raises
     :class:`CatalogError`; otherwise it is skipped and listed in ``warnings``.
     """
-    source_path = Path(path)
-    if not source_path.exists():
-        raise CatalogError(f"SkyPilot catalog {source_path} does not exist.")
+    source_path = user_path(path, "vms_csv")
+    if not source_path.is_file():
+        raise InputError("vms_csv", f"SkyPilot catalog '{source_path}' is not a file.")
     owner = get_provider(provider)
     stamp = as_of or date.today()
     names = accelerator_names()
@@ -111,16 +110,15 @@ def import_skypilot_csv(
     zones: dict[tuple[str, str, str], int] = {}
     warnings: list[str] = []
     rows_read = cpu_only = 0
-    reader = csv.DictReader(io.StringIO(read_csv_text(source_path), newline=""))
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    header, records = csv_records(source_path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise CatalogError(
             f"{source_path.name}: not a SkyPilot vms.csv, missing column(s) "
             f"{', '.join(missing)} (expected {', '.join(REQUIRED_COLUMNS)}, Price, SpotPrice)."
         )
-    for raw in reader:
+    for line, raw in records:
         rows_read += 1
-        line = reader.line_num
         accelerator = (raw.get("AcceleratorName") or "").strip()
         if not accelerator:
             cpu_only += 1

@@ -18,6 +18,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gpuplan.errors import CatalogError
+from gpuplan.userfiles import user_path
 
 RowT = TypeVar("RowT", bound=BaseModel)
 
@@ -36,9 +37,14 @@ def packaged_data(name: str) -> Path:
     return Path(str(resources.files("gpuplan.catalog") / "data" / name))
 
 
+CSV_FIELD_LIMIT = csv.field_size_limit()
+"""Longest cell a CSV file may hold, in characters (the csv module's 128 KiB default)."""
+
+
 def read_csv_text(path: Path) -> str:
     """The text of a CSV file; a missing, unreadable, non-UTF-8 or empty file is a
     :class:`CatalogError` naming it."""
+    path = user_path(path, "csv")
     if not path.is_file():
         raise CatalogError(f"{path} is not a file; give the path of a CSV file.")
     try:
@@ -54,16 +60,31 @@ def read_csv_text(path: Path) -> str:
     return text
 
 
+def csv_records(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
+    """The header and the (line number, raw row) pairs of a CSV file; a line the csv module
+    cannot split (a cell over :data:`CSV_FIELD_LIMIT`, a NUL byte) is a :class:`CatalogError`."""
+    reader = csv.DictReader(io.StringIO(read_csv_text(path), newline=""))
+    rows: list[tuple[int, dict[str, str | None]]] = []
+    try:
+        header = list(reader.fieldnames or [])
+        rows.extend((reader.line_num, row) for row in reader)
+    except csv.Error as error:
+        raise CatalogError(
+            f"{path.name} line {reader.line_num + 1}: not readable as CSV ({error}); a cell "
+            f"holds at most {CSV_FIELD_LIMIT // 1024} KiB of text."
+        ) from None
+    return header, rows
+
+
 def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
     """Yield (line number, row) for each data row; blank cells are ``None``."""
-    reader = csv.DictReader(io.StringIO(read_csv_text(path), newline=""))
-    for row in reader:
+    for line, row in csv_records(path)[1]:
         cleaned = {
             key.strip(): (value.strip() if value and value.strip() else None)
             for key, value in row.items()
             if key is not None
         }
-        yield reader.line_num, cleaned
+        yield line, cleaned
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 
 from gpuplan import humanize
+from gpuplan.units import LARGEST_INPUT
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,6 +57,12 @@ def parse_number(text: str | float | int, field: str) -> float:
             ) from None
     if not math.isfinite(value):
         raise InputError(field, f"'{text}' is not a finite number.")
+    if abs(value) > LARGEST_INPUT:
+        raise InputError(
+            field,
+            f"'{text}' is beyond ±{LARGEST_INPUT:g}, the largest magnitude gpuplan accepts; "
+            "check the units.",
+        )
     return value
 
 
@@ -67,6 +74,16 @@ def positive_number(text: str | float | int, field: str) -> float:
     if value <= 0:
         raise InputError(field, f"must be greater than zero (got {text}).")
     return value
+
+
+def non_negative_whole_number(text: str | float | int, field: str) -> int:
+    """A whole number >= 0 (``0``, ``30``, ``1_000``); fractions and negatives are errors."""
+    from gpuplan.errors import InputError
+
+    value = parse_number(text, field)
+    if value < 0 or value != int(value):
+        raise InputError(field, f"must be a whole number >= 0 (got {text}).")
+    return int(value)
 
 
 def whole_number(text: str | float | int, field: str) -> int:

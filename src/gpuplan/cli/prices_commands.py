@@ -9,7 +9,7 @@ import typer
 from gpuplan.cli import app, catalog_app
 from gpuplan.cli.common import (
     handle_errors,
-    parse_number,
+    non_negative_whole_number,
     positive_number,
     print_json,
     print_table,
@@ -101,7 +101,7 @@ def catalog_audit(
 
     report = audit_offers(
         load_offers(user_csv),
-        max_age_days=int(parse_number(max_age_days, "max_age_days")),
+        max_age_days=non_negative_whole_number(max_age_days, "max_age_days"),
         outlier_factor=positive_number(outlier_factor, "outlier_factor"),
     )
     if as_json:
@@ -146,7 +146,7 @@ def catalog_import_skypilot(
 
     result = import_skypilot_csv(vms_csv, provider, strict=strict)
     if output is not None:
-        write_offer_csv(result.offers, output)
+        write_offer_csv(result.offers, output, inputs=(vms_csv,))
     if as_json:
         print_json(
             {
@@ -221,7 +221,7 @@ def tco(
             "region",
             "USD/GPU-h",
             "markup",
-            "break-even util.",
+            "break-even",
             "payback y",
             "as of",
         ],
@@ -232,9 +232,7 @@ def tco(
                 a.region,
                 a.price_per_gpu_hour,
                 a.markup_over_owning,
-                a.break_even_utilisation
-                if a.break_even_utilisation is not None
-                else ("own always" if a.owning_cheaper else "rent always"),
+                a.break_even_note,
                 a.payback_years,
                 a.as_of,
             ]

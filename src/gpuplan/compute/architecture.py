@@ -15,21 +15,20 @@ Conventions (stated once here, used everywhere):
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from gpuplan.errors import InputError
+from gpuplan.schema import ScenarioModel, check_magnitude
 from gpuplan.units import BYTES_PER_ELEMENT
 
 
-class Architecture(BaseModel):
-    """A decoder-only transformer, dense or mixture-of-experts."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+class Architecture(ScenarioModel):
+    """A decoder-only transformer, dense or mixture-of-experts (strict like a scenario file:
+    unknown keys, non-finite numbers and sizes beyond ``LARGEST_INPUT`` are errors)."""
 
     vocab_size: int = Field(gt=0)
     hidden_size: int = Field(gt=0)
@@ -304,6 +303,11 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
 
     def whole(key: str) -> int:
         value = need(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                check_magnitude(value)  # before any float conversion of a huge integer
+            except ValueError as error:
+                raise InputError(f"{source}.{key}", f"{error}.") from None
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
@@ -351,8 +355,12 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
         first = error.errors()[0]
         field = ".".join(_CONFIG_KEYS.get(str(p), str(p)) for p in first["loc"]) or "config"
         got = first.get("input")
-        shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
         message = str(first["msg"]).removeprefix("Value error, ")
+        shown = (
+            f" (got {got!r})"
+            if got is not None and not isinstance(got, dict) and "(got " not in message
+            else ""
+        )
         raise InputError(f"{source}.{field}", f"{message}{shown}.") from None
 
 
@@ -402,19 +410,11 @@ def moe_fields(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_hf_config(path: Path) -> Architecture:
-    """Read a ``config.json`` file into an :class:`Architecture`."""
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("model", f"config file '{path}' does not exist.") from None
-    except UnicodeDecodeError:
-        raise InputError(
-            "model", f"'{path}' is not UTF-8 text; save the config as UTF-8 JSON."
-        ) from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            "model", f"'{path}' is not valid JSON ({error.msg}, line {error.lineno})."
-        ) from None
+    """Read a ``config.json`` file into an :class:`Architecture` (nesting bounded)."""
+    from gpuplan.userfiles import load_json_text, read_user_text, user_path
+
+    path = user_path(path, "model")
+    config = load_json_text(read_user_text(path, "model"), f"model: '{path}'")
     if not isinstance(config, dict):
         raise InputError("model", f"'{path}' must hold a JSON object of config keys.")
     return architecture_from_hf_config(config, source=path.name)

@@ -66,6 +66,10 @@ class FleetEstimate(BaseModel):
     serving: InferenceEstimate = Field(description="The per-replica operating point.")
 
 
+MIN_TOKENS_PER_DAY = 1.0
+"""Smallest demand a fleet is sized for; below it per-token costs lose all meaning."""
+
+
 def demand_requests_per_second(
     tokens_per_day: float | None,
     requests_per_second: float | None,
@@ -77,13 +81,22 @@ def demand_requests_per_second(
         raise InputError(
             "tokens_per_day", "give exactly one of tokens_per_day or requests_per_second."
         )
+    tokens_per_request = input_tokens + output_tokens
     if tokens_per_day is not None:
-        if not tokens_per_day > 0:
-            raise InputError("tokens_per_day", f"must be > 0 (got {tokens_per_day}).")
-        return tokens_per_day / (input_tokens + output_tokens) / SECONDS_PER_DAY
+        if not tokens_per_day >= MIN_TOKENS_PER_DAY:
+            raise InputError(
+                "tokens_per_day",
+                f"must be at least {MIN_TOKENS_PER_DAY:g} token a day to size a fleet "
+                f"(got {tokens_per_day:g}).",
+            )
+        return tokens_per_day / tokens_per_request / SECONDS_PER_DAY
     assert requests_per_second is not None
-    if not requests_per_second > 0:
-        raise InputError("requests_per_second", f"must be > 0 (got {requests_per_second}).")
+    if not requests_per_second * tokens_per_request * SECONDS_PER_DAY >= MIN_TOKENS_PER_DAY:
+        raise InputError(
+            "requests_per_second",
+            f"must be at least {MIN_TOKENS_PER_DAY:g} token a day to size a fleet "
+            f"(got {requests_per_second:g} requests/s).",
+        )
     return requests_per_second
 
 

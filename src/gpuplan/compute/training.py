@@ -359,11 +359,20 @@ def estimate_training(
     )
     minimum = float(result.min_gpus_for_memory[0])
     if not math.isfinite(minimum):
+        # A model given by its size has its width from the size: then the size is to blame.
+        by_size = model is None
         raise InputError(
-            "seq_len",
-            f"activations of one {resolved.seq_len or DEFAULT_SEQ_LEN}-token sequence do not "
+            "params" if by_size else "seq_len",
+            (
+                f"a model of {float(resolved.shape.params_total[0]):g} parameters is too wide: "
+                if by_size
+                else ""
+            )
+            + f"activations of one {resolved.seq_len or DEFAULT_SEQ_LEN}-token sequence do not "
             f"fit on {resolved.gpu.id} even with 8-way tensor and 64-way context "
-            "parallelism; use a shorter sequence or a GPU with more memory.",
+            "parallelism; "
+            + ("check the parameter count's units." if by_size else "use a shorter sequence ")
+            + ("" if by_size else "or a GPU with more memory."),
         )
     if not bool(result.fits_in_memory[0]):
         raise InputError(

@@ -315,13 +315,15 @@ def _compute(spec: CompanySpec, x: InputValues, t: np.ndarray, book: _Ledger) ->
         _fleet_row(row, f"compute.fleet[{i}]", spec, x, t, book)
     plan = spec.compute.plan
     if plan is not None:
-        if plan.on_demand_price_per_gpu_hour is None:
+        if not plan.months or plan.on_demand_price_per_gpu_hour is None:
             raise InputError(
                 "compute.plan.months",
                 "the plan's months are not filled in: simulate the scenario file or preset "
                 "(which solves its plan) or give months and on_demand_price_per_gpu_hour.",
             )
-        offset = np.array([month_index(m.month) - spec.start_index for m in plan.months])
+        offset = np.array(
+            [month_index(m.month) - spec.start_index for m in plan.months], dtype=int
+        )
         inside = (offset >= 0) & (offset < t.size)
         cols = offset[inside]
         rows = [m for m, keep in zip(plan.months, inside, strict=True) if keep]

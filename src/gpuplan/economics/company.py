@@ -12,11 +12,13 @@ horizon's first month); months are written ``"YYYY-MM"``.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     Field,
     field_validator,
     model_validator,
@@ -30,6 +32,7 @@ from gpuplan.uncertainty.distributions import (
     PositiveUncertain,
     Uncertain,
 )
+from gpuplan.units import LARGEST_INPUT
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -403,6 +406,29 @@ class CompanySpec(ScenarioModel):
     @property
     def start_index(self) -> int:
         return month_index(self.start)
+
+    @model_validator(mode="after")
+    def _growth_within_range(self) -> CompanySpec:
+        """Growth compounded over the horizon must stay a number: (1 + g)^years <= 1e30."""
+        years = self.horizon_months / 12
+
+        def visit(value: object, path: str) -> None:
+            if isinstance(value, BaseModel) and not isinstance(value, Distribution):
+                for name in type(value).model_fields:
+                    visit(getattr(value, name), f"{path}.{name}" if path else name)
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    visit(item, f"{path}[{i}]")
+            elif path.endswith("growth_per_year") and isinstance(value, float | Distribution):
+                high = value.high if isinstance(value, Distribution) else value
+                if years * math.log1p(high) > math.log(LARGEST_INPUT):
+                    raise ValueError(
+                        f"{path}: {high:g} a year compounds past {LARGEST_INPUT:g} times within "
+                        f"the {self.horizon_months}-month horizon; check the rate (0.5 = +50%)"
+                    )
+
+        visit(self, "")
+        return self
 
     @model_validator(mode="after")
     def _check_dates(self) -> CompanySpec:

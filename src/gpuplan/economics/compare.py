@@ -8,6 +8,7 @@ each numeric row travels along as ``stated``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,10 @@ from gpuplan.uncertainty.montecarlo import corners
 from gpuplan.uncertainty.sampling import uncertain_inputs
 
 
-def money(value: float) -> str:
-    """$70M, $8.4B, $640K."""
+def money(value: float | None) -> str:
+    """$70M, $8.4B, $640K; '-' for no value (a percentile that is 'never')."""
+    if value is None or not math.isfinite(value):
+        return "-"
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(value) >= size:
             return f"${value / size:.3g}{suffix}"

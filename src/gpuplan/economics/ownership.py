@@ -17,6 +17,8 @@ Cost per useful GPU-hour = annual cost / (8760 x utilisation): idle hours are pa
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from gpuplan.catalog.gpus import get_gpu
@@ -27,20 +29,25 @@ from gpuplan.units import HOURS_PER_YEAR
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:
-    """CRF(r, n) = r(1+r)^n / ((1+r)^n - 1); 1/n when r = 0. Annual payment per $ of capex."""
+    """CRF(r, n) = r(1+r)^n / ((1+r)^n - 1); 1/n when r = 0. Annual payment per $ of capex.
+
+    Computed as r / (1 - (1+r)^-n) with ``expm1``/``log1p``, so that very long or very short
+    lives give the limit (r, or a large payment) instead of an overflow or a division by 0.
+    """
     if years <= 0:
         raise InputError("years", f"must be > 0 (got {years}).")
     if rate == 0:
         return 1.0 / years
-    growth = (1.0 + rate) ** years
-    return rate * growth / (growth - 1.0)
+    return rate / -math.expm1(-years * math.log1p(rate))
 
 
 def sinking_fund_factor(rate: float, years: float) -> float:
-    """SFF(r, n) = r / ((1+r)^n - 1); 1/n when r = 0. Annual value of $1 received after n years."""
+    """SFF(r, n) = r / ((1+r)^n - 1); 1/n when r = 0. Annual value of $1 received after n years
+    (as r (1+r)^-n / (1 - (1+r)^-n), which tends to 0 for long lives instead of overflowing)."""
     if rate == 0:
         return 1.0 / years
-    return rate / ((1.0 + rate) ** years - 1.0)
+    decay = -years * math.log1p(rate)
+    return rate * math.exp(decay) / -math.expm1(decay)
 
 
 def residual_fraction(annual_decline: float, years: float) -> float:

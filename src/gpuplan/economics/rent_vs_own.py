@@ -33,6 +33,15 @@ def break_even_utilisation(annual_owned_cost: float, rent_per_gpu_hour: float) -
     return annual_owned_cost / (HOURS_PER_YEAR * rent_per_gpu_hour)
 
 
+def break_even_words(break_even: float | None, owning_cheaper: bool) -> str:
+    """The break-even utilisation in words: above 100 % owning never pays at that price."""
+    if break_even is None:
+        return "owning is cheaper" if owning_cheaper else "renting is cheaper"
+    if break_even > 1:
+        return f"owning never pays (it would need {break_even:.0%} utilisation)"
+    return f"owning pays above {break_even:.0%} utilisation"
+
+
 def payback_years(capex: float, annual_rent: float, annual_opex: float) -> float | None:
     """Years for the rent avoided, net of owning's opex, to repay the capex; None if never."""
     saving = annual_rent - annual_opex
@@ -61,6 +70,7 @@ class RentalAlternative(BaseModel):
     rent_per_useful_gpu_hour: float
     markup_over_owning: float
     break_even_utilisation: float | None
+    break_even_note: str
     owning_cheaper: bool
     payback_years: float | None
 
@@ -119,6 +129,7 @@ def compare_offer(
         rent_per_useful_gpu_hour=rent_per_useful,
         markup_over_owning=rent_per_useful / ownership.cost_per_gpu_hour,
         break_even_utilisation=break_even,
+        break_even_note=break_even_words(break_even, annual_owned < annual_rent),
         owning_cheaper=annual_owned < annual_rent,
         payback_years=payback_years(
             ownership.capex_per_gpu_usd, annual_rent, ownership.annual_opex_per_gpu_usd

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gpuplan.errors import InvariantError
 from gpuplan.planning.baselines import BASELINES, restricted_upper
+from gpuplan.planning.checks import check_plan
 from gpuplan.planning.diagnose import diagnose, solver_failure
 from gpuplan.planning.heuristics import relax_and_fix
 from gpuplan.planning.model.build import ExtraConstraints, PlanModel, build_model
@@ -78,6 +80,14 @@ def solve_plan(
         phase=phase,
     )
     return SolvedPlan(model, outcome, read_solution(model, outcome.values))
+
+
+def _check_solved(problem: PlanningProblem, solved: SolvedPlan, what: str, feasible: bool) -> None:
+    """Every feasible solved plan passes :func:`check_plan`, or it is a bug (InvariantError)."""
+    if feasible:
+        problems = check_plan(problem, solved.solution)
+        if problems:
+            raise InvariantError(f"The {what} of '{problem.name}'", problems)
 
 
 def _at(progress: ProgressCallback, fraction: float) -> ProgressCallback:
@@ -149,6 +159,7 @@ def optimise(
     rows = []
     for baseline, solved in baseline_plans:
         ok = _status(solved.outcome, solved.solution) != "infeasible"
+        _check_solved(problem, solved, f"baseline {baseline.name}", ok)
         value = solved.solution.npv_usd if ok else math.nan
         why = (
             []
@@ -172,6 +183,7 @@ def optimise(
                 "why_infeasible": why[0].as_dict()["message"] if why else None,
             }
         )
+    _check_solved(problem, best, "optimal plan", status != "infeasible")
     shortfalls = diagnose(model, best.outcome.values, best.solution)
     if status == "infeasible" and not shortfalls:
         shortfalls = [solver_failure(model, best.outcome.message)]
@@ -210,7 +222,7 @@ def optimise(
         + (best.outcome.seconds if best.outcome is not fixed else 0.0)
         + (relaxed.seconds if relaxed is not None else 0.0)
         + (fixed.seconds if fixed is not None else 0.0),
-        lp_bound_usd=bound,
+        lp_bound_usd=bound if status != "infeasible" else None,
         integrality_gap=gap if status != "infeasible" else None,
         solver_gap=best.outcome.gap,
         periods=problem.grid.labels,

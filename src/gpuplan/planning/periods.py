@@ -19,6 +19,8 @@ from gpuplan.units import HOURS_PER_YEAR
 PeriodLength = Literal["month", "quarter"]
 MONTHS_PER_PERIOD: dict[str, int] = {"month": 1, "quarter": 3}
 
+YEARS = range(1900, 2200)
+"""Years a scenario's months may fall in; 240 quarters from 2199 still end before 9999."""
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 _QUARTER = re.compile(r"^\s*(\d{4})-?[Qq]([1-4])\s*$")
 
@@ -26,18 +28,24 @@ _QUARTER = re.compile(r"^\s*(\d{4})-?[Qq]([1-4])\s*$")
 def parse_month(value: object) -> date:
     """Read ``2025-03``, ``2025-03-01``, ``2025-Q2`` or a date into the first day of its month.
 
-    Raises ``ValueError`` (pydantic turns it into a field error) for anything else.
+    Raises ``ValueError`` (pydantic turns it into a field error) for anything else, and for
+    years outside :data:`YEARS` (so that every date a plan derives stays a valid date).
     """
     if isinstance(value, date):
-        return date(value.year, value.month, 1)
-    text = str(value)
-    quarter = _QUARTER.match(text)
-    if quarter:
-        return date(int(quarter.group(1)), 3 * int(quarter.group(2)) - 2, 1)
-    month = _MONTH.match(text)
-    if month and 1 <= int(month.group(2)) <= 12:
-        return date(int(month.group(1)), int(month.group(2)), 1)
-    raise ValueError(f"'{value}' is not a month; write YYYY-MM (2025-03) or YYYY-Qn (2025-Q2)")
+        first = date(value.year, value.month, 1)
+    elif quarter := _QUARTER.match(str(value)):
+        first = date(int(quarter.group(1)), 3 * int(quarter.group(2)) - 2, 1)
+    elif (month := _MONTH.match(str(value))) and 1 <= int(month.group(2)) <= 12:
+        first = date(int(month.group(1)), int(month.group(2)), 1)
+    else:
+        raise ValueError(
+            f"'{value}' is not a month; write YYYY-MM (2025-03) or YYYY-Qn (2025-Q2)"
+        )
+    if first.year not in YEARS:
+        raise ValueError(
+            f"'{value}' is outside the years {YEARS.start}-{YEARS.stop - 1} that plans cover"
+        )
+    return first
 
 
 def add_months(start: date, months: int) -> date:

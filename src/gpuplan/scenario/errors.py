@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from gpuplan.errors import InputError
 
@@ -86,7 +87,7 @@ def field_path(loc: tuple[Any, ...]) -> str:
 
 
 def explain_validation_error(
-    error: ValidationError,
+    error: ValidationError | list[ErrorDetails],
     data: Any,
     root: type[BaseModel],
     *,
@@ -99,10 +100,12 @@ def explain_validation_error(
 
     Fields are named under ``where`` (``company``), list items by their ``id`` when
     ``by_id`` (``inference.chat-eu.peak_factor``) else by index (``revenue.api[0].price``);
-    ``source`` (the file) is appended."""
+    ``source`` (the file) is appended. ``error`` may be a list of pydantic's error details
+    (some of a ValidationError's, the others judged irrelevant)."""
+    issues = error.errors() if isinstance(error, ValidationError) else error
     messages = []
     first_field = where or "scenario"
-    for n, issue in enumerate(error.errors()[:limit]):
+    for n, issue in enumerate(issues[:limit]):
         loc = tuple(issue["loc"])
         named = _readable(loc, data) if by_id else field_path(loc)
         field = ".".join(p for p in (where, named) if p)
@@ -116,7 +119,7 @@ def explain_validation_error(
         elif "input" in issue and not isinstance(issue["input"], dict | list):
             text += "" if "(got " in text else f" (got {issue['input']!r})"
         messages.append(text if n == 0 else f"{field}: {text}")
-    more = len(error.errors()) - len(messages)
+    more = len(issues) - len(messages)
     tail = f" (and {more} more)" if more > 0 else ""
     suffix = f" ({source})" if source else ""
     return InputError(first_field, "; ".join(messages) + tail + suffix + ".")

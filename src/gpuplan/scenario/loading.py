@@ -11,6 +11,7 @@ field name for a typo.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -64,16 +65,16 @@ def apply_override(data: dict[str, Any], changes: Mapping[str, Any], name: str) 
     return result
 
 
-def _resolve_csv(data: dict[str, Any], base: Path | None) -> dict[str, Any]:
-    for item in data.get("inference") or []:
+def _resolve_csv(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """CSV paths relative to the scenario's folder made absolute (text only: the schema and
+    the readers check them; a section of the wrong type is left for the schema to name)."""
+    workloads = data.get("inference")
+    for item in workloads if isinstance(workloads, list) else []:
         if isinstance(item, dict) and isinstance(item.get("csv"), str):
-            path = Path(item["csv"])
-            if not path.is_absolute() and base is not None:
-                item["csv"] = str((base / path).resolve())
+            item["csv"] = os.path.join(base.absolute(), item["csv"])
     supply = data.get("supply")
-    if isinstance(supply, dict) and isinstance(supply.get("offers_csv"), str) and base:
-        path = Path(supply["offers_csv"])
-        supply["offers_csv"] = str(path if path.is_absolute() else (base / path).resolve())
+    if isinstance(supply, dict) and isinstance(supply.get("offers_csv"), str):
+        supply["offers_csv"] = os.path.join(base.absolute(), supply["offers_csv"])
     return data
 
 
@@ -124,12 +125,45 @@ def load_scenario(
         raise explain_validation_error(error, data, Scenario, source=f"scenario {label}") from None
 
 
+_NOT_NEEDED_BY_A_COMPANY = {("horizon",), ("name",)}
+
+
+def check_scenario_file(data: dict[str, Any], label: str) -> None:
+    """Validate every section of a scenario mapping with the one :class:`Scenario` schema, as
+    ``plan`` does; a company-only file (no ``horizon``) is checked for everything else."""
+    try:
+        Scenario.model_validate(data)
+    except ValidationError as error:
+        company_only = "horizon" not in data
+        problems = [
+            issue
+            for issue in error.errors()
+            if not (
+                company_only
+                and issue["type"] == "missing"
+                and issue["loc"] in _NOT_NEEDED_BY_A_COMPANY
+            )
+        ]
+        if problems:
+            raise explain_validation_error(
+                problems, data, Scenario, source=f"scenario {label}"
+            ) from None
+
+
 def load_company(
     name_or_path: str | Path | Mapping[str, Any], overrides: Iterable[str] = ()
 ) -> CompanySpec:
     """The :class:`~gpuplan.economics.company.CompanySpec` of a scenario file, preset or
-    mapping, with its ``extends`` base and the named overrides applied."""
+    mapping, with its ``extends`` base and the named overrides applied; the rest of the file
+    and the declared correlations are validated as ``plan`` and ``simulate`` do."""
+    from gpuplan.uncertainty.sampling import correlation_matrix, uncertain_inputs
+
     data, label = scenario_mapping(name_or_path, overrides)
     if not data.get("company"):
         raise InputError("company", f"{label}: the scenario has no 'company' section to simulate.")
-    return company_from_mapping(data["company"])
+    spec = company_from_mapping(data["company"])
+    check_scenario_file(data, label)
+    correlation_matrix(
+        list(uncertain_inputs(spec)), [(c.inputs, c.rho) for c in spec.correlations]
+    )
+    return spec

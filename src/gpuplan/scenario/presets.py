@@ -14,11 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from gpuplan.economics.company import CompanySpec
 from gpuplan.errors import InputError, UnknownIdError
+from gpuplan.userfiles import load_yaml_text, read_user_text, user_path
 
 ARCHETYPES = ("mistral", "anthropic", "openai", "xai", "meta", "google-deepmind")
 """The six procurement archetypes of the report's section 8, in its order of discussion."""
@@ -35,7 +35,7 @@ def list_presets() -> list[str]:
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     """A scenario file path: ``name_or_path`` itself if it exists, else the preset so named."""
-    path = Path(name_or_path)
+    path = user_path(name_or_path, "scenario")
     if path.is_file():
         return path
     name = str(name_or_path).removesuffix(".yaml")
@@ -63,29 +63,42 @@ def deep_merge(base: Any, change: Any) -> Any:
     return copy.deepcopy(change)
 
 
+MAX_EXTENDS = 16
+"""Longest chain of ``extends:`` a scenario may build on."""
+
+
 def read_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The YAML mapping of a scenario file or preset, laid over its ``extends`` base.
 
     ``extends: NAME`` (a preset name or a path relative to the file) takes every section of
     that scenario and lets this file change or add to it, as Calliope's ``import``: the
     Mistral preset extends the European lab's planning scenario with the company's finances.
+    Files are told apart by their real path, so ``sub/../s.yaml`` is the same file as ``s.yaml``.
     """
-    path = resolve_scenario_path(name_or_path)
+    path = resolve_scenario_path(name_or_path).resolve()
     if path in _seen:
-        raise InputError("extends", f"{path.name} extends itself (through {_seen[-1].name}).")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise InputError(str(path), f"is not valid YAML: {error}") from None
-    except UnicodeDecodeError:
-        raise InputError(str(path), "is not UTF-8 text; save the scenario as UTF-8.") from None
+        chain = " -> ".join(p.name for p in (*_seen, path))
+        raise InputError("extends", f"{path.name} extends itself ({chain}).")
+    if len(_seen) >= MAX_EXTENDS:
+        raise InputError("extends", f"more than {MAX_EXTENDS} scenarios extend one another.")
+    data = load_yaml_text(read_user_text(path, "scenario"), str(path))
     if not isinstance(data, dict):
         raise InputError(str(path), "must hold a mapping (name:, horizon:, company:, ...).")
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
-    relative = path.parent / str(base_name)
-    base = read_scenario(relative if relative.is_file() else base_name, (*_seen, path))
+    if not isinstance(base_name, str):
+        raise InputError(
+            "extends",
+            f"must be a preset name or a scenario file path (got {base_name!r}) in {path.name}.",
+        )
+    relative = user_path(path.parent / user_path(base_name, "extends"), "extends")
+    target = relative if relative.is_file() else base_name
+    try:
+        resolve_scenario_path(target)
+    except (InputError, UnknownIdError) as error:  # the base itself is missing: name the key
+        raise InputError("extends", f"in {path.name}: {error}") from None
+    base = read_scenario(target, (*_seen, path))
     return dict(deep_merge(base, data))
 
 

@@ -175,7 +175,9 @@ class CustomOffer(ScenarioModel):
     )
     gpu: str = Field(description="GPU catalog id.")
     pricing_model: OfferPricing = Field(description="on_demand, spot, reserved_1y, ...")
-    term_months: int | None = Field(default=None, ge=1, description="Commitment, months.")
+    term_months: int | None = Field(
+        default=None, ge=1, le=1200, description="Commitment, months (at most 100 years)."
+    )
     price_per_gpu_hour: PositiveUncertain = Field(description="USD per GPU-hour.")
     availability_gpus: int | None = Field(default=None, ge=1, description="Most GPUs at once.")
     available_from: Month | None = Field(default=None, description="First month available.")
@@ -342,7 +344,10 @@ class Scenario(ScenarioModel):
         ids = [w.id for w in self.training] + [w.id for w in self.inference]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise ValueError(f"workload ids must be unique; repeated: {', '.join(dup)}")
+            raise ValueError(
+                f"ids of training runs and inference workloads must be unique; repeated: "
+                f"{', '.join(dup)}"
+            )
         if not ids:
             raise ValueError("a scenario needs at least one training run or inference workload")
         for run in self.training:

@@ -35,10 +35,15 @@ from pydantic import (
     model_validator,
 )
 
+from gpuplan.schema import check_magnitude, human_number, parse_human_numbers
+from gpuplan.units import LARGEST_INPUT
+
 Shape = Literal["uniform", "triangular", "pert", "lognormal"]
 
 Z95 = 1.6448536269514722
 """Standard normal 95th percentile: lognormal ranges are read as P05-P95."""
+Z_TAIL = 7.0344869100478356
+"""Standard normal quantile of 1 - 1e-12, the most extreme uniform the samplers draw."""
 
 
 class Distribution(BaseModel):
@@ -57,8 +62,6 @@ class Distribution(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _expand_range(cls, data: Any) -> Any:
-        from gpuplan.schema import human_number, parse_human_numbers
-
         if isinstance(data, dict) and "range" in data:
             data = dict(data)
             bounds = data.pop("range")
@@ -75,8 +78,18 @@ class Distribution(BaseModel):
             raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g}); swap them")
         if self.mode is not None and not self.low <= self.mode <= self.high:
             raise ValueError(f"mode ({self.mode:g}) must lie within [low, high]")
-        if self.shape == "lognormal" and self.low <= 0:
-            raise ValueError("a lognormal range needs low > 0")
+        for bound in (self.low, self.high):
+            check_magnitude(bound)
+        if self.shape == "lognormal":
+            if self.low <= 0:
+                raise ValueError("a lognormal range needs low > 0")
+            mu, sigma = self._lognormal_params
+            if mu + Z_TAIL * sigma > math.log(LARGEST_INPUT):
+                raise ValueError(
+                    f"a lognormal from {self.low:g} to {self.high:g} (P05-P95) spans too many "
+                    f"orders of magnitude: its upper tail passes {LARGEST_INPUT:g}; narrow the "
+                    "range or use shape: uniform"
+                )
         return self
 
     @property

@@ -24,7 +24,7 @@ import numpy as np
 
 from gpuplan.economics.cashflow import CashFlow, InputValues, cash_flow, yearly
 from gpuplan.economics.company import CompanySpec, month_label
-from gpuplan.errors import InputError
+from gpuplan.errors import InputError, InvariantError
 from gpuplan.progress import ProgressCallback, silent
 from gpuplan.uncertainty.sampling import (
     correlation_matrix,
@@ -41,12 +41,74 @@ independent, so they are a random subsample; P10/P90 to within ~0.3 percentile p
 MAX_SAMPLES = 10_000_000
 """Most Monte Carlo samples (or Sobol base samples) one run takes: the uniforms are held in
 memory (samples x inputs x 8 bytes)."""
+MEMORY_BUDGET_BYTES = 4 * 2**30
+"""Most memory one simulation may plan to use (4 GiB)."""
+MC_FLOATS_PER_SAMPLE = (2, 2)
+"""float64 values held per Monte Carlo sample: (per uncertain input, per month). Measured
+with tracemalloc on the mistral preset (23 inputs, 60 months): 856 bytes per sample against
+the 1,328 this bound assumes."""
+SOBOL_FLOATS_PER_EVALUATION_MONTH = 40
+"""float64 values held per Sobol evaluation and month (all evaluations run at once). Measured
+on the mistral preset: 21 to 39 (166 to 316 bytes) for 1,024 and 256 base samples."""
+
+
+def probability_problems(summary: Any, key: str = "") -> list[str]:
+    """Probabilities and shares (keys ``probability``, ``*_share``) outside [0, 1]."""
+    if isinstance(summary, dict):
+        return [p for k, v in summary.items() for p in probability_problems(v, str(k))]
+    if isinstance(summary, list):
+        return [p for v in summary for p in probability_problems(v, key)]
+    is_probability = key == "probability" or key.endswith("_share")
+    if is_probability and not (isinstance(summary, float | int) and 0 <= summary <= 1):
+        return [f"{key} = {summary} is not a probability in [0, 1]"]
+    return []
+
+
+def memory_needed(spec: CompanySpec, samples: int, sobol_samples: int | None) -> int:
+    """Bytes a run of ``samples`` draws (and ``sobol_samples`` Sobol base samples) holds."""
+    inputs = len(uncertain_inputs(spec))
+    per_input, per_month = MC_FLOATS_PER_SAMPLE
+    total = samples * 8 * (per_input * inputs + per_month * spec.horizon_months)
+    if sobol_samples is not None:
+        evaluations = sobol_samples * (inputs + 2)
+        total = max(
+            total, evaluations * spec.horizon_months * SOBOL_FLOATS_PER_EVALUATION_MONTH * 8
+        )
+    return total
+
+
+def check_memory(spec: CompanySpec, samples: int, sobol_samples: int | None) -> None:
+    """An :class:`InputError` naming the sample count whose run would pass the memory budget,
+    with the memory it would need and the largest count that fits."""
+    budget = MEMORY_BUDGET_BYTES / 2**30
+    needed = memory_needed(spec, samples, None)
+    if needed > MEMORY_BUDGET_BYTES:
+        largest = samples * MEMORY_BUDGET_BYTES // needed
+        raise InputError(
+            "samples",
+            f"{samples:,} samples of this company need about {needed / 2**30:.1f} GiB of memory, "
+            f"more than the {budget:g} GiB a run may use; use at most {largest:,} (100,000 "
+            "already give percentiles to within a month).",
+        )
+    if sobol_samples is not None and memory_needed(spec, 0, sobol_samples) > MEMORY_BUDGET_BYTES:
+        needed = memory_needed(spec, 0, sobol_samples)
+        largest = sobol_samples
+        while largest > 2 and memory_needed(spec, 0, largest) > MEMORY_BUDGET_BYTES:
+            largest //= 2
+        raise InputError(
+            "sobol_samples",
+            f"{sobol_samples:,} Sobol base samples of this company need about "
+            f"{needed / 2**30:.1f} GiB of memory, more than the {budget:g} GiB a run may use; "
+            f"use at most {largest:,}.",
+        )
 
 
 def percentiles(values: np.ndarray) -> dict[str, float | None]:
     """P10/P50/P90 (inverted-CDF, so no interpolation across 'never'); NaN and inf -> None."""
     clean = np.where(np.isnan(values), np.inf, values)
     p10, p50, p90 = np.quantile(clean, [0.1, 0.5, 0.9], method="inverted_cdf")
+    if not p10 <= p50 <= p90:
+        raise InvariantError("Percentiles", [f"P10 {p10} <= P50 {p50} <= P90 {p90} fails"])
     return {
         name: float(v) if np.isfinite(v) else None
         for name, v in (("p10", p10), ("p50", p50), ("p90", p90))
@@ -135,6 +197,14 @@ class SimulationResult:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON summary; its probabilities and shares are checked to lie in [0, 1]."""
+        summary = self._summary()
+        problems = probability_problems(summary)
+        if problems:
+            raise InvariantError(f"The simulation of '{self.company}'", problems)
+        return summary
+
+    def _summary(self) -> dict[str, Any]:
         reached = np.isfinite(self.break_even)
         years = range(len(self.year_ends))
         return {
@@ -361,6 +431,7 @@ def simulate(
             f"must be a power of two up to {MAX_SAMPLES:,} (got {sobol_samples}).",
         )
     spec = scenario if isinstance(scenario, CompanySpec) else load_company(scenario, overrides)
+    check_memory(spec, samples, sobol_samples if sobol else None)
     plan_summary: dict[str, Any] | None = None
     if spec.compute.plan is not None and not spec.compute.plan.months:
         if isinstance(scenario, CompanySpec):

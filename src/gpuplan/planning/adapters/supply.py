@@ -310,12 +310,26 @@ def site_power_kw(scenario: Scenario) -> dict[str, float]:
     return power
 
 
+MAX_LIFE_YEARS = 100.0
+"""Longest service life of owned GPUs a plan takes (its periods are counted in memory)."""
+MAX_LEAD_MONTHS = 1200.0
+"""Longest order-to-service lead time a plan takes (100 years)."""
+
+
 def ownership_options(scenario: Scenario, grid: PeriodGrid) -> list[SupplyOption]:
     """Ownership sites as supply options; unset figures from the ownership cost model."""
-    options = []
+    options: list[SupplyOption] = []
     for n, site in enumerate(scenario.supply.ownership):
         where = f"supply.ownership.{n}"
-        options.append(_owned_option(scenario, grid, site, where))
+        option = _owned_option(scenario, grid, site, where)
+        same = next((m for m, o in enumerate(options) if o.id == option.id), None)
+        if same is not None:
+            raise InputError(
+                where,
+                f"site '{site.site}' with {option.gpu} is already supply.ownership.{same}; "
+                "give each site one entry per GPU type (merge the two).",
+            )
+        options.append(option)
     return options
 
 
@@ -368,6 +382,13 @@ def _owned_option(
             kw_per_gpu = model.provisioned_kw_per_gpu * pue
     life = figures["years"]
     lead = figures["lead_time_months"]
+    lead_field = "rules" if scenario.rules.lead_time_months is not None else where
+    for field, value, most, unit in (
+        (f"{where}.life_years", life, MAX_LIFE_YEARS, "years"),
+        (f"{lead_field}.lead_time_months", lead, MAX_LEAD_MONTHS, "months"),
+    ):
+        if value > most:
+            raise InputError(field, f"must be at most {most:g} {unit} (got {value:g}).")
     first = 0 if site.available_from is None else max(0, grid.index_of(site.available_from))
     return SupplyOption(
         id=f"owned:{site.site}:{gpu}",

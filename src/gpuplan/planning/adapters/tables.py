@@ -18,11 +18,8 @@ Uncertain inputs enter at their nominal value (:func:`~gpuplan.uncertainty.distr
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +45,8 @@ from gpuplan.scenario.schema import (
     TrainingRun,
 )
 from gpuplan.uncertainty.distributions import nominal
+from gpuplan.units import LARGEST_INPUT
+from gpuplan.userfiles import user_path
 
 REFERENCE_GPU = "h100-sxm"
 """Needs are quoted in H100-equivalents where the H100 is allowed (else the first type)."""
@@ -74,22 +73,21 @@ def _step_series(
 
 
 def _read_tokens_csv(path: str, where: str) -> list[TokensRow]:
-    from gpuplan.catalog.tables import read_csv_text
+    from gpuplan.catalog.tables import csv_records
 
-    file = Path(path)
+    file = user_path(path, where)
     if not file.is_file():
         raise InputError(where, f"CSV file {path} does not exist.")
-    text = field_errors(where, lambda: read_csv_text(file))
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None or not {"from", "tokens_per_day"} <= set(reader.fieldnames):
+    header, records = field_errors(where, lambda: csv_records(file))
+    if not {"from", "tokens_per_day"} <= set(header):
         raise InputError(where, f"{path} needs the columns from,tokens_per_day.")
     rows = []
-    for raw in reader:
+    for line, raw in records:
         try:
             rows.append(TokensRow.model_validate(raw))
         except ValidationError as error:
             raise explain_validation_error(
-                error, raw, TokensRow, where=where, source=f"{path} line {reader.line_num}",
+                error, raw, TokensRow, where=where, source=f"{path} line {line}",
                 limit=1, by_id=False,
             ) from None  # fmt: skip
     return rows
@@ -113,7 +111,15 @@ def token_series(grid: PeriodGrid, workload: InferenceWorkload, where: str) -> n
     years = np.arange(1, grid.count + 1) * grid.months / 12
     if workload.growth.until is not None:
         years = np.minimum(years, max(0, months_between(grid.start, workload.growth.until)) / 12)
-    return start * (1.0 + nominal(workload.growth.annual_growth)) ** years
+    rate = nominal(workload.growth.annual_growth)
+    log_final = np.log(max(start, 1.0)) + years[-1] * np.log1p(rate)
+    if log_final > np.log(LARGEST_INPUT):  # compounding past any volume: refuse, not overflow
+        raise InputError(
+            f"{where}.growth.annual_growth",
+            f"{rate:g} a year for {years[-1]:g} years takes {start:g} tokens per day past "
+            f"{LARGEST_INPUT:g}; check the rate (0.8 = +80 % a year).",
+        )
+    return start * (1.0 + rate) ** years
 
 
 def inference_need(grid: PeriodGrid, workload: InferenceWorkload, where: str) -> InferenceNeed:
