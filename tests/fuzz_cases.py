@@ -236,7 +236,7 @@ def _vocabulary() -> dict[str, list[str]]:
 
 _FILE_PARAMS = {
     "scenario": "scenario", "presets": "scenario", "user_csv": "csv", "vms_csv": "csv",
-    "output": "output",
+    "output": "output", "report": "output",
 }  # fmt: skip
 _WORD_PARAMS = {"gpu", "gpus", "model", "country", "provider", "pricing", "region_group",
                 "jurisdiction", "precision", "precisions", "kv_precision"}  # fmt: skip
