@@ -26,9 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from gpuplan.catalog.gpus import get_gpu  # noqa: E402
 from gpuplan.catalog.models import get_model  # noqa: E402
 from gpuplan.compute.inference import default_calibration, estimate_inference  # noqa: E402
 from gpuplan.compute.training import estimate_training, implied_training  # noqa: E402
+from gpuplan.compute.utilisation import load_utilisation_fit  # noqa: E402
 from gpuplan.errors import InputError  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
@@ -44,10 +46,20 @@ def number(text: str) -> float | None:
 
 
 def model_arguments(row: dict[str, str]) -> dict[str, object]:
-    """Catalog id when the row has one, else a bare parameter count (6ND)."""
+    """Catalog id when the row has one, else a bare parameter count (6ND); plus the run's
+    scope, software year and global batch (blank batch: the estimator's default rule)."""
+    settings: dict[str, object] = {
+        "scope": row["scope_class"],
+        "software_year": int(row["software_year"]),
+        "global_batch_tokens": number(row["global_batch_tokens"]),
+    }
     if row["model"]:
-        return {"model": row["model"]}
-    return {"params": float(row["params"]), "active_params": number(row["active_params"])}
+        return {"model": row["model"], **settings}
+    return {
+        "params": float(row["params"]),
+        "active_params": number(row["active_params"]),
+        **settings,
+    }
 
 
 def summary(label: str, errors: Iterable[float]) -> str:
@@ -66,7 +78,9 @@ def training_runs() -> dict[str, list[float]]:
         f"{'run':<16}{'GPU':<10}{'prec':<5}{'published':>12}{'P50':>12}{'error':>8}  "
         f"{'P10-P90':<34}{'MFU':>6}{'implied tok':>12}{'tok err':>8}"
     )
-    groups: dict[str, list[float]] = {"all": []}
+    groups: dict[str, list[float]] = {"all": [], "constant run MFU (yardstick)": []}
+    fitted_runs = [r.observed_mfu for r in load_utilisation_fit().rows if r.kind == "run_hours"]
+    constant_mfu = statistics.median(fitted_runs)
     inside = []
     for row in rows("heldout_training.csv"):
         if row["kind"] != "run":
@@ -87,6 +101,9 @@ def training_runs() -> dict[str, list[float]]:
         token_error = implied.tokens / float(row["tokens"]) - 1.0
         inside.append(ok)
         groups["all"].append(error)
+        peak = get_gpu(row["gpu"]).peak_flops(row["precision"])
+        yardstick = estimate.training_flops / (peak * constant_mfu) / 3600.0
+        groups["constant run MFU (yardstick)"].append(yardstick / published - 1.0)
         key = "MoE / fp8 (H800)" if row["moe"] == "True" else f"dense {row['gpu']}"
         groups.setdefault(key, []).append(error)
         band = f"[{estimate.gpu_hours_p10:,.0f} - {estimate.gpu_hours_p90:,.0f}]"

@@ -13,6 +13,7 @@ import pytest
 
 from gpuplan.catalog.gpus import get_gpu
 from gpuplan.catalog.models import get_model
+from gpuplan.compute.utilisation import SCOPES
 
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
 
@@ -36,6 +37,7 @@ def test_training_rows_carry_a_published_figure_and_settings() -> None:
     for row in read("heldout_training.csv"):
         assert row["model"] or float(row["params"]) > 0, row
         assert float(row["tokens"]) > 0 and int(row["seq_len"]) > 0
+        assert row["scope_class"] in SCOPES and int(row["software_year"]) >= 2020, row
         published = row["published_gpu_hours"] if row["kind"] == "run" else row["published_mfu"]
         assert float(published) > 0, row
 

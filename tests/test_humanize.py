@@ -24,3 +24,11 @@ def test_percent_and_labels() -> None:
     assert humanize.percent(0.6543, 1) == "65.4%"
     assert humanize.label("gpu_hours_p50") == "GPU hours P50"
     assert humanize.label("total_cost_usd") == "Total cost USD"
+
+
+def test_days_and_flops() -> None:
+    assert humanize.days(21.333) == "21.3 days"
+    assert humanize.days(1.0) == "1 day"
+    assert humanize.flops(8.4e23) == "8.4e23 FLOPs"
+    assert humanize.flops(6 * 7e9 * 15e12) == "6.3e23 FLOPs"
+    assert humanize.flops(9.9999e22) == "1e23 FLOPs"

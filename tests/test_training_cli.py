@@ -126,3 +126,27 @@ def test_config_missing_a_key_names_it(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "num_attention_heads" in result.output or "num_hidden_layers" in result.output
     assert "Traceback" not in result.output
+
+
+def test_table_shows_the_band_in_hours_days_and_money() -> None:
+    """Human numbers: tokens as 15T, GPU-hours with a suffix, money as $...M, days."""
+    result = runner.invoke(
+        app,
+        ["estimate", "training", "--model", "llama-3-70b", "--tokens", "15T", "--gpu", "h100",
+         "--gpus", "2048", "--price-per-gpu-hour", "2.5", "--scope", "pretraining"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "15T tokens" in out and "1.5e+13" not in out
+    for row in ("GPU-hours", "wall clock", "cost"):
+        line = next(x for x in out.splitlines() if row in x)
+        assert line.count("M") >= 3 or "days" in line, line  # P10, P50, P90 all filled
+    assert "$" in out and "days" in out and "covers: pretraining" in out
+
+
+def test_bad_scope_is_exit_2() -> None:
+    result = runner.invoke(
+        app, ["estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h100",
+              "--scope", "everything"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "scope" in result.output

@@ -65,6 +65,25 @@ def money(value: float, symbol: str = "$") -> str:
     return f"{_sign(value)}{symbol}{body}"
 
 
+def days(value: float) -> str:
+    """``21.3 days``, ``1 day``: durations to three significant figures."""
+    if not math.isfinite(value):
+        return "-"
+    body = _sig(abs(value))
+    return f"{_sign(value)}{body} day{'' if body == '1' else 's'}"
+
+
+def flops(value: float) -> str:
+    """``8.4e23 FLOPs``: floating-point operations in powers of ten, no ``+``."""
+    if not math.isfinite(value) or value == 0:
+        return "-" if not math.isfinite(value) else "0 FLOPs"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = _sig(abs(value) / 10**exponent)
+    if mantissa == "10":
+        mantissa, exponent = "1", exponent + 1
+    return f"{_sign(value)}{mantissa}e{exponent} FLOPs"
+
+
 def percent(fraction: float, digits: int = 0) -> str:
     """``0.65`` -> ``65%``; ``digits`` decimals."""
     if not math.isfinite(fraction):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from gpuplan import humanize
 from gpuplan.cli import estimate_app
 from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+
+if TYPE_CHECKING:
+    from gpuplan.compute.training import TrainingEstimate
 
 MODEL_HELP = "Catalog model id (see `gpuplan catalog models`) or a config.json path."
 PARAMS_HELP = "Parameter count instead of a model, e.g. 70B or 7e10 (6·N·D FLOPs)."
@@ -26,20 +30,36 @@ def _optional_int(text: str | None, field: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _estimate_rows(payload: dict[str, Any]) -> list[list[Any]]:
-    """(quantity, P10, P50, P90) rows for the readable table."""
+def _estimate_rows(estimate: TrainingEstimate) -> list[list[str]]:
+    """(quantity, P10, P50, P90) rows for the readable table, in human numbers."""
 
-    def triple(name: str) -> list[Any]:
-        return [payload.get(f"{name}_p10"), payload.get(name), payload.get(f"{name}_p90")]
+    def band(low: float | None, mid: float | None, high: float | None, fmt: Any) -> list[str]:
+        return [fmt(v) if v is not None else "-" for v in (low, mid, high)]
 
-    return [
-        ["training FLOPs", None, payload["training_flops"], None],
-        ["MFU (run-level, P50 assumed)", None, payload["mfu"], None],
-        ["GPU-hours", *triple("gpu_hours")],
-        ["wall clock (days)", *triple("wall_clock_days")],
-        ["cost (USD)", *triple("cost_usd")],
-        ["min GPUs for memory", None, payload["min_gpus_for_memory"], None],
+    e = estimate
+    rows = [
+        ["training FLOPs", "", humanize.flops(e.training_flops), ""],
+        ["run MFU (P50 assumed)", "", humanize.percent(e.mfu), ""],
+        ["GPU-hours", *band(e.gpu_hours_p10, e.gpu_hours, e.gpu_hours_p90, humanize.count)],
+        [
+            "wall clock",
+            *band(e.wall_clock_days_p10, e.wall_clock_days, e.wall_clock_days_p90, humanize.days),
+        ],
+        ["cost", *band(e.cost_usd_p10, e.cost_usd, e.cost_usd_p90, humanize.money)],
+        ["min GPUs for memory", "", humanize.count(e.min_gpus_for_memory or 0), ""],
     ]
+    return [
+        row for row in rows if row[2] != "-"
+    ]  # no wall clock without GPUs, no cost without a price
+
+
+def _settings_line(estimate: TrainingEstimate) -> str:
+    return (
+        f"covers: {estimate.scope} (goodput {humanize.percent(estimate.goodput)}); "
+        f"global batch {humanize.tokens(estimate.global_batch_tokens)}; "
+        f"software of {estimate.software_year}; P10-P90 from out-of-sample (leave-one-lab-out) "
+        "residuals of published runs"
+    )
 
 
 @estimate_app.command("training")
@@ -58,6 +78,17 @@ def estimate_training_command(
     price: str | None = typer.Option(
         None, "--price-per-gpu-hour", help="USD per GPU-hour (adds cost)."
     ),
+    batch: str | None = typer.Option(
+        None, "--global-batch-tokens", help="Tokens per optimiser step (default: DeepSeek rule)."
+    ),
+    software_year: str | None = typer.Option(
+        None, "--software-year", help="Year of the training stack (default: today's)."
+    ),
+    scope: str = typer.Option(
+        "wall_clock",
+        "--scope",
+        help="What the hours cover: step_time, pretraining, wall_clock, full_training.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Training FLOPs, GPU-hours (P10/P50/P90), wall clock, memory minimum and cost."""
@@ -73,17 +104,21 @@ def estimate_training_command(
         precision=precision,
         seq_len=_optional_int(seq_len, "seq_len"),
         price_per_gpu_hour=_optional_number(price, "price_per_gpu_hour"),
+        global_batch_tokens=_optional_number(batch, "global_batch_tokens"),
+        software_year=_optional_int(software_year, "software_year"),
+        scope=scope,
     )
-    payload = estimate.model_dump(mode="json")
     if as_json:
-        print_json(payload)
+        print_json(estimate.model_dump(mode="json"))
         return
-    subject = estimate.model or f"{estimate.params_total / 1e9:.3g}B params"
+    subject = estimate.model or f"{humanize.count(estimate.params_total)} params"
     print_table(
-        f"Training {subject} on {estimate.tokens:.3g} tokens, {estimate.gpu} {estimate.precision}",
+        f"Training {subject} on {humanize.tokens(estimate.tokens)}, "
+        f"{estimate.gpu} {estimate.precision}",
         ["quantity", "P10", "P50", "P90"],
-        _estimate_rows(payload),
+        _estimate_rows(estimate),
     )
+    typer.echo(f"note: {_settings_line(estimate)}")
     for note in estimate.notes:
         typer.echo(f"note: {note}")
 
@@ -123,11 +158,15 @@ def estimate_implied_command(
         print_json(payload)
         return
     print_table(
-        f"What {implied.gpu_hours:,.0f} {implied.gpu} GPU-hours imply (MFU {implied.mfu:.2f})",
+        f"What {humanize.count(implied.gpu_hours)} {implied.gpu} GPU-hours imply "
+        f"(run MFU {humanize.percent(implied.mfu)})",
         ["quantity", "P10", "P50", "P90"],
         [
-            ["training FLOPs", *(payload[f"training_flops{s}"] for s in ("_p10", "", "_p90"))],
-            ["tokens", *(payload[f"tokens{s}"] for s in ("_p10", "", "_p90"))],
+            [
+                "training FLOPs",
+                *(humanize.flops(payload[f"training_flops{s}"]) for s in ("_p10", "", "_p90")),
+            ],
+            ["tokens", *(humanize.tokens(payload[f"tokens{s}"]) for s in ("_p10", "", "_p90"))],
         ],
     )
 
@@ -180,22 +219,22 @@ def estimate_portfolio_command(
             "GPU-h P10",
             "GPU-h P50",
             "GPU-h P90",
-            "days",
-            "cost P50 (USD)",
+            "wall clock P50",
+            "cost P50",
             "min GPUs",
         ],
         [
             [
                 e.model,
-                f"{e.tokens / 1e12:g}T",
-                e.training_flops,
-                e.mfu,
-                e.gpu_hours_p10,
-                e.gpu_hours,
-                e.gpu_hours_p90,
-                e.wall_clock_days,
-                e.cost_usd,
-                e.min_gpus_for_memory,
+                humanize.count(e.tokens),
+                humanize.flops(e.training_flops),
+                humanize.percent(e.mfu),
+                humanize.count(e.gpu_hours_p10),
+                humanize.count(e.gpu_hours),
+                humanize.count(e.gpu_hours_p90),
+                humanize.days(e.wall_clock_days) if e.wall_clock_days is not None else "-",
+                humanize.money(e.cost_usd) if e.cost_usd is not None else "-",
+                humanize.count(e.min_gpus_for_memory or 0),
             ]
             for _, e in runs
         ],

@@ -7,8 +7,10 @@
     wall clock     = GPU-hours / GPUs / 24 days
 
 MFU is the run-level utilisation of :mod:`gpuplan.compute.utilisation` (benchmark MFU ×
-goodput); P10/P90 GPU-hours come from its log-normal band. The minimum GPU count comes from
-:mod:`gpuplan.compute.training_memory`. One vectorised core (:func:`training_arrays`) serves
+goodput of the figure's scope × failures); P10/P90 GPU-hours come from its out-of-sample
+(conformal) band. The minimum GPU count comes from
+:mod:`gpuplan.compute.training_memory`. One vectorised core
+(:func:`gpuplan.compute.training_core.training_arrays`) serves
 the scalar :func:`estimate_training`, :func:`estimate_training_batch` and
 :func:`implied_training`. Nothing here looks up a published GPU-hour figure.
 """
@@ -18,196 +20,49 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
-from gpuplan.compute.training_memory import min_gpus_for_memory
+from gpuplan.compute.training_core import (
+    DEFAULT_SCOPE,
+    DEFAULT_SEQ_LEN,
+    Hardware,
+    ModelShape,
+    TrainingArrays,
+    architecture_shape,
+    hardware_arrays,
+    params_only_shape,
+    training_arrays,
+)
 from gpuplan.compute.utilisation import (
+    SCOPES,
     UtilisationFit,
+    goodput_for,
     load_utilisation_fit,
-    log_sigma,
-    precision_class,
-    run_mfu,
-    utilisation_inputs,
 )
 from gpuplan.errors import InputError
-from gpuplan.units import HOURS_PER_DAY, SECONDS_PER_HOUR
+from gpuplan.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
-    from numpy.typing import ArrayLike, NDArray
+    from numpy.typing import ArrayLike
 
-DEFAULT_SEQ_LEN: Final = 4096
-"""ASSUMPTION: pre-training context when none is given (Llama 2: 4k; Llama 3: 8k)."""
-DEFAULT_GPUS: Final = 1024
-"""ASSUMPTION: cluster size for the utilisation model when ``gpus`` is not given (never
-below the memory minimum)."""
-PARAMS_ONLY_ASPECT: Final = 128.0
-"""Hidden width ÷ layers assumed for a bare parameter count (Llama 2 7B: 128; 70B: 102);
-with N ≈ 12·L·h², h = (N·128/12)^(1/3). Used for the memory and width terms only."""
-PARAMS_ONLY_VOCAB: Final = 32000.0
-"""Vocabulary assumed for a bare parameter count (Llama 2, Mistral 7B)."""
+IMPLIED_ITERATIONS = 6
+"""Fixed-point steps of :func:`implied_training` (the batch rule moves MFU only weakly)."""
 
-
-class ModelShape(NamedTuple):
-    """Per-row model arrays the core reads (parameters, FLOPs per token, shape)."""
-
-    matmul_params: NDArray[np.float64]
-    """Active weights taking part in matmuls (6·N of the FLOP formula)."""
-    params_total: NDArray[np.float64]
-    attention_flops_per_token: NDArray[np.float64]
-    """Training (3× forward) attention FLOPs per token at seq_len."""
-    hidden_size: NDArray[np.float64]
-    num_layers: NDArray[np.float64]
-    vocab_size: NDArray[np.float64]
-    seq_len: NDArray[np.float64]
-    is_moe: NDArray[np.bool_]
-
-
-class Hardware(NamedTuple):
-    """Per-row GPU arrays: peak at the precision and bf16, bandwidth, memory, fabric."""
-
-    peak_flops: NDArray[np.float64]
-    bf16_peak_flops: NDArray[np.float64]
-    memory_bandwidth: NDArray[np.float64]
-    memory_bytes: NDArray[np.float64]
-    scaleup_domain: NDArray[np.float64]
-    generation_fitted: NDArray[np.bool_]
-    precision_class: NDArray[np.int64]
-
-
-class TrainingArrays(NamedTuple):
-    """Results of the vectorised core, one entry per input row."""
-
-    training_flops: NDArray[np.float64]
-    flops_per_token: NDArray[np.float64]
-    mfu: NDArray[np.float64]
-    log_sigma: NDArray[np.float64]
-    gpu_hours: NDArray[np.float64]
-    gpu_hours_p10: NDArray[np.float64]
-    gpu_hours_p90: NDArray[np.float64]
-    gpus_assumed: NDArray[np.float64]
-    wall_clock_days: NDArray[np.float64]
-    min_gpus_for_memory: NDArray[np.float64]
-    fits_in_memory: NDArray[np.bool_]
-
-
-def params_only_shape(
-    params: ArrayLike,
-    active_params: ArrayLike | None = None,
-    seq_len: ArrayLike = DEFAULT_SEQ_LEN,
-) -> ModelShape:
-    """A model known only by its parameter counts: 6·N FLOPs, shape from the aspect ratio."""
-    total = np.asarray(params, dtype=float)
-    active = total if active_params is None else np.asarray(active_params, dtype=float)
-    hidden = np.cbrt(active * PARAMS_ONLY_ASPECT / 12.0)
-    return ModelShape(
-        matmul_params=active,
-        params_total=total,
-        attention_flops_per_token=np.zeros_like(active),
-        hidden_size=hidden,
-        num_layers=hidden / PARAMS_ONLY_ASPECT,
-        vocab_size=np.full_like(active, PARAMS_ONLY_VOCAB),
-        seq_len=np.asarray(seq_len, dtype=float) + np.zeros_like(active),
-        is_moe=active < total,
-    )
-
-
-def architecture_shape(entry: ModelEntry, seq_len: int) -> ModelShape:
-    """A catalog model or config.json at ``seq_len``: exact FLOPs per token and shape."""
-    arch = entry.architecture
-    per_token = arch.training_flops_per_token(seq_len)
-    matmul = arch.params_active_matmul
-
-    def one(value: float) -> NDArray[np.float64]:
-        return np.array([value], dtype=float)
-
-    return ModelShape(
-        matmul_params=one(matmul),
-        params_total=one(arch.params_total),
-        attention_flops_per_token=one(per_token - 6.0 * matmul),
-        hidden_size=one(arch.hidden_size),
-        num_layers=one(arch.num_layers),
-        vocab_size=one(arch.vocab_size),
-        seq_len=one(seq_len),
-        is_moe=np.array([arch.is_moe]),
-    )
-
-
-def hardware_arrays(
-    gpus: Sequence[GPU], precisions: Sequence[str], fit: UtilisationFit
-) -> Hardware:
-    """GPU figures per row (raises InputError for a precision the GPU lacks)."""
-    fitted = set(fit.extrapolation.fitted_generations)
-    return Hardware(
-        peak_flops=np.array([g.peak_flops(p) for g, p in zip(gpus, precisions, strict=True)]),
-        bf16_peak_flops=np.array([g.peak_flops("bf16") for g in gpus]),
-        memory_bandwidth=np.array([g.memory_bandwidth_bytes_per_s for g in gpus]),
-        memory_bytes=np.array([g.memory_bytes for g in gpus]),
-        scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
-        generation_fitted=np.array([g.generation in fitted for g in gpus]),
-        precision_class=np.array([precision_class(p, fit) for p in precisions]),
-    )
-
-
-def training_arrays(
-    shape: ModelShape,
-    hardware: Hardware,
-    tokens: ArrayLike,
-    gpus: ArrayLike,
-    fit: UtilisationFit,
-) -> TrainingArrays:
-    """The one vectorised formula path (module docstring). ``gpus`` NaN = not given: the
-    utilisation model then assumes max(DEFAULT_GPUS, memory minimum) and wall clock is NaN.
-    """
-    flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
-    training_flops = np.asarray(tokens, dtype=float) * flops_per_token
-    minimum = min_gpus_for_memory(
-        params_total=shape.params_total,
-        hidden_size=shape.hidden_size,
-        num_layers=shape.num_layers,
-        vocab_size=shape.vocab_size,
-        seq_len=shape.seq_len,
-        gpu_memory_bytes=hardware.memory_bytes,
-        scaleup_domain=hardware.scaleup_domain,
-    )
-    given = np.asarray(gpus, dtype=float)
-    assumed = np.where(np.isnan(given), np.maximum(DEFAULT_GPUS, minimum), given)
-    x = utilisation_inputs(
-        peak_flops=hardware.peak_flops,
-        bf16_peak_flops=hardware.bf16_peak_flops,
-        memory_bandwidth=hardware.memory_bandwidth,
-        hidden_size=shape.hidden_size,
-        attention_share=shape.attention_flops_per_token / flops_per_token,
-        gpus=np.where(np.isfinite(assumed), assumed, DEFAULT_GPUS),
-        is_moe=shape.is_moe,
-    )
-    mfu = run_mfu(x, fit)
-    sigma = log_sigma(
-        x,
-        fit,
-        generation_fitted=hardware.generation_fitted,
-        precision_class=hardware.precision_class,
-        params=shape.params_total,
-    )
-    hours = training_flops / (hardware.peak_flops * mfu) / SECONDS_PER_HOUR
-    spread = np.exp(fit.band_z * sigma)
-    return TrainingArrays(
-        training_flops=training_flops,
-        flops_per_token=flops_per_token,
-        mfu=mfu,
-        log_sigma=sigma,
-        gpu_hours=hours,
-        gpu_hours_p10=hours / spread,
-        gpu_hours_p90=hours * spread,
-        gpus_assumed=assumed,
-        wall_clock_days=hours / given / HOURS_PER_DAY,
-        min_gpus_for_memory=minimum,
-        fits_in_memory=np.isnan(given) | (given >= minimum),
-    )
+__all__ = [
+    "DEFAULT_SCOPE",
+    "ImpliedTraining",
+    "RunSettings",
+    "TrainingArrays",
+    "TrainingEstimate",
+    "estimate_training",
+    "estimate_training_batch",
+    "implied_training",
+]
 
 
 class TrainingEstimate(BaseModel):
@@ -225,8 +80,12 @@ class TrainingEstimate(BaseModel):
     training_flops: float
     flops_per_token: float
     mfu: float
-    """Run-level 6ND-MFU assumed at P50 (benchmark MFU × goodput)."""
+    """Run-level 6ND-MFU assumed at P50 (benchmark MFU × goodput × failures)."""
     goodput: float
+    """Run MFU ÷ benchmark MFU before failures, for ``scope``."""
+    scope: str
+    global_batch_tokens: float
+    software_year: int
     gpus: int | None
     gpus_assumed_for_mfu: float
     gpu_hours: float
@@ -240,7 +99,8 @@ class TrainingEstimate(BaseModel):
     cost_usd: float | None
     cost_usd_p10: float | None
     cost_usd_p90: float | None
-    log_sigma: float
+    extrapolation_sigma: float
+    """Log-width added to each side of the band for inputs outside the calibration data."""
     notes: tuple[str, ...]
 
 
@@ -275,6 +135,28 @@ def _positive(value: float | int | None, field: str) -> float | None:
     if not math.isfinite(number) or number <= 0:
         raise InputError(field, f"must be a finite number greater than zero (got {value}).")
     return number
+
+
+class RunSettings(NamedTuple):
+    """How the run is set up and what its GPU-hours are to cover (validated)."""
+
+    global_batch_tokens: float
+    """Tokens per optimiser step; NaN = DeepSeek's optimal-batch rule."""
+    software_year: int
+    scope: str
+
+
+def run_settings(
+    global_batch_tokens: float | None, software_year: int | None, scope: str, fit: UtilisationFit
+) -> RunSettings:
+    """Check the run settings; defaults: batch by rule, today's stack, :data:`DEFAULT_SCOPE`."""
+    if scope not in SCOPES:
+        raise InputError("scope", f"'{scope}' is not one of {', '.join(SCOPES)}.")
+    batch = _positive(global_batch_tokens, "global_batch_tokens")
+    year = fit.reference_year if software_year is None else software_year
+    if not 2015 <= year <= 2100 or year != int(year):
+        raise InputError("software_year", f"must be a year such as 2024 (got {software_year}).")
+    return RunSettings(math.nan if batch is None else batch, int(year), scope)
 
 
 class _Resolved(NamedTuple):
@@ -326,6 +208,26 @@ def _resolve(
     return _Resolved(None, shape, hardware, device, int(length) if length else None, tuple(notes))
 
 
+def _one_run(
+    resolved: _Resolved,
+    tokens: float,
+    cluster: float | None,
+    settings: RunSettings,
+    fit: UtilisationFit,
+) -> TrainingArrays:
+    """The vectorised core on one validated run."""
+    return training_arrays(
+        resolved.shape,
+        resolved.hardware,
+        tokens,
+        math.nan if cluster is None else cluster,
+        fit,
+        global_batch_tokens=settings.global_batch_tokens,
+        software_year=settings.software_year,
+        scope=settings.scope,
+    )
+
+
 def estimate_training(
     model: str | Path | ModelEntry | None = None,
     *,
@@ -337,26 +239,27 @@ def estimate_training(
     precision: str = "bf16",
     seq_len: int | None = None,
     price_per_gpu_hour: float | None = None,
+    global_batch_tokens: float | None = None,
+    software_year: int | None = None,
+    scope: str = DEFAULT_SCOPE,
 ) -> TrainingEstimate:
     """Estimate a pre-training run (see the module docstring for the formulas).
 
     ``model`` is a catalog id, a ``config.json`` path or a :class:`ModelEntry`; otherwise give
     ``params`` (and ``active_params`` for a MoE). ``tokens`` trained, ``gpus`` in the cluster
     (optional: wall clock needs it), ``price_per_gpu_hour`` in USD (optional: cost).
+    ``global_batch_tokens`` per step, ``software_year`` of the training stack and ``scope``
+    of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to DeepSeek's
+    batch rule, today's stack and :data:`DEFAULT_SCOPE`.
     """
     fit = load_utilisation_fit()
+    settings = run_settings(global_batch_tokens, software_year, scope, fit)
     count = _positive(tokens, "tokens")
     assert count is not None  # tokens is required; _positive only returns None for None
     cluster = _positive(gpus, "gpus")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
-    result = training_arrays(
-        resolved.shape,
-        resolved.hardware,
-        count,
-        math.nan if cluster is None else cluster,
-        fit,
-    )
+    result = _one_run(resolved, count, cluster, settings, fit)
     minimum = float(result.min_gpus_for_memory[0])
     if not math.isfinite(minimum):
         # A model given by its size has its width from the size: then the size is to blame.
@@ -393,6 +296,8 @@ def estimate_training(
     notes = resolved.notes
     if cluster is None:
         notes = (*notes, f"cluster of {float(result.gpus_assumed[0]):.0f} GPUs assumed for MFU")
+    if global_batch_tokens is None:
+        notes = (*notes, "global batch from DeepSeek's optimal-batch rule (0.292·C^0.3271)")
     return TrainingEstimate(
         model=resolved.model_id,
         gpu=resolved.gpu.id,
@@ -406,7 +311,10 @@ def estimate_training(
         training_flops=float(result.training_flops[0]),
         flops_per_token=float(result.flops_per_token[0]),
         mfu=float(result.mfu[0]),
-        goodput=fit.goodput,
+        goodput=goodput_for(settings.scope, fit),
+        scope=settings.scope,
+        global_batch_tokens=float(result.global_batch_tokens[0]),
+        software_year=settings.software_year,
         gpus=None if cluster is None else int(cluster),
         gpus_assumed_for_mfu=float(result.gpus_assumed[0]),
         gpu_hours=hours,
@@ -420,7 +328,7 @@ def estimate_training(
         cost_usd=cost(hours),
         cost_usd_p10=cost(p10),
         cost_usd_p90=cost(p90),
-        log_sigma=float(result.log_sigma[0]),
+        extrapolation_sigma=float(result.extrapolation_sigma[0]),
         notes=tuple(notes),
     )
 
@@ -437,13 +345,19 @@ def implied_training(
     params: float | None = None,
     active_params: float | None = None,
     seq_len: int | None = None,
+    global_batch_tokens: float | None = None,
+    software_year: int | None = None,
+    scope: str = DEFAULT_SCOPE,
 ) -> ImpliedTraining:
     """The reverse question: FLOPs and tokens that ``gpu_hours`` (or ``cost_usd`` at
-    ``price_per_gpu_hour``) buy on ``gpu``. Exactly inverts :func:`estimate_training`:
+    ``price_per_gpu_hour``) buy on ``gpu``. Inverts :func:`estimate_training`:
     tokens P50 = GPU-hours × 3600 × peak × MFU ÷ FLOPs per token; a run that needed more
-    GPU-hours than P50 (P90 hours) trained fewer tokens (P10 tokens), and vice versa.
+    GPU-hours than P50 (P90 hours) trained fewer tokens (P10 tokens), and vice versa. With
+    the default batch rule (which depends on the FLOPs) the tokens are found by fixed-point
+    iteration on the MFU.
     """
     fit = load_utilisation_fit()
+    settings = run_settings(global_batch_tokens, software_year, scope, fit)
     hours = _positive(gpu_hours, "gpu_hours")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
     dollars = _positive(cost_usd, "cost_usd")
@@ -453,11 +367,14 @@ def implied_training(
         hours = dollars / price
     cluster = _positive(gpus, "gpus")
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
-    unit = training_arrays(
-        resolved.shape, resolved.hardware, 1.0, math.nan if cluster is None else cluster, fit
+    tokens = 1.0
+    for _ in range(IMPLIED_ITERATIONS):
+        unit = _one_run(resolved, tokens, cluster, settings, fit)
+        tokens *= hours / float(unit.gpu_hours[0])
+    low, high = (
+        tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p90[0]),
+        tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p10[0]),
     )
-    tokens = hours / float(unit.gpu_hours[0])
-    low, high = hours / float(unit.gpu_hours_p90[0]), hours / float(unit.gpu_hours_p10[0])
     per_token = float(unit.flops_per_token[0])
     return ImpliedTraining(
         model=resolved.model_id,
@@ -486,6 +403,9 @@ def estimate_training_batch(
     precision: str | Sequence[str] = "bf16",
     active_params: ArrayLike | None = None,
     seq_len: ArrayLike = DEFAULT_SEQ_LEN,
+    global_batch_tokens: ArrayLike = math.nan,
+    software_year: ArrayLike | None = None,
+    scope: str = DEFAULT_SCOPE,
 ) -> TrainingArrays:
     """Many estimates at once from parameter counts (numpy arrays, broadcast together).
 
@@ -505,4 +425,13 @@ def estimate_training_batch(
     hardware = Hardware._make(np.asarray(column)[inverse.ravel()].reshape(size) for column in table)
     shape = ModelShape._make(np.broadcast_to(column, size) for column in shape)
     cluster = np.full(size, math.nan) if gpus is None else np.asarray(gpus, dtype=float)
-    return training_arrays(shape, hardware, tokens, cluster, fit)
+    return training_arrays(
+        shape,
+        hardware,
+        tokens,
+        cluster,
+        fit,
+        global_batch_tokens=global_batch_tokens,
+        software_year=software_year,
+        scope=scope,
+    )

@@ -5,28 +5,41 @@ PaLM/Megatron convention of :meth:`Architecture.training_flops_per_token` (6·N 
 no recomputation; Chowdhery et al. 2022, arXiv:2204.02311 App. B). The model is a time
 budget per unit of ideal compute time, so every term is a physical cost:
 
-    1/MFU = (1 - s)·(a + ρ·(b + c·1024/h))     matmul work and memory-bound work
-          + s·a_attn·(P/P_bf16)                attention FLOPs (FlashAttention runs in bf16)
-          + k_n·log2(max(n, 8)/8)              exposed scale-out communication
-    MFU  *= 1/moe_time_factor for mixture-of-experts (a prior: no MoE run in the data)
+    1/MFU = [ D + s·a_attn·ρ·(P/P_bf16)          D = a + ρ·(b + c·1024/h): matmul and
+                                                 memory-bound work per FLOP; attention FLOPs
+                                                 cost D plus a_attn·ρ (softmax and tile traffic
+                                                 of FlashAttention, run in bf16)
+            + k_n·log2(max(n, 8)/8)              exposed scale-out communication
+            + k_sync·ρ·4096/T_r ]                per-step synchronisation, T_r tokens per replica
+            × (1 + e·age) × moe^[MoE]            older software stack; MoE routing/all-to-all
 
-with ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 (FLOP per byte; H100 bf16 ≈ 1): the higher
-the peak relative to bandwidth, the longer the memory-bound work (norms, activations,
-optimiser, casts) takes relative to the matmuls, so newer GPUs and fp8 reach a lower MFU.
-h is the hidden width (memory-bound bytes per FLOP fall as 1/h), s the attention share of
-model FLOPs at the sequence length, n the GPU count, P the peak at the training precision.
+ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 FLOP/byte (H100 bf16 ≈ 1): the faster compute is
+relative to memory (and, in step, to the network), the longer memory-bound work and
+communication take relative to the matmuls. h is the hidden width, s the attention share of
+model FLOPs, n the GPU count, P the peak at the training precision. T_r = B·m/n is the tokens
+one data-parallel replica processes per optimiser step (global batch B tokens, m GPUs per
+replica = the memory minimum): a replica's gradient/parameter collectives per step move ∝ N/m
+bytes while its compute is ∝ N·B/n, so a small model spread thinly over many GPUs runs
+short, latency-bound steps. ``age`` = reference year − the run's software year (0 = today's
+stack, the default).
 
-Published GPU-hours also hold restarts, evaluation and downtime that throughput benchmarks do
-not, so a run's effective MFU is ``goodput × MFU`` with goodput fitted on runs against
-benchmarks. P10/P90 come from the log-normal spread of the runs' residuals, widened for
-inputs outside the fitted range (an unseen GPU generation or precision, MoE, larger
-clusters or models); with only a dozen runs the band is a Student-t prediction interval.
-Coefficients live in ``data/utilisation_fit.json``, written by ``scripts/fit_utilisation.py``.
+A published GPU-hour figure holds more than steady-state steps; what it holds is its
+``scope``: 'step_time' (logged step time: nothing else), 'pretraining' (a lab's pre-training
+accounting), 'wall_clock' (GPUs × elapsed days: restarts, evaluation, idle time),
+'full_training' (pretraining plus long-context, annealing and post-training stages). A run's
+effective MFU = benchmark MFU × goodput(scope) / (1 + λ·n·t_lost): failures arrive at λ per
+GPU-hour (Llama 3: 419 unexpected interruptions in 54 days on 16,384 GPUs, arXiv:2407.21783
+§3.3.4) and each costs t_lost hours of the whole job (restart + work since the checkpoint).
+
+P10/P90 come from out-of-sample (leave-one-lab-out) residuals of the published runs, as
+split-conformal quantiles, widened for inputs outside the calibration data. Coefficients live
+in ``data/utilisation_fit.json``, written by ``scripts/fit_utilisation.py``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
@@ -45,6 +58,16 @@ REFERENCE_WIDTH = 1024.0
 """Hidden width at which the width-dependent memory term equals its coefficient."""
 SCALE_OUT_BASE_GPUS = 8.0
 """One scale-up node: communication below it is not counted as scale-out loss."""
+SYNC_REFERENCE_TOKENS = 4096.0
+"""Tokens per replica per step at which the synchronisation term equals k_sync·ρ."""
+FAILURES_PER_GPU_HOUR = 419.0 / (54.0 * 24.0 * 16384.0)
+"""λ: unexpected interruptions per GPU-hour, Llama 3 405B pre-training (419 in 54 days on
+16,384 H100; arXiv:2407.21783 §3.3.4, Table 5)."""
+SCOPES = ("step_time", "pretraining", "wall_clock", "full_training")
+"""What a GPU-hour figure covers (module docstring)."""
+FULL_TRAINING_OVER_PRETRAINING = 2788.0 / 2664.0
+"""'full_training' ÷ 'pretraining' GPU-hours: DeepSeek-V3 pre-training 2,664K + context
+extension 119K + post-training 5K H800 GPU-hours (arXiv:2412.19437 Table 1)."""
 
 
 class UtilisationCoefficients(BaseModel):
@@ -55,12 +78,18 @@ class UtilisationCoefficients(BaseModel):
     base: float = Field(ge=0, description="a: matmul time per ideal FLOP time.")
     memory: float = Field(ge=0, description="b: memory-bound time per unit of ρ.")
     memory_width: float = Field(ge=0, description="c: memory-bound time per ρ at h = 1024.")
-    attention: float = Field(ge=0, description="a_attn: attention time per ideal FLOP time.")
+    attention: float = Field(
+        ge=0, description="a_attn: attention's extra time per ideal FLOP over dense work."
+    )
     scale_out: float = Field(ge=0, description="k_n: exposed communication per GPU doubling.")
+    sync: float = Field(ge=0, description="k_sync: per-step sync time per ρ at 4096 tokens.")
+    software_age: float = Field(ge=0, description="e: extra time per year of older software.")
+    moe: float = Field(ge=1, description="MoE step time ÷ dense step time at equal FLOPs.")
+    hours_lost_per_failure: float = Field(ge=0, description="t_lost: job hours per failure.")
 
 
 class ExtrapolationPriors(BaseModel):
-    """How much wider (log-σ, added in quadrature) the band gets outside the fitted data."""
+    """How much wider (log units, per side) the band gets outside the fitted data."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -71,14 +100,10 @@ class ExtrapolationPriors(BaseModel):
     unseen_generation_sigma: float = Field(ge=0)
     unseen_precision_sigma: float = Field(ge=0)
     fp8_sigma: float = Field(ge=0, description="fp8 rests on few benchmark rows only.")
-    moe_sigma: float = Field(ge=0)
+    moe_sigma: float = Field(ge=0, description="MoE rests on two runs (one lab) only.")
     per_doubling_sigma: float = Field(
         ge=0, description="Per doubling of GPUs or params beyond the fitted maximum."
     )
-    moe_time_factor: float = Field(
-        ge=1, description="Prior: MoE step time ÷ dense step time at equal model FLOPs."
-    )
-    moe_source: str
 
 
 class FitRow(BaseModel):
@@ -107,11 +132,24 @@ class UtilisationFit(BaseModel):
     data: str
     formula: str
     coefficients: UtilisationCoefficients
-    goodput: float = Field(gt=0, le=1.5, description="Run effective MFU ÷ benchmark MFU.")
-    run_log_sigma: float = Field(gt=0, description="Log-residual SD of the published runs.")
-    run_count: int = Field(ge=3, description="Published runs behind run_log_sigma.")
-    band_z: float = Field(
-        gt=0, description="Student-t 90% quantile (run_count - 1 dof) for the P10/P90 band."
+    goodput: dict[str, float] = Field(
+        description="Run effective MFU ÷ benchmark MFU (before failures), per scope."
+    )
+    reference_year: int = Field(description="Software year of 'today's stack' (age 0).")
+    run_count: int = Field(ge=3, description="Published runs behind the band.")
+    band_log_p10: float = Field(
+        lt=0, description="Conformal 10% quantile of leave-one-lab-out log(published/P50)."
+    )
+    band_log_p90: float = Field(
+        gt=0, description="Conformal 90% quantile of leave-one-lab-out log(published/P50)."
+    )
+    loo_median_abs_error: float = Field(gt=0, description="Leave-one-run-out median |error|.")
+    loo_coverage: float = Field(
+        ge=0, le=1, description="Leave-one-run-out runs inside the (jackknifed) band."
+    )
+    lolo_median_abs_error: float = Field(gt=0, description="Leave-one-lab-out median |error|.")
+    lolo_coverage: float = Field(
+        ge=0, le=1, description="Leave-one-lab-out runs inside the (jackknifed) band."
     )
     benchmark_log_sigma: float = Field(gt=0)
     extrapolation: ExtrapolationPriors
@@ -129,6 +167,10 @@ class UtilisationInputs(NamedTuple):
     gpus: NDArray[np.float64]
     attention_peak_ratio: NDArray[np.float64]
     """Peak at the training precision ÷ bf16 peak (attention kernels run in bf16)."""
+    replica_tokens: NDArray[np.float64]
+    """T_r: tokens per data-parallel replica per optimiser step (B·m/n)."""
+    software_age: NDArray[np.float64]
+    """Years between the run's software stack and the reference year (>= 0)."""
     is_moe: NDArray[np.bool_]
 
 
@@ -140,43 +182,87 @@ def utilisation_inputs(
     hidden_size: ArrayLike,
     attention_share: ArrayLike,
     gpus: ArrayLike,
+    global_batch_tokens: ArrayLike,
+    gpus_per_replica: ArrayLike,
+    software_age: ArrayLike = 0.0,
     is_moe: ArrayLike = False,
 ) -> UtilisationInputs:
-    """Build the model inputs from GPU figures (FLOP/s, bytes/s) and model shape."""
+    """Build the model inputs from GPU figures (FLOP/s, bytes/s), model shape and batch."""
     peak = np.asarray(peak_flops, dtype=float)
+    n = np.asarray(gpus, dtype=float)
+    replica = np.minimum(np.maximum(np.asarray(gpus_per_replica, dtype=float), 1.0), n)
     return UtilisationInputs(
         ridge=peak / np.asarray(memory_bandwidth, dtype=float) / RIDGE_REFERENCE_FLOP_PER_BYTE,
         hidden_size=np.asarray(hidden_size, dtype=float),
         attention_share=np.asarray(attention_share, dtype=float),
-        gpus=np.asarray(gpus, dtype=float),
+        gpus=n,
         attention_peak_ratio=peak / np.asarray(bf16_peak_flops, dtype=float),
+        replica_tokens=np.asarray(global_batch_tokens, dtype=float) * replica / n,
+        software_age=np.maximum(np.asarray(software_age, dtype=float), 0.0),
         is_moe=np.asarray(is_moe, dtype=bool),
     )
 
 
+def default_global_batch_tokens(training_flops: ArrayLike) -> NDArray[np.float64]:
+    """Global batch (tokens) when none is given: B = 0.292·C^0.3271 with C the training
+    FLOPs, DeepSeek LLM's fitted optimal batch (arXiv:2401.02954 §3.1, eq. 1); it gives 19M
+    for DeepSeek 67B (used 18.9M) and 9M for 7B on 2T tokens (used 9.4M)."""
+    result: NDArray[np.float64] = 0.2920 * np.asarray(training_flops, dtype=float) ** 0.3271
+    return result
+
+
 def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.float64]:
-    """Time per unit of ideal compute time (1/MFU) of a dense model: the docstring formula."""
+    """Time per unit of ideal compute time (1/MFU): the docstring formula."""
     share = x.attention_share
     dense_work = k.base + x.ridge * (k.memory + k.memory_width * REFERENCE_WIDTH / x.hidden_size)
-    attention = k.attention * x.attention_peak_ratio
+    attention_extra = k.attention * x.ridge * x.attention_peak_ratio
     scale_out = k.scale_out * np.log2(np.maximum(x.gpus, SCALE_OUT_BASE_GPUS) / SCALE_OUT_BASE_GPUS)
-    result: NDArray[np.float64] = (1.0 - share) * dense_work + share * attention + scale_out
+    sync = k.sync * x.ridge * SYNC_REFERENCE_TOKENS / x.replica_tokens
+    steady = dense_work + share * attention_extra + scale_out + sync
+    result: NDArray[np.float64] = (
+        steady * (1.0 + k.software_age * x.software_age) * np.where(x.is_moe, k.moe, 1.0)
+    )
     return result
 
 
 def benchmark_mfu(x: UtilisationInputs, fit: UtilisationFit) -> NDArray[np.float64]:
-    """Steady-state MFU (what a throughput benchmark measures), MoE prior applied."""
-    moe = np.where(x.is_moe, fit.extrapolation.moe_time_factor, 1.0)
-    result: NDArray[np.float64] = 1.0 / (inverse_mfu(x, fit.coefficients) * moe)
+    """Steady-state MFU (what a throughput benchmark measures)."""
+    result: NDArray[np.float64] = 1.0 / inverse_mfu(x, fit.coefficients)
     return result
 
 
-def run_mfu(x: UtilisationInputs, fit: UtilisationFit) -> NDArray[np.float64]:
-    """Effective MFU over a whole run (P50): benchmark MFU × goodput."""
-    return benchmark_mfu(x, fit) * fit.goodput
+def goodput_for(scope: str, fit: UtilisationFit) -> float:
+    """Run MFU ÷ benchmark MFU (before failures) for a scope; raises KeyError if unknown."""
+    if scope == "step_time":
+        return 1.0
+    if scope == "full_training":
+        return fit.goodput["pretraining"] / FULL_TRAINING_OVER_PRETRAINING
+    return fit.goodput[scope]
 
 
-def log_sigma(
+def failure_factor(gpus: ArrayLike, hours_lost: float) -> NDArray[np.float64]:
+    """Useful fraction of job time left by failures: 1 / (1 + λ·n·t_lost)."""
+    result: NDArray[np.float64] = 1.0 / (
+        1.0 + FAILURES_PER_GPU_HOUR * np.asarray(gpus, dtype=float) * hours_lost
+    )
+    return result
+
+
+def run_mfu(
+    x: UtilisationInputs, fit: UtilisationFit, scope: str | Sequence[str]
+) -> NDArray[np.float64]:
+    """Effective MFU over a run (P50): benchmark MFU × goodput(scope) × failure factor, the
+    failure factor applying to every scope but 'step_time'. ``scope``: one or one per row."""
+    scopes = np.asarray(scope)
+    goodput = np.vectorize(lambda s: goodput_for(str(s), fit), otypes=[float])(scopes)
+    failures = np.where(
+        scopes != "step_time", failure_factor(x.gpus, fit.coefficients.hours_lost_per_failure), 1.0
+    )
+    result: NDArray[np.float64] = benchmark_mfu(x, fit) * goodput * failures
+    return result
+
+
+def extrapolation_sigma(
     x: UtilisationInputs,
     fit: UtilisationFit,
     *,
@@ -184,12 +270,10 @@ def log_sigma(
     precision_class: ArrayLike,
     params: ArrayLike,
 ) -> NDArray[np.float64]:
-    """Log-normal σ of run GPU-hours, widened in quadrature for extrapolation.
+    """Extra log-width per side for inputs outside the data, terms added in quadrature.
 
-    The base is the predictive SD of a new run, ``run_log_sigma·sqrt(1 + 1/run_count)``;
-    P10/P90 = P50·exp(∓band_z·σ) with the Student-t quantile ``band_z``.
     ``precision_class``: 0 = fitted (bf16/fp16), 1 = fp8, 2 = not in the data (fp4...).
-    Extrapolation grows with each doubling of GPUs or parameters beyond the fitted maximum.
+    Grows with each doubling of GPUs or parameters beyond the fitted maximum.
     """
     e = fit.extrapolation
     cls = np.asarray(precision_class)
@@ -197,14 +281,36 @@ def log_sigma(
         0.0, np.log2(np.asarray(params, dtype=float) / e.max_fitted_params)
     )
     variance = (
-        fit.run_log_sigma**2 * (1.0 + 1.0 / fit.run_count)
-        + np.where(np.asarray(generation_fitted, dtype=bool), 0.0, e.unseen_generation_sigma**2)
+        np.where(np.asarray(generation_fitted, dtype=bool), 0.0, e.unseen_generation_sigma**2)
         + np.select([cls == 1, cls == 2], [e.fp8_sigma**2, e.unseen_precision_sigma**2], 0.0)
         + np.where(x.is_moe, e.moe_sigma**2, 0.0)
         + (e.per_doubling_sigma * beyond) ** 2
     )
     result: NDArray[np.float64] = np.sqrt(variance)
     return result
+
+
+Z_80 = 1.2815515655446004
+"""Standard normal 90% quantile: an extrapolation σ widens each side by Z_80·σ."""
+
+
+def band_factors(
+    extra_sigma: ArrayLike, fit: UtilisationFit
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(P10 ÷ P50, P90 ÷ P50) of GPU-hours: conformal quantiles widened by Z_80·σ_extra."""
+    widen = Z_80 * np.asarray(extra_sigma, dtype=float)
+    return np.exp(fit.band_log_p10 - widen), np.exp(fit.band_log_p90 + widen)
+
+
+def conformal_quantiles(residuals: Sequence[float] | NDArray[np.float64]) -> tuple[float, float]:
+    """Split-conformal 10%/90% quantiles of out-of-sample log residuals: the
+    ⌊0.1·(n+1)⌋-th and ⌈0.9·(n+1)⌉-th order statistics (Lei et al. 2018,
+    arXiv:1604.04173 §2.2), so a new exchangeable run falls inside with >= 80% chance."""
+    ordered = np.sort(np.asarray(residuals, dtype=float))
+    n = ordered.size
+    low = max(1, math.floor(0.1 * (n + 1)))
+    high = min(n, math.ceil(0.9 * (n + 1)))
+    return float(ordered[low - 1]), float(ordered[high - 1])
 
 
 def precision_class(precision: str, fit: UtilisationFit) -> int:
@@ -224,40 +330,70 @@ def load_utilisation_fit() -> UtilisationFit:
     return UtilisationFit.model_validate(json.loads(text))
 
 
+FIT_TERMS = ("memory_width", "scale_out", "sync", "software_age", "moe", "failures", "scope")
+"""Terms the fit can switch off to show what each buys (``fit_coefficients(without=...)``)."""
+
+
 def fit_coefficients(
     x: UtilisationInputs,
     observed_mfu: Sequence[float] | NDArray[np.float64],
-    is_run: Sequence[bool] | NDArray[np.bool_],
-    weights: Sequence[float] | NDArray[np.float64],
-) -> tuple[UtilisationCoefficients, float]:
-    """Weighted least squares on log MFU (dense rows); returns coefficients and goodput.
+    scope: Sequence[str],
+    *,
+    weights: Sequence[float] | NDArray[np.float64] | None = None,
+    without: frozenset[str] = frozenset(),
+) -> tuple[UtilisationCoefficients, dict[str, float]]:
+    """Least squares on log MFU; returns coefficients and the goodput per fitted scope.
 
-    Run rows (published GPU-hours) are predicted as goodput × MFU; benchmark rows as MFU.
-    All coefficients are bounded >= 0 so each term keeps its physical sign.
+    Rows with scope 'step_time' are predicted as benchmark MFU, others as benchmark MFU ×
+    goodput(scope) × failure factor. Bounds keep each term's physical sign. ``without``
+    names terms of :data:`FIT_TERMS` held at zero ('scope': one goodput for every scope).
     """
     from scipy.optimize import least_squares
 
     observed = np.log(np.asarray(observed_mfu, dtype=float))
-    runs = np.asarray(is_run, dtype=bool)
-    root_w = np.sqrt(np.asarray(weights, dtype=float))
+    root_w = np.sqrt(np.ones_like(observed) if weights is None else np.asarray(weights, float))
+    scopes = np.asarray(scope)
+    run_scopes = sorted({s for s in scopes if s != "step_time"})
+    pooled = "scope" in without
+    goodput_index = np.array(
+        [-1 if s == "step_time" else (0 if pooled else run_scopes.index(s)) for s in scopes]
+    )
+    names = ["base", "memory", "memory_width", "attention", "scale_out", "sync", "software_age"]
+    names += ["moe", "hours_lost_per_failure"]
+    frozen = {"failures": "hours_lost_per_failure"}
+    fixed = {frozen.get(term, term) for term in without if term != "scope"}
+    start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 0.5}
+    start |= {"moe": 1.2, "hours_lost_per_failure": 0.5}
+    upper = dict.fromkeys(names, 10.0) | {"attention": 20.0, "software_age": 1.0, "moe": 3.0}
+    lower = dict.fromkeys(names, 0.0) | {"moe": 1.0}
+    free = [n for n in names if n not in fixed]
+    resting = {n: (1.0 if n == "moe" else 0.0) for n in fixed}
+    goodputs = 1 if pooled else len(run_scopes)
+
+    def coefficients(p: NDArray[np.float64]) -> UtilisationCoefficients:
+        values = resting | {n: float(v) for n, v in zip(free, p, strict=False)}
+        return UtilisationCoefficients.model_validate(values)
 
     def residuals(p: NDArray[np.float64]) -> NDArray[np.float64]:
-        k = UtilisationCoefficients.model_construct(
-            base=p[0], memory=p[1], memory_width=p[2], attention=p[3], scale_out=p[4]
+        k = coefficients(p)
+        log_g = np.append(p[len(free) :], 0.0)[goodput_index]
+        failures = np.where(
+            goodput_index >= 0, failure_factor(x.gpus, k.hours_lost_per_failure), 1.0
         )
-        predicted = -np.log(inverse_mfu(x, k)) + np.where(runs, p[5], 0.0)
+        predicted = -np.log(inverse_mfu(x, k)) + log_g + np.log(failures)
         return root_w * (observed - predicted)
 
-    start = np.array([1.0, 1.0, 0.2, 2.0, 0.03, -0.1])
-    lower = [0.0, 0.0, 0.0, 0.0, 0.0, -1.0]
-    upper = [10.0, 10.0, 10.0, 20.0, 1.0, 0.4]
-    solution = least_squares(residuals, start, bounds=(lower, upper))
-    p = solution.x
-    coefficients = UtilisationCoefficients(
-        base=float(p[0]),
-        memory=float(p[1]),
-        memory_width=float(p[2]),
-        attention=float(p[3]),
-        scale_out=float(p[4]),
+    solution = least_squares(
+        residuals,
+        np.array([start[n] for n in free] + [-0.1] * goodputs),
+        bounds=(
+            [lower[n] for n in free] + [-1.5] * goodputs,
+            [upper[n] for n in free] + [0.0] * goodputs,
+        ),
     )
-    return coefficients, float(np.exp(p[5]))
+    p = solution.x
+    log_goodput = p[len(free) :]
+    goodput: dict[str, float] = {
+        s: float(np.exp(log_goodput[0 if pooled else i])) for i, s in enumerate(run_scopes)
+    }
+    return UtilisationCoefficients(**coefficients(p).model_dump()), goodput

@@ -234,11 +234,13 @@ def optimise(
 
 def planner_notes(problem: PlanningProblem) -> list[str]:
     """What the plan could not consider, said plainly (a scenario without ownership sites
-    never buys, which a new user would otherwise not notice)."""
+    never buys, which a new user would otherwise not notice), and which percentile of each
+    training run's (P10, P50, P90) GPU-hours it planned on."""
     notes = []
     if not any(o.billing == "own" for o in problem.options):
         notes.append(
             "No ownership sites (supply.ownership) for the GPU types the workloads allow: "
             "buying GPUs was not an option. Add a site to compare owning with renting."
         )
+    notes.extend(need.band_note() for need in problem.training)
     return notes

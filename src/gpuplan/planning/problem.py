@@ -125,12 +125,23 @@ class InferenceNeed(_Row):
     )
 
 
+Percentile = Literal["p10", "p50", "p90"]
+
+
 class TrainingNeed(_Row):
-    """A training run: GPU-hours per GPU type, placed in its window on one cluster."""
+    """A training run: GPU-hours per GPU type, placed in its window on one cluster.
+
+    ``gpu_hours`` is what the plan provides for: the ``planned_on`` percentile of the
+    estimator's (P10, P50, P90) ``gpu_hours_band``, or the scenario's own figure ('given').
+    """
 
     workload: str
     model: str
-    gpu_hours: dict[str, float] = Field(description="GPU type -> GPU-hours for the whole run.")
+    gpu_hours: dict[str, float] = Field(description="GPU type -> GPU-hours planned for.")
+    gpu_hours_band: dict[str, tuple[float, float, float]] = Field(
+        default_factory=dict, description="GPU type -> (P10, P50, P90) estimated GPU-hours."
+    )
+    planned_on: Percentile | Literal["given"] = "p50"
     min_gpus: dict[str, float] = Field(description="GPU type -> smallest cluster, GPUs.")
     earliest: int = Field(ge=0, description="First period the run may use.")
     deadline: int = Field(ge=0, description="Last period the run may use (inclusive).")
@@ -143,6 +154,21 @@ class TrainingNeed(_Row):
         "using at least its minimum cluster in each but the last (how a pre-training job "
         "runs); True: it may stop and resume between periods.",
     )
+
+    def band_note(self) -> str:
+        """``training run-7b on h100-sxm: planned on P50 = 1.2M GPU-hours (P10 0.9M, P90
+        1.8M)``: what the plan provides for and the range around it."""
+        from gpuplan.humanize import count
+
+        gpu = self.reference_gpu
+        planned = count(self.gpu_hours[gpu])
+        if self.planned_on == "given" or gpu not in self.gpu_hours_band:
+            return f"training {self.workload} on {gpu}: planned on the given {planned} GPU-hours"
+        low, mid, high = (count(v) for v in self.gpu_hours_band[gpu])
+        return (
+            f"training {self.workload} on {gpu}: planned on {self.planned_on.upper()} = "
+            f"{planned} GPU-hours (P10 {low}, P50 {mid}, P90 {high})"
+        )
 
 
 class Rules(_Row):

@@ -88,7 +88,9 @@ class TrainingRun(ScenarioModel):
         description="GPU-hours per GPU type, replacing the training estimator (label the source).",
     )
     estimate: Literal["p10", "p50", "p90"] = Field(
-        default="p50", description="Which estimator quantile of GPU-hours to plan for."
+        default="p50",
+        description="Which percentile of the estimated GPU-hours (P10/P50/P90) to plan for; "
+        "the plan's notes say which it used.",
     )
 
 

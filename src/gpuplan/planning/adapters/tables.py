@@ -184,6 +184,7 @@ def training_need(grid: PeriodGrid, run: TrainingRun, where: str) -> TrainingNee
     model = field_errors(f"{where}.model", lambda: get_model(run.model))
     gpus = [gpu_id(f"{where}.gpus", g) for g in run.gpus]
     hours: dict[str, float] = {}
+    band: dict[str, tuple[float, float, float]] = {}
     minimum: dict[str, float] = {}
     for gpu in gpus:
         if run.gpu_hours is not None:
@@ -204,8 +205,8 @@ def training_need(grid: PeriodGrid, run: TrainingRun, where: str) -> TrainingNee
             )  # fmt: skip
 
         estimate = field_errors(where, training_estimate)
-        key = {"p10": "gpu_hours_p10", "p50": "gpu_hours", "p90": "gpu_hours_p90"}[run.estimate]
-        hours[gpu] = float(getattr(estimate, key))
+        band[gpu] = (estimate.gpu_hours_p10, estimate.gpu_hours, estimate.gpu_hours_p90)
+        hours[gpu] = band[gpu][("p10", "p50", "p90").index(run.estimate)]
         minimum[gpu] = float(run.min_cluster_gpus or estimate.min_gpus_for_memory or 1)
     earliest = grid.index_of(run.earliest_start)
     if grid.index_of(run.deadline) < 0:
@@ -225,6 +226,8 @@ def training_need(grid: PeriodGrid, run: TrainingRun, where: str) -> TrainingNee
         workload=run.id,
         model=model.id,
         gpu_hours=hours,
+        gpu_hours_band=band,
+        planned_on="given" if run.gpu_hours is not None else run.estimate,
         min_gpus=minimum,
         earliest=earliest,
         deadline=max(earliest, min(deadline, grid.count - 1)),

@@ -1,0 +1,221 @@
+"""The vectorised core of the training estimator: per-row model shape and GPU arrays in,
+FLOPs, MFU, P10/P50/P90 GPU-hours, wall clock and memory minimum out.
+
+    training FLOPs = tokens × (6·N_active_matmul + attention)
+    GPU-hours      = training FLOPs / (peak FLOP/s × run MFU) / 3600, band from the fit
+
+:func:`training_arrays` is the one formula path; :mod:`gpuplan.compute.training` validates
+inputs and wraps single estimates around it. Pure numpy, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final, NamedTuple
+
+import numpy as np
+
+from gpuplan.catalog.gpus import GPU
+from gpuplan.catalog.models import ModelEntry
+from gpuplan.compute.training_memory import min_gpus_for_memory
+from gpuplan.compute.utilisation import (
+    UtilisationFit,
+    band_factors,
+    default_global_batch_tokens,
+    extrapolation_sigma,
+    precision_class,
+    run_mfu,
+    utilisation_inputs,
+)
+from gpuplan.units import HOURS_PER_DAY, SECONDS_PER_HOUR
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+DEFAULT_SEQ_LEN: Final = 4096
+"""ASSUMPTION: pre-training context when none is given (Llama 2: 4k; Llama 3: 8k)."""
+DEFAULT_GPUS: Final = 1024
+"""ASSUMPTION: cluster size for the utilisation model when ``gpus`` is not given (never
+below the memory minimum)."""
+PARAMS_ONLY_ASPECT: Final = 128.0
+"""Hidden width ÷ layers assumed for a bare parameter count (Llama 2 7B: 128; 70B: 102);
+with N ≈ 12·L·h², h = (N·128/12)^(1/3). Used for the memory and width terms only."""
+PARAMS_ONLY_VOCAB: Final = 32000.0
+"""Vocabulary assumed for a bare parameter count (Llama 2, Mistral 7B)."""
+DEFAULT_SCOPE: Final = "wall_clock"
+"""What an estimate covers unless told otherwise: GPUs × elapsed time of the pre-training
+run (restarts, evaluation, idle time included), i.e. what holding the cluster costs."""
+
+
+class ModelShape(NamedTuple):
+    """Per-row model arrays the core reads (parameters, FLOPs per token, shape)."""
+
+    matmul_params: NDArray[np.float64]
+    """Active weights taking part in matmuls (6·N of the FLOP formula)."""
+    params_total: NDArray[np.float64]
+    attention_flops_per_token: NDArray[np.float64]
+    """Training (3× forward) attention FLOPs per token at seq_len."""
+    hidden_size: NDArray[np.float64]
+    num_layers: NDArray[np.float64]
+    vocab_size: NDArray[np.float64]
+    seq_len: NDArray[np.float64]
+    is_moe: NDArray[np.bool_]
+
+
+class Hardware(NamedTuple):
+    """Per-row GPU arrays: peak at the precision and bf16, bandwidth, memory, fabric."""
+
+    peak_flops: NDArray[np.float64]
+    bf16_peak_flops: NDArray[np.float64]
+    memory_bandwidth: NDArray[np.float64]
+    memory_bytes: NDArray[np.float64]
+    scaleup_domain: NDArray[np.float64]
+    generation_fitted: NDArray[np.bool_]
+    precision_class: NDArray[np.int64]
+
+
+class TrainingArrays(NamedTuple):
+    """Results of the vectorised core, one entry per input row."""
+
+    training_flops: NDArray[np.float64]
+    flops_per_token: NDArray[np.float64]
+    mfu: NDArray[np.float64]
+    extrapolation_sigma: NDArray[np.float64]
+    global_batch_tokens: NDArray[np.float64]
+    gpu_hours: NDArray[np.float64]
+    gpu_hours_p10: NDArray[np.float64]
+    gpu_hours_p90: NDArray[np.float64]
+    gpus_assumed: NDArray[np.float64]
+    wall_clock_days: NDArray[np.float64]
+    min_gpus_for_memory: NDArray[np.float64]
+    fits_in_memory: NDArray[np.bool_]
+
+
+def params_only_shape(
+    params: ArrayLike,
+    active_params: ArrayLike | None = None,
+    seq_len: ArrayLike = DEFAULT_SEQ_LEN,
+) -> ModelShape:
+    """A model known only by its parameter counts: 6·N FLOPs, shape from the aspect ratio."""
+    total = np.asarray(params, dtype=float)
+    active = total if active_params is None else np.asarray(active_params, dtype=float)
+    hidden = np.cbrt(active * PARAMS_ONLY_ASPECT / 12.0)
+    return ModelShape(
+        matmul_params=active,
+        params_total=total,
+        attention_flops_per_token=np.zeros_like(active),
+        hidden_size=hidden,
+        num_layers=hidden / PARAMS_ONLY_ASPECT,
+        vocab_size=np.full_like(active, PARAMS_ONLY_VOCAB),
+        seq_len=np.asarray(seq_len, dtype=float) + np.zeros_like(active),
+        is_moe=active < total,
+    )
+
+
+def architecture_shape(entry: ModelEntry, seq_len: int) -> ModelShape:
+    """A catalog model or config.json at ``seq_len``: exact FLOPs per token and shape."""
+    arch = entry.architecture
+    per_token = arch.training_flops_per_token(seq_len)
+    matmul = arch.params_active_matmul
+
+    def one(value: float) -> NDArray[np.float64]:
+        return np.array([value], dtype=float)
+
+    return ModelShape(
+        matmul_params=one(matmul),
+        params_total=one(arch.params_total),
+        attention_flops_per_token=one(per_token - 6.0 * matmul),
+        hidden_size=one(arch.hidden_size),
+        num_layers=one(arch.num_layers),
+        vocab_size=one(arch.vocab_size),
+        seq_len=one(seq_len),
+        is_moe=np.array([arch.is_moe]),
+    )
+
+
+def hardware_arrays(
+    gpus: Sequence[GPU], precisions: Sequence[str], fit: UtilisationFit
+) -> Hardware:
+    """GPU figures per row (raises InputError for a precision the GPU lacks)."""
+    fitted = set(fit.extrapolation.fitted_generations)
+    return Hardware(
+        peak_flops=np.array([g.peak_flops(p) for g, p in zip(gpus, precisions, strict=True)]),
+        bf16_peak_flops=np.array([g.peak_flops("bf16") for g in gpus]),
+        memory_bandwidth=np.array([g.memory_bandwidth_bytes_per_s for g in gpus]),
+        memory_bytes=np.array([g.memory_bytes for g in gpus]),
+        scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
+        generation_fitted=np.array([g.generation in fitted for g in gpus]),
+        precision_class=np.array([precision_class(p, fit) for p in precisions]),
+    )
+
+
+def training_arrays(
+    shape: ModelShape,
+    hardware: Hardware,
+    tokens: ArrayLike,
+    gpus: ArrayLike,
+    fit: UtilisationFit,
+    *,
+    global_batch_tokens: ArrayLike = math.nan,
+    software_year: ArrayLike | None = None,
+    scope: str = DEFAULT_SCOPE,
+) -> TrainingArrays:
+    """The one vectorised formula path (module docstring). ``gpus`` NaN = not given: the
+    utilisation model then assumes max(DEFAULT_GPUS, memory minimum) and wall clock is NaN.
+    ``global_batch_tokens`` NaN = DeepSeek's optimal-batch rule; ``software_year`` None =
+    today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`.
+    """
+    flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
+    training_flops = np.asarray(tokens, dtype=float) * flops_per_token
+    minimum = min_gpus_for_memory(
+        params_total=shape.params_total,
+        hidden_size=shape.hidden_size,
+        num_layers=shape.num_layers,
+        vocab_size=shape.vocab_size,
+        seq_len=shape.seq_len,
+        gpu_memory_bytes=hardware.memory_bytes,
+        scaleup_domain=hardware.scaleup_domain,
+    )
+    given = np.asarray(gpus, dtype=float)
+    assumed = np.where(np.isnan(given), np.maximum(DEFAULT_GPUS, minimum), given)
+    cluster = np.where(np.isfinite(assumed), assumed, DEFAULT_GPUS)
+    batch = np.asarray(global_batch_tokens, dtype=float)
+    batch = np.where(np.isnan(batch), default_global_batch_tokens(training_flops), batch)
+    year = fit.reference_year if software_year is None else software_year
+    x = utilisation_inputs(
+        peak_flops=hardware.peak_flops,
+        bf16_peak_flops=hardware.bf16_peak_flops,
+        memory_bandwidth=hardware.memory_bandwidth,
+        hidden_size=shape.hidden_size,
+        attention_share=shape.attention_flops_per_token / flops_per_token,
+        gpus=cluster,
+        global_batch_tokens=batch,
+        gpus_per_replica=np.where(np.isfinite(minimum), minimum, cluster),
+        software_age=fit.reference_year - np.asarray(year, dtype=float),
+        is_moe=shape.is_moe,
+    )
+    mfu = run_mfu(x, fit, scope)
+    sigma = extrapolation_sigma(
+        x,
+        fit,
+        generation_fitted=hardware.generation_fitted,
+        precision_class=hardware.precision_class,
+        params=shape.params_total,
+    )
+    hours = training_flops / (hardware.peak_flops * mfu) / SECONDS_PER_HOUR
+    low, high = band_factors(sigma, fit)
+    return TrainingArrays(
+        training_flops=training_flops,
+        flops_per_token=flops_per_token,
+        mfu=mfu,
+        extrapolation_sigma=sigma,
+        global_batch_tokens=batch,
+        gpu_hours=hours,
+        gpu_hours_p10=hours * low,
+        gpu_hours_p90=hours * high,
+        gpus_assumed=assumed,
+        wall_clock_days=hours / given / HOURS_PER_DAY,
+        min_gpus_for_memory=minimum,
+        fits_in_memory=np.isnan(given) | (given >= minimum),
+    )

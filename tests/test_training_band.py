@@ -1,0 +1,123 @@
+"""The run settings (scope, software year, batch) and the out-of-sample band.
+
+Hand calculations and published figures: the conformal order statistics (Lei et al. 2018,
+arXiv:1604.04173 §2.2), DeepSeek LLM's batch rule against its own 67B batch (arXiv:2401.02954
+Table 2), the Llama 3 failure rate (arXiv:2407.21783 §3.3.4) and the leave-one-run-out
+coverage that keeps the band honest (issue 10: >= 75%).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from gpuplan.compute.training import estimate_training
+from gpuplan.compute.utilisation import (
+    FAILURES_PER_GPU_HOUR,
+    conformal_quantiles,
+    default_global_batch_tokens,
+    failure_factor,
+    load_utilisation_fit,
+)
+from gpuplan.errors import InputError
+
+RUN = {"params": 7e9, "tokens": 2e12, "gpu": "h100", "gpus": 1024}
+
+
+def test_conformal_quantiles_are_the_order_statistics() -> None:
+    # n = 19: floor(0.1 * 20) = 2nd and ceil(0.9 * 20) = 18th smallest.
+    values = np.arange(19.0)[::-1]
+    assert conformal_quantiles(values) == (1.0, 17.0)
+    # n = 9: 1st and 9th (ceil(0.9 * 10) = 9): the extremes.
+    assert conformal_quantiles(np.arange(9.0)) == (0.0, 8.0)
+
+
+def test_default_batch_rule_matches_deepseek_67b() -> None:
+    """DeepSeek LLM 67B: 2T tokens, batch 4608 x 4096 = 18.87M tokens (Table 2)."""
+    flops = 6 * 67e9 * 2e12
+    assert default_global_batch_tokens(flops) == pytest.approx(4608 * 4096, rel=0.05)
+
+
+def test_failure_factor_hand_calculation() -> None:
+    """Llama 3: 419 interruptions in 54 days on 16,384 GPUs = 0.323 per job-hour; at 0.31
+    hours lost each, 10% of the job time: useful fraction 1/1.1."""
+    per_job_hour = FAILURES_PER_GPU_HOUR * 16384
+    assert per_job_hour == pytest.approx(0.3233, abs=1e-4)  # 419 / 1296 h
+    assert failure_factor(16384, 0.31) == pytest.approx(0.9089, abs=1e-4)  # 1 / 1.1002
+
+
+def test_scope_orders_the_hours() -> None:
+    """Steady-state steps < a lab's pre-training accounting < the same plus later stages,
+    and wall clock (cluster held, downtime included) >= pre-training accounting."""
+    hours = {
+        s: estimate_training(**RUN, scope=s).gpu_hours
+        for s in ("step_time", "pretraining", "full_training", "wall_clock")
+    }  # type: ignore[arg-type]
+    assert hours["step_time"] <= hours["pretraining"] < hours["full_training"]
+    assert hours["wall_clock"] >= hours["pretraining"]
+
+
+def test_older_software_and_default_settings() -> None:
+    fit = load_utilisation_fit()
+    today = estimate_training(**RUN)  # type: ignore[arg-type]
+    old = estimate_training(**RUN, software_year=fit.reference_year - 3)  # type: ignore[arg-type]
+    assert old.gpu_hours >= today.gpu_hours
+    assert today.software_year == fit.reference_year and today.scope == "wall_clock"
+    assert today.global_batch_tokens == pytest.approx(
+        float(default_global_batch_tokens(today.training_flops))
+    )
+    assert today.gpu_hours_p10 < today.gpu_hours < today.gpu_hours_p90
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"scope": "everything"}, "scope"),
+        ({"software_year": 1990}, "software_year"),
+        ({"global_batch_tokens": -1.0}, "global_batch_tokens"),
+    ],
+)
+def test_bad_run_settings_name_the_field(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InputError) as error:
+        estimate_training(**RUN, **kwargs)  # type: ignore[arg-type]
+    assert error.value.field == field
+
+
+def test_shipped_band_is_out_of_sample_and_covers() -> None:
+    """The stored band and its jackknife coverage come from leave-one-run-out residuals
+    (the refit check in test_training.py keeps them in step with the data)."""
+    fit = load_utilisation_fit()
+    assert fit.band_log_p10 < 0 < fit.band_log_p90
+    assert fit.loo_coverage >= 0.75
+    assert fit.run_count >= 25
+
+
+def _fit_script() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_utilisation.py"
+    spec = importlib.util.spec_from_file_location("fit_utilisation", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_leave_one_run_out_coverage_at_least_75_percent(calibration_dir: Path) -> None:
+    """Refit without each run, predict it, and judge it against the band built like the
+    shipped one: at least 75% of runs inside P10-P90 (42 refits, several seconds: slow,
+    run by .ci/run; the stored figure is checked in the default run above)."""
+    script = _fit_script()
+    rows = script.load_calibration_rows(calibration_dir)
+    loo = script.held_out_residuals(rows, script.by_run)
+    lolo = script.held_out_residuals(rows, script.by_lab)
+    median_error, coverage = script.jackknife_coverage(loo, lolo)
+    assert coverage >= 0.75
+    shipped = load_utilisation_fit()
+    assert coverage == pytest.approx(shipped.loo_coverage)
+    assert median_error == pytest.approx(shipped.loo_median_abs_error, rel=1e-3)
