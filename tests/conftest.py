@@ -8,8 +8,19 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ("browser",)
-"""Browser fixtures (chromium_executable, browser_page, artifact_dir) from tests/browser.py."""
+from browser import chromium_executable
+from postgres import postgres_url
+
+__all__ = ["chromium_executable", "postgres_url"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def run_store_in_temp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``--save`` without ``--db`` writes to ``$GPUPLAN_DB``: a temp file, never the user's
+    own run history."""
+    import os
+
+    os.environ["GPUPLAN_DB"] = str(tmp_path_factory.mktemp("store") / "runs.sqlite")
 
 
 @pytest.fixture(scope="session")

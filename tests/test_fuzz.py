@@ -44,6 +44,15 @@ def fuzz_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     return folder, make_files(folder)
 
 
+@pytest.fixture(autouse=True)
+def _in_scratch_folder(
+    fuzz_files: tuple[Path, dict[str, list[str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outputs the fuzzer names (``-o 1e309``, ``--out x.csv``) land in its temporary folder,
+    never in the checkout."""
+    monkeypatch.chdir(fuzz_files[0])
+
+
 def _check_scenario_case(case: ScenarioCase, folder: Path, n: int) -> str:
     """Run one scenario case; a breach or an error naming none of the changed fields fails."""
     outcome = run_case(scenario_args(case, folder, n))

@@ -48,7 +48,9 @@ from gpuplan.cli import (  # noqa: E402,F401
     plan_commands,
     prices_commands,
     report_commands,
+    runs_commands,
     scenario_commands,
+    serve_commands,
     sweep_commands,
     training_commands,
 )

@@ -12,6 +12,7 @@ from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
 from gpuplan.cli.progress_display import progress_display
 from gpuplan.cli.report_commands import check_output_folders, write_report_files
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
 def _months(value: float | None) -> str:
@@ -56,13 +57,17 @@ def simulate_command(
     report: Path | None = typer.Option(
         None, "--report", help="Also write the simulation as a self-contained HTML report here."
     ),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Monte Carlo of a company's cash: runway, burn, margin, break-even, cash-out risk."""
     from gpuplan.humanize import money
+    from gpuplan.store.saving import RunTimer
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
     check_output_folders(report)
+    timer = RunTimer()
     kept: list[Any] = []
     with progress_display(f"Simulating {scenario}") as progress:
         if futures is not None:
@@ -83,6 +88,12 @@ def simulate_command(
 
             built = build_report(scenario, override, simulation=result, parts=("finance",))
             write_report_files(built, report)
+    if save:
+        request = {"scenario": scenario, "overrides": override, "samples": count,
+                   "seed": seed, "sobol": sobol, "sobol_samples": sobol_samples,
+                   "futures": futures}
+        save_run(db, "simulate", result["company"], request, result, timer,
+                 scenario=scenario, overrides=override, seed=seed)
     if as_json:
         print_json(result)
         return

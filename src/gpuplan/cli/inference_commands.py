@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from gpuplan.cli import estimate_app, search_app
 from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 MODEL = typer.Option(..., "--model", help="Catalog model id or a config.json path.")
 INPUT = typer.Option("1000", "--input-tokens", help="Prompt tokens per request.")
@@ -65,23 +68,29 @@ def estimate_inference_command(
     batch_size: int | None = typer.Option(None, "--batch-size", help="Fix the batch size."),
     price: str | None = PRICE,
     as_json: bool = JSON,
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Throughput, latency, memory and cost of serving a model on one GPU type."""
     from gpuplan.compute.inference import COST_DEFINITIONS, estimate_inference
+    from gpuplan.store.saving import RunTimer
 
-    result = estimate_inference(
-        model,
-        gpu,
-        input_tokens=_count(input_tokens, "input_tokens"),
-        output_tokens=_count(output_tokens, "output_tokens"),
-        tp=tp,
-        precision=precision,
-        kv_precision=kv_precision,
-        max_ttft_ms=_optional(max_ttft_ms, "max_ttft_ms"),
-        max_tpot_ms=_optional(max_tpot_ms, "max_tpot_ms"),
-        batch_size=batch_size,
-        price_per_gpu_hour=_optional(price, "price_per_gpu_hour"),
-    )
+    timer = RunTimer()
+    arguments: dict[str, Any] = {
+        "input_tokens": _count(input_tokens, "input_tokens"),
+        "output_tokens": _count(output_tokens, "output_tokens"),
+        "tp": tp,
+        "precision": precision,
+        "kv_precision": kv_precision,
+        "max_ttft_ms": _optional(max_ttft_ms, "max_ttft_ms"),
+        "max_tpot_ms": _optional(max_tpot_ms, "max_tpot_ms"),
+        "batch_size": batch_size,
+        "price_per_gpu_hour": _optional(price, "price_per_gpu_hour"),
+    }
+    result = estimate_inference(model, gpu, **arguments)
+    if save:
+        save_run(db, "estimate-inference", f"{result.model} on {result.gpu}",
+                 {"model": model, "gpu": gpu, **arguments}, result.model_dump(mode="json"), timer)
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
@@ -138,25 +147,31 @@ def estimate_fleet_command(
     tp: int | None = typer.Option(None, "--tp", help="Tensor-parallel degree (default: best)."),
     price: str | None = PRICE,
     as_json: bool = JSON,
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """GPUs, replicas, utilisation and cost of serving a daily token demand."""
     from gpuplan.compute.fleet import estimate_fleet
     from gpuplan.compute.inference import COST_DEFINITIONS
+    from gpuplan.store.saving import RunTimer
 
-    result = estimate_fleet(
-        model,
-        gpu,
-        tokens_per_day=_optional(tokens_per_day, "tokens_per_day"),
-        requests_per_second=_optional(requests_per_second, "requests_per_second"),
-        peak_factor=positive_number(peak_factor, "peak_factor"),
-        input_tokens=_count(input_tokens, "input_tokens"),
-        output_tokens=_count(output_tokens, "output_tokens"),
-        max_ttft_ms=_optional(max_ttft_ms, "max_ttft_ms"),
-        max_tpot_ms=_optional(max_tpot_ms, "max_tpot_ms"),
-        precision=precision,
-        tp=tp,
-        price_per_gpu_hour=_optional(price, "price_per_gpu_hour"),
-    )
+    timer = RunTimer()
+    arguments: dict[str, Any] = {
+        "tokens_per_day": _optional(tokens_per_day, "tokens_per_day"),
+        "requests_per_second": _optional(requests_per_second, "requests_per_second"),
+        "peak_factor": positive_number(peak_factor, "peak_factor"),
+        "input_tokens": _count(input_tokens, "input_tokens"),
+        "output_tokens": _count(output_tokens, "output_tokens"),
+        "max_ttft_ms": _optional(max_ttft_ms, "max_ttft_ms"),
+        "max_tpot_ms": _optional(max_tpot_ms, "max_tpot_ms"),
+        "precision": precision,
+        "tp": tp,
+        "price_per_gpu_hour": _optional(price, "price_per_gpu_hour"),
+    }
+    result = estimate_fleet(model, gpu, **arguments)
+    if save:
+        save_run(db, "estimate-fleet", f"{result.model} on {result.gpu}",
+                 {"model": model, "gpu": gpu, **arguments}, result.model_dump(mode="json"), timer)
     if as_json:
         print_json(result.model_dump(mode="json"))
         return

@@ -10,6 +10,7 @@ import typer
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table
 from gpuplan.cli.report_commands import check_output_folders, write_report_files
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
 @app.command("plan")
@@ -48,16 +49,25 @@ def plan_command(
     report: Path | None = typer.Option(
         None, "--report", help="Also write the plan as a self-contained HTML report here."
     ),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Optimal rent / reserve / buy plan: cost by category and year, fleet, savings vs
     baselines. Exits 2 with a diagnosis when the scenario is infeasible. With --futures N:
     the two-stage stochastic plan (commit now, adapt later), with VSS and EVPI."""
     from gpuplan.cli.progress_display import progress_display
     from gpuplan.planning.api import plan, raise_if_infeasible
+    from gpuplan.scenario.loading import DEFAULT_PRESET
+    from gpuplan.store.saving import RunTimer, plan_record
 
     check_output_folders(report)
     if futures is not None:
         from gpuplan.cli.stochastic_output import run_stochastic_plan
+
+        if save:
+            from gpuplan.errors import InputError
+
+            raise InputError("--save", "saves the deterministic plan; leave out --futures.")
 
         run_stochastic_plan(
             scenario, override, futures, seed, risk, decision_point, out_of_sample, as_json
@@ -70,6 +80,7 @@ def plan_command(
             "--futures", "--risk, --decision-point and --out-of-sample need --futures N."
         )
 
+    timer = RunTimer()
     with progress_display("gpuplan plan") as progress:
         result = plan(scenario, override, baselines=not no_baselines, progress=progress)
         if report is not None and result.status != "infeasible":
@@ -79,6 +90,10 @@ def plan_command(
                 scenario, override, plan_result=result, parts=("plan",), progress=progress
             )
             write_report_files(built, report)
+    if save:
+        request = {"scenario": scenario, "overrides": override, "baselines": not no_baselines}
+        save_run(db, "plan", result.scenario, request, plan_record(result), timer,
+                 scenario=scenario or DEFAULT_PRESET, overrides=override)
     if as_json:
         print_json(result.to_dict())
         if result.status == "infeasible":

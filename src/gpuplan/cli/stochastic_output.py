@@ -101,7 +101,15 @@ def run_stochastic_plan(
         "What the uncertainty is worth",
         ["Measure", "USD"],
         [
-            ["Value of the stochastic solution (VSS)", money(result.vss)],
-            ["Expected value of perfect information (EVPI)", money(result.evpi)],
+            ["Value of the stochastic solution (VSS)", _worth(summary["vss_usd"])],
+            ["Expected value of perfect information (EVPI)", _worth(summary["evpi_usd"])],
         ],
     )
+    for note in summary["notes"]:
+        print(note)
+
+
+def _worth(value: float | None) -> str:
+    from gpuplan.humanize import money
+
+    return "not finite (see below)" if value is None else money(value)

@@ -9,6 +9,7 @@ import typer
 from gpuplan import humanize
 from gpuplan.cli import estimate_app
 from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 if TYPE_CHECKING:
     from gpuplan.compute.training import TrainingEstimate
@@ -90,26 +91,34 @@ def estimate_training_command(
         help="What the hours cover: step_time, pretraining, wall_clock, full_training.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Training FLOPs, GPU-hours (P10/P50/P90), wall clock, memory minimum and cost."""
     from gpuplan.compute.training import estimate_training
+    from gpuplan.store.saving import RunTimer
 
-    estimate = estimate_training(
-        model,
-        params=_optional_number(params, "params"),
-        active_params=_optional_number(active_params, "active_params"),
-        tokens=positive_number(tokens, "tokens"),
-        gpu=gpu,
-        gpus=_optional_int(gpus, "gpus"),
-        precision=precision,
-        seq_len=_optional_int(seq_len, "seq_len"),
-        price_per_gpu_hour=_optional_number(price, "price_per_gpu_hour"),
-        global_batch_tokens=_optional_number(batch, "global_batch_tokens"),
-        software_year=_optional_int(software_year, "software_year"),
-        scope=scope,
-    )
+    timer = RunTimer()
+    arguments: dict[str, Any] = {
+        "params": _optional_number(params, "params"),
+        "active_params": _optional_number(active_params, "active_params"),
+        "tokens": positive_number(tokens, "tokens"),
+        "gpu": gpu,
+        "gpus": _optional_int(gpus, "gpus"),
+        "precision": precision,
+        "seq_len": _optional_int(seq_len, "seq_len"),
+        "price_per_gpu_hour": _optional_number(price, "price_per_gpu_hour"),
+        "global_batch_tokens": _optional_number(batch, "global_batch_tokens"),
+        "software_year": _optional_int(software_year, "software_year"),
+        "scope": scope,
+    }
+    estimate = estimate_training(model, **arguments)
+    payload = estimate.model_dump(mode="json")
+    if save:
+        label = f"{estimate.model} on {estimate.gpu}"
+        save_run(db, "estimate-training", label, {"model": model, **arguments}, payload, timer)
     if as_json:
-        print_json(estimate.model_dump(mode="json"))
+        print_json(payload)
         return
     subject = estimate.model or f"{humanize.count(estimate.params_total)} params"
     print_table(

@@ -113,6 +113,35 @@ class StochasticPlanResult:
         """Value of the stochastic solution: EEV - RP (>= 0), USD."""
         return self.objective(self.expected_value_plan) - self.recourse_problem
 
+    def short(self, costs: list[FutureCost]) -> int:
+        """Futures in which a plan leaves demand unmet (its cost then holds the penalty)."""
+        return int(sum(c.unmet > ACTIVE for c in costs))
+
+    def worth(self) -> dict[str, Any]:
+        """VSS and EVPI in USD, or ``None`` with the reason where a plan leaves demand unmet
+        in some futures: the penalty that stands in for unmet demand is no price anyone
+        pays, so a difference of penalties is no value."""
+        notes = []
+        vss: float | None = self.vss
+        evpi: float | None = self.evpi
+        short_eev = self.short(self.expected_value_plan)
+        short_rp = self.short(self.stochastic)
+        if short_eev and not short_rp:
+            vss = None
+            notes.append(
+                f"The deterministic plan's commitments leave demand unmet in {short_eev} of "
+                f"{self.futures} futures, which the stochastic plan serves: its value is "
+                "not a finite sum of money."
+            )
+        if short_rp:
+            vss = evpi = None
+            notes.append(
+                f"The stochastic plan leaves demand unmet in {short_rp} of {self.futures} "
+                "futures (capacity caps or deadlines bind there): VSS and EVPI are not "
+                "reported."
+            )
+        return {"vss_usd": vss, "evpi_usd": evpi, "notes": notes}
+
     @property
     def evpi(self) -> float:
         """Expected value of perfect information: RP - WS (>= 0), USD."""
@@ -153,8 +182,7 @@ class StochasticPlanResult:
             "deterministic_plan_in_these_futures": spread(self.expected_value_plan),
             "wait_and_see": spread(self.wait_and_see),
             "recourse_problem_usd": self.recourse_problem,
-            "vss_usd": self.vss,
-            "evpi_usd": self.evpi,
+            **self.worth(),
             "out_of_sample": {name: spread(costs) for name, costs in self.out_of_sample.items()},
             "problem_size": self.problem_size,
             "seconds": self.seconds,
