@@ -236,7 +236,7 @@ def _vocabulary() -> dict[str, list[str]]:
 
 _FILE_PARAMS = {
     "scenario": "scenario", "presets": "scenario", "user_csv": "csv", "vms_csv": "csv",
-    "output": "output",
+    "output": "output", "report": "output",
 }  # fmt: skip
 _WORD_PARAMS = {"gpu", "gpus", "model", "country", "provider", "pricing", "region_group",
                 "jurisdiction", "precision", "precisions", "kv_precision"}  # fmt: skip
@@ -245,6 +245,8 @@ _WORD_PARAMS = {"gpu", "gpus", "model", "country", "provider", "pricing", "regio
 def _values_for(
     param: Param, files: dict[str, list[str]], words: dict[str, list[str]]
 ) -> list[str]:
+    if param.name == "report":  # only the fuzzer's own output paths: never a file in cwd
+        return files["output"][:3]
     if param.name in _FILE_PARAMS:
         good = files[_FILE_PARAMS[param.name]]
         return good + (words["presets"] if param.name == "presets" else [])

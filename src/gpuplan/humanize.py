@@ -7,6 +7,7 @@ keeps raw SI numbers. Three significant figures unless stated otherwise.
 from __future__ import annotations
 
 import math
+import re
 
 _MINUS = "\u2212"
 _SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
@@ -35,9 +36,13 @@ def _sign(value: float) -> str:
 
 
 def count(value: float) -> str:
-    """A large count with a suffix: ``15T``, ``2.79M``, ``640``; ``−`` for negatives."""
+    """A large count with a suffix: ``15T``, ``2.79M``, ``640``; ``−`` for negatives; from
+    1e18 in powers of ten (``8.29e22``: FLOPs of a training run)."""
     if not math.isfinite(value):
         return "-"
+    if abs(value) >= 0.9995e18:
+        mantissa, exponent = f"{abs(value):.2e}".split("e")
+        return f"{_sign(value)}{_sig(float(mantissa))}e{int(exponent)}"
     return _sign(value) + _scaled(value, _SCALES)
 
 
@@ -114,3 +119,35 @@ def label(name: str) -> str:
             words.append(word)
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+_SNAKE = re.compile(r"^[a-z]+(?:_[a-z0-9]+)+$")
+
+
+def title(text: str) -> str:
+    """A table's row label: snake_case keys become labels (``on_demand`` -> ``On demand``);
+    single words, ids with digits or dashes (``h100-sxm``, ``openai``) stay as written."""
+    return label(text) if _SNAKE.match(text) else text
+
+
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"  # Python's rule: one underscore between two digits
+_NUMBER_FORM = re.compile(
+    rf"^\s*([-+\u2212]?)\s*({_DIGITS}(?:\.(?:{_DIGITS})?)?(?:[eE][-+]?[0-9]+)?)\s*"
+    r"([kKmMbBgGtTpP%]?)\s*$"
+)
+_PARSE_SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15, "%": 0.01}
+
+
+def parse(text: str) -> float:
+    """The reverse of the formats above: ``15T`` -> 1.5e13, ``2.5M`` -> 2.5e6, ``60%`` -> 0.6,
+    ``15e12`` and ``15_000`` as written; ``ValueError`` for anything else.
+
+    Suffixes are SI decimal (K = 1e3, M = 1e6, B = G = 1e9, T = 1e12, P = 1e15), as in
+    :mod:`gpuplan.units`.
+    """
+    match = _NUMBER_FORM.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a number")
+    sign, digits, suffix = match.groups()
+    value = float(digits.replace("_", "")) * _PARSE_SCALES.get(suffix.lower(), 1.0)
+    return -value if sign in ("-", _MINUS) else value

@@ -23,9 +23,24 @@ search_app = typer.Typer(help="Search configurations (deployments).", no_args_is
 app.add_typer(catalog_app, name="catalog")
 
 
+app.add_typer(search_app, name="search")
+app.add_typer(estimate_app, name="estimate")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from gpuplan import __version__
+
+        typer.echo(f"gpuplan {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def global_options(
     ctx: typer.Context,
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
     as_of: str | None = typer.Option(
         None, "--as-of", help="Use the prices known on this date (YYYY-MM-DD); default today."
     ),
@@ -33,14 +48,14 @@ def global_options(
         "USD", "--currency", help="Print money in this currency (EUR, ...) at its dated rate."
     ),
 ) -> None:
-    """Options for every command: the price date and the currency money is printed in."""
+    """Plan GPU procurement for AI labs: compute from architecture, prices, plans, finance.
+
+    The options before the command hold for every command: the price date and the
+    currency money is printed in."""
     from gpuplan.cli.common import apply_global_options
 
     apply_global_options(ctx, as_of, currency)
 
-
-app.add_typer(search_app, name="search")
-app.add_typer(estimate_app, name="estimate")
 
 from gpuplan.cli import (  # noqa: E402,F401
     catalog_commands,
@@ -48,7 +63,9 @@ from gpuplan.cli import (  # noqa: E402,F401
     inference_commands,
     plan_commands,
     prices_commands,
+    report_commands,
     runs_commands,
+    scenario_commands,
     serve_commands,
     sweep_commands,
     training_commands,

@@ -8,42 +8,53 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 
+from gpuplan import humanize
 from gpuplan.units import LARGEST_INPUT
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
-_DIGITS = r"[0-9]+(?:_[0-9]+)*"  # Python's rule: one underscore between two digits
-_NUMBER = re.compile(
-    rf"^\s*([-+]?{_DIGITS}(?:\.(?:{_DIGITS})?)?(?:[eE][-+]?[0-9]+)?)\s*([kKmMbBgGtTpP]?)\s*$"
+_EXAMPLES = (
+    (("utilisation", "share", "fraction", "rate", "growth"), "0.6 or 60%"),
+    (("tokens",), "15T, 15e12 or 15_000_000_000_000"),
+    (("price", "usd", "cost"), "2.5 or 1.5M"),
+    (("gpus", "samples", "seq_len", "days", "years", "batch"), "1024, 1K or 100_000"),
 )
 
 
-def parse_number(text: str | float | int, field: str) -> float:
-    """Parse ``15e12``, ``15T``, ``15_000_000_000_000`` or ``1.5B`` into a float.
+def number_example(field: str) -> str:
+    """A valid spelling for ``field``'s kind of number (shown when a value does not parse)."""
+    for keys, example in _EXAMPLES:
+        if any(key in field.lower() for key in keys):
+            return example
+    return "2.5, 1.5e12, 15T or 60%"
 
-    Raises :class:`gpuplan.errors.InputError` naming ``field`` for anything else.
+
+def parse_number(text: str | float | int, field: str) -> float:
+    """Parse ``15e12``, ``15T``, ``15_000_000_000_000``, ``1.5B`` or ``60%`` into a float
+    (:func:`gpuplan.humanize.parse`).
+
+    Raises :class:`gpuplan.errors.InputError` naming ``field``, with an example that fits it.
     """
     from gpuplan.errors import InputError
+    from gpuplan.humanize import parse
 
     if isinstance(text, int | float):
         value = float(text)
     else:
-        match = _NUMBER.match(str(text))
-        if not match:
+        try:
+            value = parse(str(text))
+        except ValueError:
             raise InputError(
-                field, f"'{text}' is not a number; write e.g. 15e12, 15T or 15_000_000_000_000."
-            )
-        value = float(match.group(1).replace("_", "")) * _SUFFIX.get(match.group(2).lower(), 1.0)
+                field, f"'{text}' is not a number; write e.g. {number_example(field)}."
+            ) from None
     if not math.isfinite(value):
         raise InputError(field, f"'{text}' is not a finite number.")
     if abs(value) > LARGEST_INPUT:
@@ -151,32 +162,36 @@ def print_json(payload: Any) -> None:
 
 
 def format_cell(value: Any) -> str:
-    """Readable cell text: thousands separators, 3 significant digits for small floats."""
+    """Readable cell text (:mod:`gpuplan.humanize`): ``7.09T``, ``1.66M``, ``0.42``, ``−3``."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if isinstance(value, int | float):
+        number = float(value)
+        if not math.isfinite(number):
             return "-"
-        if abs(value) >= 1e15 or (0 < abs(value) < 1e-3):
-            return f"{value:.3g}"
-        if abs(value) >= 100:
-            return f"{value:,.0f}"
-        return f"{value:.3g}"
+        if abs(number) >= 1e4:
+            return humanize.count(number)
+        if isinstance(value, int) or number.is_integer():
+            return humanize.count(number) if abs(number) < 1e3 else f"{number:,.0f}"
+        return humanize.count(number) if abs(number) >= 1e-3 else f"{number:.2g}"
     return str(value)
 
 
 def in_display_currency(
-    title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    self_converting: Collection[int] = (),
 ) -> tuple[str, list[str], list[list[Any]], str | None]:
     """A table's title, headers and rows in the display currency (the global ``--currency``).
 
     Columns whose header says ``USD`` or ``$`` hold USD amounts: their float cells are
-    converted at the dated rate, ``USD``/``$`` in the headers and title become the display
-    code/symbol, and the caption states the rate (None when the display currency is USD)."""
+    converted at the dated rate (except ``self_converting`` columns, whose formatter, e.g.
+    :func:`gpuplan.humanize.money`, converts), ``USD``/``$`` in the headers and title become
+    the display code/symbol, and the caption states the rate (None when the display currency
+    is USD)."""
     from gpuplan.currency import INTERNAL, current_display, from_usd, rate_note, symbol
 
     code = current_display()
@@ -189,26 +204,103 @@ def in_display_currency(
         return text.replace(INTERNAL, code).replace("$", symbol(code))
 
     converted = [
-        [from_usd(v) if i in money and isinstance(v, float) else v for i, v in enumerate(row)]
+        [
+            from_usd(v) if i in money and i not in self_converting and isinstance(v, float) else v
+            for i, v in enumerate(row)
+        ]
         for row in table
     ]
     headers = [renamed(c) if i in money else c for i, c in enumerate(columns)]
     return renamed(title), headers, converted, rate_note()
 
 
-def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a rich table (imports rich lazily), money in the display currency
-    (:func:`in_display_currency`)."""
+def row_label(value: Any) -> str:
+    """A first-column cell as a title-case label (:func:`gpuplan.humanize.title`)."""
+    return humanize.title(format_cell(value))
+
+
+WRAP_WIDTH = 20
+"""Text wider than this wraps inside its column rather than pushing other columns out."""
+LABEL_WIDTH = 32
+"""Row labels up to this width are never wrapped."""
+KEY_COLUMNS = 2
+"""Columns kept whatever the width: the row label and the first figure."""
+
+
+def column_width(header: str, cells: Sequence[str], cap: int, *, wrap_header: bool) -> int:
+    """Characters a column needs: its widest cell (at most ``cap``; longer text wraps) and
+    its header, whole or (``wrap_header``) its longest word."""
+    lines = [len(line) for cell in cells for line in cell.splitlines()] or [0]
+    head = max(len(word) for word in header.split() or [""]) if wrap_header else len(header)
+    return max(head, min(max(lines), cap))
+
+
+def fit_columns(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> dict[int, int | None]:
+    """The columns to show in ``width`` characters, each with its width (``None``: as wide as
+    it likes, when everything fits unwrapped): the key columns, then each further column in
+    order while it fits with its header wrapped and its text wrapped at :data:`WRAP_WIDTH`."""
+
+    def need(i: int, wrap: bool) -> int:
+        cap = LABEL_WIDTH if i == 0 else WRAP_WIDTH
+        return column_width(columns[i], [r[i] for r in rows], cap, wrap_header=wrap) + 3
+
+    if 1 + sum(need(i, False) for i in range(len(columns))) <= width:
+        return dict.fromkeys(range(len(columns)))
+    keep = list(range(min(KEY_COLUMNS, len(columns))))
+    used = 1 + sum(need(i, True) for i in keep)
+    for i in range(len(keep), len(columns)):
+        if used + need(i, True) <= width:
+            keep.append(i)
+            used += need(i, True)
+    return {i: need(i, True) - 3 for i in keep}
+
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    formats: Mapping[int, Callable[[Any], str]] | None = None,
+) -> None:
+    """Print a rich table that fits the terminal (or 100 columns when piped).
+
+    Numbers go through :func:`format_cell` unless ``formats`` gives a formatter for that
+    column index (e.g. ``{3: humanize.money}``); first-column snake_case labels are
+    title-cased. Columns that do not fit are dropped (key columns stay) and named below.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    title, headers, cells, caption = in_display_currency(title, columns, rows)
+    formats = formats or {}
+    title, columns, rows, caption = in_display_currency(title, columns, rows, set(formats))
+
+    def cell(i: int, value: Any) -> str:
+        if i == 0:
+            return row_label(value)
+        if i in formats and isinstance(value, int | float) and not isinstance(value, bool):
+            return formats[i](value)
+        return format_cell(value)
+
+    text_rows = [[cell(i, v) for i, v in enumerate(row)] for row in rows]
+    console = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
+    keep = fit_columns(columns, text_rows, console.width)
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
-    for column in headers:
-        table.add_column(column)
-    for row in cells:
-        table.add_row(*(format_cell(v) for v in row))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)
+    for i, width in keep.items():
+        # the row label stays on one line (up to LABEL_WIDTH); other columns wrap
+        table.add_column(
+            columns[i], overflow="fold", min_width=width if i == 0 else None, max_width=width
+        )
+    for row in text_rows:
+        table.add_row(*(row[i] for i in keep))
     console.print(table)
+    hidden = [columns[i] for i in range(len(columns)) if i not in keep]
+    if hidden:
+        console.print(
+            f"({len(hidden)} columns not shown at {console.width} characters wide: "
+            f"{', '.join(hidden)}; widen the terminal or use --json)"
+        )
+
+
+PIPED_WIDTH = 100
+"""Table width when stdout is not a terminal (a pipe, a file, a test runner)."""

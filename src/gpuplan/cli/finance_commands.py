@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
+from gpuplan import humanize
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.progress_display import progress_display
+from gpuplan.cli.report_commands import check_output_folders, write_report_files
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
@@ -19,6 +23,17 @@ def _spread(cell: dict[str, Any] | None, fmt: Any = _months) -> str:
     if cell is None:
         return "never"
     return " / ".join(fmt(cell[k]) for k in ("p10", "p50", "p90"))
+
+
+def input_label(path: str) -> str:
+    """An uncertain input's path as a row label: ``revenue.api[0].price_per_million`` ->
+    ``Revenue api[0] price per million``."""
+    return humanize.label(path.replace(".", " "))
+
+
+def _share(value: float) -> str:
+    """A Sobol index as a share of variance; estimates below zero (sampling noise) read 0%."""
+    return humanize.percent(max(0.0, value))
 
 
 @app.command("simulate")
@@ -39,6 +54,9 @@ def simulate_command(
         help="Keep the commitments of the stochastic plan over N sampled futures (see "
         "'gpuplan plan --futures') instead of the deterministic plan's.",
     ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write the simulation as a self-contained HTML report here."
+    ),
     save: bool = SAVE,
     db: str | None = DB,
 ) -> None:
@@ -48,18 +66,28 @@ def simulate_command(
     from gpuplan.uncertainty.montecarlo import simulate
 
     count = whole_number(samples, "samples")
+    check_output_folders(report)
     timer = RunTimer()
     kept: list[Any] = []
-    if futures is not None:
-        from gpuplan.planning.stochastic import stochastic_plan
+    with progress_display(f"Simulating {scenario}") as progress:
+        if futures is not None:
+            from gpuplan.planning.stochastic import stochastic_plan
 
-        stochastic = stochastic_plan(
-            scenario, override, futures=whole_number(futures, "--futures"), seed=seed
+            progress(f"solving the stochastic plan over {futures} futures", None)
+            stochastic = stochastic_plan(
+                scenario, override, futures=whole_number(futures, "--futures"), seed=seed
+            )
+            kept.append(stochastic.commitments_kept())
+        result = simulate(
+            scenario, count, seed, sobol, sobol_samples, override, kept, progress=progress
         )
-        kept.append(stochastic.commitments_kept())
-    result = simulate(scenario, count, seed, sobol, sobol_samples, override, kept)
-    if futures is not None:
-        result["plan"] = {**result.get("plan", {}), "stochastic_futures": int(futures)}
+        if futures is not None:
+            result["plan"] = {**result.get("plan", {}), "stochastic_futures": int(futures)}
+        if report is not None:
+            from gpuplan.reporting.build import build_report
+
+            built = build_report(scenario, override, simulation=result, parts=("finance",))
+            write_report_files(built, report)
     if save:
         request = {"scenario": scenario, "overrides": override, "samples": count,
                    "seed": seed, "sobol": sobol, "sobol_samples": sobol_samples,
@@ -82,11 +110,11 @@ def simulate_command(
         title,
         ["measure", "P10 / P50 / P90"],
         [
-            ["runway, months", _spread(result["runway_months"])],
-            ["runway beyond horizon (share)", f"{result['runway_beyond_horizon_share']:.1%}"],
-            ["break-even month", _spread(be)],
-            ["reaching break-even (share)", f"{result['break_even_share']:.1%}"],
-            ["cash at horizon end", _spread(result["cash_at_horizon_end"], money)],
+            ["Runway, months", _spread(result["runway_months"])],
+            ["Runway beyond horizon (share)", f"{result['runway_beyond_horizon_share']:.1%}"],
+            ["Break-even month", _spread(be)],
+            ["Reaching break-even (share)", f"{result['break_even_share']:.1%}"],
+            ["Cash at horizon end", _spread(result["cash_at_horizon_end"], money)],
         ],
     )
     print_table(
@@ -98,7 +126,7 @@ def simulate_command(
                 y["through"],
                 _spread(y["revenue"], money),
                 _spread(y["net_burn"], money),
-                _spread(y["gross_margin"], lambda v: "-" if v is None else f"{v:.0%}"),
+                _spread(y["gross_margin"], lambda v: "-" if v is None else humanize.percent(v)),
                 f"{p['probability']:.1%}",
             ]
             for y, p in zip(result["per_year"], result["prob_cash_out_by_year"], strict=True)
@@ -109,7 +137,7 @@ def simulate_command(
         ["input", "low", "high", "runway at low", "runway at high", "swing"],
         [
             [
-                r["input"],
+                input_label(r["input"]),
                 r["low_value"],
                 r["high_value"],
                 _months(r["runway_low"]),
@@ -121,9 +149,12 @@ def simulate_command(
     )
     if result["sobol"]:
         print_table(
-            "Sobol indices of runway (inputs independent)",
+            "Sobol indices of runway: share of its variance (inputs independent)",
             ["input", "first order", "total"],
-            [[r["input"], r["first_order"], r["total"]] for r in result["sobol"][:12]],
+            [
+                [input_label(r["input"]), _share(r["first_order"]), _share(r["total"])]
+                for r in result["sobol"][:12]
+            ],
         )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.cli.report_commands import check_output_folders, write_report_files
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 
@@ -44,6 +46,9 @@ def plan_command(
     orders: bool = typer.Option(
         False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
     ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write the plan as a self-contained HTML report here."
+    ),
     save: bool = SAVE,
     db: str | None = DB,
 ) -> None:
@@ -55,6 +60,7 @@ def plan_command(
     from gpuplan.scenario.loading import DEFAULT_PRESET
     from gpuplan.store.saving import RunTimer, plan_record
 
+    check_output_folders(report)
     if futures is not None:
         from gpuplan.cli.stochastic_output import run_stochastic_plan
 
@@ -77,6 +83,13 @@ def plan_command(
     timer = RunTimer()
     with progress_display("gpuplan plan") as progress:
         result = plan(scenario, override, baselines=not no_baselines, progress=progress)
+        if report is not None and result.status != "infeasible":
+            from gpuplan.reporting.build import build_report
+
+            built = build_report(
+                scenario, override, plan_result=result, parts=("plan",), progress=progress
+            )
+            write_report_files(built, report)
     if save:
         request = {"scenario": scenario, "overrides": override, "baselines": not no_baselines}
         save_run(db, "plan", result.scenario, request, plan_record(result), timer,
@@ -202,8 +215,17 @@ def _print_summary(result: Any) -> None:
 
 @app.command("schema")
 @handle_errors
-def schema_command() -> None:
+def schema_command(
+    markdown: bool = typer.Option(
+        False, "--markdown", help="A readable field reference instead of JSON Schema."
+    ),
+) -> None:
     """Print the JSON Schema of scenario files (field descriptions included)."""
     from gpuplan.planning.api import scenario_schema
 
+    if markdown:
+        from gpuplan.reporting.schema_doc import schema_markdown
+
+        typer.echo(schema_markdown(scenario_schema()))
+        return
     print_json(scenario_schema())

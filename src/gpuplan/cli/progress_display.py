@@ -1,12 +1,14 @@
-"""Show a library call's :data:`~gpuplan.progress.ProgressCallback` as a rich progress bar.
+"""The command line's progress display: a rich bar on stderr fed by library progress events.
 
-The bar goes to stderr and only when stderr is a terminal, so ``--json`` output and pipes
-stay clean; elsewhere the callback is silent.
+Library calls that can run for more than a couple of seconds take a
+:data:`gpuplan.progress.ProgressCallback`; :func:`progress_display` turns those
+``(phase, fraction)`` events into a transient rich bar (or a pulsing one while the fraction is
+unknown) with the elapsed time. Nothing is shown when stderr is not a terminal, so piped output
+and ``--json`` stay clean.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,27 +16,37 @@ from gpuplan.progress import ProgressCallback, silent
 
 
 @contextmanager
-def progress_display(title: str) -> Iterator[ProgressCallback]:
-    """A callback that draws ``title``, the current phase, a bar and the elapsed time."""
-    if not sys.stderr.isatty():
+def progress_display(title: str, *, enabled: bool = True) -> Iterator[ProgressCallback]:
+    """``with progress_display("Monte Carlo") as progress: simulate(..., progress=progress)``."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    if not (enabled and console.is_terminal):
         yield silent
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     with Progress(
-        TextColumn("[bold]{task.fields[title]}[/bold] {task.description}"),
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("starting", total=1.0, title=title)
+        task = bar.add_task(title, total=None)
 
-        def show(phase: str, fraction: float | None) -> None:
+        def report(phase: str, fraction: float | None) -> None:
             if fraction is None:
-                bar.update(task, description=phase)
+                bar.update(task, description=f"{title}: {phase}", total=None)
             else:
-                bar.update(task, description=phase, completed=fraction)
+                bar.update(task, description=f"{title}: {phase}", total=1.0, completed=fraction)
 
-        yield show
+        yield report

@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from gpuplan.schema import check_magnitude
+from gpuplan.schema import check_magnitude, human_number, parse_human_numbers
 from gpuplan.units import LARGEST_INPUT
 
 Shape = Literal["uniform", "triangular", "pert", "lognormal"]
@@ -67,8 +67,8 @@ class Distribution(BaseModel):
             bounds = data.pop("range")
             if not isinstance(bounds, list | tuple) or len(bounds) != 2:
                 raise ValueError("range must be a list [low, high]")
-            data["low"], data["high"] = bounds
-        return data
+            data["low"], data["high"] = (human_number(b) for b in bounds)
+        return parse_human_numbers(cls, data)
 
     @model_validator(mode="after")
     def _check(self) -> Distribution:

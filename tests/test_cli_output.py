@@ -1,0 +1,172 @@
+"""The CLI that talks: number forms in and out, tables that fit, --version, presets, init,
+schema --markdown, the report command, and Monte Carlo progress events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from gpuplan import __version__, humanize
+from gpuplan.cli import app
+from gpuplan.cli.common import fit_columns, format_cell, parse_number, print_table
+from gpuplan.errors import InputError
+from gpuplan.presets import company_from_mapping
+from gpuplan.scenario.loading import load_scenario
+from gpuplan.uncertainty.montecarlo import simulate
+
+runner = CliRunner()
+
+
+def test_number_forms_parse_like_the_cli() -> None:
+    assert humanize.parse("15T") == 15e12
+    assert humanize.parse("2.5M") == 2.5e6
+    assert humanize.parse("60%") == pytest.approx(0.6)
+    assert humanize.parse("\u22122.3B") == -2.3e9
+    assert humanize.parse("15_000") == 15_000
+    with pytest.raises(ValueError):
+        humanize.parse("2,5")
+
+
+def test_error_examples_fit_the_option() -> None:
+    with pytest.raises(InputError, match=r"0\.6 or 60%"):
+        parse_number("sixty", "utilisation")
+    with pytest.raises(InputError, match="15T"):
+        parse_number("lots", "tokens")
+    assert parse_number("60%", "utilisation") == pytest.approx(0.6)
+
+
+def test_tco_takes_a_percentage() -> None:
+    """`--utilisation 60%` is 0.6: the same result as `--utilisation 0.6`."""
+    args = ["tco", "--gpu", "h100-sxm", "--country", "FR", "--json", "--utilisation"]
+    percent = json.loads(runner.invoke(app, [*args, "60%"]).stdout)
+    fraction = json.loads(runner.invoke(app, [*args, "0.6"]).stdout)
+    assert percent["ownership"]["utilisation"] == 0.6
+    assert percent == fraction
+    bad = runner.invoke(app, [*args, "most"])
+    assert bad.exit_code == 2 and "0.6 or 60%" in bad.output
+
+
+def test_cells_read_the_way_people_write_numbers() -> None:
+    assert format_cell(7_086_338_675_175) == "7.09T"
+    assert format_cell(1_655_699) == "1.66M"
+    assert format_cell(1.5e13) == "15T"
+    assert format_cell(-0.004) == "\u22120.004"
+    assert format_cell(2048) == "2,048"
+    assert format_cell(8.29e22) == "8.29e22"
+
+
+def test_narrow_tables_keep_key_columns_and_name_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Six 15-character columns need 6 x 18 + 1 = 109 characters: at 100 (piped) the last
+    one is dropped and named; the first two always stay; at 120 all fit as they are."""
+    columns = [f"column {c}" for c in "abcdef"]
+    rows = [["x" * 15] * 6]
+    assert fit_columns(columns, rows, 100) == dict.fromkeys(range(5), 15)
+    assert fit_columns(columns, rows, 10) == {0: 15, 1: 15}
+    assert fit_columns(columns, rows, 120) == dict.fromkeys(range(6))
+    print_table("wide", columns, [["on_demand", *[1.5e13] * 5]])
+    out = capsys.readouterr().out
+    assert "On demand" in out and "15T" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_version_and_presets() -> None:
+    assert runner.invoke(app, ["--version"]).stdout.strip() == f"gpuplan {__version__}"
+    listed = json.loads(runner.invoke(app, ["presets", "--json"]).stdout)["presets"]
+    lab = next(p for p in listed if p["name"] == "european-lab")
+    assert "cloud_only" in lab["overrides"] and lab["plans"] and not lab["simulates"]
+    mistral = next(p for p in listed if p["name"] == "mistral")
+    assert mistral["extends"] == "european-lab" and mistral["simulates"]
+    assert all(p["description"] for p in listed)
+
+
+def test_init_writes_a_valid_commented_starter(tmp_path: Path) -> None:
+    target = tmp_path / "lab.yaml"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("#") and "60%" in text and "4T" in text
+    scenario = load_scenario(target)
+    assert scenario.inference[0].tokens_per_day == 5e9
+    assert scenario.inference[0].growth.annual_growth == pytest.approx(0.6)  # type: ignore[union-attr]
+    again = runner.invoke(app, ["init", str(target)])
+    assert again.exit_code == 2 and "--force" in again.output
+    copy = tmp_path / "mistral.yaml"
+    assert runner.invoke(app, ["init", "--from", "mistral", str(copy)]).exit_code == 0
+    assert yaml.safe_load(copy.read_text(encoding="utf-8"))["name"] == "mistral"
+
+
+def test_yaml_accepts_cli_number_forms() -> None:
+    """`15T`, `2.5M` and `60%` in a scenario mean 1.5e13, 2.5e6 and 0.6, inside ranges too."""
+    company = company_from_mapping(
+        {
+            "name": "Forms",
+            "start": "2026-01",
+            "horizon_months": 12,
+            "opening_cash": "2.5M",
+            "operating": {
+                "rd_operations_per_year": {"low": "1M", "high": "1.2M", "shape": "uniform"}
+            },
+        }
+    )
+    assert company.opening_cash == 2.5e6
+    assert company.operating.rd_operations_per_year.high == 1.2e6  # type: ignore[union-attr]
+
+
+def test_schema_markdown_is_a_field_reference() -> None:
+    text = runner.invoke(app, ["schema", "--markdown"]).stdout
+    assert "### TrainingRun" in text
+    assert "| `tokens` | number or range | required | Training tokens. |" in text
+    assert "60%" in text
+
+
+def test_monte_carlo_reports_progress() -> None:
+    events: list[tuple[str, float | None]] = []
+    spec = company_from_mapping(
+        {
+            "name": "P",
+            "start": "2026-01",
+            "horizon_months": 12,
+            "opening_cash": {"low": 1e6, "high": 2e6, "shape": "uniform"},
+        }
+    )
+    simulate(spec, samples=10_000, progress=lambda phase, f: events.append((phase, f)))
+    fractions = [f for _, f in events if f is not None]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert events[-1][0] == "10,000 of 10,000 samples"
+
+
+def test_report_command_writes_all_three(tmp_path: Path) -> None:
+    from report_scenario import report_scenario
+
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(yaml.safe_dump(report_scenario()), encoding="utf-8")
+    html, book, folder = tmp_path / "r.html", tmp_path / "r.xlsx", tmp_path / "csv"
+    args = ["report", str(scenario), "-o", str(html), "--xlsx", str(book), "--csv", str(folder)]
+    result = runner.invoke(app, [*args, "-n", "500"])
+    assert result.exit_code == 0, result.output
+    assert html.stat().st_size > 1e6 and book.is_file() and (folder / "fleet.csv").is_file()
+    bad = runner.invoke(app, ["report", str(scenario), "-o", str(tmp_path / "no/dir/r.html")])
+    assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_plan_and_simulate_write_a_report(tmp_path: Path) -> None:
+    from report_scenario import report_scenario
+
+    scenario = tmp_path / "lab.yaml"
+    scenario.write_text(yaml.safe_dump(report_scenario()), encoding="utf-8")
+    planned = runner.invoke(app, ["plan", str(scenario), "--report", str(tmp_path / "p.html")])
+    assert planned.exit_code == 0, planned.output
+    text = (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert 'id="plan"' in text and 'id="finance"' not in text
+    simulated = runner.invoke(
+        app, ["simulate", str(scenario), "-n", "300", "--report", str(tmp_path / "s.html")]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    text = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert 'id="finance"' in text and 'id="plan"' not in text and "300 samples" in text
