@@ -147,6 +147,9 @@ def test_plan_job_from_the_editor_form_to_the_comparison(client: TestClient) -> 
     assert jobs[1]["resolved"]["inference"][0]["sovereignty"] == "eu_data"
     run_page = client.get(f"/runs/{ids[0]}")
     assert run_page.status_code == 200 and "$1.75M" in run_page.text
+    # Fleet, cost, baselines and utilisation charts, plotly's script inline (no CDN).
+    assert run_page.text.count('class="plotly-graph-div"') == 4
+    assert "<script src=\"http" not in run_page.text
     assert client.get(f"/runs/{ids[0]}/fleet.csv").text.startswith("period,")
     compare = client.get(f"/compare?a={ids[0]}&b={ids[1]}")
     assert compare.status_code == 200 and "−$876K" in compare.text
@@ -213,6 +216,7 @@ def test_simulate_job_equals_the_cli(client: TestClient) -> None:
     page = client.get(f"/runs/{outcome['id']}")
     p10, p50, p90 = (outcome["result"]["runway_months"][k] for k in ("p10", "p50", "p90"))
     assert f"{p10:.3g} / {p50:.3g} / {p90:.3g}" in page.text
+    assert page.text.count('class="plotly-graph-div"') == 3  # cash fan, runway, tornado
 
 
 def test_jobs_on_a_postgresql_store(postgres_url: str) -> None:

@@ -186,5 +186,35 @@ def catalog(
 
 
 def _charts(record: Any) -> list[str]:
-    """HTML of the report's charts for this run (empty until the charts module exists)."""
-    return []
+    """HTML of the report's charts for a succeeded plan or simulate run (the figure builders
+    of :mod:`gpuplan.reporting`); plotly's script is embedded once, so the page works
+    offline. Other runs have none."""
+    if record.status != "succeeded" or not record.result:
+        return []
+    if record.kind == "plan":
+        from gpuplan.reporting import charts_plan
+        from gpuplan.store.saving import plan_from_record
+
+        result = plan_from_record(record.result)
+        if result.status == "infeasible":
+            return []
+        figures = [
+            charts_plan.fleet_chart(result, "mode"),
+            charts_plan.cost_chart(result),
+            charts_plan.baselines_chart(result),
+            charts_plan.utilisation_chart(result),
+        ]
+    elif record.kind == "simulate":
+        from gpuplan.reporting import charts_finance
+
+        figures = [
+            charts_finance.cash_fan_chart(record.result),
+            charts_finance.runway_chart(record.result),
+            charts_finance.tornado_chart(record.result),
+        ]
+    else:
+        return []
+    return [
+        figure.to_html(full_html=False, include_plotlyjs=n == 0)
+        for n, figure in enumerate(figures)
+    ]
