@@ -3,6 +3,7 @@ safe input (no files, bounded YAML, body limit), token, CSRF, jobs, queue and CP
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -150,6 +151,15 @@ def test_plan_job_from_the_editor_form_to_the_comparison(client: TestClient) -> 
     # Fleet, cost, baselines and utilisation charts, plotly's script inline (no CDN).
     assert run_page.text.count('class="plotly-graph-div"') == 4
     assert "<script src=\"http" not in run_page.text
+    report = client.get(f"/runs/{ids[0]}/report.html")
+    assert report.status_code == 200 and "$1.75M" in report.text
+    book = client.get(f"/runs/{ids[0]}/workbook.xlsx")
+    assert book.status_code == 200
+    import openpyxl
+
+    summary = openpyxl.load_workbook(io.BytesIO(book.content)).worksheets[0]
+    values = {row[0]: row[1] for row in summary.iter_rows(values_only=True)}
+    assert values["Net present cost (USD)"] == pytest.approx(1_752_000.0)
     assert client.get(f"/runs/{ids[0]}/fleet.csv").text.startswith("period,")
     compare = client.get(f"/compare?a={ids[0]}&b={ids[1]}")
     assert compare.status_code == 200 and "−$876K" in compare.text

@@ -140,6 +140,49 @@ def download_json(request: Request, run_id: str) -> Response:
                              f'attachment; filename="gpuplan-{record.id[:12]}.json"'})
 
 
+def _run_report(record: Any) -> Any:
+    """The HTML/Excel report of a succeeded plan or simulate run, from what the store kept
+    (:func:`gpuplan.reporting.build.build_report`; nothing is solved again)."""
+    from gpuplan.errors import InputError
+    from gpuplan.reporting.build import build_report
+    from gpuplan.store.saving import plan_from_record
+
+    if record.status != "succeeded" or record.kind not in ("plan", "simulate"):
+        raise InputError("run", "only a succeeded plan or simulate run has a report.")
+    if record.kind == "plan":
+        return build_report(
+            record.resolved, plan_result=plan_from_record(record.result), parts=("plan",)
+        )
+    company = {"name": record.label, "company": record.resolved}
+    return build_report(company, simulation=record.result, parts=("finance",))
+
+
+@router.get("/runs/{run_id}/report.html", response_class=HTMLResponse)
+def download_report(request: Request, run_id: str) -> HTMLResponse:
+    from gpuplan.reporting.html import render_html
+
+    record = _store(request).get(run_id)
+    return HTMLResponse(render_html(_run_report(record)), headers={
+        "Content-Disposition": f'attachment; filename="gpuplan-{record.id[:12]}.html"'})
+
+
+@router.get("/runs/{run_id}/workbook.xlsx")
+def download_workbook(request: Request, run_id: str) -> Response:
+    import tempfile
+
+    from gpuplan.reporting.workbook import write_workbook
+
+    record = _store(request).get(run_id)
+    report = _run_report(record)
+    with tempfile.TemporaryDirectory() as folder:
+        content = write_workbook(report, Path(folder) / "book.xlsx").read_bytes()
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="gpuplan-{record.id[:12]}.xlsx"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @router.get("/runs/{run_id}/{table}.csv")
 def download_csv(request: Request, run_id: str, table: str) -> Response:
     from gpuplan.errors import UnknownIdError
