@@ -151,16 +151,19 @@ def plan_header(result: Any) -> str:
 def _print_summary(result: Any) -> None:
     import pandas as pd
 
+    from gpuplan.humanize import money, percent
+
     typer.echo(plan_header(result))
     costs = result.cost_by_category
     if len(costs):
         table = costs.pivot_table(index="category", columns="year", values="usd", aggfunc="sum")
-        table = table.fillna(0.0) / 1e6
+        table = table.fillna(0.0)
         years = [str(y) for y in table.columns]
         print_table(
-            "Cost by category and year (M USD, undiscounted; residual value is a credit)",
+            "Cost by category and year (undiscounted; residual value is a credit)",
             ["category", *years, "total"],
             [[c, *row.tolist(), float(row.sum())] for c, row in table.iterrows()],
+            formats=dict.fromkeys(range(1, len(years) + 2), money),
         )
     fleet = result.fleet
     if len(fleet):
@@ -175,8 +178,6 @@ def _print_summary(result: Any) -> None:
         )
     use = result.utilisation
     if len(use):
-        from gpuplan.humanize import money
-
         use = use.assign(year=use.period.str[:4])
         by_year = use.groupby(["year", "mode"])[
             ["fleet_gpus", "busy_gpus", "idle_gpus", "idle_cost_usd"]
@@ -194,17 +195,18 @@ def _print_summary(result: Any) -> None:
     if len(base):
         print_table(
             "Baselines: same scenario, fewer options",
-            ["baseline", "status", "NPV M USD", "optimal saves M USD", "saving"],
+            ["baseline", "status", "net present cost", "the optimum saves", "saving"],
             [
                 [
                     r.name,
                     r.status,
-                    r.npv_usd / 1e6 if pd.notna(r.npv_usd) else None,
-                    r.saving_usd / 1e6 if pd.notna(r.saving_usd) else None,
-                    f"{r.saving_fraction:.1%}" if pd.notna(r.saving_fraction) else "-",
+                    r.npv_usd if pd.notna(r.npv_usd) else None,
+                    r.saving_usd if pd.notna(r.saving_usd) else None,
+                    percent(r.saving_fraction, 1) if pd.notna(r.saving_fraction) else "-",
                 ]
                 for r in base.itertuples()
             ],
+            formats={2: money, 3: money},
         )
         for r in base.itertuples():
             if isinstance(r.why_infeasible, str):
