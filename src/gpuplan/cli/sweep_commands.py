@@ -58,15 +58,7 @@ def sweep_command(
     or on Ray; a job that fails says why in its row and the sweep goes on."""
     from gpuplan.errors import InputError
     from gpuplan.humanize import label
-    from gpuplan.sweep import (
-        base_mapping,
-        grid_jobs,
-        parse_grid,
-        results_table,
-        sampled_jobs,
-        summary,
-        write_table,
-    )
+    from gpuplan.sweep import results_table, summary, sweep_jobs, write_table
 
     if what not in ("plan", "simulate"):
         raise InputError("--what", f"must be plan or simulate (got '{what}').")
@@ -77,12 +69,10 @@ def sweep_command(
     if seed < 0:
         raise InputError("--seed", f"must be a non-negative integer (got {seed}).")
     kind = cast("What", what)
-    base = base_mapping(scenario, override)
+    futures = whole_number(samples, "--samples") if samples is not None else None
     mc = whole_number(mc_samples, "--mc-samples")
-    if samples is not None:
-        jobs = sampled_jobs(base, whole_number(samples, "--samples"), kind, mc, seed)
-    else:
-        jobs = grid_jobs(base, parse_grid(grid), kind, mc, seed)
+    jobs = sweep_jobs(scenario, override, grid=grid, futures=futures, what=kind, samples=mc,
+                      seed=seed)  # fmt: skip
     count = whole_number(workers, "--workers")
     rows = _run_with_progress(jobs, cast("Engine", engine), count, retries, address)
     table = results_table(rows)

@@ -106,6 +106,25 @@ def sampled_jobs(
     ]
 
 
+def sweep_jobs(
+    scenario: str | Path | Mapping[str, Any],
+    overrides: Sequence[str] = (),
+    *,
+    grid: Sequence[str] = (),
+    futures: int | None = None,
+    what: What = "plan",
+    samples: int = 1000,
+    seed: int = 0,
+) -> list[SweepJob]:
+    """The jobs of a sweep as the CLI and the web app ask for one: ``futures`` sampled
+    futures, or else every combination of the ``grid`` items (``PATH=V1,V2``), on the
+    scenario with its overrides applied once."""
+    base = base_mapping(scenario, overrides)
+    if futures is not None:
+        return sampled_jobs(base, futures, what, samples, seed)
+    return grid_jobs(base, parse_grid(grid), what, samples, seed)
+
+
 def _check_size(count: int) -> None:
     if not 1 <= count <= MAX_JOBS:
         raise InputError(

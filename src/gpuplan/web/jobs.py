@@ -69,22 +69,13 @@ def sweep(scenario: dict[str, Any], overrides: list[str], request: dict[str, Any
     """A grid (``PATH=V1,V2`` items, as ``gpuplan sweep --grid``) or ``futures`` sampled
     futures of plan or simulate runs, run here one after the other: the summary and rows."""
     from gpuplan.errors import InputError
-    from gpuplan.sweep import (
-        base_mapping,
-        grid_jobs,
-        parse_grid,
-        results_table,
-        run_jobs,
-        sampled_jobs,
-        summary,
-    )
+    from gpuplan.sweep import results_table, run_jobs, summary, sweep_jobs
 
-    base = base_mapping(scenario, overrides)
-    what, samples, seed = request["what"], request.get("samples", 1000), request.get("seed", 0)
-    if request.get("futures"):
-        jobs = sampled_jobs(base, int(request["futures"]), what, samples, seed)
-    else:
-        jobs = grid_jobs(base, parse_grid(request.get("grid") or []), what, samples, seed)
+    futures = int(request["futures"]) if request.get("futures") else None
+    jobs = sweep_jobs(
+        scenario, overrides, grid=request.get("grid") or [], futures=futures,
+        what=request["what"], samples=request.get("samples", 1000), seed=request.get("seed", 0),
+    )  # fmt: skip
     if len(jobs) > MAX_SWEEP_JOBS:
         raise InputError("grid", f"makes {len(jobs):,} jobs; the web app runs at most "
                          f"{MAX_SWEEP_JOBS} per sweep (use 'gpuplan sweep' for more).")
