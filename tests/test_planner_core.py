@@ -5,12 +5,14 @@ Every solved plan is re-checked constraint by constraint with ``check_plan``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from gpuplan.planning.checks import check_plan
 from gpuplan.planning.optimise import optimise, solve_plan
-from gpuplan.planning.problem import Rules
+from gpuplan.planning.problem import PowerExpansion, Rules
 from planner_tables import GPU, inference, offer, owned, problem, solve_checked, training
 
 
@@ -299,3 +301,44 @@ def test_site_power_limits_the_owned_fleet() -> None:
     solved = solve_checked(p)
     assert solved.solution.npv_usd == pytest.approx(85_000.0, rel=1e-6)
     np.testing.assert_allclose(solved.solution.fleet[1], 5.0, atol=1e-6)
+
+
+def test_more_site_power_is_bought_when_it_beats_renting_and_arrives_after_its_lead_time() -> None:
+    # The site above (10 kW, 2 kW per GPU, 10 GPUs for 9 months), renting at 1,500 a
+    # month, may add power at 1,000 per kW (2,000 per GPU) in service 2 months after
+    # the order. Per extra GPU bought in month s >= 2 (book value credited at the horizon,
+    # month 12): rent s months + capex less credit + power = 1,500 s + 8,000 (12 - s) / 12
+    # + 2,000 = 10,000 + 833.33 s, cheapest at s = 2: 11,666.67 < 9 x 1,500 = 13,500
+    # renting. So 10 kW is ordered in month 0 and 5 more GPUs bought in month 2:
+    # 5 x 8,000 + 5 x 11,666.67 = 98,333.33 (without the option: 5 x 8,000 + 5 x 13,500 =
+    # 107,500).
+    expansion = PowerExpansion(lead_periods=2, lead_months=2, usd_per_kw=1000.0)
+    p = problem(
+        [offer("cloud-od", 1500.0), owned("own", 8000.0, 0.0, 12, site_kw_per_gpu=2.0)],
+        inference_needs=(inference([10.0] * 9 + [0.0] * 3),),
+        rules=Rules(site_power_kw={"paris-1": 10.0}, power_expansion={"paris-1": expansion}),
+    )
+    solved = solve_checked(p)
+    assert solved.solution.npv_usd == pytest.approx(98_333.33, rel=1e-6)
+    np.testing.assert_allclose(solved.solution.added_power_kw[0], [10.0] + [0.0] * 11, atol=1e-6)
+    np.testing.assert_allclose(solved.solution.fleet[1, :2], 5.0, atol=1e-6)
+    np.testing.assert_allclose(solved.solution.fleet[1, 2:9], 10.0, atol=1e-6)
+    result = optimise(p, baselines=False)
+    power = result.orders[result.orders["action"] == "add power"]
+    assert power[["order_month", "in_service", "power_mw"]].values.tolist() == [
+        ["2025-01", "2025-03", pytest.approx(0.01)]
+    ]
+    assert result.orders["commitment_usd"][power.index[0]] == pytest.approx(10_000.0)
+    costs = result.cost_by_category
+    assert costs[costs["category"] == "site_power"]["usd"].sum() == pytest.approx(10_000.0)
+    without = problem(
+        [offer("cloud-od", 1500.0), owned("own", 8000.0, 0.0, 12, site_kw_per_gpu=2.0)],
+        inference_needs=(inference([10.0] * 9 + [0.0] * 3),),
+        rules=Rules(site_power_kw={"paris-1": 10.0}),
+    )
+    assert solve_checked(without).solution.npv_usd == pytest.approx(107_500.0, rel=1e-6)
+    # A check twin: power drawn beyond what was added in time is reported.
+    broken = solved.solution.added_power_kw.copy()
+    broken[0, 0] = 0.0
+    issues = check_plan(p, dataclasses.replace(solved.solution, added_power_kw=broken))
+    assert any(i.startswith("site_power[paris-1,2025-03]") for i in issues)

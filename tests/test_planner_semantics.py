@@ -316,3 +316,54 @@ def test_a_site_has_no_utilisation_field_the_plan_computes_it() -> None:
     ]
     with pytest.raises(InputError, match="unknown field"):
         load_scenario(data)
+
+
+def test_offer_prices_follow_the_catalog_trend_unless_the_scenario_sets_one() -> None:
+    # The AWS offer alone under eu_data: 100 GPUs at $1/h, 2,190 h a quarter; a unit
+    # started in quarter q pays (1 + g)^(q/4) with g the catalog's on-demand H100 SXM
+    # trend (mid of its range; position 0 takes the low end, 1 the high end).
+    from gpuplan.catalog.trends import price_trend
+
+    low, mid, high = price_trend("h100-sxm", "on_demand")
+    data = tiny(rules={"excluded_providers": ["Nebius"]})
+    del data["supply"]["price_trend"]
+
+    def flat_npv(g: float) -> float:
+        return sum(100 * 1.0 * 2190 * (1 + g) ** (q / 4) for q in range(4))
+
+    result = plan(data, ["data_only"], baselines=False)
+    assert result.npv_usd == pytest.approx(flat_npv(mid), rel=1e-9)
+    option = result.problem.options[0]
+    assert option.price_trend_from == f"catalog h100-sxm/on_demand: {mid:+.0%}/year"
+    assert set(result.orders["price_trend_from"]) == {option.price_trend_from}
+    for position, g in ((0.0, low), (1.0, high), (0.25, (low + mid) / 2)):
+        data["supply"]["price_trend"] = {"catalog_position": position}
+        result = plan(data, ["data_only"], baselines=False)
+        assert result.npv_usd == pytest.approx(flat_npv(g), rel=1e-9)
+    # A scenario figure wins: per GPU type over the default over the catalog.
+    data["supply"]["price_trend"] = {"default": 0.1, "gpus": {"h100": -0.2}}
+    result = plan(data, ["data_only"], baselines=False)
+    assert result.npv_usd == pytest.approx(flat_npv(-0.2), rel=1e-9)
+    assert result.problem.options[0].price_trend_from == "supply.price_trend.gpus.h100"
+
+
+def test_power_expansion_defaults_come_from_the_sourced_table() -> None:
+    # A quarterly site with 2.5 MW may add power: 36 months = 12 quarters of lead time,
+    # USD 11.7M per MW = 11,700 per kW once (Cushman & Wakefield 2025 average), no charge.
+    data = tiny()
+    data["supply"]["ownership"] = [
+        {"site": "paris-1", "country": "FR", "gpu": "h100", "power_mw": 2.5}
+    ]
+    rules = build_problem(load_scenario(data)).rules
+    expansion = rules.power_expansion["paris-1"]
+    assert (expansion.lead_periods, expansion.lead_months) == (12, 36)
+    assert expansion.usd_per_kw == pytest.approx(11_700.0)
+    assert expansion.usd_per_kw_period == 0.0
+    data["supply"]["power_expansion"] = {"lead_time_months": 7, "usd_per_mw_year": 1.2e6,
+                                         "max_mw": 4}  # fmt: skip
+    expansion = build_problem(load_scenario(data)).rules.power_expansion["paris-1"]
+    assert expansion.lead_periods == 3  # 7 months: 3 quarters
+    assert expansion.usd_per_kw_period == pytest.approx(1.2e6 / 1000 / 4)
+    assert expansion.max_added_kw == pytest.approx(4000.0)
+    data["supply"]["power_expansion"] = None
+    assert build_problem(load_scenario(data)).rules.power_expansion == {}

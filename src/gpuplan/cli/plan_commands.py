@@ -58,7 +58,6 @@ def plan_command(
     from gpuplan.cli.progress_display import progress_display
     from gpuplan.planning.api import plan, raise_if_infeasible
     from gpuplan.scenario.loading import DEFAULT_PRESET
-    from gpuplan.store.saving import RunTimer, plan_record
 
     check_output_folders(report)
     if futures is not None:
@@ -80,7 +79,10 @@ def plan_command(
             "--futures", "--risk, --decision-point and --out-of-sample need --futures N."
         )
 
-    timer = RunTimer()
+    if save:  # the run store (SQLAlchemy) is imported only when a run is saved
+        from gpuplan.store.saving import RunTimer, plan_record
+
+        timer = RunTimer()
     with progress_display("gpuplan plan") as progress:
         result = plan(scenario, override, baselines=not no_baselines, progress=progress)
         if report is not None and result.status != "infeasible":

@@ -281,20 +281,38 @@ def check_owned_rules(
 def check_site_power(
     problem: PlanningProblem, solution: PlanSolution, rtol: float = 1e-5
 ) -> list[str]:
-    """Mirror of ``define_site_power_constraints``: owned GPUs within each site's power."""
+    """Mirror of ``define_site_power_constraints``: owned GPUs within each site's power,
+    the power there at the start plus what was added and in service by then; added power
+    within the site's most."""
     issues = []
-    for site, limit in sorted(problem.rules.site_power_kw.items()):
+    T = problem.grid.count
+    added = solution.added_power_kw
+    for i, (site, limit) in enumerate(sorted(problem.rules.site_power_kw.items())):
         draw = sum(
             (
                 (option.site_kw_per_gpu or 0.0) * solution.fleet[o]
                 for o, option in enumerate(problem.options)
                 if option.billing == "own" and option.region == site
             ),
-            np.zeros(problem.grid.count),
+            np.zeros(T),
         )
-        for t in np.flatnonzero(draw > limit * (1 + rtol)):
+        expansion = problem.rules.power_expansion.get(site)
+        in_service = np.zeros(T)
+        if expansion is not None and added.size:
+            ordered = np.cumsum(added[i])
+            lead = expansion.lead_periods
+            in_service[lead:] = ordered[: T - lead] if lead < T else 0.0
+            most = expansion.max_added_kw
+            if most is not None and ordered[-1] > most * (1 + rtol) + rtol:
+                issues.append(
+                    f"power_expansion_limit[{site}]: {ordered[-1]:,.0f} kW > {most:,.0f}"
+                )
+        elif added.size and np.any(added[i] > rtol):
+            issues.append(f"site_power[{site}]: power added where no expansion is allowed")
+        for t in np.flatnonzero(draw > (limit + in_service) * (1 + rtol)):
             issues.append(
-                f"site_power[{site},{problem.grid.labels[t]}]: {draw[t]:,.0f} kW > {limit:,.0f}"
+                f"site_power[{site},{problem.grid.labels[t]}]: {draw[t]:,.0f} kW > "
+                f"{limit + in_service[t]:,.0f}"
             )
     return issues
 

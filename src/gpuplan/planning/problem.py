@@ -73,6 +73,9 @@ class SupplyOption(_Row):
         description="Annual change of the price of a unit started later (-0.15: 15 % cheaper "
         "a year on); a unit keeps the price of its start (rent, reservation, purchase).",
     )
+    price_trend_from: str = Field(
+        default="", description="Where the trend comes from (a scenario field or the catalog)."
+    )
     source: str = Field(default="", description="Where the price comes from.")
 
     @model_validator(mode="after")
@@ -171,6 +174,20 @@ class TrainingNeed(_Row):
         )
 
 
+class PowerExpansion(_Row):
+    """More power for an ownership site, contracted or built as an option: ordered in a
+    period, in service ``lead_periods`` later, paid ``usd_per_kw`` once at order and
+    ``usd_per_kw_period`` each period in service (to the horizon end)."""
+
+    lead_periods: int = Field(ge=0, description="Periods from order to power in service.")
+    lead_months: float = Field(ge=0, description="The lead time in months (order schedule).")
+    usd_per_kw: float = Field(ge=0, description="One-off build or connection cost, USD per kW.")
+    usd_per_kw_period: float = Field(
+        default=0.0, ge=0, description="Contracted capacity charge, USD per kW per period."
+    )
+    max_added_kw: float | None = Field(default=None, ge=0, description="Most kW added.")
+
+
 class Rules(_Row):
     """Portfolio rules. Per-period values are tuples over the horizon (None: no limit)."""
 
@@ -181,6 +198,10 @@ class Rules(_Row):
     max_owned_gpus: tuple[float | None, ...] | None = None
     site_power_kw: dict[str, float] = Field(
         default_factory=dict, description="Ownership site -> facility power for GPUs, kW."
+    )
+    power_expansion: dict[str, PowerExpansion] = Field(
+        default_factory=dict,
+        description="Ownership site (of site_power_kw) -> how more power can be added.",
     )
 
     def share_limit(self, provider: str) -> float | None:

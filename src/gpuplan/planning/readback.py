@@ -7,13 +7,15 @@ turn those into pandas DataFrames for the result, the CLI and the checker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.costs import expanding_sites, power_cash_flows
 from gpuplan.planning.modes import mode_mask, supply_modes
+from gpuplan.planning.problem import PlanningProblem
 
 ZERO = 1e-6
 """GPU counts below this are reported as zero."""
@@ -33,6 +35,8 @@ class PlanSolution:
     unmet_training: np.ndarray
     unmet_min_owned: np.ndarray
     npv_usd: float
+    added_power_kw: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    """(sites of ``site_power_kw`` in sorted order, periods): kW of power ordered."""
 
     @property
     def feasible(self) -> bool:
@@ -71,6 +75,10 @@ def read_solution(model: PlanModel, values: np.ndarray) -> PlanSolution:
     unmet_min_owned = np.zeros(T)
     if "unmet_min_owned" in blocks:
         unmet_min_owned[blocks["unmet_min_owned"].keys["period"]] = block("unmet_min_owned")
+    added_power = np.zeros((len(problem.rules.site_power_kw), T))
+    if "added_power" in blocks and blocks["added_power"].size:
+        b = blocks["added_power"]
+        added_power[b.keys["site"], b.keys["period"]] = block("added_power")
     penalty = float(
         model.linear.cost[model.linear.penalty_columns] @ values[model.linear.penalty_columns]
     )
@@ -84,7 +92,16 @@ def read_solution(model: PlanModel, values: np.ndarray) -> PlanSolution:
         unmet_training=np.maximum(unmet_training, 0.0),
         unmet_min_owned=np.maximum(unmet_min_owned, 0.0),
         npv_usd=npv,
+        added_power_kw=np.where(added_power < ZERO, 0.0, added_power),
     )
+
+
+def power_flows(problem: PlanningProblem, solution: PlanSolution) -> np.ndarray:
+    """USD paid per period for the power the plan adds to its sites (one-off and charges)."""
+    paid = np.zeros(problem.grid.count)
+    for i, site in expanding_sites(problem):
+        paid += solution.added_power_kw[i] @ power_cash_flows(problem, site)
+    return paid
 
 
 def cost_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
@@ -92,6 +109,9 @@ def cost_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
     reservation fees paid after the horizon fall in their own (later) years."""
     flows = model.cash.by_period(solution.new_units.ravel())
     grid = model.problem.grid
+    power = power_flows(model.problem, solution)
+    if power.any():
+        flows["site_power"] = np.concatenate([power, np.zeros(model.cash.periods - len(power))])
     years = np.array([grid.year_of(p) for p in range(model.cash.periods)])
     records = []
     for category, per_period in flows.items():
@@ -126,7 +146,8 @@ def fleet_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
 
 ORDER_COLUMNS = [
     "order_month", "action", "provider", "region", "gpu", "mode", "gpus", "servers",
-    "unit_price_usd", "unit", "in_service", "until", "commitment_usd",
+    "unit_price_usd", "unit", "in_service", "until", "commitment_usd", "power_mw",
+    "price_trend", "price_trend_from",
 ]  # fmt: skip
 
 
@@ -174,12 +195,48 @@ def orders_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:
                 "in_service": grid.label(first),
                 "until": grid.label(first + option.term_periods - 1),
                 "commitment_usd": units * float(flows[o * T + s].maximum(0).sum()),
+                "power_mw": 0.0,
+                "price_trend": option.price_trend,
+                "price_trend_from": option.price_trend_from or "none",
             }
         )
+    records += _power_orders(problem, solution)
     frame = pd.DataFrame.from_records(records, columns=ORDER_COLUMNS)
     return frame.sort_values(["order_month", "action", "provider"], kind="stable").reset_index(
         drop=True
     )
+
+
+def _power_orders(problem: PlanningProblem, solution: PlanSolution) -> list[dict[str, object]]:
+    """Order rows for power added to ownership sites: contract or build in the order
+    period, in service its lead time later, kept to the horizon end."""
+    grid = problem.grid
+    records: list[dict[str, object]] = []
+    for i, site in expanding_sites(problem):
+        expansion = problem.rules.power_expansion[site]
+        for s in np.flatnonzero(solution.added_power_kw[i] > ZERO):
+            kw = float(solution.added_power_kw[i, s])
+            records.append(
+                {
+                    "order_month": grid.start_of(int(s)).strftime("%Y-%m"),
+                    "action": "add power",
+                    "provider": "own site",
+                    "region": site,
+                    "gpu": "",
+                    "mode": "site_power",
+                    "gpus": 0.0,
+                    "servers": 0,
+                    "unit_price_usd": expansion.usd_per_kw * 1000.0,
+                    "unit": "USD per MW",
+                    "in_service": grid.label(int(s) + expansion.lead_periods),
+                    "until": grid.label(grid.count - 1),
+                    "commitment_usd": kw * float(power_cash_flows(problem, site)[s].sum()),
+                    "power_mw": kw / 1000.0,
+                    "price_trend": 0.0,
+                    "price_trend_from": "none",
+                }
+            )
+    return records
 
 
 def allocation_table(model: PlanModel, solution: PlanSolution) -> pd.DataFrame:

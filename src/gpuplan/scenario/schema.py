@@ -196,11 +196,21 @@ class CustomOffer(ScenarioModel):
 
 class PriceTrend(ScenarioModel):
     """Annual change of offer prices over the horizon (a unit keeps the price of the period
-    it starts in): a default, per GPU type, per provider (most specific wins; an adjustment
-    or custom offer may set its own)."""
+    it starts in): per provider, else per GPU type, else ``default``, else the catalog's
+    trend for the offer's GPU and pricing model (``gpuplan catalog trends``); an adjustment
+    or custom offer may set its own. Owned GPUs' purchase prices are not trended unless a
+    trend is given for their GPU type or the default."""
 
-    default: Uncertain = Field(
-        default=0.0, description="Annual change for every offer (-0.15 = 15 % cheaper a year)."
+    default: Uncertain | None = Field(
+        default=None,
+        description="Annual change for every offer (-0.15 = 15 % cheaper a year); unset: "
+        "the catalog's trend per GPU and pricing model.",
+    )
+    catalog_position: FractionUncertain = Field(
+        default=0.5,
+        description="Where in each catalog trend's range to plan: 0 its low, 0.5 its mid, 1 its "
+        "high (linear in between); a range here ({low: 0, high: 1}) makes Monte Carlo "
+        "futures draw the catalog trends together.",
     )
     gpus: dict[str, Uncertain] = Field(default_factory=dict, description="Per GPU type.")
     providers: dict[str, Uncertain] = Field(default_factory=dict, description="Per provider.")
@@ -256,6 +266,23 @@ class OwnershipSite(ScenarioModel):
     available_from: Month | None = Field(default=None, description="First month to order.")
 
 
+class PowerExpansion(ScenarioModel):
+    """More power for the ownership sites that state ``power_mw``: built or contracted in
+    a period, in service after its lead time, kept to the horizon end. Unset figures come
+    from the planner's power-expansion table (build: 36 months, USD 11.7M per MW)."""
+
+    lead_time_months: NonNegativeUncertain | None = Field(
+        default=None, description="Months from order to power in service."
+    )
+    usd_per_mw: NonNegativeUncertain | None = Field(
+        default=None, description="One-off cost per MW added (connection, power plant)."
+    )
+    usd_per_mw_year: NonNegativeUncertain | None = Field(
+        default=None, description="Contracted capacity charge per MW-year while in service."
+    )
+    max_mw: float | None = Field(default=None, ge=0, description="Most MW added per site.")
+
+
 class Supply(ScenarioModel):
     """Which offers and ownership options the plan may use."""
 
@@ -279,6 +306,10 @@ class Supply(ScenarioModel):
     )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
+    power_expansion: PowerExpansion | None = Field(
+        default_factory=PowerExpansion,
+        description="How sites with power_mw may add power (null: their power is fixed).",
+    )
 
 
 class StepRow(ScenarioModel):

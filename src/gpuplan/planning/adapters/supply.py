@@ -50,7 +50,7 @@ def _option(
     grid: PeriodGrid, *, provider: str, jurisdiction: str, region: str, country: str,
     region_group: str, gpu: str, pricing_model: str, months: int, price: float,
     availability: float | None, available_from: Any, source: str, price_trend: float = 0.0,
-    gpus_per_unit: int = 8,
+    gpus_per_unit: int = 8, price_trend_from: str = "",
 ) -> SupplyOption:  # fmt: skip
     mode, term = _mode_and_term(pricing_model, months, grid)
     suffix = f"{term}" if supply_mode(mode).billing == "term" else ""
@@ -69,28 +69,60 @@ def _option(
         availability_gpus=availability,
         first_period=first,
         price_trend=price_trend,
+        price_trend_from=price_trend_from,
         gpus_per_unit=gpus_per_unit,
         source=source,
     )
 
 
+def catalog_trend(gpu: str, pricing_model: str, position: float) -> tuple[float, str]:
+    """The catalog's annual price change for ``gpu`` under ``pricing_model`` at
+    ``position`` in its (low, mid, high) range (0 low, 0.5 mid, 1 high, linear in between),
+    and where it comes from."""
+    from gpuplan.catalog.trends import price_trend_row
+
+    row = price_trend_row(gpu, pricing_model)
+    low, mid, high = row.annual_change_low, row.annual_change_mid, row.annual_change_high
+    value = low + (mid - low) * 2 * position if position <= 0.5 else mid + (high - mid) * (
+        2 * position - 1
+    )
+    basis = "" if row.gpu != "*" else " (pooled over GPUs without their own history)"
+    return value, f"catalog {gpu}/{row.pricing_model}: {value:+.0%}/year{basis}"
+
+
 def price_trends(scenario: Scenario, rows: list[dict[str, Any]]) -> None:
-    """Set each row's annual ``price_trend``: the scenario's ``supply.price_trend`` default,
-    then per GPU type, then per provider (an adjustment or a custom offer that states its
-    own trend has already set it and keeps it)."""
+    """Set each row's annual ``price_trend`` and ``price_trend_from``: per provider, else
+    per GPU type, else the scenario's ``supply.price_trend.default``, else the catalog's
+    trend for the row's GPU and pricing model (an adjustment or a custom offer that states
+    its own trend has already set it and keeps it)."""
     from gpuplan.catalog.places import get_provider
 
     trend = scenario.supply.price_trend
-    gpus = {gpu_id(f"supply.price_trend.gpus.{g}", g): v for g, v in trend.gpus.items()}
+    gpus = {gpu_id(f"supply.price_trend.gpus.{g}", g): (g, v) for g, v in trend.gpus.items()}
     providers = {}
     for name, value in trend.providers.items():
         known = field_errors(f"supply.price_trend.providers.{name}", partial(get_provider, name))
-        providers[known.provider] = value
+        providers[known.provider] = (name, value)
+    position = nominal(trend.catalog_position)
     for row in rows:
         if row.get("price_trend") is not None:
             continue
-        value = providers.get(row["provider"], gpus.get(row["gpu"], trend.default))
-        row["price_trend"] = nominal(value)
+        if row["provider"] in providers:
+            name, value = providers[row["provider"]]
+            row["price_trend"] = nominal(value)
+            row["price_trend_from"] = f"supply.price_trend.providers.{name}"
+        elif row["gpu"] in gpus:
+            name, value = gpus[row["gpu"]]
+            row["price_trend"] = nominal(value)
+            row["price_trend_from"] = f"supply.price_trend.gpus.{name}"
+        elif trend.default is not None:
+            row["price_trend"] = nominal(trend.default)
+            row["price_trend_from"] = "supply.price_trend.default"
+        else:
+            row["price_trend"], row["price_trend_from"] = field_errors(
+                "supply.price_trend",
+                partial(catalog_trend, row["gpu"], row["pricing_model"], position),
+            )
 
 
 def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[SupplyOption]:
@@ -163,6 +195,7 @@ def offer_options(scenario: Scenario, grid: PeriodGrid, gpus: set[str]) -> list[
                 row["availability"] = adjustment.availability_gpus
             if adjustment.price_trend is not None:
                 row["price_trend"] = nominal(adjustment.price_trend)
+                row["price_trend_from"] = f"supply.adjustments.{n}"
             row["source"] += f"; adjusted: {adjustment.source}"
         if not matched:
             raise InputError(
@@ -271,7 +304,12 @@ def _custom_row(custom: CustomOffer, where: str, grid: PeriodGrid, day: date) ->
     gpu_id(f"{where}.gpu", custom.gpu)
     offer = _catalog_row(custom, where, grid, day)
     trend = nominal(custom.price_trend) if custom.price_trend is not None else None
-    return {**_offer_row(offer), "available_from": custom.available_from, "price_trend": trend}
+    return {
+        **_offer_row(offer),
+        "available_from": custom.available_from,
+        "price_trend": trend,
+        "price_trend_from": where,
+    }
 
 
 def availability_defaults(scenario: Scenario) -> dict[str, float]:
@@ -325,27 +363,9 @@ def _offer_row(offer: Offer, day: date | None = None) -> dict[str, Any]:
         region=offer.region, country=offer.country or "", region_group=offer.region_group,
         gpu=offer.gpu, pricing_model=offer.pricing_model, months=offer.commitment_months,
         price=offer.usd_per_gpu_hour, availability=offer.availability_gpus,
-        available_from=None, source=source, price_trend=None,
+        available_from=None, source=source, price_trend=None, price_trend_from="",
         gpus_per_unit=offer.gpus_per_instance,
     )  # fmt: skip
-
-
-def site_power_kw(scenario: Scenario) -> dict[str, float]:
-    """Power available to GPUs per ownership site, kW (``power_mw`` of its entries, which
-    must agree when a site lists several GPU types)."""
-    power: dict[str, float] = {}
-    for n, site in enumerate(scenario.supply.ownership):
-        if site.power_mw is None:
-            continue
-        kw = site.power_mw * 1000.0
-        if site.site in power and power[site.site] != kw:
-            raise InputError(
-                f"supply.ownership.{n}.power_mw",
-                f"site {site.site} is given {power[site.site] / 1000:g} MW and {site.power_mw:g} "
-                "MW; give one power capacity per site.",
-            )
-        power[site.site] = kw
-    return power
 
 
 MAX_LIFE_YEARS = 100.0

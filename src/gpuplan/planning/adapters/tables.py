@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from gpuplan.errors import InputError
 from gpuplan.planning.adapters.lookups import field_errors, gpu_id
-from gpuplan.planning.adapters.supply import offer_options, ownership_options, site_power_kw
+from gpuplan.planning.adapters.power import power_expansion, site_power_kw
+from gpuplan.planning.adapters.supply import offer_options, ownership_options
 from gpuplan.planning.periods import PeriodGrid, add_months, months_between
 from gpuplan.planning.problem import (
     InferenceNeed,
@@ -264,6 +265,7 @@ def planning_rules(scenario: Scenario, grid: PeriodGrid) -> Rules:
         min_owned_gpus=_per_period(grid, rules.min_owned_gpus),
         max_owned_gpus=_per_period(grid, rules.max_owned_gpus),
         site_power_kw=site_power_kw(scenario),
+        power_expansion=power_expansion(scenario, grid),
     )
 
 

@@ -49,6 +49,23 @@ class UnitCashFlows:
         return {name: np.asarray(m.T @ starts) for name, m in self.matrices.items()}
 
 
+def expanding_sites(problem: PlanningProblem) -> list[tuple[int, str]]:
+    """(index in the sorted sites of ``site_power_kw``, site) of sites that may add power."""
+    sites = sorted(problem.rules.site_power_kw)
+    return [(i, site) for i, site in enumerate(sites) if site in problem.rules.power_expansion]
+
+
+def power_cash_flows(problem: PlanningProblem, site: str) -> np.ndarray:
+    """(order period s x payment period p) USD per kW of power added at ``site``: the
+    one-off cost at s, the capacity charge each period from s + L (in service) to the
+    horizon end (power is kept once added)."""
+    horizon = problem.grid.count
+    expansion = problem.rules.power_expansion[site]
+    flows = np.diag(np.full(horizon, expansion.usd_per_kw))
+    in_service = np.arange(horizon)[None, :] >= np.arange(horizon)[:, None] + expansion.lead_periods
+    return flows + expansion.usd_per_kw_period * in_service
+
+
 def start_allowed(problem: PlanningProblem) -> np.ndarray:
     """(options x periods) mask of periods in which a unit may be ordered: not before the
     option's first period, and for owned GPUs only if it arrives within the horizon."""

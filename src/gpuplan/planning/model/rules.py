@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from gpuplan.planning.model.context import BuildContext
+from gpuplan.planning.model.costs import expanding_sites
 from gpuplan.planning.model.linear import Block
 from gpuplan.planning.problem import PlanningProblem
 
@@ -123,8 +124,10 @@ def define_owned_fleet_constraints(ctx: BuildContext) -> None:
 
 
 def define_site_power_constraints(ctx: BuildContext) -> None:
-    """sum_{owned o at site s} kW_o * fleet[o,t] <= power_s: an owned fleet grows only as
-    fast as its sites' power (kW_o = TDP x server overhead x PUE per GPU)."""
+    """sum_{owned o at site s} kW_o * fleet[o,t] - sum_{t' <= t - L_s} added_power[s,t']
+    <= P_s: an owned fleet grows only as fast as its sites' power (kW_o = TDP x server
+    overhead x PUE per GPU), the power there at the start plus what was added in time
+    (ordered L_s periods before); sum_t added_power[s,t] <= the site's most added kW."""
     power = ctx.problem.rules.site_power_kw
     sites = sorted(power)
     if not sites:
@@ -145,3 +148,27 @@ def define_site_power_constraints(ctx: BuildContext) -> None:
                 ctx.builder.add_entries(
                     rows.start + i * T + np.arange(T), fleet.where(option=o), option.site_kw_per_gpu
                 )
+    added = ctx.blocks["added_power"]
+    for i, site in expanding_sites(ctx.problem):
+        lead = ctx.problem.rules.power_expansion[site].lead_periods
+        ordered, serving = np.nonzero(np.arange(T)[None, :] >= np.arange(T)[:, None] + lead)
+        ctx.builder.add_entries(
+            rows.start + i * T + serving, added.where(site=i)[ordered], -1.0
+        )
+    limited = [
+        (i, site)
+        for i, site in expanding_sites(ctx.problem)
+        if ctx.problem.rules.power_expansion[site].max_added_kw is not None
+    ]
+    if limited:
+        cap = ctx.builder.add_rows(
+            "power_expansion_limit",
+            {"site": np.array([i for i, _ in limited])},
+            upper=np.array(
+                [ctx.problem.rules.power_expansion[site].max_added_kw or 0.0 for _, site in limited]
+            ),
+            label=lambda k: sites[int(k["site"])],
+        )
+        for row, (i, _) in enumerate(limited):
+            columns = added.where(site=i)
+            ctx.builder.add_entries(np.full(T, cap.start + row), columns, 1.0)

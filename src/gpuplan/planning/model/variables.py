@@ -8,7 +8,8 @@ blocks to ``ctx.blocks``:
 * ``training_allocation[r, o, t]`` (GPU-periods), ``training_cluster_size[r, c, t]``
   (semi-continuous: 0 or at least the run's minimum cluster), ``training_cluster_choice[r, c]``
   (binary) and ``unmet_training[r]``;
-* ``total_used[t]`` (GPUs in use, for provider shares) and ``unmet_min_owned[t]``.
+* ``total_used[t]`` (GPUs in use, for provider shares) and ``unmet_min_owned[t]``;
+* ``added_power[s, t]`` kW of power ordered for ownership site s in period t.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from gpuplan.planning.model.context import BuildContext
-from gpuplan.planning.model.costs import start_allowed
+from gpuplan.planning.model.costs import expanding_sites, power_cash_flows, start_allowed
 from gpuplan.planning.model.linear import CONTINUOUS, INTEGER, SEMI_CONTINUOUS
 from gpuplan.planning.model.rules import share_limits
 
@@ -174,10 +175,32 @@ def define_rule_variables(ctx: BuildContext) -> None:
         )
 
 
+def define_power_variables(ctx: BuildContext) -> None:
+    """``added_power[s, t]``: kW ordered for site s in period t, in service from t + L_s
+    (sites with a power expansion only); cost: its net present cost per kW; none may be
+    ordered that would arrive after the horizon."""
+    expanding = expanding_sites(ctx.problem)
+    T = ctx.horizon
+    discount = ctx.problem.grid.discount_factors(T)
+    sites = np.repeat([i for i, _ in expanding], T).astype(np.int64)
+    periods = np.tile(np.arange(T), len(expanding))
+    cost = [power_cash_flows(ctx.problem, site) @ discount for _, site in expanding]
+    lead = [ctx.problem.rules.power_expansion[site].lead_periods for _, site in expanding]
+    names = sorted(ctx.problem.rules.site_power_kw)
+    ctx.blocks["added_power"] = ctx.builder.add_columns(
+        "added_power",
+        {"site": sites, "period": periods},
+        cost=np.concatenate(cost) if cost else 0.0,
+        upper=np.where(periods + np.repeat(lead, T) < T, np.inf, 0.0) if lead else 0.0,
+        label=lambda k: f"{names[int(k['site'])]},{ctx.labels[int(k['period'])]}",
+    )
+
+
 VARIABLES = (
     define_supply_variables,
     define_inference_variables,
     define_training_variables,
     define_rule_variables,
+    define_power_variables,
 )
 """Applied in this order by :func:`~gpuplan.planning.model.build.build_model`."""
