@@ -14,6 +14,8 @@ BILLION: Final = 1e9
 
 HOURS_PER_DAY: Final = 24.0
 HOURS_PER_YEAR: Final = 8760.0
+HOURS_PER_MONTH: Final = HOURS_PER_YEAR / 12
+"""The average month, 730 h (prices per GPU-month, monthly cash flows)."""
 SECONDS_PER_HOUR: Final = 3600.0
 SECONDS_PER_DAY: Final = 86400.0
 

@@ -108,17 +108,21 @@ def plan_command(
 
 
 def _print_orders(result: Any) -> None:
-    from gpuplan.humanize import money
+    from gpuplan.humanize import money, percent
+
+    def amount(row: Any) -> str:
+        return f"{row.power_mw:,.1f} MW" if row.power_mw else f"{row.gpus:,.0f}"
 
     print_table(
         "Order schedule (whole servers or instances, 8 GPUs unless the offer says; rentals "
-        "repeat each period they are used)",
-        ["order by", "action", "provider", "region", "gpu", "GPUs", "servers", "unit price",
-         "in service", "until", "commits"],
+        "repeat each period they are used; power added to a site is kept to the horizon end)",
+        ["order by", "action", "provider", "region", "gpu", "GPUs / power", "servers",
+         "unit price", "price trend", "in service", "until", "commits"],
         [
-            [r.order_month, r.action, r.provider, r.region, r.gpu, r.gpus, r.servers,
-             f"{money(r.unit_price_usd)} {r.unit.removeprefix('USD ')}", r.in_service,
-             r.until, money(r.commitment_usd)]
+            [r.order_month, r.action, r.provider, r.region, r.gpu, amount(r), r.servers or "",
+             f"{money(r.unit_price_usd)} {r.unit.removeprefix('USD ')}",
+             f"{percent(r.price_trend)}/y" if r.price_trend else "",
+             r.in_service, r.until, money(r.commitment_usd)]
             for r in result.orders.itertuples()
         ],
     )  # fmt: skip

@@ -31,9 +31,8 @@ import numpy as np
 from gpuplan.economics.company import CompanySpec, Debt, FleetRow, month_index
 from gpuplan.errors import InputError
 from gpuplan.uncertainty.distributions import Distribution, nominal
-from gpuplan.units import HOURS_PER_YEAR
+from gpuplan.units import HOURS_PER_MONTH
 
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12
 DAYS_PER_MONTH = 365.0 / 12
 Values = float | np.ndarray
 

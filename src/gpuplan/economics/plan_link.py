@@ -16,12 +16,10 @@ from typing import TYPE_CHECKING
 
 from gpuplan.economics.company import CompanySpec, PlanMonth, PlannedCompute
 from gpuplan.errors import InputError
-from gpuplan.units import HOURS_PER_YEAR
+from gpuplan.units import HOURS_PER_MONTH
 
 if TYPE_CHECKING:
     from gpuplan.planning.result import PlanResult
-
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12
 
 
 def _next_month(month: str, step: int) -> str:
