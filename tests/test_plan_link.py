@@ -39,7 +39,8 @@ def scenario(reserved: bool) -> dict[str, Any]:
                 "gpus_per_billion_tokens_per_day": {"h100": 10},
             },
         ],
-        "supply": {"builtin_offers": False, "offers": offers},
+        # Flat prices (no catalog trend), as the hand calculations assume.
+        "supply": {"builtin_offers": False, "offers": offers, "price_trend": {"default": 0.0}},
         "company": {
             "name": "Link Lab",
             "start": "2026-01",

@@ -209,8 +209,8 @@ class PriceTrend(ScenarioModel):
     catalog_position: FractionUncertain = Field(
         default=0.5,
         description="Where in each catalog trend's range to plan: 0 its low, 0.5 its mid, 1 its "
-        "high (linear in between); a range here ({low: 0, high: 1}) makes Monte Carlo "
-        "futures draw the catalog trends together.",
+        "high (linear in between); a range here ({low: 0, high: 1, shape: uniform}) makes Monte "
+        "Carlo futures draw the catalog trends together.",
     )
     gpus: dict[str, Uncertain] = Field(default_factory=dict, description="Per GPU type.")
     providers: dict[str, Uncertain] = Field(default_factory=dict, description="Per provider.")
