@@ -152,11 +152,12 @@ def _fix_then_hold(
     return None if step.status == "failed" else step
 
 
-def relax_and_fix(model: PlanModel) -> RelaxAndFix:
-    """The LP-relaxation bound and a feasible plan with every run on one cluster."""
+def relax_and_fix(model: PlanModel, upper: np.ndarray | None = None) -> RelaxAndFix:
+    """The LP-relaxation bound and a feasible plan with every run on one cluster;
+    ``upper`` replaces the column upper bounds (a baseline's restriction)."""
     linear = model.linear
     settings = model.problem.solver
-    session = LpSession(linear, settings)
+    session = LpSession(linear, settings, upper)
     session.free_rows(CLUSTER_FAMILIES)
     coarse = session.solve()
     session.restore_rows()

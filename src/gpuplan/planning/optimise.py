@@ -121,10 +121,14 @@ def optimise(
         for n, baseline in enumerate(BASELINES):
             phase = f"baseline {baseline.name} ({n + 1}/{len(BASELINES)})"
             progress(phase, n / steps)
+            upper = restricted_upper(model, baseline)
+            # Relax-and-fix under the baseline's restriction hands HiGHS a first plan.
+            fixed = relax_and_fix(model, upper).fixed if model.linear.is_mip else None
             solved = solve_plan(
                 problem,
                 model,
-                upper=restricted_upper(model, baseline),
+                upper=upper,
+                start=fixed.values if fixed is not None else None,
                 progress=_at(progress, n / steps),
                 phase=phase,
             )
