@@ -86,8 +86,12 @@ def catalog_trend(gpu: str, pricing_model: str, position: float) -> tuple[float,
     value = low + (mid - low) * 2 * position if position <= 0.5 else mid + (high - mid) * (
         2 * position - 1
     )
-    basis = "" if row.gpu != "*" else " (pooled over GPUs without their own history)"
-    return value, f"catalog {gpu}/{row.pricing_model}: {value:+.0%}/year{basis}"
+    pooled = {
+        (True, True): "",
+        (False, True): f" (pooled over {pricing_model} rows: no {gpu} history)",
+        (False, False): f" (pooled over all rows: no {pricing_model} history)",
+    }[(row.gpu != "*", row.pricing_model != "*")]
+    return value, f"catalog {gpu}/{pricing_model}: {value:+.0%}/year{pooled}"
 
 
 def price_trends(scenario: Scenario, rows: list[dict[str, Any]]) -> None:
