@@ -89,6 +89,7 @@ def test_tiny_infeasible_scenario_names_workload_period_rule_and_shortfall() -> 
     assert "eu_operator" in first.rule
     assert first.shortfall == pytest.approx(50.0, rel=1e-6)
     assert "needs 200 h100-sxm-equivalent GPUs" in first.message
+    assert "shared with the other workloads" not in first.message  # the only workload
     assert "can supply 150" in first.message
 
 

@@ -123,9 +123,11 @@ def _inference_shortfalls(
             capacity = float(np.sum(caps[allowed] * ref / a.inference_need[w, allowed, t]))
             if capacity < ref - 1e-6 * ref:
                 rule = f"sovereignty:{need.sovereignty}, availability caps"
+                others = np.delete(usable[:, allowed, t], w, axis=0).any()
                 why = (
                     f"{zone}offers allowed under {rule_text} can supply {_fmt(capacity)} "
-                    "(their availability caps)"
+                    "(their availability caps"
+                    + (", shared with the other workloads that may use them)" if others else ")")
                 )
                 hint = "negotiate larger availability caps, add offers or own GPUs in the zone"
             else:
