@@ -365,5 +365,18 @@ def test_power_expansion_defaults_come_from_the_sourced_table() -> None:
     assert expansion.lead_periods == 3  # 7 months: 3 quarters
     assert expansion.usd_per_kw_period == pytest.approx(1.2e6 / 1000 / 4)
     assert expansion.max_added_kw == pytest.approx(4000.0)
+    # A site's own figures win over the scenario's; without either, null fixes its power.
+    data["supply"]["ownership"][0]["power_expansion"] = {"usd_per_mw": 5e6}
+    expansion = build_problem(load_scenario(data)).rules.power_expansion["paris-1"]
+    assert (expansion.usd_per_kw, expansion.lead_periods) == (pytest.approx(5000.0), 3)
     data["supply"]["power_expansion"] = None
+    expansion = build_problem(load_scenario(data)).rules.power_expansion["paris-1"]
+    assert (expansion.usd_per_kw, expansion.lead_periods) == (pytest.approx(5000.0), 12)
+    del data["supply"]["ownership"][0]["power_expansion"]
     assert build_problem(load_scenario(data)).rules.power_expansion == {}
+    data["supply"]["ownership"].append(
+        {**data["supply"]["ownership"][0], "gpu": "h200", "power_expansion": {"max_mw": 1}}
+    )
+    data["supply"]["ownership"][0]["power_expansion"] = {"max_mw": 2}
+    with pytest.raises(InputError, match=r"supply\.ownership\.1\.power_expansion"):
+        build_problem(load_scenario(data))

@@ -233,6 +233,23 @@ class OfferAdjustment(ScenarioModel):
     source: str = Field(min_length=3, description="Where the negotiated figure comes from.")
 
 
+class PowerExpansion(ScenarioModel):
+    """More power for the ownership sites that state ``power_mw``: built or contracted in
+    a period, in service after its lead time, kept to the horizon end. Unset figures come
+    from the planner's power-expansion table (build: 36 months, USD 11.7M per MW)."""
+
+    lead_time_months: NonNegativeUncertain | None = Field(
+        default=None, description="Months from order to power in service."
+    )
+    usd_per_mw: NonNegativeUncertain | None = Field(
+        default=None, description="One-off cost per MW added (connection, power plant)."
+    )
+    usd_per_mw_year: NonNegativeUncertain | None = Field(
+        default=None, description="Contracted capacity charge per MW-year while in service."
+    )
+    max_mw: float | None = Field(default=None, ge=0, description="Most MW added per site.")
+
+
 class OwnershipSite(ScenarioModel):
     """GPUs the lab may buy and run at a site; unset figures come from the ownership model."""
 
@@ -263,24 +280,12 @@ class OwnershipSite(ScenarioModel):
         description="All-in facility kW per GPU (default: TDP x server overhead x PUE from "
         "the ownership data).",
     )
+    power_expansion: PowerExpansion | None = Field(
+        default=None,
+        description="This site's own figures for adding power, over supply.power_expansion "
+        "(max_mw: 0 keeps its power fixed); entries of one site must agree.",
+    )
     available_from: Month | None = Field(default=None, description="First month to order.")
-
-
-class PowerExpansion(ScenarioModel):
-    """More power for the ownership sites that state ``power_mw``: built or contracted in
-    a period, in service after its lead time, kept to the horizon end. Unset figures come
-    from the planner's power-expansion table (build: 36 months, USD 11.7M per MW)."""
-
-    lead_time_months: NonNegativeUncertain | None = Field(
-        default=None, description="Months from order to power in service."
-    )
-    usd_per_mw: NonNegativeUncertain | None = Field(
-        default=None, description="One-off cost per MW added (connection, power plant)."
-    )
-    usd_per_mw_year: NonNegativeUncertain | None = Field(
-        default=None, description="Contracted capacity charge per MW-year while in service."
-    )
-    max_mw: float | None = Field(default=None, ge=0, description="Most MW added per site.")
 
 
 class Supply(ScenarioModel):

@@ -13,6 +13,7 @@ from gpuplan.catalog.tables import read_table
 from gpuplan.errors import InputError
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import PowerExpansion
+from gpuplan.scenario.schema import PowerExpansion as SchemaExpansion
 from gpuplan.scenario.schema import Scenario
 from gpuplan.uncertainty.distributions import nominal
 
@@ -56,24 +57,52 @@ def site_power_kw(scenario: Scenario) -> dict[str, float]:
     return power
 
 
+def _site_figures(scenario: Scenario) -> dict[str, SchemaExpansion]:
+    """Each site's own ``power_expansion`` (entries of one site must agree)."""
+    given: dict[str, SchemaExpansion] = {}
+    for n, site in enumerate(scenario.supply.ownership):
+        if site.power_expansion is None:
+            continue
+        if site.site in given and given[site.site] != site.power_expansion:
+            raise InputError(
+                f"supply.ownership.{n}.power_expansion",
+                f"site {site.site} is given two different power expansions; give one per site "
+                "(on one of its entries, or the same on each).",
+            )
+        given[site.site] = site.power_expansion
+    return given
+
+
 def power_expansion(scenario: Scenario, grid: PeriodGrid) -> dict[str, PowerExpansion]:
-    """How each site with ``power_mw`` may add power: the scenario's figures over the
-    table's (lead time in whole periods, rounded up; costs per kW and per kW-period)."""
-    given = scenario.supply.power_expansion
-    if given is None:
-        return {}
+    """How each site with ``power_mw`` may add power: the site's own figures, else the
+    scenario's ``supply.power_expansion``, else the table's (lead time in whole periods,
+    rounded up; costs per kW and per kW-period). ``supply.power_expansion: null`` fixes
+    the power of every site without figures of its own."""
     table = power_expansion_defaults()
+    common = scenario.supply.power_expansion
+    own = _site_figures(scenario)
 
-    def figure(value: object, default: float) -> float:
-        return default if value is None else nominal(value)  # type: ignore[arg-type]
+    def figure(name: str, site: str, default: float) -> float:
+        for given in (own.get(site), common):
+            value = getattr(given, name) if given is not None else None
+            if value is not None:
+                return nominal(value)
+        return default
 
-    months = figure(given.lead_time_months, table.lead_time_months)
-    per_year = figure(given.usd_per_mw_year, table.usd_per_mw_year)
-    expansion = PowerExpansion(
-        lead_periods=grid.periods_for_months(months) if months > 0 else 0,
-        lead_months=months,
-        usd_per_kw=figure(given.usd_per_mw, table.usd_per_mw) / 1000.0,
-        usd_per_kw_period=per_year / 1000.0 * grid.months / 12.0,
-        max_added_kw=given.max_mw * 1000.0 if given.max_mw is not None else None,
-    )
-    return {site: expansion for site in site_power_kw(scenario)}
+    expansions = {}
+    for site in site_power_kw(scenario):
+        if common is None and site not in own:
+            continue
+        months = figure("lead_time_months", site, table.lead_time_months)
+        most = [g.max_mw for g in (own.get(site), common) if g is not None and g.max_mw is not None]
+        expansions[site] = PowerExpansion(
+            lead_periods=grid.periods_for_months(months) if months > 0 else 0,
+            lead_months=months,
+            usd_per_kw=figure("usd_per_mw", site, table.usd_per_mw) / 1000.0,
+            usd_per_kw_period=figure("usd_per_mw_year", site, table.usd_per_mw_year)
+            / 1000.0
+            * grid.months
+            / 12.0,
+            max_added_kw=most[0] * 1000.0 if most else None,
+        )
+    return expansions
