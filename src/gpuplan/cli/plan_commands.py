@@ -111,7 +111,7 @@ def _print_orders(result: Any) -> None:
     from gpuplan.humanize import money, percent
 
     def amount(row: Any) -> str:
-        return f"{row.power_mw:,.1f} MW" if row.power_mw else f"{row.gpus:,.0f}"
+        return f"{row.power_mw:.3g} MW" if row.power_mw else f"{row.gpus:,.0f}"
 
     print_table(
         "Order schedule (whole servers or instances, 8 GPUs unless the offer says; rentals "
