@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from gpuplan.catalog.gpus import get_gpu
+from gpuplan.compute.training_core import ModelShape, hardware_arrays, training_arrays
 from gpuplan.compute.training_memory import min_gpus_for_memory
 from gpuplan.compute.utilisation import (
     FIT_TERMS,
@@ -433,9 +434,40 @@ def fit_once(
     return _assemble(rows, year or reference_year(rows), without, PLACEHOLDER_BAND, "refit")
 
 
+def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
+    """P50 GPU-hours of a run through the estimator's core, as a user would ask: the run's
+    shape, tokens, GPU, precision, batch, software year and scope, and its GPU count only
+    where the source states one (otherwise the estimator's open-cluster default)."""
+
+    def one(value: float) -> np.ndarray:
+        return np.array([value], dtype=float)
+
+    shape = ModelShape(
+        matmul_params=one(row.matmul_params),
+        params_total=one(row.params),
+        attention_flops_per_token=one(row.flops_per_token - 6.0 * row.matmul_params),
+        hidden_size=one(row.hidden_size),
+        num_layers=one(row.num_layers),
+        vocab_size=one(row.vocab_size),
+        seq_len=one(row.seq_len),
+        is_moe=np.array([row.is_moe]),
+    )
+    result = training_arrays(
+        shape,
+        hardware_arrays([get_gpu(row.gpu)], [row.precision], fit),
+        row.tokens,
+        one(row.gpus if row.gpus_stated else np.nan),
+        fit,
+        global_batch_tokens=row.global_batch_tokens,
+        software_year=row.year,
+        scope=row.scope,
+    )
+    return float(result.gpu_hours[0])
+
+
 def hours_log_residual(row: CalibrationRow, fit: UtilisationFit) -> float:
-    """log(published GPU-hours / predicted P50 GPU-hours) of one run under ``fit``."""
-    return float(np.log(predicted_mfu([row], fit)[0] / row.observed_mfu))
+    """log(published GPU-hours / estimated P50 GPU-hours) of one run under ``fit``."""
+    return float(np.log(row.reported_gpu_hours / estimate_hours(row, fit)))
 
 
 def held_out_residuals(

@@ -30,6 +30,7 @@ from gpuplan.catalog.models import ModelEntry, get_model
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
+    RUN_DAYS_RANGE,
     Hardware,
     ModelShape,
     TrainingArrays,
@@ -297,7 +298,14 @@ def estimate_training(
 
     notes = resolved.notes
     if cluster is None:
-        notes = (*notes, f"cluster of {float(result.gpus_assumed[0]):.0f} GPUs assumed for MFU")
+        low, high = (float(end[0]) for end in result.cluster_range)
+        shortest, longest = RUN_DAYS_RANGE
+        notes = (
+            *notes,
+            f"cluster not given: P50 on {float(result.gpus_assumed[0]):,.0f} GPUs; P10-P90 "
+            f"span {low:,.0f} to {high:,.0f} GPUs (the run in {longest:.0f} to "
+            f"{shortest:.0f} days); give --gpus to narrow it",
+        )
     if global_batch_tokens is None:
         notes = (*notes, "global batch from DeepSeek's optimal-batch rule (0.292·C^0.3271)")
     return TrainingEstimate(

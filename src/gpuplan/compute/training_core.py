@@ -95,6 +95,9 @@ class TrainingArrays(NamedTuple):
     gpu_hours_p10: NDArray[np.float64]
     gpu_hours_p90: NDArray[np.float64]
     gpus_assumed: NDArray[np.float64]
+    cluster_range: tuple[NDArray[np.float64], NDArray[np.float64]]
+    """(smallest, largest) cluster the band spans: the given GPU count, or without one the
+    clusters finishing the run in :data:`RUN_DAYS_RANGE`."""
     wall_clock_days: NDArray[np.float64]
     min_gpus_for_memory: NDArray[np.float64]
     fits_in_memory: NDArray[np.bool_]
@@ -243,6 +246,7 @@ def training_arrays(
         gpu_hours_p10=np.minimum(hours, hours_at(mfu_small)) * low,
         gpu_hours_p90=np.maximum(hours, hours_at(mfu_large)) * high,
         gpus_assumed=assumed,
+        cluster_range=(np.where(unknown, smallest, given), np.where(unknown, largest, given)),
         wall_clock_days=hours / given / HOURS_PER_DAY,
         min_gpus_for_memory=minimum,
         fits_in_memory=unknown | (given >= minimum),
