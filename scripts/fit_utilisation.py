@@ -29,7 +29,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
@@ -43,12 +43,14 @@ from gpuplan.compute.training_memory import min_gpus_for_memory
 from gpuplan.compute.utilisation import (
     FIT_TERMS,
     HOURS_LOST_PER_FAILURE,
+    BatchRule,
     ExtrapolationPriors,
     FitRow,
     UtilisationFit,
     UtilisationInputs,
     conformal_quantiles,
     default_global_batch_tokens,
+    fit_batch_rule,
     fit_coefficients,
     run_mfu,
     utilisation_inputs,
@@ -121,6 +123,8 @@ class CalibrationRow:
     """Published GPU-hours (run rows; NaN for MFU rows)."""
     gpus_stated: bool = True
     """False where the source gives no GPU count (the row's ``gpus`` is an assumption)."""
+    batch_stated: bool = True
+    """False where the source gives no batch (``global_batch_tokens`` from the batch rule)."""
 
 
 def _flops_per_token(
@@ -194,11 +198,7 @@ def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[Calibra
             if item.kind == "run_hours"
             else float(item.mfu)
         )
-        batch = (
-            float(item.global_batch_tokens)
-            if item.global_batch_tokens
-            else float(default_global_batch_tokens(flops * tokens))
-        )
+        batch = float(item.global_batch_tokens) if item.global_batch_tokens else np.nan
         rows.append(
             CalibrationRow(
                 label=str(item.key),
@@ -229,10 +229,31 @@ def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[Calibra
                 tokens=tokens,
                 reported_gpu_hours=hours,
                 gpus_stated=item.gpus_stated == "yes",
+                batch_stated=bool(item.global_batch_tokens),
             )
         )
     rows.extend(_foundry_rows(directory))
-    return rows
+    rule = batch_rule(rows)
+    return [
+        r
+        if r.batch_stated
+        else replace(
+            r,
+            global_batch_tokens=float(
+                default_global_batch_tokens(r.flops_per_token * r.tokens, rule)
+            ),
+        )
+        for r in rows
+    ]
+
+
+def batch_rule(rows: list[CalibrationRow]) -> BatchRule:
+    """B = k·C^α fitted on the published runs that state their batch."""
+    stated = [r for r in rows if r.kind == "run_hours" and r.batch_stated]
+    k, alpha = fit_batch_rule(
+        [r.flops_per_token * r.tokens for r in stated], [r.global_batch_tokens for r in stated]
+    )
+    return BatchRule(coefficient=k, exponent=alpha, runs=len(stated))
 
 
 def _foundry_rows(directory: Path) -> list[CalibrationRow]:
@@ -388,6 +409,7 @@ def _assemble(
         lolo_median_abs_error=band.lolo_error,
         lolo_coverage=band.lolo_coverage,
         benchmark_log_sigma=1.0,
+        batch_rule=batch_rule(rows),
         max_benchmark_mfu=max(r.observed_mfu for r in rows if r.scope == "step_time"),
         extrapolation=ExtrapolationPriors(
             fitted_generations=tuple(sorted({r.generation for r in rows})),

@@ -144,7 +144,7 @@ class RunSettings(NamedTuple):
     """How the run is set up and what its GPU-hours are to cover (validated)."""
 
     global_batch_tokens: float
-    """Tokens per optimiser step; NaN = DeepSeek's optimal-batch rule."""
+    """Tokens per optimiser step; NaN = the fitted batch rule of published runs."""
     software_year: int
     scope: str
 
@@ -252,8 +252,8 @@ def estimate_training(
     ``params`` (and ``active_params`` for a MoE). ``tokens`` trained, ``gpus`` in the cluster
     (optional: wall clock needs it), ``price_per_gpu_hour`` in USD (optional: cost).
     ``global_batch_tokens`` per step, ``software_year`` of the training stack and ``scope``
-    of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to DeepSeek's
-    batch rule, today's stack and :data:`DEFAULT_SCOPE`.
+    of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to the batch rule
+    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`.
     """
     fit = load_utilisation_fit()
     settings = run_settings(global_batch_tokens, software_year, scope, fit)
@@ -307,7 +307,12 @@ def estimate_training(
             f"{shortest:.0f} days); give --gpus to narrow it",
         )
     if global_batch_tokens is None:
-        notes = (*notes, "global batch from DeepSeek's optimal-batch rule (0.292·C^0.3271)")
+        rule = fit.batch_rule
+        notes = (
+            *notes,
+            f"global batch from published runs' practice ({rule.coefficient:,.0f}·C^"
+            f"{rule.exponent:.3f}, fitted on {rule.runs} runs); give --global-batch-tokens",
+        )
     return TrainingEstimate(
         model=resolved.model_id,
         gpu=resolved.gpu.id,

@@ -176,7 +176,7 @@ def training_arrays(
     P50 then assumes DEFAULT_GPUS (kept within the memory minimum and the clusters that
     finish the run in :data:`RUN_DAYS_RANGE`), the band spans those clusters, and wall
     clock is NaN.
-    ``global_batch_tokens`` NaN = DeepSeek's optimal-batch rule; ``software_year`` None =
+    ``global_batch_tokens`` NaN = the fitted batch rule of published runs; ``software_year`` None =
     today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`.
     """
     flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
@@ -193,7 +193,9 @@ def training_arrays(
     given = np.asarray(gpus, dtype=float)
     unknown = np.isnan(given)
     batch = np.asarray(global_batch_tokens, dtype=float)
-    batch = np.where(np.isnan(batch), default_global_batch_tokens(training_flops), batch)
+    batch = np.where(
+        np.isnan(batch), default_global_batch_tokens(training_flops, fit.batch_rule), batch
+    )
     year = fit.reference_year if software_year is None else software_year
     floor = np.where(np.isfinite(minimum), minimum, 1.0)
 
