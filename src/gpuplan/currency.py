@@ -13,10 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from gpuplan.catalog.places import FxRate
+
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 INTERNAL = "USD"
 SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3"}
@@ -72,3 +76,64 @@ def rate_note(currency: str | None = None, on: date | None = None) -> str | None
     rate = _rate(code, on)
     source = rate.source.split("(")[0].strip()
     return f"{code} at {rate.usd_per_unit:g} USD per {code} ({rate.as_of}; {source})"
+
+
+def scale_money(value: Any, factor: float) -> Any:
+    """A money input (a number or a :class:`~gpuplan.uncertainty.distributions.Distribution`)
+    times ``factor``; every shape (uniform, triangular, PERT, lognormal) scales with its bounds."""
+    from gpuplan.uncertainty.distributions import Distribution
+
+    if isinstance(value, Distribution):
+        mode = None if value.mode is None else value.mode * factor
+        return value.model_copy(
+            update={"low": value.low * factor, "high": value.high * factor, "mode": mode}
+        )
+    return value * factor
+
+
+def money_fields_to_usd(model: ModelT, usd_per_unit: float) -> ModelT:
+    """A copy of ``model`` whose money inputs are converted to USD: every number or range
+    field named ``..._usd`` or whose description is in USD ("USD per GPU-hour", "USD
+    raised"), in nested models and lists of them too. The schema names USD because USD is
+    the internal unit; a section written in another currency is converted with this before
+    anything reads it."""
+    from pydantic import BaseModel
+
+    from gpuplan.uncertainty.distributions import Distribution
+
+    def convert(value: Any, is_money: bool) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if is_money and isinstance(value, int | float | Distribution):
+            return scale_money(value, usd_per_unit)
+        if isinstance(value, BaseModel) and not isinstance(value, Distribution):
+            return money_fields_to_usd(value, usd_per_unit)
+        if isinstance(value, list | tuple):
+            return type(value)(convert(item, is_money) for item in value)
+        return value
+
+    update = {
+        name: convert(
+            getattr(model, name), name.endswith("_usd") or "USD" in (field.description or "")
+        )
+        for name, field in type(model).model_fields.items()
+    }
+    return model.model_copy(update=update)
+
+
+def inputs_to_usd(model: ModelT, currency: str, where: str) -> tuple[ModelT, str | None]:
+    """``model``'s money inputs written in ``currency`` converted to USD at the FX table's
+    latest rate on or before the price date (``--as-of``, else today), and the note naming
+    that rate (None for USD). A currency missing from the table is an error naming ``where``."""
+    from gpuplan.errors import GpuplanError, InputError
+
+    code = currency.strip().upper()
+    if code == INTERNAL:
+        return model, None
+    try:
+        rate = _rate(code, None)
+    except GpuplanError as error:
+        raise InputError(where, str(error)) from None
+    source = rate.source.split("(")[0].strip()
+    note = f"{code} inputs at {rate.usd_per_unit:g} USD per {code} ({rate.as_of}; {source})"
+    return money_fields_to_usd(model, rate.usd_per_unit), note

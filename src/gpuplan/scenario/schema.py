@@ -235,6 +235,16 @@ class OwnershipSite(ScenarioModel):
     opex_per_gpu_year_usd: NonNegativeUncertain | None = Field(
         default=None, description="Power, colocation, staff, maintenance per GPU-year."
     )
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 code capex_per_gpu_usd and opex_per_gpu_year_usd are written in "
+        "(EUR, ...); converted to USD at the FX table's latest rate on or before the price "
+        "date (--as-of, default today), named in fx_note and the plan option's source.",
+    )
+    fx_note: str | None = Field(
+        default=None, description="Set by gpuplan: the exchange rate the costs were converted at."
+    )
     lead_time_months: NonNegativeUncertain | None = Field(default=None, description="Order->use.")
     life_years: PositiveUncertain | None = Field(default=None, description="Service life.")
     residual_fraction: FractionUncertain | None = Field(
@@ -254,6 +264,16 @@ class OwnershipSite(ScenarioModel):
         "the ownership data).",
     )
     available_from: Month | None = Field(default=None, description="First month to order.")
+
+    @model_validator(mode="after")
+    def _costs_in_usd(self) -> OwnershipSite:
+        """Costs written in another currency, converted once to USD (see ``currency``)."""
+        if self.currency.upper() == "USD":
+            return self
+        from gpuplan.currency import inputs_to_usd
+
+        converted, note = inputs_to_usd(self, self.currency, "currency")
+        return converted.model_copy(update={"currency": "USD", "fx_note": note})
 
 
 class Supply(ScenarioModel):
