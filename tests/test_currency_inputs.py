@@ -111,3 +111,27 @@ def test_simulate_prints_the_input_rate(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["--currency", "EUR", "simulate", str(path), "-n", "64"])
     assert out.exit_code == 0, out.output
     assert "Company inputs converted to USD: EUR inputs at 1.1269 USD per EUR" in out.output
+
+
+def test_key_value_tables_convert_rows_labelled_as_money() -> None:
+    """A 'quantity / value' table (estimate fleet): rows labelled cost..., price... or ...usd
+    hold USD and are printed in EUR; other rows (replicas) are left alone."""
+    from gpuplan.cli.common import in_display_currency
+
+    rows = [["cost_per_day_usd", 1126.9], ["replicas", 10.0], ["price_per_gpu_hour", 2.2538]]
+    with display_currency("EUR"):
+        _, _, cells, caption = in_display_currency("Fleet", ["quantity", "value"], rows)
+    assert cells[0][0] == "Cost per day EUR" and cells[0][1] == pytest.approx(1000.0)
+    assert cells[1] == ["replicas", 10.0]
+    assert cells[2][1] == pytest.approx(2.0)
+    assert caption is not None and "1.1269 USD per EUR" in caption
+
+
+def test_commands_without_a_rate_caption_name_the_rate_at_the_end() -> None:
+    """compare prints EUR figures through humanize.money; the rate and date follow once."""
+    out = CliRunner().invoke(app, ["--currency", "EUR", "compare", "mistral"])
+    assert out.exit_code == 0, out.output
+    assert "\u20ac" in out.output
+    assert out.output.count("Money in EUR at 1.1269 USD per EUR (2026-10-06") == 1
+    plain = CliRunner().invoke(app, ["compare", "mistral"])
+    assert "Money in" not in plain.output

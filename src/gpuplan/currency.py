@@ -25,6 +25,8 @@ ModelT = TypeVar("ModelT", bound="BaseModel")
 INTERNAL = "USD"
 SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3"}
 _DISPLAY: ContextVar[str] = ContextVar("gpuplan_display_currency", default=INTERNAL)
+_SHOWN: ContextVar[dict[str, bool] | None] = ContextVar("gpuplan_rate_shown", default=None)
+"""Within :func:`display_currency`: whether money was converted, and the rate named."""
 
 
 def symbol(code: str) -> str:
@@ -39,10 +41,21 @@ def display_currency(code: str) -> Iterator[FxRate]:
 
     rate = fx_rate(code)
     token = _DISPLAY.set(rate.currency)
+    shown = _SHOWN.set({"converted": False, "named": False})
     try:
         yield rate
     finally:
+        _SHOWN.reset(shown)
         _DISPLAY.reset(token)
+
+
+def unnamed_rate_note() -> str | None:
+    """The rate note when money was converted for display but no table named the rate yet
+    (the CLI prints it once at the end, so every converted figure has its rate and date)."""
+    state = _SHOWN.get()
+    if state is None or not state["converted"] or state["named"]:
+        return None
+    return rate_note()
 
 
 def current_display() -> str:
@@ -65,7 +78,11 @@ def to_usd(amount: float, currency: str, on: date | None = None) -> float:
 def from_usd(amount_usd: float, currency: str | None = None, on: date | None = None) -> float:
     """USD into ``currency`` (default: the display currency) at the rate dated on or before
     ``on`` (default: the active price date, else the latest rate)."""
-    return amount_usd / _rate(currency or current_display(), on).usd_per_unit
+    code = currency or current_display()
+    state = _SHOWN.get()
+    if state is not None and code != INTERNAL:
+        state["converted"] = True
+    return amount_usd / _rate(code, on).usd_per_unit
 
 
 def rate_note(currency: str | None = None, on: date | None = None) -> str | None:
@@ -74,6 +91,9 @@ def rate_note(currency: str | None = None, on: date | None = None) -> str | None
     if code == INTERNAL:
         return None
     rate = _rate(code, on)
+    state = _SHOWN.get()
+    if state is not None and on is None and code == current_display():
+        state["named"] = True
     source = rate.source.split("(")[0].strip()
     return f"{code} at {rate.usd_per_unit:g} USD per {code} ({rate.as_of}; {source})"
 
