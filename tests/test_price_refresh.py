@@ -32,6 +32,8 @@ def fake_fetch(url: str) -> bytes:
         return EMPTY_AWS
     if url.endswith("/gcp/vms.csv"):
         return (FIXTURES / "skypilot_gcp_vms.csv").read_bytes()
+    if url.endswith("/lambda/vms.csv"):
+        return (FIXTURES / "skypilot_lambda_vms.csv").read_bytes()
     raise AssertionError(f"unexpected URL {url}")
 
 
@@ -132,6 +134,21 @@ def test_gcp_tpu_slices_count_chips_and_placeholders_are_skipped() -> None:
     assert not [key for key in rows if rows[key].gpu == "h200"]
     assert any("700" in w and "placeholder" in w for w in report.warnings)
     assert any("a3-ultragpu-8g" in w and "not priced" in w for w in report.warnings)
+
+
+def test_lambda_refresh_reads_the_recorded_catalog() -> None:
+    """catalogs/v7/lambda/vms.csv (commit 11580132): gpu_8x_a100 at $10.32/h = $1.29 per GPU-hour
+    in every region; a region missing from cloud_regions.csv is reported, CPU rows are not
+    offers, and a blank SpotPrice makes no spot row."""
+    report = refresh_offers("lambda", fetch=fake_fetch, today=DAY)
+    rows = {
+        (o.instance_type, o.region, o.pricing_model): o for o in read_offer_csv(Path(report.path))
+    }
+    a100 = rows[("gpu_8x_a100", "europe-central-1", "on_demand")]
+    assert a100.gpu == "a100-40gb" and a100.price_per_gpu_hour == pytest.approx(10.32 / 8)
+    assert a100.country == "DE"
+    assert {model for (_, _, model) in rows} == {"on_demand"}
+    assert [w for w in report.warnings if "asia-south-1" in w]
 
 
 def test_a_failed_refresh_leaves_the_catalog_untouched() -> None:
