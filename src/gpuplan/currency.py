@@ -157,3 +157,14 @@ def inputs_to_usd(model: ModelT, currency: str, where: str) -> tuple[ModelT, str
     source = rate.source.split("(")[0].strip()
     note = f"{code} inputs at {rate.usd_per_unit:g} USD per {code} ({rate.as_of}; {source})"
     return money_fields_to_usd(model, rate.usd_per_unit), note
+
+
+def section_in_usd(section: ModelT, where: str) -> ModelT:
+    """A scenario section with ``currency`` and ``fx_note`` fields, its money inputs in USD:
+    unchanged when written in USD, else converted (:func:`inputs_to_usd`) and marked USD with
+    the rate in ``fx_note``. Pydantic validators of such sections call this once."""
+    code = str(getattr(section, "currency", INTERNAL))
+    if code.strip().upper() == INTERNAL:
+        return section
+    converted, note = inputs_to_usd(section, code, where)
+    return converted.model_copy(update={"currency": INTERNAL, "fx_note": note})

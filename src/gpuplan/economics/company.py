@@ -435,12 +435,9 @@ class CompanySpec(ScenarioModel):
     @model_validator(mode="after")
     def _inputs_in_usd(self) -> CompanySpec:
         """Money written in another currency, converted once to USD (see ``currency``)."""
-        if self.currency.upper() == "USD":
-            return self
-        from gpuplan.currency import inputs_to_usd
+        from gpuplan.currency import section_in_usd
 
-        converted, note = inputs_to_usd(self, self.currency, "company.currency")
-        return converted.model_copy(update={"currency": "USD", "fx_note": note})
+        return section_in_usd(self, "company.currency")
 
     @model_validator(mode="after")
     def _growth_within_range(self) -> CompanySpec:

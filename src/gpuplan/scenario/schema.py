@@ -268,12 +268,9 @@ class OwnershipSite(ScenarioModel):
     @model_validator(mode="after")
     def _costs_in_usd(self) -> OwnershipSite:
         """Costs written in another currency, converted once to USD (see ``currency``)."""
-        if self.currency.upper() == "USD":
-            return self
-        from gpuplan.currency import inputs_to_usd
+        from gpuplan.currency import section_in_usd
 
-        converted, note = inputs_to_usd(self, self.currency, "currency")
-        return converted.model_copy(update={"currency": "USD", "fx_note": note})
+        return section_in_usd(self, "currency")
 
 
 class Supply(ScenarioModel):
