@@ -149,6 +149,9 @@ def test_lambda_refresh_reads_the_recorded_catalog() -> None:
     assert a100.country == "DE"
     assert {model for (_, _, model) in rows} == {"on_demand"}
     assert [w for w in report.warnings if "asia-south-1" in w]
+    # Lambda's own page said $1.99 per A100 40 GB hour on 2026-09-20 (shipped catalog)
+    (stale,) = [w for w in report.warnings if "gpu_8x_a100" in w and "europe-central-1" in w]
+    assert "$1.29/GPU-h" in stale and "$1.99 of 2026-09-20" in stale
 
 
 def test_a_failed_refresh_leaves_the_catalog_untouched() -> None:
