@@ -135,3 +135,13 @@ def test_commands_without_a_rate_caption_name_the_rate_at_the_end() -> None:
     assert out.output.count("Money in EUR at 1.1269 USD per EUR (2026-10-06") == 1
     plain = CliRunner().invoke(app, ["compare", "mistral"])
     assert "Money in" not in plain.output
+
+
+def test_other_fx_table_currencies_are_ecb_cross_rates() -> None:
+    """ECB 2026-10-06: 1 EUR = 1.1269 USD = 0.84880 GBP, so 1 GBP = 1.1269 / 0.8488 USD."""
+    assert to_usd(1.0, "GBP") == pytest.approx(1.1269 / 0.8488, rel=1e-5)
+    assert to_usd(178.15, "JPY") == pytest.approx(1.1269, rel=1e-5)  # 178.15 JPY = 1 EUR
+    out = CliRunner().invoke(app, ["--currency", "GBP", "tco", "--gpu", "h100", "--site-country",
+                                   "DE"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "GBP/useful GPU-h" in out.output and "USD per GBP (2026-10-06" in out.output
