@@ -145,3 +145,18 @@ def test_other_fx_table_currencies_are_ecb_cross_rates() -> None:
                                    "DE"])  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "GBP/useful GPU-h" in out.output and "USD per GBP (2026-10-06" in out.output
+
+
+def test_site_costs_use_the_rate_of_supply_prices_as_of() -> None:
+    """With supply.prices_as_of 2025-06-01 the EUR site is converted at ECB 1.0411 (2025-02-28),
+    as a scenario offer of that date would be."""
+    base = load_scenario("european-lab")
+    data = base.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["supply"]["prices_as_of"] = "2025-06-01"
+    data["supply"]["ownership"] = [
+        {"site": "paris-1", "country": "FR", "gpu": "h200", "currency": "EUR",
+         "capex_per_gpu_usd": 30_000}
+    ]  # fmt: skip
+    (site,) = type(base).model_validate(data).supply.ownership
+    assert site.capex_per_gpu_usd == pytest.approx(30_000 * 1.0411)
+    assert site.fx_note is not None and "(2025-02-28" in site.fx_note

@@ -141,17 +141,20 @@ def money_fields_to_usd(model: ModelT, usd_per_unit: float) -> ModelT:
     return model.model_copy(update=update)
 
 
-def inputs_to_usd(model: ModelT, currency: str, where: str) -> tuple[ModelT, str | None]:
+def inputs_to_usd(
+    model: ModelT, currency: str, where: str, on: date | None = None
+) -> tuple[ModelT, str | None]:
     """``model``'s money inputs written in ``currency`` converted to USD at the FX table's
-    latest rate on or before the price date (``--as-of``, else today), and the note naming
-    that rate (None for USD). A currency missing from the table is an error naming ``where``."""
+    latest rate on or before ``on`` (default: the price date, ``--as-of`` or today), and the
+    note naming that rate (None for USD). A currency missing from the table is an error
+    naming ``where``."""
     from gpuplan.errors import GpuplanError, InputError
 
     code = currency.strip().upper()
     if code == INTERNAL:
         return model, None
     try:
-        rate = _rate(code, None)
+        rate = _rate(code, on)
     except GpuplanError as error:
         raise InputError(where, str(error)) from None
     source = rate.source.split("(")[0].strip()
@@ -159,12 +162,13 @@ def inputs_to_usd(model: ModelT, currency: str, where: str) -> tuple[ModelT, str
     return money_fields_to_usd(model, rate.usd_per_unit), note
 
 
-def section_in_usd(section: ModelT, where: str) -> ModelT:
+def section_in_usd(section: ModelT, where: str, on: date | None = None) -> ModelT:
     """A scenario section with ``currency`` and ``fx_note`` fields, its money inputs in USD:
-    unchanged when written in USD, else converted (:func:`inputs_to_usd`) and marked USD with
-    the rate in ``fx_note``. Pydantic validators of such sections call this once."""
+    unchanged when written in USD, else converted (:func:`inputs_to_usd`, rate dated on or
+    before ``on``) and marked USD with the rate in ``fx_note``. Pydantic validators of such
+    sections call this once."""
     code = str(getattr(section, "currency", INTERNAL))
     if code.strip().upper() == INTERNAL:
         return section
-    converted, note = inputs_to_usd(section, code, where)
+    converted, note = inputs_to_usd(section, code, where, on)
     return converted.model_copy(update={"currency": INTERNAL, "fx_note": note})

@@ -239,8 +239,9 @@ class OwnershipSite(ScenarioModel):
         default="USD",
         pattern=r"^[A-Za-z]{3}$",
         description="ISO 4217 code capex_per_gpu_usd and opex_per_gpu_year_usd are written in "
-        "(EUR, ...); converted to USD at the FX table's latest rate on or before the price "
-        "date (--as-of, default today), named in fx_note and the plan option's source.",
+        "(EUR, ...); converted to USD at the FX table's latest rate on or before "
+        "supply.prices_as_of (default: --as-of, else today), named in fx_note and the plan "
+        "option's source.",
     )
     fx_note: str | None = Field(
         default=None, description="Set by gpuplan: the exchange rate the costs were converted at."
@@ -264,13 +265,6 @@ class OwnershipSite(ScenarioModel):
         "the ownership data).",
     )
     available_from: Month | None = Field(default=None, description="First month to order.")
-
-    @model_validator(mode="after")
-    def _costs_in_usd(self) -> OwnershipSite:
-        """Costs written in another currency, converted once to USD (see ``currency``)."""
-        from gpuplan.currency import section_in_usd
-
-        return section_in_usd(self, "currency")
 
 
 class Supply(ScenarioModel):
@@ -296,6 +290,20 @@ class Supply(ScenarioModel):
     )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
+
+    @model_validator(mode="after")
+    def _site_costs_in_usd(self) -> Supply:
+        """Site costs written in another currency, in USD at the rate dated on or before
+        ``prices_as_of`` (as scenario offers are)."""
+        from gpuplan.currency import section_in_usd
+
+        sites = [
+            section_in_usd(site, f"ownership.{n}.currency", self.prices_as_of)
+            for n, site in enumerate(self.ownership)
+        ]
+        if all(new is old for new, old in zip(sites, self.ownership, strict=True)):
+            return self
+        return self.model_copy(update={"ownership": sites})
 
 
 class StepRow(ScenarioModel):
