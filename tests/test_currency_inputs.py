@@ -160,3 +160,19 @@ def test_site_costs_use_the_rate_of_supply_prices_as_of() -> None:
     (site,) = type(base).model_validate(data).supply.ownership
     assert site.capex_per_gpu_usd == pytest.approx(30_000 * 1.0411)
     assert site.fx_note is not None and "(2025-02-28" in site.fx_note
+
+
+def test_horizon_currency_is_the_default_display_currency(tmp_path: Path) -> None:
+    """horizon.currency: EUR prints the scenario's money in EUR with the rate named, unless
+    --currency says otherwise; an unknown code is an input error naming the field."""
+    path = tmp_path / "lab.yaml"
+    path.write_text("extends: mistral\nhorizon:\n  currency: EUR\n")
+    runner = CliRunner()
+    eur = runner.invoke(app, ["simulate", str(path), "-n", "64"])
+    assert eur.exit_code == 0, eur.output
+    assert "\u20ac" in eur.output and "USD per EUR (2026-10-06" in eur.output
+    usd = runner.invoke(app, ["--currency", "USD", "simulate", str(path), "-n", "64"])
+    assert usd.exit_code == 0 and "\u20ac" not in usd.output
+    path.write_text("extends: mistral\nhorizon:\n  currency: XAU\n")
+    bad = runner.invoke(app, ["simulate", str(path), "-n", "64"])
+    assert bad.exit_code == 2 and "horizon" in bad.output and "XAU" in bad.output

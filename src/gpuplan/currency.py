@@ -10,8 +10,9 @@ rate and its date next to the numbers. Only the standard library is imported up 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,6 +28,20 @@ SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3"}
 _DISPLAY: ContextVar[str] = ContextVar("gpuplan_display_currency", default=INTERNAL)
 _SHOWN: ContextVar[dict[str, bool] | None] = ContextVar("gpuplan_rate_shown", default=None)
 """Within :func:`display_currency`: whether money was converted, and the rate named."""
+
+
+@dataclass
+class _ScenarioSlot:
+    """Within a CLI command: whether ``--currency`` was given, and the scenario's display."""
+
+    explicit: bool
+    stack: ExitStack = field(default_factory=ExitStack)
+    adopted: bool = False
+
+
+_SCENARIO_SLOT: ContextVar[_ScenarioSlot | None] = ContextVar(
+    "gpuplan_scenario_currency", default=None
+)
 
 
 def symbol(code: str) -> str:
@@ -56,6 +71,30 @@ def unnamed_rate_note() -> str | None:
     if state is None or not state["converted"] or state["named"]:
         return None
     return rate_note()
+
+
+@contextmanager
+def scenario_currency_slot(explicit: bool) -> Iterator[None]:
+    """For one CLI command: a scenario read during it may choose the display currency with
+    ``horizon.currency`` (:func:`adopt_scenario_currency`) unless ``explicit`` (the user gave
+    ``--currency``). Outside such a block (API, web, tests) scenarios change nothing."""
+    slot = _ScenarioSlot(explicit)
+    token = _SCENARIO_SLOT.set(slot)
+    try:
+        yield
+    finally:
+        slot.stack.close()
+        _SCENARIO_SLOT.reset(token)
+
+
+def adopt_scenario_currency(code: str) -> None:
+    """Print the rest of the current CLI command in ``code`` (a scenario's reporting currency)
+    when the user did not choose one; the first scenario read decides."""
+    slot = _SCENARIO_SLOT.get()
+    if slot is None or slot.explicit or slot.adopted or code.strip().upper() == INTERNAL:
+        return
+    slot.stack.enter_context(display_currency(code))
+    slot.adopted = True
 
 
 def current_display() -> str:

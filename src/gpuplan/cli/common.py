@@ -115,8 +115,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 def apply_global_options(ctx: typer.Context, as_of: str | None, currency: str) -> None:
     """Hold ``--as-of`` and ``--currency`` for the whole command (bad values: exit 2).
 
-    Nothing is imported when neither is given, so ``--help`` stays fast."""
+    Nothing heavy is imported when neither is given, so ``--help`` stays fast. Without
+    ``--currency`` a scenario's ``horizon.currency`` may choose the display currency."""
+    from gpuplan.currency import scenario_currency_slot
+
+    # by name: typer may bundle its own copy of click's ParameterSource enum
+    source = ctx.get_parameter_source("currency")
+    explicit = getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+    ctx.with_resource(scenario_currency_slot(explicit))
     if as_of is None and currency.strip().upper() == "USD":
+        ctx.call_on_close(_name_the_rate)  # closes before the scenario's display currency
         return
     from datetime import date
 
@@ -135,7 +143,7 @@ def apply_global_options(ctx: typer.Context, as_of: str | None, currency: str) -
                 ) from None
         ctx.with_resource(prices_as_of(day))
         ctx.with_resource(display_currency(currency))
-        ctx.call_on_close(_name_the_rate)
+        ctx.call_on_close(_name_the_rate)  # runs before the display currency is reset
     except GpuplanError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=2) from None

@@ -45,7 +45,24 @@ class Horizon(ScenarioModel):
     discount_rate: FractionUncertain = Field(
         default=0.10, description="Annual discount rate for the net present cost (0.10 = 10 %)."
     )
-    currency: Literal["USD"] = Field(default="USD", description="Reporting currency.")
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Za-z]{3}$",
+        description="Reporting currency: the CLI prints this scenario's money in it (any code "
+        "of the FX table, at its dated rate, named under the output); the global --currency "
+        "overrides it. Inputs keep their own currency fields; JSON stays USD.",
+    )
+
+    @model_validator(mode="after")
+    def _known_currency(self) -> Horizon:
+        from gpuplan.catalog.places import fx_rate
+        from gpuplan.errors import GpuplanError
+
+        try:
+            fx_rate(self.currency)
+        except GpuplanError as error:  # names the known codes
+            raise ValueError(f"currency: {error}") from None
+        return self
 
     @model_validator(mode="after")
     def _quarter_start(self) -> Horizon:
