@@ -46,9 +46,38 @@ def count(value: float) -> str:
     return _sign(value) + _scaled(value, _SCALES)
 
 
+def number(value: float) -> str:
+    """Any figure in a sentence or a table cell: whole thousands as written below 10,000
+    (``2,048``, ``1,979``), a suffix above (``4.63M``), three significant figures below
+    1,000 (``7.24``, ``0.864``), two below 0.001 (``0.00042``, ``3e-7``); ``-`` when not
+    finite."""
+    if not math.isfinite(value):
+        return "-"
+    magnitude = abs(value)
+    if 1e3 <= magnitude < 1e4:
+        return f"{_sign(value)}{magnitude:,.0f}"
+    if 1e-4 <= magnitude < 1e-3:
+        return f"{_sign(value)}{magnitude:.2g}"
+    if 0 < magnitude < 1e-4:
+        mantissa, exponent = f"{magnitude:.1e}".split("e")
+        return f"{_sign(value)}{_sig(float(mantissa), 2)}e{int(exponent)}"
+    return count(value)
+
+
+def plain(value: float) -> str:
+    """A value as given, six significant figures, exponents without ``+`` or leading
+    zeros: ``1e30``, ``1.797e308``, ``2.5e-7``, ``0.12345``: for echoing what a user wrote."""
+    return re.sub(r"e([-+])0*(\d)", lambda m: f"e{m[1].replace('+', '')}{m[2]}", f"{value:g}")
+
+
 def tokens(value: float) -> str:
     """``15T tokens``."""
     return f"{count(value)} tokens"
+
+
+def gpu_hours(value: float) -> str:
+    """``4.63M GPU-hours``, ``640 GPU-hours``."""
+    return f"{number(value)} GPU-hours"
 
 
 def money(value: float | None, symbol: str | None = None) -> str:

@@ -60,8 +60,8 @@ def parse_number(text: str | float | int, field: str) -> float:
     if abs(value) > LARGEST_INPUT:
         raise InputError(
             field,
-            f"'{text}' is beyond ±{LARGEST_INPUT:g}, the largest magnitude gpuplan accepts; "
-            "check the units.",
+            f"'{text}' is beyond ±{humanize.plain(LARGEST_INPUT)}, the largest magnitude gpuplan "
+            "accepts; check the units.",
         )
     return value
 
@@ -162,20 +162,14 @@ def print_json(payload: Any) -> None:
 
 
 def format_cell(value: Any) -> str:
-    """Readable cell text (:mod:`gpuplan.humanize`): ``7.09T``, ``1.66M``, ``0.42``, ``−3``."""
+    """Readable cell text (:func:`gpuplan.humanize.number`): ``7.09T``, ``1.66M``, ``0.42``,
+    ``−3``; ``-`` for none, ``yes``/``no`` for booleans."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
-        number = float(value)
-        if not math.isfinite(number):
-            return "-"
-        if abs(number) >= 1e4:
-            return humanize.count(number)
-        if isinstance(value, int) or number.is_integer():
-            return humanize.count(number) if abs(number) < 1e3 else f"{number:,.0f}"
-        return humanize.count(number) if abs(number) >= 1e-3 else f"{number:.2g}"
+        return humanize.number(float(value))
     return str(value)
 
 
