@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 _MINUS = "\u2212"
 _SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
@@ -81,7 +82,8 @@ def gpu_hours(value: float) -> str:
 
 
 def money(value: float | None, symbol: str | None = None) -> str:
-    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above;
+    """``$1.66M``, ``−$2.3B``, ``$0.42``, ``$0.072``: cents below $10 (two significant
+    figures below $1), whole figures with a suffix above;
     ``-`` for no value (a percentile that is "never") or a non-finite one.
 
     ``value`` is USD. Without ``symbol`` it is shown in the display currency of
@@ -98,7 +100,10 @@ def money(value: float | None, symbol: str | None = None) -> str:
             value = currency.from_usd(value)
         symbol = currency.symbol(code)
     magnitude = abs(value)
-    if magnitude < 10:
+    if 0 < magnitude < 0.995:  # two significant figures, at least cents: $0.42, $0.072
+        whole, _, cents = _sig(magnitude, 2).partition(".")
+        body = f"{whole}.{cents.ljust(2, '0')}"
+    elif magnitude < 10:
         body = f"{magnitude:.2f}"
     elif magnitude < 1000:
         body = f"{magnitude:.0f}"
@@ -133,21 +138,63 @@ def percent(fraction: float, digits: int = 0) -> str:
     return f"{_sign(fraction)}{abs(fraction) * 100:.{digits}f}%"
 
 
+_ACRONYMS = {"gpu", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd", "ttft", "tpot"}
+_ACRONYMS |= {"gb", "tb", "mw", "kw", "hq", "vss", "evpi", "cvar", "api", "cpu"}
+_MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D"}
+
+
 def label(name: str) -> str:
     """``gpu_hours_p50`` -> ``GPU hours P50``: a snake_case key as a row label."""
-    acronyms = {"gpu", "gpus", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd"}
     words = []
     for word in name.replace("-", "_").split("_"):
         if not word:
             continue
-        if word.lower() in acronyms:
-            words.append("GPUs" if word.lower() == "gpus" else word.upper())
-        elif len(word) <= 3 and word[0] in "pP" and word[1:].isdigit():
+        if word.lower() in _MIXED_CASE:
+            words.append(_MIXED_CASE[word.lower()])
+        elif word.lower() in _ACRONYMS or re.fullmatch(r"[pP]\d{1,2}", word):
             words.append(word.upper())
         else:
             words.append(word)
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+Kind = Literal["money", "percent", "count", "number", "text"]
+_PERCENT_WORDS = ("utilisation", "fraction", "share", "probability", "margin", "mfu", "growth")
+_PERCENT_WORDS += ("_cut_", "_rate")
+_MONEY_WORDS = ("usd", "price", "cost", "capex", "opex", "debt", "amount", "annual_value")
+_COUNT_WORDS = ("gpus", "gpu_hours", "flops", "tokens", "samples", "headcount", "hires")
+_COUNT_WORDS += ("contracts",)
+
+
+def kind_of(name: str) -> Kind:
+    """How a field's numbers read, from its snake_case name (or a dotted path's last part):
+    shares, margins and growth rates as percent; ``*usd*``, prices, costs and ``cash*`` as
+    money; GPU, token and head counts with suffixes; other ``*_per_year`` amounts (a
+    company's spend, sales) as money; else a plain number. Used by CLI tables, the report
+    and the workbook."""
+    lowered = name.lower().rsplit(".", 1)[-1] + "_"
+    if any(word in lowered for word in _PERCENT_WORDS):
+        return "percent"
+    if lowered.startswith("cash") or any(word in lowered for word in _MONEY_WORDS):
+        return "money"
+    if any(word in lowered for word in _COUNT_WORDS):
+        return "count"
+    if lowered.endswith(("_per_year_", "spend_")):
+        return "money"
+    return "number"
+
+
+def figure(value: float, kind: Kind) -> str:
+    """``value`` the way a field of that :func:`kind_of` reads: ``$1.66M``, ``65%``
+    (one decimal under 10%), ``15T``, ``2,048``."""
+    if kind == "money":
+        return money(value)
+    if kind == "percent":
+        return percent(value, 1 if abs(value) < 0.1 else 0)
+    if kind == "count":
+        return count(value)
+    return number(value)
 
 
 _SNAKE = re.compile(r"^[a-z]+(?:_[a-z0-9]+)+$")

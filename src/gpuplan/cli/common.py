@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
 from gpuplan import humanize
 from gpuplan.units import LARGEST_INPUT
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -208,6 +213,14 @@ def in_display_currency(
     return renamed(title), headers, converted, rate_note()
 
 
+def key_label(key: str) -> str:
+    """A field key as a row label: ``price_per_gpu_hour`` -> ``Price per GPU hour``; text
+    already written for people (``GPU-hours``, ``run MFU``) only gains a capital."""
+    if re.fullmatch(r"[a-z][a-z0-9_]*", key):
+        return humanize.label(key)
+    return key[:1].upper() + key[1:]
+
+
 def row_label(value: Any) -> str:
     """A first-column cell as a title-case label (:func:`gpuplan.humanize.title`)."""
     return humanize.title(format_cell(value))
@@ -263,21 +276,27 @@ def print_table(
     column index (e.g. ``{3: humanize.money}``); first-column snake_case labels are
     title-cased. Columns that do not fit are dropped (key columns stay) and named below.
     """
-    from rich.console import Console
     from rich.table import Table
 
     formats = formats or {}
     title, columns, rows, caption = in_display_currency(title, columns, rows, set(formats))
+    kinds = {i for i, c in enumerate(columns) if c.lower() in LABEL_COLUMNS}
+    keyed = bool(columns) and columns[0].lower() in KEY_HEADERS
 
-    def cell(i: int, value: Any) -> str:
+    def cell(i: int, value: Any, key: Any) -> str:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
         if i == 0:
-            return row_label(value)
-        if i in formats and isinstance(value, int | float) and not isinstance(value, bool):
+            return key_label(value) if keyed and isinstance(value, str) else row_label(value)
+        if i in formats and number:
             return formats[i](value)
+        if i in kinds and isinstance(value, str):
+            return humanize.label(value)
+        if keyed and number and isinstance(key, str) and math.isfinite(value):
+            return humanize.figure(float(value), humanize.kind_of(key))
         return format_cell(value)
 
-    text_rows = [[cell(i, v) for i, v in enumerate(row)] for row in rows]
-    console = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
+    text_rows = [[cell(i, v, row[0]) for i, v in enumerate(row)] for row in rows]
+    console = output_console()
     keep = fit_columns(columns, text_rows, console.width)
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for i, width in keep.items():
@@ -290,11 +309,36 @@ def print_table(
     console.print(table)
     hidden = [columns[i] for i in range(len(columns)) if i not in keep]
     if hidden:
-        console.print(
-            f"({len(hidden)} columns not shown at {console.width} characters wide: "
+        what = "1 column" if len(hidden) == 1 else f"{len(hidden)} columns"
+        say(
+            f"({what} not shown at {console.width} characters wide: "
             f"{', '.join(hidden)}; widen the terminal or use --json)"
         )
 
 
 PIPED_WIDTH = 100
-"""Table width when stdout is not a terminal (a pipe, a file, a test runner)."""
+"""Output width when stdout is not a terminal (a pipe, a file, a test runner) and the
+``COLUMNS`` environment variable does not give one."""
+
+KEY_HEADERS = frozenset({"quantity", "measure", "component", "field"})
+"""First-column headers whose rows are field keys (``price_per_gpu_hour``): the key reads as
+a label (``Price per GPU hour``) and the row's numbers by :func:`gpuplan.humanize.kind_of`
+(``$2.69``)."""
+
+LABEL_COLUMNS = frozenset({"mode", "action", "status", "category", "kind", "pricing", "verdict"})
+"""Columns of keys (``on_demand``, ``reserved``) printed as labels (``On demand``)."""
+
+
+def output_console() -> Console:
+    """A rich console on stdout as wide as the terminal, ``$COLUMNS`` when piped, else
+    :data:`PIPED_WIDTH`."""
+    from rich.console import Console
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        return Console(highlight=False)
+    return Console(width=PIPED_WIDTH, highlight=False)
+
+
+def say(text: str) -> None:
+    """Print a paragraph on stdout, wrapped at the output width (no markup is read)."""
+    output_console().print(text, markup=False, highlight=False)

@@ -9,7 +9,7 @@ import typer
 
 from gpuplan import humanize
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.common import handle_errors, print_json, print_table, say, whole_number
 from gpuplan.cli.progress_display import progress_display
 from gpuplan.cli.report_commands import check_output_folders, write_report_files
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
@@ -138,8 +138,8 @@ def simulate_command(
         [
             [
                 input_label(r["input"]),
-                r["low_value"],
-                r["high_value"],
+                humanize.figure(r["low_value"], humanize.kind_of(r["input"])),
+                humanize.figure(r["high_value"], humanize.kind_of(r["input"])),
                 _months(r["runway_low"]),
                 _months(r["runway_high"]),
                 r["swing_months"],
@@ -199,7 +199,7 @@ def check_report_command(
     ),
 ) -> None:
     """Recompute the report's figures and contradictions: consistent or not, by how much."""
-    from gpuplan.humanize import count, money
+    from gpuplan.humanize import money, number
     from gpuplan.report.check_report import check_report
 
     rows = check_report()
@@ -214,14 +214,10 @@ def check_report_command(
         return
 
     def show(values: list[float], unit: str) -> str:
-        def number(v: float) -> str:
-            if unit == "year":
-                return f"{v:.0f}"
-            if abs(v) >= 1e6:
-                return count(v)
-            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+        def figure(v: float) -> str:
+            return f"{v:.0f}" if unit == "year" else number(v)
 
-        fmt = money if unit == "USD" else number
+        fmt = money if unit == "USD" else figure
         low, high = (fmt(v) for v in values)
         suffix = "" if unit == "USD" else f" {unit}"
         return (low if low == high else f"{low}-{high}") + suffix
@@ -244,7 +240,7 @@ def check_report_command(
     )
     bad = sum(not r["consistent"] for r in rows)
     apart = sum(r["verdict"] == "contradicted" for r in rows)
-    typer.echo(
+    say(
         f"{len(rows) - bad} of {len(rows)} figures consistent, {bad} not "
         f"({apart} contradicted: no combination of the report's inputs gives them)."
     )

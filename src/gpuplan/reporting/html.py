@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from gpuplan import humanize
 from gpuplan.errors import InputError
 from gpuplan.reporting.build import Report
 from gpuplan.reporting.sections import report_sections, report_tables
-from gpuplan.reporting.tables import column_kind
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1rem 2rem;
@@ -52,17 +50,8 @@ def cell_text(value: Any, column: str, table: str = "", row: str = "") -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         text = str(value)
         return humanize.label(text) if column in KEY_COLUMNS else humanize.title(text)
-    formats: dict[str, Callable[[float], str]] = {
-        "money": humanize.money,
-        "percent": lambda v: humanize.percent(v, 1 if abs(v) < 0.1 else 0),
-        "count": humanize.count,
-        "number": lambda v: (
-            f"{v:.4g}".replace("-", "\u2212") if abs(v) < 1e4 else humanize.count(v)
-        ),
-    }
-    kinds = (column_kind(column), column_kind(row), column_kind(table))
-    kind = next((k for k in kinds if k != "number"), "number")
-    return formats[kind](float(value))
+    kinds = (humanize.kind_of(column), humanize.kind_of(row), humanize.kind_of(table))
+    return humanize.figure(float(value), next((k for k in kinds if k != "number"), "number"))
 
 
 def table_html(name: str, frame: pd.DataFrame) -> str:
