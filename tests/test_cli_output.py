@@ -170,3 +170,130 @@ def test_plan_and_simulate_write_a_report(tmp_path: Path) -> None:
     assert simulated.exit_code == 0, simulated.output
     text = (tmp_path / "s.html").read_text(encoding="utf-8")
     assert 'id="finance"' in text and 'id="plan"' not in text and "300 samples" in text
+
+
+def _docs_example() -> dict:
+    """The worked example of docs/scenarios.md, as written there."""
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    block = re.search(r"## A complete worked example.*?```yaml\n(.*?)```", text, re.S)
+    assert block, "docs/scenarios.md lost its worked example"
+    return yaml.safe_load(block.group(1))
+
+
+def test_docs_worked_example_is_a_valid_scenario() -> None:
+    """The example loads as written (15T-style numbers, 60% growth) and so does each of its
+    named overrides."""
+    data = _docs_example()
+    scenario = load_scenario(data)
+    assert scenario.inference[0].tokens_per_day == 5e9
+    assert scenario.horizon.discount_rate == pytest.approx(0.10)
+    assert not load_scenario(data, ["cloud_only"]).supply.ownership
+    fast = load_scenario(data, ["fast_growth"]).inference[0].growth
+    assert fast.annual_growth == pytest.approx(1.2)  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_docs_worked_example_plans_no_dearer_than_its_baselines() -> None:
+    """The example plans to an optimum; each baseline is the same problem with fewer options,
+    so none may be cheaper (the docs quote the savings against them)."""
+    from gpuplan.planning.api import plan
+
+    result = plan(_docs_example())
+    assert result.status == "optimal"
+    feasible = result.baselines[result.baselines.status == "optimal"]
+    assert len(feasible) >= 3
+    assert (feasible.npv_usd >= result.npv_usd * (1 - 1e-6)).all()
+
+
+def test_uncertain_values_in_mappings_take_number_forms() -> None:
+    """`gpu_hours: {h100-sxm: 200K}` and a per-GPU range written `8`..`1.2K` read as numbers,
+    as on the command line."""
+    from report_scenario import report_scenario
+
+    data = report_scenario()
+    data["training"][0]["gpu_hours"] = {"h100-sxm": "200K"}
+    data["inference"][0]["gpus_per_billion_tokens_per_day"] = {
+        "h100-sxm": {"low": "8", "high": "1.2K", "shape": "uniform"}
+    }
+    scenario = load_scenario(data)
+    assert scenario.training[0].gpu_hours == {"h100-sxm": 2e5}
+    per_gpu = scenario.inference[0].gpus_per_billion_tokens_per_day["h100-sxm"]  # type: ignore[index]
+    assert (per_gpu.low, per_gpu.high) == (8.0, 1200.0)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("args", "example"),
+    [
+        (["tco", "--gpu", "h100-sxm", "--country", "FR", "--utilisation", "most"], "60%"),
+        (["tco", "--gpu", "h100-sxm", "--country", "FR", "--years", "five"], "5 or 2.5"),
+        (["estimate", "training", "--params", "big", "--tokens", "1T", "--gpu", "h100"], "7B"),
+        (["estimate", "training", "--model", "mistral-7b", "--tokens", "lots", "--gpu", "h100"],
+         "15T"),
+        (["estimate", "fleet", "--model", "mistral-7b", "--gpu", "h100", "--tokens-per-day",
+          "many"], "10B"),
+        (["estimate", "inference", "--model", "mistral-7b", "--gpu", "h100", "--max-tpot-ms",
+          "fast"], "200 (milliseconds)"),
+        (["simulate", "mistral", "-n", "many"], "1024 or 1K"),
+    ],
+)  # fmt: skip
+def test_each_options_error_example_fits_it(args: list[str], example: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert example in result.output and "Traceback" not in result.output
+
+
+RAW_NUMBER_FORMS = (
+    r"\de\+\d",  # 1.5e+13
+    r"(?<![\d.])\d{7,}(?![\d.])",  # 4632106
+    r"\d{1,3}(?:,\d{3}){2,}",  # 4,632,106
+    r"\$-",  # $-2.3B
+)
+
+
+def _raw_numbers(text: str) -> list[str]:
+    import re
+
+    return [m.group(0) for form in RAW_NUMBER_FORMS for m in re.finditer(form, text)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["catalog", "gpus"],
+        ["catalog", "models"],
+        ["estimate", "training", "--model", "llama-3.1-405b", "--tokens", "15T", "--gpu", "h100"],
+        ["estimate", "inference", "--model", "mistral-7b", "--gpu", "h100-sxm"],
+        ["estimate", "fleet", "--model", "mistral-7b", "--gpu", "h100", "--tokens-per-day", "1T"],
+        ["estimate", "implied", "--gpu", "a100-80gb", "--gpu-hours", "4.6M", "--model",
+         "mistral-7b"],
+        ["tco", "--gpu", "h100-sxm", "--country", "FR"],
+        ["check-report"],
+    ],
+)  # fmt: skip
+def test_commands_print_numbers_the_way_people_read_them(args: list[str]) -> None:
+    """No `1.5e+13`, `4632106`, `4,632,106` or `$-2.3B` in any table or note, and tables
+    stay within the piped width."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert _raw_numbers(result.stdout) == []
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+def test_infeasible_plan_diagnosis_reads_like_the_tables(tmp_path: Path) -> None:
+    """A training run of 4.63M GPU-hours on at most 512 rented GPUs: the diagnosis says
+    `4.63M h100-sxm GPU-hours` and `512 GPUs`, wrapped to the output width."""
+    from report_scenario import report_scenario
+
+    data = report_scenario()
+    data["training"][0] |= {"gpu_hours": {"h100-sxm": 4_632_106}, "min_cluster_gpus": 2048}
+    data["supply"]["ownership"] = []
+    data["supply"]["offers"] = [o | {"availability_gpus": 512} for o in data["supply"]["offers"]]
+    data.pop("company")
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["plan", str(path), "--no-baselines"])
+    assert result.exit_code == 2
+    assert "4.63M h100-sxm GPU-hours" in " ".join(result.output.split())
+    assert _raw_numbers(result.output) == []

@@ -99,7 +99,7 @@ def money(value: float | None, symbol: str | None = None) -> str:
         if code != currency.INTERNAL:
             value = currency.from_usd(value)
         symbol = currency.symbol(code)
-    magnitude = abs(value)
+    magnitude = abs(value) if abs(value) >= 1e-4 else 0.0  # below a hundredth of a cent: 0
     if 0 < magnitude < 0.995:  # two significant figures, at least cents: $0.42, $0.072
         whole, _, cents = _sig(magnitude, 2).partition(".")
         body = f"{whole}.{cents.ljust(2, '0')}"
@@ -109,7 +109,7 @@ def money(value: float | None, symbol: str | None = None) -> str:
         body = f"{magnitude:.0f}"
     else:
         body = _scaled(value, _MONEY_SCALES)
-    return f"{_sign(value)}{symbol}{body}"
+    return f"{_sign(value) if magnitude else ''}{symbol}{body}"
 
 
 def days(value: float) -> str:
@@ -135,12 +135,19 @@ def percent(fraction: float, digits: int = 0) -> str:
     """``0.65`` -> ``65%``; ``digits`` decimals."""
     if not math.isfinite(fraction):
         return "-"
-    return f"{_sign(fraction)}{abs(fraction) * 100:.{digits}f}%"
+    body = f"{abs(fraction) * 100:.{digits}f}"
+    return f"{_sign(fraction) if body.strip('0.') else ''}{body}%"
 
 
 _ACRONYMS = {"gpu", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd", "ttft", "tpot"}
 _ACRONYMS |= {"gb", "tb", "mw", "kw", "hq", "vss", "evpi", "cvar", "api", "cpu"}
 _MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D"}
+
+
+def change(fraction: float, digits: int = 0) -> str:
+    """A signed change: ``+18%``, ``−56%`` (a real minus), ``0%``."""
+    text = percent(fraction, digits)
+    return text if text.startswith((_MINUS, "-")) or float(text[:-1]) == 0 else f"+{text}"
 
 
 def label(name: str) -> str:

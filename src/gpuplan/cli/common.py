@@ -28,16 +28,29 @@ R = TypeVar("R")
 
 _EXAMPLES = (
     (("utilisation", "share", "fraction", "rate", "growth"), "0.6 or 60%"),
+    (("global_batch_tokens",), "4M or 4e6"),
+    (("tokens_per_day",), "10B or 1e10"),
     (("tokens",), "15T, 15e12 or 15_000_000_000_000"),
-    (("price", "usd", "cost"), "2.5 or 1.5M"),
-    (("gpus", "samples", "seq_len", "days", "years", "batch"), "1024, 1K or 100_000"),
+    (("params",), "7B, 7e9 or 7_000_000_000"),
+    (("gpu_hours",), "200K or 2e5"),
+    (("price",), "2.49 (USD per GPU-hour)"),
+    (("usd", "cost"), "20M or 2e7 (USD)"),
+    (("_ms",), "200 (milliseconds)"),
+    (("software_year",), "2025"),
+    (("days",), "30"),
+    (("factor",), "1.5"),
+    (("requests_per_second",), "250"),
+    (("gpus", "samples", "seq_len", "batch", "futures", "workers", "out_of"), "1024 or 1K"),
+    (("years",), "5 or 2.5"),
 )
+"""Which spelling to suggest for a field, first match wins (specific names before general)."""
 
 
 def number_example(field: str) -> str:
     """A valid spelling for ``field``'s kind of number (shown when a value does not parse)."""
+    name = field.lower().lstrip("-").replace("-", "_")
     for keys, example in _EXAMPLES:
-        if any(key in field.lower() for key in keys):
+        if any(key in name for key in keys):
             return example
     return "2.5, 1.5e12, 15T or 60%"
 

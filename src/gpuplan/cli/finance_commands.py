@@ -75,7 +75,11 @@ def simulate_command(
 
             progress(f"solving the stochastic plan over {futures} futures", None)
             stochastic = stochastic_plan(
-                scenario, override, futures=whole_number(futures, "--futures"), seed=seed
+                scenario,
+                override,
+                futures=whole_number(futures, "--futures"),
+                seed=seed,
+                progress=progress,
             )
             kept.append(stochastic.commitments_kept())
         result = simulate(
@@ -86,7 +90,9 @@ def simulate_command(
         if report is not None:
             from gpuplan.reporting.build import build_report
 
-            built = build_report(scenario, override, simulation=result, parts=("finance",))
+            built = build_report(
+                scenario, override, simulation=result, parts=("finance",), progress=progress
+            )
             write_report_files(built, report)
     if save:
         request = {"scenario": scenario, "overrides": override, "samples": count,
@@ -202,12 +208,12 @@ def check_report_command(
     from gpuplan.humanize import money, number
     from gpuplan.report.check_report import check_report
 
-    rows = check_report()
-    if paths:
-        from gpuplan.cli.progress_display import progress_display
-        from gpuplan.report.paths import check_paths
+    with progress_display("gpuplan check-report") as progress:
+        progress("recomputing the report's figures", None)
+        rows = check_report()
+        if paths:
+            from gpuplan.report.paths import check_paths
 
-        with progress_display("gpuplan check-report --paths") as progress:
             rows += check_paths(progress)
     if as_json:
         print_json({"figures": rows})

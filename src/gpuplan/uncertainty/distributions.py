@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -170,7 +171,7 @@ def _lower_bound(minimum: float, strict: bool) -> AfterValidator:
 def _fraction(value: float | Distribution) -> float | Distribution:
     low, high = (value.low, value.high) if isinstance(value, Distribution) else (value, value)
     if low < 0 or high > 1:
-        got = f"{plain(low)}" if low == high else f"{plain(low)}..{plain(high)}"
+        got = plain(low) if low == high else f"{plain(low)}..{plain(high)}"
         raise ValueError(f"must lie within [0, 1] (got {got}); write 0.12 for 12 %")
     return value
 
@@ -182,9 +183,11 @@ def _kind(value: Any) -> str:
 Uncertain = Annotated[
     Annotated[FiniteFloat, Tag("number")] | Annotated[Distribution, Tag("distribution")],
     Discriminator(_kind),
+    BeforeValidator(human_number),
 ]
-"""Any finite real number, or a distribution (a mapping is always read as a distribution, so its
-errors name the distribution's own fields)."""
+"""Any finite real number (``15T``, ``60%`` as in the CLI, also as a mapping's value), or a
+distribution (a mapping is always read as a distribution, so its errors name the
+distribution's own fields)."""
 NonNegativeUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=False)]
 PositiveUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=True)]
 FractionUncertain = Annotated[Uncertain, AfterValidator(_fraction)]
