@@ -126,9 +126,12 @@ def render_html(report: Report) -> str:
             f"<p>{html.escape(section.intro)}</p>"
             f'<div class="charts">{"".join(charts)}</div>{shown}</section>'
         )
-    closing = [("prices", "prices"), ("assumptions", "assumptions")]
-    extra = [(anchor, name) for anchor, name in closing if name in frames and len(frames[name])]
-    titles = {"prices": "Prices and their sources", "assumptions": "Assumptions and sources"}
+    titles = {
+        "prices": "Prices and their sources",
+        "ownership_inputs": "Ownership cost inputs and their sources",
+        "assumptions": "Assumptions and sources",
+    }
+    extra = [(name, name) for name in titles if name in frames and len(frames[name])]
     for anchor, name in extra:
         parts.append(
             f'<section id="{anchor}"><h2>{titles[name]}</h2>{table_html(name, frames[name])}'
