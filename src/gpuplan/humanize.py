@@ -140,8 +140,9 @@ def percent(fraction: float, digits: int = 0) -> str:
 
 
 _ACRONYMS = {"gpu", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd", "ttft", "tpot"}
-_ACRONYMS |= {"gb", "tb", "mw", "kw", "hq", "vss", "evpi", "cvar", "api", "cpu"}
-_MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D"}
+_ACRONYMS |= {"gb", "tb", "mw", "hq", "vss", "evpi", "cvar", "api", "cpu", "pue", "fte"}
+_MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D", "kw": "kW"}
+_MIXED_CASE |= {"kwh": "kWh", "mwh": "MWh"}
 
 
 def change(fraction: float, digits: int = 0) -> str:

@@ -46,6 +46,14 @@ _EXAMPLES = (
 """Which spelling to suggest for a field, first match wins (specific names before general)."""
 
 
+JSON = typer.Option(False, "--json", help="Print one JSON object.")
+"""The ``--json`` flag of every command that prints one result."""
+OVERRIDE = typer.Option(
+    [], "--override", "-o", help="Apply a named override of the scenario (repeatable)."
+)
+"""The ``--override NAME`` option of the commands that read a scenario."""
+
+
 def number_example(field: str) -> str:
     """A valid spelling for ``field``'s kind of number (shown when a value does not parse)."""
     name = field.lower().lstrip("-").replace("-", "_")

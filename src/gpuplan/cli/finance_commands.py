@@ -9,7 +9,15 @@ import typer
 
 from gpuplan import humanize
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table, say, whole_number
+from gpuplan.cli.common import (
+    JSON,
+    OVERRIDE,
+    handle_errors,
+    print_json,
+    print_table,
+    say,
+    whole_number,
+)
 from gpuplan.cli.progress_display import progress_display
 from gpuplan.cli.report_commands import check_output_folders, write_report_files
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
@@ -44,10 +52,8 @@ def simulate_command(
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same numbers)."),
     sobol: bool = typer.Option(False, "--sobol", help="Also compute Sobol indices (SALib)."),
     sobol_samples: int = typer.Option(1024, help="Sobol base samples (a power of two)."),
-    override: list[str] = typer.Option(
-        [], "--override", "-o", help="Named override of the scenario (repeatable)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    override: list[str] = OVERRIDE,
+    as_json: bool = JSON,
     futures: str | None = typer.Option(
         None,
         "--futures",
@@ -168,7 +174,7 @@ def simulate_command(
 @handle_errors
 def compare_command(
     presets: list[str] = typer.Argument(..., help="Preset names or scenario files."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON,
 ) -> None:
     """The report's section 8 table, side by side; numeric rows computed from the presets."""
     from gpuplan.economics.compare import compare_presets
@@ -199,7 +205,7 @@ def compare_command(
 @app.command("check-report")
 @handle_errors
 def check_report_command(
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON,
     paths: bool = typer.Option(
         False, "--paths", help="Also plan the §9.3 paths (slow: a few minutes of plan solves)."
     ),

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table, say
+from gpuplan.cli.common import JSON, OVERRIDE, handle_errors, print_json, print_table, say
 from gpuplan.cli.report_commands import check_output_folders, write_report_files
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
@@ -19,10 +19,8 @@ def plan_command(
     scenario: str = typer.Argument(
         None, help="Scenario YAML or preset name (default: the European lab, 'european-lab')."
     ),
-    override: list[str] = typer.Option(
-        [], "--override", "-o", help="Apply a named override of the scenario (repeatable)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    override: list[str] = OVERRIDE,
+    as_json: bool = JSON,
     no_baselines: bool = typer.Option(False, "--no-baselines", help="Skip the baselines."),
     futures: str | None = typer.Option(
         None,

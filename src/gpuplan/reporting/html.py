@@ -36,7 +36,9 @@ td.text { max-width: 30rem; } .table { overflow-x: auto; }
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
 nav ol { columns: 2; }
 """
-KEY_COLUMNS = frozenset({"category", "mode", "measure", "pricing_model", "kind", "status"})
+KEY_COLUMNS = frozenset(
+    {"category", "mode", "measure", "pricing_model", "kind", "status", "action", "input"}
+)
 """Columns whose values are keys (``on_demand``), shown as labels (``On demand``)."""
 TABLE_ROWS = 60
 """Rows shown per table in the HTML (the workbook and CSV have them all)."""
@@ -47,7 +49,9 @@ def cell_text(value: Any, column: str, table: str = "", row: str = "") -> str:
     else of its row label, else of its table (``cost_usd_by_category_and_year``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, int | float):
         text = str(value)
         return humanize.label(text) if column in KEY_COLUMNS else humanize.title(text)
     kinds = (humanize.kind_of(column), humanize.kind_of(row), humanize.kind_of(table))
