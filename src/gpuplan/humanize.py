@@ -170,21 +170,21 @@ def label(name: str) -> str:
 Kind = Literal["money", "percent", "count", "number", "text"]
 _PERCENT_WORDS = ("utilisation", "fraction", "share", "probability", "margin", "mfu", "growth")
 _PERCENT_WORDS += ("_cut_", "_rate")
-_MONEY_WORDS = ("usd", "price", "cost", "capex", "opex", "debt", "amount", "annual_value")
+_MONEY_WORDS = ("usd", "price", "cost", "capex", "opex", "debt", "amount", "annual_value", "cash")
 _COUNT_WORDS = ("gpus", "gpu_hours", "flops", "tokens", "samples", "headcount", "hires")
 _COUNT_WORDS += ("contracts",)
 
 
 def kind_of(name: str) -> Kind:
     """How a field's numbers read, from its snake_case name (or a dotted path's last part):
-    shares, margins and growth rates as percent; ``*usd*``, prices, costs and ``cash*`` as
+    shares, margins and growth rates as percent; ``*usd*``, prices, costs and cash as
     money; GPU, token and head counts with suffixes; other ``*_per_year`` amounts (a
     company's spend, sales) as money; else a plain number. Used by CLI tables, the report
     and the workbook."""
     lowered = name.lower().rsplit(".", 1)[-1] + "_"
     if any(word in lowered for word in _PERCENT_WORDS):
         return "percent"
-    if lowered.startswith("cash") or any(word in lowered for word in _MONEY_WORDS):
+    if any(word in lowered for word in _MONEY_WORDS):
         return "money"
     if any(word in lowered for word in _COUNT_WORDS):
         return "count"

@@ -319,7 +319,13 @@ def print_table(
     text_rows = [[cell(i, v, row[0]) for i, v in enumerate(row)] for row in rows]
     console = output_console()
     keep = fit_columns(columns, text_rows, console.width)
-    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        min_width=min(len(title), console.width),  # a short table does not fold its title
+    )
     for i, width in keep.items():
         # the row label stays on one line (up to LABEL_WIDTH); other columns wrap
         table.add_column(
