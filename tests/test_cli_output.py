@@ -138,7 +138,7 @@ def test_monte_carlo_reports_progress() -> None:
     simulate(spec, samples=10_000, progress=lambda phase, f: events.append((phase, f)))
     fractions = [f for _, f in events if f is not None]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert events[-1][0] == "10,000 of 10,000 samples"
+    assert events[-1][0] == "10K of 10K samples"
 
 
 def test_report_command_writes_all_three(tmp_path: Path) -> None:

@@ -145,8 +145,10 @@ _MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D", "kw"
 _MIXED_CASE |= {"kwh": "kWh", "mwh": "MWh"}
 
 
-def change(fraction: float, digits: int = 0) -> str:
-    """A signed change: ``+18%``, ``−56%`` (a real minus), ``0%``."""
+def change(fraction: float | None, digits: int = 0) -> str:
+    """A signed change: ``+18%``, ``−56%`` (a real minus), ``0%``; ``-`` for none."""
+    if fraction is None:
+        return "-"
     text = percent(fraction, digits)
     return text if text.startswith((_MINUS, "-")) or float(text[:-1]) == 0 else f"+{text}"
 
@@ -168,11 +170,13 @@ def label(name: str) -> str:
 
 
 Kind = Literal["money", "percent", "count", "number", "text"]
-_PERCENT_WORDS = ("utilisation", "fraction", "share", "probability", "margin", "mfu", "growth")
-_PERCENT_WORDS += ("_cut_", "_rate")
+_PERCENT_WORDS = (
+    "utilisation", "fraction", "share", "probability", "margin", "mfu", "growth", "_cut_", "_rate"
+)
 _MONEY_WORDS = ("usd", "price", "cost", "capex", "opex", "debt", "amount", "annual_value", "cash")
-_COUNT_WORDS = ("gpus", "gpu_hours", "flops", "tokens", "samples", "headcount", "hires")
-_COUNT_WORDS += ("contracts",)
+_COUNT_WORDS = (
+    "gpus", "gpu_hours", "flops", "tokens", "samples", "headcount", "hires", "contracts"
+)
 
 
 def kind_of(name: str) -> Kind:
