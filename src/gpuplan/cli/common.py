@@ -237,8 +237,8 @@ def in_display_currency(
 def key_label(key: str) -> str:
     """A field key as a row label: ``price_per_gpu_hour`` -> ``Price per GPU hour``; text
     already written for people (``GPU-hours``, ``run MFU``) only gains a capital."""
-    if re.fullmatch(r"[a-z][a-z0-9_]*", key):
-        return humanize.label(key)
+    if re.fullmatch(r"[a-z][a-z0-9_]*", key):  # the row's money shows its own currency
+        return humanize.label(re.sub(r"_usd(?=_|$)", "", key))
     return key[:1].upper() + key[1:]
 
 
@@ -303,6 +303,10 @@ def print_table(
     title, columns, rows, caption = in_display_currency(title, columns, rows, set(formats))
     kinds = {i for i, c in enumerate(columns) if c.lower() in LABEL_COLUMNS}
     keyed = bool(columns) and columns[0].lower() in KEY_HEADERS
+    if keyed and caption is None:  # money rows are converted by humanize.money
+        from gpuplan.currency import INTERNAL, current_display, rate_note
+
+        caption = rate_note() if current_display() != INTERNAL else None
 
     def cell(i: int, value: Any, key: Any) -> str:
         number = isinstance(value, int | float) and not isinstance(value, bool)
