@@ -297,3 +297,17 @@ def test_infeasible_plan_diagnosis_reads_like_the_tables(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "4.63M h100-sxm GPU-hours" in " ".join(result.output.split())
     assert _raw_numbers(result.output) == []
+
+
+def test_field_tables_read_each_row_by_its_key(capsys: pytest.CaptureFixture[str]) -> None:
+    """`cost_per_day_usd` 194 -> `Cost per day` `$194`; `utilisation` 0.747 -> `75%`;
+    `ttft_p99_ms` stays a number under a title-case label with its acronym."""
+    print_table(
+        "fields",
+        ["quantity", "value"],
+        [["cost_per_day_usd", 194.0], ["utilisation", 0.747], ["ttft_p99_ms", 326.4]],
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert any("Cost per day " in x and "$194" in x for x in lines)
+    assert any("Utilisation" in x and "75%" in x for x in lines)
+    assert any("TTFT P99 ms" in x and "326" in x for x in lines)

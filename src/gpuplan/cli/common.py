@@ -295,11 +295,14 @@ def print_table(
 
     Numbers go through :func:`format_cell` unless ``formats`` gives a formatter for that
     column index (e.g. ``{3: humanize.money}``); first-column snake_case labels are
-    title-cased. Columns that do not fit are dropped (key columns stay) and named below.
+    title-cased. In a table of fields (first header in :data:`KEY_HEADERS`) each row's
+    numbers read as its key's kind (``cost_per_day_usd`` -> ``$194``). Columns that do not
+    fit are dropped (key columns stay) and named below.
     """
     from rich.table import Table
 
     formats = formats or {}
+    usd_columns = {i for i, c in enumerate(columns) if "USD" in c or "$" in c}
     title, columns, rows, caption = in_display_currency(title, columns, rows, set(formats))
     kinds = {i for i, c in enumerate(columns) if c.lower() in LABEL_COLUMNS}
     keyed = bool(columns) and columns[0].lower() in KEY_HEADERS
@@ -316,7 +319,8 @@ def print_table(
             return formats[i](value)
         if i in kinds and isinstance(value, str):
             return humanize.label(value)
-        if keyed and number and isinstance(key, str) and math.isfinite(value):
+        by_key = keyed and isinstance(key, str) and i not in usd_columns  # not converted yet
+        if by_key and number and math.isfinite(value):
             return humanize.figure(float(value), humanize.kind_of(key))
         return format_cell(value)
 
