@@ -139,18 +139,18 @@ def percent(fraction: float, digits: int = 0) -> str:
     return f"{_sign(fraction) if body.strip('0.') else ''}{body}%"
 
 
-_ACRONYMS = {"gpu", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd", "ttft", "tpot"}
-_ACRONYMS |= {"gb", "tb", "mw", "hq", "vss", "evpi", "cvar", "api", "cpu", "pue", "fte"}
-_MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D", "kw": "kW"}
-_MIXED_CASE |= {"kwh": "kWh", "mwh": "MWh"}
-
-
 def change(fraction: float | None, digits: int = 0) -> str:
     """A signed change: ``+18%``, ``−56%`` (a real minus), ``0%``; ``-`` for none."""
     if fraction is None:
         return "-"
     text = percent(fraction, digits)
     return text if text.startswith((_MINUS, "-")) or float(text[:-1]) == 0 else f"+{text}"
+
+
+_ACRONYMS = {"gpu", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd", "ttft", "tpot"}
+_ACRONYMS |= {"gb", "tb", "mw", "hq", "vss", "evpi", "cvar", "api", "cpu", "pue", "fte"}
+_MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D", "kw": "kW"}
+_MIXED_CASE |= {"kwh": "kWh", "mwh": "MWh"}
 
 
 def label(name: str) -> str:
