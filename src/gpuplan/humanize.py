@@ -47,12 +47,12 @@ def count(value: float) -> str:
     return _sign(value) + _scaled(value, _SCALES)
 
 
-def number(value: float) -> str:
+def number(value: float | None) -> str:
     """Any figure in a sentence or a table cell: whole thousands as written below 10,000
     (``2,048``, ``1,979``), a suffix above (``4.63M``), three significant figures below
-    1,000 (``7.24``, ``0.864``), two below 0.001 (``0.00042``, ``3e-7``); ``-`` when not
-    finite."""
-    if not math.isfinite(value):
+    1,000 (``7.24``, ``0.864``), two below 0.001 (``0.00042``, ``3e-7``); ``-`` for none or
+    a non-finite value."""
+    if value is None or not math.isfinite(value):
         return "-"
     magnitude = abs(value)
     if 1e3 <= magnitude < 1e4:

@@ -218,8 +218,9 @@ def estimate_portfolio_command(
         return
     first = runs[0][1]
     print_table(
-        f"Mistral portfolio training on {first.gpus} x {first.gpu} {first.precision} "
-        f"at ${first.price_per_gpu_hour}/GPU-hour (tokens are assumptions)",
+        f"Mistral portfolio training on {humanize.number(first.gpus)} x {first.gpu} "
+        f"{first.precision} at {humanize.money(first.price_per_gpu_hour)}/GPU-hour (tokens are "
+        "assumptions)",
         [
             "model",
             "tokens",
