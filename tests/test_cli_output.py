@@ -311,3 +311,21 @@ def test_field_tables_read_each_row_by_its_key(capsys: pytest.CaptureFixture[str
     assert any("Cost per day " in x and "$194" in x for x in lines)
     assert any("Utilisation" in x and "75%" in x for x in lines)
     assert any("TTFT P99 ms" in x and "326" in x for x in lines)
+
+
+def test_usd_columns_read_as_money_once_in_any_currency() -> None:
+    """`tco`'s USD columns print `$2.37`; under `--currency EUR` the same cell is the USD
+    figure divided by the dated rate (converted once, not twice), with a euro sign."""
+    args = ["tco", "--gpu", "h100-sxm", "--country", "FR"]
+    usd = runner.invoke(app, args)
+    eur = runner.invoke(app, ["--currency", "EUR", *args])
+    rate = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    total = rate["ownership"]["cost_per_gpu_hour"]
+    assert usd.exit_code == 0 and eur.exit_code == 0, usd.output + eur.output
+    assert humanize.money(total, "$") in usd.stdout
+    from gpuplan.currency import display_currency, from_usd
+
+    with display_currency("EUR"):
+        in_euros, twice = from_usd(total), from_usd(from_usd(total))
+    assert humanize.money(in_euros, "\u20ac") in eur.stdout
+    assert humanize.money(twice, "\u20ac") not in eur.stdout

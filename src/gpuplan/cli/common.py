@@ -294,7 +294,8 @@ def print_table(
     """Print a rich table that fits the terminal (or 100 columns when piped).
 
     Numbers go through :func:`format_cell` unless ``formats`` gives a formatter for that
-    column index (e.g. ``{3: humanize.money}``); first-column snake_case labels are
+    column index (e.g. ``{3: humanize.money}``); columns whose header says ``USD`` or ``$``
+    read as money (``$2.37``); first-column snake_case labels are
     title-cased. In a table of fields (first header in :data:`KEY_HEADERS`) each row's
     numbers read as its key's kind (``cost_per_day_usd`` -> ``$194``). Columns that do not
     fit are dropped (key columns stay) and named below.
@@ -306,21 +307,25 @@ def print_table(
     title, columns, rows, caption = in_display_currency(title, columns, rows, set(formats))
     kinds = {i for i, c in enumerate(columns) if c.lower() in LABEL_COLUMNS}
     keyed = bool(columns) and columns[0].lower() in KEY_HEADERS
-    if keyed and caption is None:  # money rows are converted by humanize.money
-        from gpuplan.currency import INTERNAL, current_display, rate_note
+    from gpuplan.currency import INTERNAL, current_display, rate_note, symbol
 
-        caption = rate_note() if current_display() != INTERNAL else None
+    display_symbol = symbol(current_display())
+    if keyed and caption is None and current_display() != INTERNAL:  # humanize.money converts
+        caption = rate_note()
 
     def cell(i: int, value: Any, key: Any) -> str:
         number = isinstance(value, int | float) and not isinstance(value, bool)
+        if i == 0 and isinstance(value, str) and (keyed or i in kinds):
+            return key_label(value)
         if i == 0:
-            return key_label(value) if keyed and isinstance(value, str) else row_label(value)
+            return row_label(value)
         if i in formats and number:
             return formats[i](value)
         if i in kinds and isinstance(value, str):
             return humanize.label(value)
-        by_key = keyed and isinstance(key, str) and i not in usd_columns  # not converted yet
-        if by_key and number and math.isfinite(value):
+        if i in usd_columns and number:  # converted above: shown with the symbol only
+            return humanize.money(float(value), display_symbol)
+        if keyed and isinstance(key, str) and number and math.isfinite(value):
             return humanize.figure(float(value), humanize.kind_of(key))
         return format_cell(value)
 

@@ -255,7 +255,7 @@ def tco(
     from gpuplan.catalog.offers import load_offers
     from gpuplan.economics.ownership import ownership_cost
     from gpuplan.economics.rent_vs_own import rent_vs_own
-    from gpuplan.humanize import money
+    from gpuplan.humanize import label, money
 
     owned = ownership_cost(
         gpu,
@@ -293,7 +293,7 @@ def tco(
         f"for {owned.n_gpus}); opex {money(owned.annual_opex_per_gpu_usd)}/GPU-year "
         f"({money(owned.annual_opex_total_usd)}); residual "
         f"{owned.residual_value_fraction:.0%}; lead time {owned.lead_time_months:g} months; "
-        f"estimated inputs: {', '.join(owned.estimate_inputs) or 'none'}"
+        f"estimated inputs: {', '.join(map(label, owned.estimate_inputs)) or 'none'}"
     )
     scope = [f"{k} {v}" for k, v in result.filters.items()]
     if result.prefers_region_group:
