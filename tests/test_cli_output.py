@@ -329,3 +329,12 @@ def test_usd_columns_read_as_money_once_in_any_currency() -> None:
         in_euros, twice = from_usd(total), from_usd(from_usd(total))
     assert humanize.money(in_euros, "\u20ac") in eur.stdout
     assert humanize.money(twice, "\u20ac") not in eur.stdout
+
+
+def test_narrow_tables_keep_figures_before_text() -> None:
+    """At 60 characters a table of (label, note, region, price) drops text before the price:
+    the key columns, then figures, then text while it fits."""
+    columns = ["offer", "note", "region", "USD/GPU-h"]
+    rows = [["a" * 10, "b" * 20, "c" * 20, "$2.50"]]
+    assert list(fit_columns(columns, rows, 60, figures={3})) == [0, 1, 3]
+    assert list(fit_columns(columns, rows, 60)) == [0, 1, 2]

@@ -264,11 +264,15 @@ def column_width(header: str, cells: Sequence[str], cap: int, *, wrap_header: bo
 
 
 def fit_columns(
-    columns: Sequence[str], rows: Sequence[Sequence[str]], width: int
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    figures: Collection[int] = (),
 ) -> dict[int, int | None]:
     """The columns to show in ``width`` characters, each with its width (``None``: as wide as
-    it likes, when everything fits unwrapped): the key columns, then each further column in
-    order while it fits with its header wrapped and its text wrapped at :data:`WRAP_WIDTH`."""
+    it likes, when everything fits unwrapped): the key columns, then the ``figures`` columns
+    (numbers: what the table is for), then the others, each in order while it fits with its
+    header wrapped and its text wrapped at :data:`WRAP_WIDTH`; shown in their own order."""
 
     def need(i: int, wrap: bool) -> int:
         cap = LABEL_WIDTH if i == 0 else WRAP_WIDTH
@@ -278,11 +282,12 @@ def fit_columns(
         return dict.fromkeys(range(len(columns)))
     keep = list(range(min(KEY_COLUMNS, len(columns))))
     used = 1 + sum(need(i, True) for i in keep)
-    for i in range(len(keep), len(columns)):
+    rest = range(len(keep), len(columns))
+    for i in [*(i for i in rest if i in figures), *(i for i in rest if i not in figures)]:
         if used + need(i, True) <= width:
             keep.append(i)
             used += need(i, True)
-    return {i: need(i, True) - 3 for i in keep}
+    return {i: need(i, True) - 3 for i in sorted(keep)}
 
 
 def print_table(
@@ -331,7 +336,12 @@ def print_table(
 
     text_rows = [[cell(i, v, row[0]) for i, v in enumerate(row)] for row in rows]
     console = output_console()
-    keep = fit_columns(columns, text_rows, console.width)
+    figures = {
+        i
+        for i in range(len(columns))
+        if any(isinstance(r[i], int | float) and not isinstance(r[i], bool) for r in rows)
+    }
+    keep = fit_columns(columns, text_rows, console.width, figures)
     table = Table(
         title=title,
         title_justify="left",
