@@ -21,6 +21,12 @@ from gpuplan.uncertainty.montecarlo import simulate
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _hundred_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped output is as wide as ``$COLUMNS``: pin it, whatever the developer's terminal."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 def test_number_forms_parse_like_the_cli() -> None:
     assert humanize.parse("15T") == 15e12
     assert humanize.parse("2.5M") == 2.5e6
