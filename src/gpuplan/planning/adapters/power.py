@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gpuplan.catalog.tables import read_table
 from gpuplan.errors import InputError
+from gpuplan.humanize import plain
 from gpuplan.planning.periods import PeriodGrid
 from gpuplan.planning.problem import PowerExpansion
 from gpuplan.scenario.schema import PowerExpansion as SchemaExpansion
@@ -50,8 +51,8 @@ def site_power_kw(scenario: Scenario) -> dict[str, float]:
         if site.site in power and power[site.site] != kw:
             raise InputError(
                 f"supply.ownership.{n}.power_mw",
-                f"site {site.site} is given {power[site.site] / 1000:g} MW and {site.power_mw:g} "
-                "MW; give one power capacity per site.",
+                f"site {site.site} is given {plain(power[site.site] / 1000)} MW and "
+                f"{plain(site.power_mw)} MW; give one power capacity per site.",
             )
         power[site.site] = kw
     return power
