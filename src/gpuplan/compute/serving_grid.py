@@ -47,12 +47,15 @@ class LatencyTarget:
 
 @dataclass(frozen=True)
 class ServingGrid:
-    """Arrays over (tp, batch) for one model, GPU and precision pair."""
+    """Arrays over (parallel layout, batch) for one model, GPU and precision pair. Rows
+    are (tp, ep) layouts; ``batch`` is the replica's running sequences (``ep`` attention
+    groups x the grid's batch per group)."""
 
     input_tokens: float
     output_tokens: float
     calibration: ServingCalibration
     tp: FloatArray
+    ep: FloatArray
     batch: FloatArray
     max_batch: FloatArray
     steps: StepTimes
@@ -81,22 +84,27 @@ def evaluate_grid(
     calibration: ServingCalibration,
     batch: FloatArray = BATCH_GRID,
     speed: float = 1.0,
+    ep: FloatArray | None = None,
 ) -> ServingGrid:
-    """Throughput and latency at every (tp, batch); ``speed`` scales all step times
-    (software vintage, 1.0 = the fitted current software)."""
+    """Throughput and latency at every (layout, batch): rows pair ``tp[i]`` with ``ep[i]``
+    (default 1, no expert parallelism); ``batch`` is per attention group. ``speed`` scales
+    all step times (software vintage, 1.0 = the fitted current software)."""
     rates = Rates.build(gpu, costs.precision, costs.kv_precision, calibration)
     tp_col = np.asarray(tp, dtype=float)[:, None]
-    batch_row = np.asarray(batch, dtype=float)[None, :]
-    steps = step_times(costs, rates, tp_col, batch_row, input_tokens, output_tokens, calibration)
+    ep_col = np.ones_like(tp_col) if ep is None else np.asarray(ep, dtype=float)[:, None]
+    batch_row = np.asarray(batch, dtype=float)[None, :] * ep_col
+    steps = step_times(
+        costs, rates, tp_col, batch_row, input_tokens, output_tokens, calibration, ep_col
+    )
     tpot = steps.total / speed
-    prefill = prefill_time(costs, rates, tp_col, input_tokens, calibration) / speed
+    prefill = prefill_time(costs, rates, tp_col, input_tokens, calibration, ep_col) / speed
     # A new request waits half a step on average, then its prompt joins a step.
     ttft = 1.5 * tpot + prefill
     tail = calibration.fitted.latency_tail_factor
     headroom = 1.0 if target.offline else calibration.fitted.arrival_headroom
     throughput = headroom * batch_row / tpot / tp_col
     limit = max_batch_size(
-        costs, gpu.memory_bytes, tp_col, input_tokens, output_tokens, calibration.fixed
+        costs, gpu.memory_bytes, tp_col, input_tokens, output_tokens, calibration.fixed, ep_col
     )
     fits = batch_row <= limit
     ok = np.ones_like(tpot, dtype=bool)
@@ -109,6 +117,7 @@ def evaluate_grid(
         output_tokens=output_tokens,
         calibration=calibration,
         tp=tp_col,
+        ep=ep_col,
         batch=batch_row,
         max_batch=limit,
         steps=steps,
