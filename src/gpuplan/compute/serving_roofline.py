@@ -199,9 +199,9 @@ def linear_time(
     """Linear layers of a step of ``tokens`` tokens on each of ``tp`` GPUs: the dense GEMMs'
     roofline over ``dense_tokens`` (default ``tokens``; with attention data-parallel, ep x
     the busiest group's tokens), their weights read once per attention group, plus, per
-    MoE layer, the D/ep touched experts of a GPU, each with the roofline of its own GEMM (T·k/D rows padded to
-    whole tiles, against one expert's weights split tp/ep ways), times the load of the
-    busiest GPU over the mean. Dense models: the dense term only."""
+    MoE layer, the D/ep touched experts of a GPU, each with the roofline of its own GEMM
+    (T·k/D rows padded to whole tiles, against one expert's weights split tp/ep ways),
+    times the load of the busiest GPU over the mean. Dense models: the dense term only."""
     tp = np.asarray(tp, dtype=float)
     ep = np.asarray(ep, dtype=float)
     tokens = np.asarray(tokens, dtype=float)
