@@ -3,7 +3,7 @@
 The analytical answer to what Vidur-Search (arXiv:2405.05465) finds by simulation: for a
 model, a request shape, a latency target and optionally a demand, evaluate each catalog GPU
 at each weight precision it supports, tp 1, 2, 4, 8 within its scale-up domain (for MoE models
-also ep = tp: experts spread over the replica, attention data-parallel) and batch 1-8,192
+also ep = tp: experts spread over the replica, attention data-parallel) and batch 1-4,096
 (numpy over layout x batch), keep the best feasible batch per (GPU, precision, layout) and rank by
 cost per million tokens (input + output) at the given or reference prices.
 """

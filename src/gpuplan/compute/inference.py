@@ -1,6 +1,6 @@
 """Serving estimate for one model on one GPU type: throughput, latency, memory, cost.
 
-``estimate_inference`` evaluates batch sizes 1-8,192 (``serving_grid.BATCH_GRID``) and
+``estimate_inference`` evaluates batch sizes 1-4,096 (``serving_grid.BATCH_GRID``) and
 every default tensor-parallel degree (unless one is given) with the continuous-batching
 roofline of
 :mod:`gpuplan.compute.serving_roofline`, keeps the points that fit in memory and meet the
@@ -34,6 +34,7 @@ from gpuplan.compute.serving_config import (
     tensor_parallel_options,
 )
 from gpuplan.compute.serving_grid import (
+    MAX_BATCH,
     LatencyTarget,
     ServingGrid,
     best_index,
@@ -43,7 +44,7 @@ from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_exper
 from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.units import GIGA, MEGA, SECONDS_PER_HOUR
 
-CURVE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
+CURVE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 
 class BatchPoint(BaseModel):
@@ -353,7 +354,7 @@ def estimate_inference(
     ``tp`` None tries every tensor-parallel degree in 1-8 within the scale-up domain;
     ``ep`` None tries, for MoE models, expert parallelism over the replica (ep = tp, with
     attention data-parallel) beside ep 1; ``batch_size`` (per attention group) None tries
-    1-8,192 concurrent sequences; ``precision`` defaults to fp8 where the GPU has it.
+    1-4,096 concurrent sequences; ``precision`` defaults to fp8 where the GPU has it.
     ``speed`` scales step times (1.0 = current software; the MLPerf fit uses it for older
     rounds). Raises :class:`InfeasibleError` when nothing fits or no
     batch meets the targets, with what is missing and what would work.
@@ -366,8 +367,11 @@ def estimate_inference(
     tp_options, ep_options = parallel_layouts(config.model, config.gpu, tp, ep)
     batches = None
     if batch_size is not None:
-        if batch_size < 1:
-            raise InputError("batch_size", f"must be at least 1 (got {batch_size}).")
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise InputError(
+                "batch_size",
+                f"must be 1-{MAX_BATCH:,} sequences per attention group (got {batch_size}).",
+            )
         batches = np.array([float(batch_size)])
     grid = evaluate_grid(
         config.costs,

@@ -17,20 +17,26 @@ from gpuplan.compute.serving_calibration import ServingCalibration
 from gpuplan.compute.serving_memory import FloatArray, ServingCosts, max_batch_size
 from gpuplan.compute.serving_roofline import Rates, StepTimes, prefill_time, step_times
 
-MAX_BATCH = 8192
-"""Most concurrent sequences per replica (TensorRT-LLM's largest CUDA-graph batch)."""
+MAX_BATCH = 4096
+"""Most concurrent sequences per attention group (per replica without attention
+data-parallel), and ``MAX_STEP_TOKENS`` the most tokens one step processes: the caps
+``trtllm-bench`` sets (``max_batch_size`` <= 4,096 "to avoid decoder buffer size becoming
+too large", ``max_num_tokens`` <= 32,768 for the activation buffers;
+``tensorrt_llm/bench/build/tuning.py`` ``finetune_setting``), the engine settings of the
+TensorRT-LLM tables in the fit and the held-out set."""
+MAX_STEP_TOKENS = 32768
 BoolArray = npt.NDArray[np.bool_]
 BATCH_GRID = np.unique(
     np.concatenate(
         [
             np.arange(1, 257, dtype=float),
-            np.round(np.geomspace(256, MAX_BATCH, 350)),
-            2.0 ** np.arange(9, 14),
+            np.round(np.geomspace(256, MAX_BATCH, 280)),
+            2.0 ** np.arange(9, 13),
         ]
     )
 )
 """Batch sizes evaluated: every size to 256, then steps of 1% (and the powers of two) to
-8,192: the best batch found is within 1% of the best integer batch."""
+4,096: the best batch found is within 1% of the best integer batch."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,8 @@ def evaluate_grid(
     limit = max_batch_size(
         costs, gpu.memory_bytes, tp_col, input_tokens, output_tokens, calibration.fixed, ep_col
     )
-    fits = batch_row <= limit
+    step_tokens = batch_row / ep_col * (1.0 + input_tokens / output_tokens)
+    fits = (batch_row <= limit) & (step_tokens <= MAX_STEP_TOKENS)
     ok = np.ones_like(tpot, dtype=bool)
     if target.max_tpot_s is not None:
         ok &= tail * tpot <= target.max_tpot_s
