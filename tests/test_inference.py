@@ -337,3 +337,18 @@ def test_expert_parallelism_is_checked_and_searched_for_moe_only() -> None:
     ]
     _, dense_ep = parallel_layouts(get_model("llama-3.1-70b"), get_gpu("h100"))
     assert set(dense_ep) == {1.0}
+
+
+def test_batch_and_step_tokens_are_capped_like_trtllm_bench() -> None:
+    # trtllm-bench caps max_batch_size at 4,096 and max_num_tokens at 32,768
+    # (tensorrt_llm/bench/build/tuning.py); a larger batch is refused by name.
+    with pytest.raises(InputError, match="4,096"):
+        estimate_inference(
+            "llama-3-8b", "h200", input_tokens=128, output_tokens=128, batch_size=5000
+        )
+    # 2,048 in / 128 out: 17 tokens per sequence per step, so at most 32,768 / 17 = 1,927
+    # sequences per step however much memory is free (B200, 8B model in fp8).
+    result = estimate_inference(
+        "llama-3-8b", "b200", input_tokens=2048, output_tokens=128, tp=1, precision="fp8"
+    )
+    assert result.batch_size <= 32_768 // 17
