@@ -352,3 +352,22 @@ def test_batch_and_step_tokens_are_capped_like_trtllm_bench() -> None:
         "llama-3-8b", "b200", input_tokens=2048, output_tokens=128, tp=1, precision="fp8"
     )
     assert result.batch_size <= 32_768 // 17
+
+
+def test_attention_data_parallel_does_not_replicate_kv_heads() -> None:
+    # Qwen3-235B-A22B: 4 KV heads. At tp 8 without attention DP each KV head sits on 2 GPUs
+    # (a sequence's KV is split 4 ways, not 8); with ep = tp = 8 each GPU holds whole
+    # sequences of its own. KV per sequence per GPU: 1/4 of the sequence vs all of it, on 8x
+    # fewer sequences per GPU -> twice the sequences fit per replica (less the replicated
+    # attention weights).
+    common = {"input_tokens": 1000, "output_tokens": 1000, "tp": 8, "precision": "fp8"}
+    tp_only = estimate_inference("qwen3-235b-a22b", "h200", ep=1, **common)
+    expert_parallel = estimate_inference("qwen3-235b-a22b", "h200", ep=8, **common)
+    assert tp_only.kv_cache_gb_per_sequence_per_gpu == pytest.approx(
+        tp_only.kv_cache_gb_per_sequence / 4
+    )
+    assert expert_parallel.kv_cache_gb_per_sequence_per_gpu == pytest.approx(
+        expert_parallel.kv_cache_gb_per_sequence
+    )
+    ratio = expert_parallel.max_batch_size / tp_only.max_batch_size
+    assert 1.6 < ratio < 2.0
