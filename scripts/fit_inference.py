@@ -8,8 +8,8 @@ one full fit, then one refit per left-out model and per left-out GPU).
   :mod:`serving_benchmarks` (MLPerf: one case per GPU x precision x scenario x round, the
   median of its rows; tables: one per model x GPU x precision x tp x shape), every factor
   bounded to its physical range (efficiencies in (0, 1]), ShareGPT's mean input length
-  fitted alongside (not published; MLPerf's is published, :mod:`serving_benchmarks`). Multi-start: the objective has kinks
-  where the best tp/batch switches.
+  fitted alongside (not published; MLPerf's is published, :mod:`serving_benchmarks`).
+  Multi-start: the objective has kinks where the best tp/batch switches.
 * Cross-validation: leave-one-model-out (LOMO) and leave-one-GPU-out (LOGO): refit without
   the model's / GPU's cases (warm start from the full fit) and predict them.
 * Uncertainty: split-conformal P10/P90 of measured / predicted (finite-sample quantile
