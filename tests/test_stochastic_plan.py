@@ -123,3 +123,64 @@ def test_a_single_plan_keeps_the_stochastic_commitments() -> None:
     kept = plan(newsvendor(), baselines=False, extra_constraints=[stochastic.commitments_kept()])
     assert kept.npv_usd == pytest.approx(50 * RESERVED + 50 * ON_DEMAND, rel=1e-9)
     assert plan(newsvendor(), baselines=False).npv_usd == pytest.approx(100 * RESERVED, rel=1e-9)
+
+
+def slipping_h200() -> dict[str, Any]:
+    """Two quarters of 100 GPUs; on-demand H100 at $2.00/h, or H200 reserved a quarter at a
+    time at $1.20/h, whose availability may slip by 0 to 3 months (mean 1.5: one quarter)."""
+    data = newsvendor()
+    data["horizon"]["periods"] = 2
+    chat = data["inference"][0]
+    chat.update(tokens_per_day=10e9, gpus=["h100", "h200"])
+    chat["gpus_per_billion_tokens_per_day"] = {"h100": 10, "h200": 10}
+    data["supply"]["offers"][1]["gpu"] = "h200"
+    data["supply"]["availability_slip_months"] = {"h200": {"low": 0, "high": 3, "shape": "uniform"}}
+    return data
+
+
+def test_a_slipping_gpu_is_committed_only_where_every_future_has_it() -> None:
+    slip = "supply.availability_slip_months.h200"
+    result = stochastic_plan(slipping_h200(), futures=[{slip: 0.0}, {slip: 3.0}])
+    # Q1 H200 cannot be reserved now (it may not exist then): both futures rent 100 H100s
+    # in Q1 (438,000); the order for Q2 is signed now (262,800).
+    orders = result.commitments
+    assert orders[["period", "gpu", "gpus"]].values.tolist() == [["2026-Q2", "h200", 100.0]]
+    assert result.recourse_problem == pytest.approx(100 * ON_DEMAND + 100 * RESERVED, rel=1e-9)
+    # Foresight: the on-time future reserves both quarters (525,600), the slipped one cannot.
+    ws = 0.5 * (200 * RESERVED) + 0.5 * (100 * ON_DEMAND + 100 * RESERVED)
+    assert result.evpi == pytest.approx(result.recourse_problem - ws, rel=1e-9)  # 87,600
+    # The deterministic plan sees the mean slip (1.5 months: one quarter late): same plan.
+    assert result.vss == pytest.approx(0.0, abs=1e-6)
+
+
+def test_futures_sample_availability_slips_and_lead_times_inside_their_ranges() -> None:
+    from gpuplan.planning.adapters.tables import build_problem
+    from gpuplan.scenario.loading import load_scenario
+    from gpuplan.uncertainty.futures import apply_changes, sample_futures
+
+    data = slipping_h200()
+    trend = {"low": -0.3, "high": -0.1, "shape": "uniform"}
+    data["supply"]["price_trend"] = {"gpus": {"h100": trend}}
+    data["supply"]["ownership"] = [
+        {"site": "paris-1", "gpu": "h200", "country": "FR", "jurisdiction": "EU",
+         "capex_per_gpu_usd": 40000, "opex_per_gpu_year_usd": 4000, "life_years": 4,
+         "residual_fraction": 0.1, "lead_time_months": {"low": 3, "high": 9, "shape": "uniform"}}
+    ]  # fmt: skip
+    futures = sample_futures(data, 40, seed=3)
+    slips = [f["supply.availability_slip_months.h200"] for f in futures]
+    leads = [f["supply.ownership[0].lead_time_months"] for f in futures]
+    trends = [f["supply.price_trend.gpus.h100"] for f in futures]
+    assert 0 <= min(slips) < 1 and 2 < max(slips) <= 3  # 40 uniform draws reach both ends
+    assert 3 <= min(leads) <= max(leads) <= 9
+    assert -0.3 <= min(trends) <= max(trends) <= -0.1
+    assert sample_futures(data, 40, seed=3) == futures
+    # A 2.5-month slip moves the H200 offers and site one quarter later; a 7-month lead time
+    # is 3 quarters.
+    late = apply_changes(
+        data,
+        {"supply.availability_slip_months.h200": 2.5, "supply.ownership[0].lead_time_months": 7},
+    )
+    options = {o.id: o for o in build_problem(load_scenario(late)).options}
+    firsts = {o.gpu: o.first_period for o in options.values() if o.mode != "on_demand"}
+    assert firsts == {"h200": 1}
+    assert options["owned:paris-1:h200"].lead_periods == 3

@@ -278,6 +278,13 @@ class Supply(ScenarioModel):
         "(on_demand 512, spot 256); null removes the cap.",
     )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
+    availability_slip_months: dict[str, NonNegativeUncertain] = Field(
+        default_factory=dict,
+        description="Months by which a GPU type's offers and sites become orderable later "
+        "than stated (counted from their first orderable period: available_from, or the "
+        "horizon's start), per GPU type; a range is sampled per future by plan --futures and "
+        "sweep --samples, its mean used otherwise.",
+    )
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
 
 

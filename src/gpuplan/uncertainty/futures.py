@@ -38,7 +38,7 @@ def sample_futures(base: Mapping[str, Any], count: int, seed: int) -> list[Futur
     scenario = load_scenario(base)
     inputs = {
         path: dist
-        for path, dist in uncertain_inputs(scenario).items()
+        for path, dist in uncertain_inputs(scenario, keyed=True).items()
         if not path.startswith("company.")
     }
     bands = [f"training[{i}].estimate" for i, run in enumerate(scenario.training or ()) if

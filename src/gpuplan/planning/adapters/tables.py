@@ -27,7 +27,12 @@ from pydantic import ValidationError
 
 from gpuplan.errors import InputError
 from gpuplan.planning.adapters.lookups import field_errors, gpu_id
-from gpuplan.planning.adapters.supply import offer_options, ownership_options, site_power_kw
+from gpuplan.planning.adapters.supply import (
+    offer_options,
+    ownership_options,
+    site_power_kw,
+    slipped,
+)
 from gpuplan.planning.periods import PeriodGrid, add_months, months_between
 from gpuplan.planning.problem import (
     InferenceNeed,
@@ -276,9 +281,12 @@ def build_problem(scenario: Scenario) -> PlanningProblem:
     inference = [inference_need(grid, w, f"inference.{w.id}") for w in scenario.inference]
     training = [training_need(grid, r, f"training.{r.id}") for r in scenario.training]
     gpus = {g for n in inference for g in n.gpus} | {g for r in training for g in r.gpu_hours}
-    options = offer_options(scenario, grid, gpus) + [
-        o for o in ownership_options(scenario, grid) if o.gpu in gpus
-    ]
+    options = slipped(
+        scenario,
+        grid,
+        offer_options(scenario, grid, gpus)
+        + [o for o in ownership_options(scenario, grid) if o.gpu in gpus],
+    )
     if not options:
         raise InputError(
             "supply",

@@ -154,9 +154,12 @@ def pinned_training(linear: LinearModel, schedule: np.ndarray, minimum: np.ndarr
 def with_first_stage_fixed(
     linear: LinearModel, first_stage: np.ndarray, values: np.ndarray
 ) -> LinearModel:
-    """``linear`` with the first-stage columns fixed to ``values`` (continuous)."""
+    """``linear`` with the first-stage columns fixed to ``values`` (continuous), each within
+    its bounds in this model: an order of a GPU not yet available in this future is not
+    filled."""
     lower, upper, kind = linear.col_lower.copy(), linear.col_upper.copy(), linear.col_kind.copy()
-    lower[first_stage] = upper[first_stage] = values
+    kept = np.clip(values, lower[first_stage], upper[first_stage])
+    lower[first_stage] = upper[first_stage] = kept
     kind[first_stage] = CONTINUOUS
     return replace(linear, col_lower=lower, col_upper=upper, col_kind=kind)
 
@@ -190,13 +193,16 @@ def extensive_form(
     lower = np.zeros(offset)
     upper = np.full(offset, np.inf)
     kind = np.full(offset, CONTINUOUS, dtype=first.col_kind.dtype)
-    lower[:shared], upper[:shared] = first.col_lower[stages[0]], first.col_upper[stages[0]]
+    # A commitment made now must be possible in every future (a GPU whose availability may
+    # slip cannot be ordered before its latest date): the bounds' intersection.
+    lower[:shared] = np.max([li.col_lower[st] for li, st in zip(linears, stages, strict=True)], 0)
+    upper[:shared] = np.min([li.col_upper[st] for li, st in zip(linears, stages, strict=True)], 0)
     kind[:shared] = first.col_kind[stages[0]]
     blocks, row_lower, row_upper = [], [], []
     for s, (linear, local) in enumerate(zip(linears, maps, strict=True)):
         np.add.at(cost, local, p[s] * linear.cost)
         own = local >= shared
-        lower[local[own]] = linear.col_lower[recourse]
+        lower[local[own]] = linear.col_lower[own]
         upper[local[own]] = linear.col_upper[own]
         kind[local[own]] = linear.col_kind[own]
         coo = linear.matrix.tocoo()
