@@ -184,3 +184,28 @@ def test_futures_sample_availability_slips_and_lead_times_inside_their_ranges() 
     firsts = {o.gpu: o.first_period for o in options.values() if o.mode != "on_demand"}
     assert firsts == {"h200": 1}
     assert options["owned:paris-1:h200"].lead_periods == 3
+
+
+def test_batches_agree_on_the_hand_computed_first_stage() -> None:
+    # Batches of one future: candidates reserve 50 (low) and 150 (high), their mean and the
+    # deterministic plan 100 (one candidate); screened on the low future, 50 wins, whose cost
+    # over both futures is the extensive form's optimum (350,400).
+    result = stochastic_plan(
+        newsvendor(), futures=[LOW, HIGH], decomposition="batches", batch_size=1
+    )
+    assert reserved_gpus(result) == pytest.approx(50.0, abs=1e-6)
+    assert result.recourse_problem == pytest.approx(50 * RESERVED + 0.5 * 100 * ON_DEMAND)
+    assert result.problem_size["batches"] == 2 and result.problem_size["candidates"] == 3
+
+
+def test_batches_bound_the_extensive_form_from_above_and_keep_values_non_negative() -> None:
+    whole = stochastic_plan(newsvendor(), futures=16, seed=2)
+    batched = stochastic_plan(newsvendor(), futures=16, seed=2, decomposition="batches",
+                              batch_size=4)  # fmt: skip
+    assert batched.recourse_problem >= whole.recourse_problem - 1e-6
+    assert batched.vss >= -1e-6 and batched.evpi >= -1e-6
+    one_batch = stochastic_plan(newsvendor(), futures=16, seed=2, decomposition="batches",
+                                batch_size=16)  # fmt: skip
+    assert one_batch.recourse_problem == pytest.approx(whole.recourse_problem, rel=1e-9)
+    with pytest.raises(InputError, match="decomposition"):
+        stochastic_plan(newsvendor(), futures=2, decomposition="benders")  # type: ignore[arg-type]

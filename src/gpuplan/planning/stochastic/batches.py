@@ -1,0 +1,102 @@
+"""Scenario batches: the first stage of many futures from extensive forms of a fixed size.
+
+The futures are split into batches of ``batch_size``; each batch's extensive form gives a
+candidate first stage (a sample-average solution: Kleywegt, Shapiro & Homem-de-Mello, *SIAM
+J. Optim.* 12, 2002; Linderoth, Shapiro & Wright, *Ann. Oper. Res.* 142, 2006). With the
+batches' probability-weighted mean (the consensus of progressive hedging's first step,
+Rockafellar & Wets, *Math. Oper. Res.* 16, 1991) and the deterministic plan's first stage, the
+candidates are screened on ``batch_size`` futures spread over the whole sample; the best is
+the agreed first stage. Every solve has a fixed size, so the work grows linearly with the
+futures (the extensive form of all futures grows faster than linearly once large).
+
+The agreed first stage is feasible in every future but not necessarily the optimum of the
+extensive form of all futures: its objective over the futures is an upper bound on that
+optimum, and the wait-and-see value a lower bound (the gap is at most the EVPI reported).
+The caller evaluates it on every future and keeps the deterministic plan's first stage
+instead when that does better, so VSS >= 0 holds here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from gpuplan.errors import InputError
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.linear import INTEGER
+from gpuplan.planning.problem import SolverSettings
+from gpuplan.planning.solve import solve_model
+from gpuplan.planning.stochastic.evaluate import FutureCost, solve_futures
+from gpuplan.planning.stochastic.extensive import Risk, extensive_form, first_stage_columns
+from gpuplan.progress import ProgressCallback, silent
+
+DEFAULT_BATCH_SIZE = 25
+"""Futures per batch: an extensive form that solves in seconds on the default scenario."""
+
+
+def batched_first_stage(
+    models: Sequence[PlanModel],
+    settings: SolverSettings,
+    decision_period: int,
+    objective: Callable[[list[FutureCost]], float],
+    deterministic: np.ndarray,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    risk: Risk | None = None,
+    schedule: np.ndarray | None = None,
+    progress: ProgressCallback = silent,
+) -> tuple[np.ndarray, dict[str, int]]:
+    """The agreed first stage of ``models`` (equally likely futures) and the size of the
+    largest single solve (``columns``, ``rows``, ``nonzeros``, ``batches``, ``candidates``).
+
+    ``objective``: the plan objective of a list of future costs (mean, plus CVaR when
+    ``risk`` has weight); ``deterministic``: the deterministic plan's first stage.
+    """
+    if batch_size < 1:
+        raise InputError("batch_size", f"must be at least 1 (got {batch_size}).")
+    n = len(models)
+    batches = [list(range(start, min(n, start + batch_size))) for start in range(0, n, batch_size)]
+    candidates: list[np.ndarray] = []
+    size = {"columns": 0, "rows": 0, "nonzeros": 0}
+    for b, batch in enumerate(batches):
+        progress(f"batch {b + 1} of {len(batches)} ({len(batch)} futures)", b / len(batches))
+        ef = extensive_form([models[i] for i in batch], decision_period, risk=risk,
+                            schedule=schedule)  # fmt: skip
+        outcome = solve_model(ef.linear, settings)
+        if outcome.status == "failed":
+            raise InputError(
+                "futures",
+                f"batch {b + 1} of {len(batches)} did not solve ({outcome.message}); try a "
+                "smaller --batch-size or a longer solver.time_limit_s.",
+            )
+        candidates.append(outcome.values[ef.first_stage])
+        for key, value in (("columns", ef.linear.num_cols), ("rows", ef.linear.num_rows),
+                           ("nonzeros", int(ef.linear.matrix.nnz))):  # fmt: skip
+            size[key] = max(size[key], value)
+    weights = np.array([len(batch) for batch in batches], dtype=float) / n
+    consensus = _whole(models[0], decision_period, weights @ np.array(candidates))
+    distinct = _distinct([*candidates, consensus, deterministic])
+    screen = [models[i] for i in np.linspace(0, n - 1, min(n, batch_size)).round().astype(int)]
+    progress(f"screening {len(distinct)} candidate first stages", 0.9)
+    scores = [
+        objective(solve_futures(screen, settings, decision_period, fixed=c, schedule=schedule))
+        for c in distinct
+    ]
+    best = distinct[int(np.argmin(scores))]
+    return best, {**size, "batches": len(batches), "candidates": len(distinct)}
+
+
+def _whole(model: PlanModel, decision_period: int, values: np.ndarray) -> np.ndarray:
+    """``values`` with the first-stage columns that must be whole GPUs rounded."""
+    kinds = model.linear.col_kind[first_stage_columns(model, decision_period)]
+    return np.where(kinds == INTEGER, np.round(values), values)
+
+
+def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
+    """Candidates without repeats (equal to 1e-6 GPUs), in order."""
+    kept: list[np.ndarray] = []
+    for candidate in candidates:
+        if not any(np.allclose(candidate, k, atol=1e-6, rtol=0) for k in kept):
+            kept.append(candidate)
+    return kept
