@@ -209,3 +209,24 @@ def test_batches_bound_the_extensive_form_from_above_and_keep_values_non_negativ
     assert one_batch.recourse_problem == pytest.approx(whole.recourse_problem, rel=1e-9)
     with pytest.raises(InputError, match="decomposition"):
         stochastic_plan(newsvendor(), futures=2, decomposition="benders")  # type: ignore[arg-type]
+
+
+def test_small_samples_keep_whole_servers_in_every_future() -> None:
+    # Whole servers of 8 GPUs. Reserving R now: the low future rents up to 56 (7 servers),
+    # the high one up to 152 (19). R = 48: 126,144 + 0.5 x 4,380 x (8 + 104) = 371,424;
+    # R = 56: 147,168 + 0.5 x 4,380 x 96 = 357,408; R = 64: 168,192 + 0.5 x 4,380 x 88 =
+    # 360,912. The relaxed recourse keeps whole GPUs but not whole servers: the plain
+    # newsvendor's 50 reserved and 350,400.
+    data = newsvendor()
+    data["solver"] = {"integer_gpus": True, "whole_servers": True}
+    result = stochastic_plan(data, futures=[LOW, HIGH])
+    assert result.integer_recourse
+    assert reserved_gpus(result) == pytest.approx(56.0, abs=1e-6)
+    assert result.recourse_problem == pytest.approx(357_408, rel=1e-9)
+    # Deterministic: 104 reserved for the nominal 100 (273,312; 96 + 8 rented costs 287,328);
+    # the high future rents 48 more: EEV 378,432. Foresight: 56 and 152 reserved: 273,312.
+    assert result.vss == pytest.approx(378_432 - 357_408, rel=1e-9)
+    assert result.evpi == pytest.approx(357_408 - 273_312, rel=1e-9)
+    relaxed = stochastic_plan(data, futures=[LOW, HIGH], integer_recourse=False)
+    assert relaxed.recourse_problem == pytest.approx(50 * RESERVED + 0.5 * 100 * ON_DEMAND)
+    assert not relaxed.integer_recourse

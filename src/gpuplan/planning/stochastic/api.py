@@ -28,6 +28,7 @@ from gpuplan.planning.solve import solve_model
 from gpuplan.planning.stochastic.batches import DEFAULT_BATCH_SIZE, batched_first_stage
 from gpuplan.planning.stochastic.evaluate import FutureCost, future_cost, solve_futures
 from gpuplan.planning.stochastic.extensive import (
+    Recourse,
     Risk,
     extensive_form,
     first_stage_columns,
@@ -43,6 +44,10 @@ from gpuplan.uncertainty.futures import Future, apply_changes, sample_futures
 
 Decomposition = Literal["extensive", "batches"]
 DECOMPOSITIONS = get_args(Decomposition)
+
+INTEGER_RECOURSE_FUTURES = 10
+"""Up to this many futures the recourse keeps whole GPUs and instances by default (a MILP
+per future, and one extensive-form MILP); beyond, it is relaxed to an LP."""
 
 MAX_FUTURES = 500
 """The most futures in one extensive form (each copies the whole recourse model)."""
@@ -62,6 +67,7 @@ def stochastic_plan(
     out_of_sample: int = 0,
     decomposition: Decomposition = "extensive",
     batch_size: int = DEFAULT_BATCH_SIZE,
+    integer_recourse: bool | None = None,
     progress: ProgressCallback = silent,
 ) -> StochasticPlanResult:
     """The two-stage stochastic plan of a scenario over ``futures`` (a count to sample from
@@ -72,7 +78,9 @@ def stochastic_plan(
     risk-neutral). ``out_of_sample``: how many fresh futures evaluate the plans afterwards.
     ``decomposition``: ``extensive`` solves one model of all futures (the optimum);
     ``batches`` agrees the first stage from extensive forms of ``batch_size`` futures
-    (:mod:`.batches`: linear growth, an upper bound on the optimum).
+    (:mod:`.batches`: linear growth, an upper bound on the optimum). ``integer_recourse``:
+    keep whole GPUs and instances in every future's second stage (default: with at most
+    :data:`INTEGER_RECOURSE_FUTURES` futures; relaxed beyond, see :mod:`.extensive`).
     """
     from gpuplan.planning.adapters.tables import build_problem
     from gpuplan.scenario.loading import load_scenario, scenario_mapping
@@ -98,7 +106,8 @@ def stochastic_plan(
     nominal = build_model(nominal_problem)
     decision = _decision_period(nominal, decision_point)
     progress("the deterministic plan (training schedule)", 0.0)
-    schedule = _training_schedule(nominal)
+    whole = count <= INTEGER_RECOURSE_FUTURES if integer_recourse is None else integer_recourse
+    recourse = Recourse(schedule=_training_schedule(nominal), integral=whole)
 
     def models_of(changes: Sequence[Future]) -> list[PlanModel]:
         models = [
@@ -111,33 +120,33 @@ def stochastic_plan(
     progress("building the futures", 0.0)
     models = models_of(sampled)
     settings = nominal.problem.solver
-    deterministic = solve_futures([nominal], settings, decision, schedule=schedule)[0].first_stage
+    deterministic = solve_futures([nominal], settings, decision, recourse=recourse)[0].first_stage
     chosen = risk or Risk()
     progress("the deterministic plan in every future (VSS)", 0.1)
-    eev = solve_futures(models, settings, decision, fixed=deterministic, schedule=schedule)
+    eev = solve_futures(models, settings, decision, fixed=deterministic, recourse=recourse)
     if decomposition == "batches":
         progress(f"solving {count} futures in batches of {batch_size}", 0.2)
         first_stage, size = batched_first_stage(
             models, settings, decision, lambda costs: plan_objective(costs, chosen),
-            deterministic, batch_size=batch_size, risk=risk, schedule=schedule,
+            deterministic, batch_size=batch_size, risk=risk, recourse=recourse,
         )  # fmt: skip
-        stochastic = solve_futures(models, settings, decision, fixed=first_stage, schedule=schedule)
+        stochastic = solve_futures(models, settings, decision, fixed=first_stage, recourse=recourse)
         if plan_objective(stochastic, chosen) > plan_objective(eev, chosen):
             first_stage, stochastic = deterministic, eev
         status, gap = "optimal", 0.0
     else:
         progress(f"solving the extensive form ({count} futures)", 0.2)
         first_stage, stochastic, status, gap, size = _extensive(
-            models, settings, decision, risk, schedule
+            models, settings, decision, risk, recourse
         )
     progress("each future with perfect foresight (EVPI)", 0.7)
-    wait_and_see = solve_futures(models, settings, decision, schedule=schedule)
+    wait_and_see = solve_futures(models, settings, decision, recourse=recourse)
     fresh: dict[str, list[FutureCost]] = {}
     if out_of_sample:
         progress(f"out of sample ({out_of_sample} fresh futures)", 0.85)
         others = models_of(sample_futures(base, out_of_sample, seed + OUT_OF_SAMPLE_SEED_OFFSET))
         fresh = {
-            name: solve_futures(others, settings, decision, fixed=kept, schedule=schedule)
+            name: solve_futures(others, settings, decision, fixed=kept, recourse=recourse)
             for name, kept in (("stochastic", first_stage), ("deterministic", deterministic))
         }
     progress("done", 1.0)
@@ -159,6 +168,7 @@ def stochastic_plan(
         problem_size={**size, "first_stage_columns": len(first_stage)},
         seconds=time.perf_counter() - clock,
         decomposition=decomposition,
+        integer_recourse=whole,
     )
 
 
@@ -167,11 +177,11 @@ def _extensive(
     settings: SolverSettings,
     decision: int,
     risk: Risk | None,
-    schedule: np.ndarray | None,
+    recourse: Recourse,
 ) -> tuple[np.ndarray, list[FutureCost], str, float, dict[str, int]]:
     """The extensive form of all futures solved: first stage, each future's cost, status,
     solver gap and problem size."""
-    ef = extensive_form(models, decision, risk=risk, schedule=schedule)
+    ef = extensive_form(models, decision, risk=risk, recourse=recourse)
     outcome = solve_model(ef.linear, settings)
     if outcome.status == "failed":
         raise InputError(

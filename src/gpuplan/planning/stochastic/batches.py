@@ -28,7 +28,12 @@ from gpuplan.planning.model.linear import INTEGER
 from gpuplan.planning.problem import SolverSettings
 from gpuplan.planning.solve import solve_model
 from gpuplan.planning.stochastic.evaluate import FutureCost, solve_futures
-from gpuplan.planning.stochastic.extensive import Risk, extensive_form, first_stage_columns
+from gpuplan.planning.stochastic.extensive import (
+    Recourse,
+    Risk,
+    extensive_form,
+    first_stage_columns,
+)
 from gpuplan.progress import ProgressCallback, silent
 
 DEFAULT_BATCH_SIZE = 25
@@ -44,7 +49,7 @@ def batched_first_stage(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     risk: Risk | None = None,
-    schedule: np.ndarray | None = None,
+    recourse: Recourse = Recourse(),
     progress: ProgressCallback = silent,
 ) -> tuple[np.ndarray, dict[str, int]]:
     """The agreed first stage of ``models`` (equally likely futures) and the size of the
@@ -62,7 +67,7 @@ def batched_first_stage(
     for b, batch in enumerate(batches):
         progress(f"batch {b + 1} of {len(batches)} ({len(batch)} futures)", b / len(batches))
         ef = extensive_form([models[i] for i in batch], decision_period, risk=risk,
-                            schedule=schedule)  # fmt: skip
+                            recourse=recourse)  # fmt: skip
         outcome = solve_model(ef.linear, settings)
         if outcome.status == "failed":
             raise InputError(
@@ -80,7 +85,7 @@ def batched_first_stage(
     screen = [models[i] for i in np.linspace(0, n - 1, min(n, batch_size)).round().astype(int)]
     progress(f"screening {len(distinct)} candidate first stages", 0.9)
     scores = [
-        objective(solve_futures(screen, settings, decision_period, fixed=c, schedule=schedule))
+        objective(solve_futures(screen, settings, decision_period, fixed=c, recourse=recourse))
         for c in distinct
     ]
     best = distinct[int(np.argmin(scores))]

@@ -98,6 +98,7 @@ class StochasticPlanResult:
     problem_size: dict[str, int]
     seconds: float
     decomposition: str = "extensive"
+    integer_recourse: bool = False
 
     def commitments_kept(self) -> ExtraConstraints:
         """The first stage as a constraint family: ``plan(scenario,
@@ -191,6 +192,7 @@ class StochasticPlanResult:
             **self.worth(),
             "out_of_sample": {name: spread(costs) for name, costs in self.out_of_sample.items()},
             "decomposition": self.decomposition,
+            "integer_recourse": self.integer_recourse,
             "problem_size": self.problem_size,
             "seconds": self.seconds,
         }
