@@ -230,3 +230,19 @@ def test_small_samples_keep_whole_servers_in_every_future() -> None:
     relaxed = stochastic_plan(data, futures=[LOW, HIGH], integer_recourse=False)
     assert relaxed.recourse_problem == pytest.approx(50 * RESERVED + 0.5 * 100 * ON_DEMAND)
     assert not relaxed.integer_recourse
+
+
+@pytest.mark.slow
+def test_simulate_runs_the_company_on_the_stochastic_plan() -> None:
+    # The stochastic plan's commitments are kept in the company's plan: its nominal NPV can
+    # only rise over the free deterministic plan's; P(cash out) is given for every year.
+    runner = CliRunner()
+    command = ["simulate", "mistral", "-o", "planned-compute", "--samples", "200", "--json"]
+    free = json.loads(runner.invoke(app, command).stdout)
+    kept = runner.invoke(app, [*command, "--futures", "2"])
+    assert kept.exit_code == 0, kept.output
+    result = json.loads(kept.stdout)
+    assert result["plan"]["stochastic_futures"] == 2
+    assert result["plan"]["npv_usd"] >= free["plan"]["npv_usd"] * (1 - 1e-3)
+    by_year = [year["probability"] for year in result["prob_cash_out_by_year"]]
+    assert len(by_year) == 5 and by_year == sorted(by_year)
