@@ -246,3 +246,25 @@ def test_simulate_runs_the_company_on_the_stochastic_plan() -> None:
     assert result["plan"]["npv_usd"] >= free["plan"]["npv_usd"] * (1 - 1e-3)
     by_year = [year["probability"] for year in result["prob_cash_out_by_year"]]
     assert len(by_year) == 5 and by_year == sorted(by_year)
+
+
+def test_futures_draw_where_in_the_serving_estimate_band_a_workload_falls() -> None:
+    from collections import Counter
+
+    from gpuplan.planning.adapters.tables import build_problem
+    from gpuplan.scenario.loading import load_scenario
+    from gpuplan.uncertainty.futures import sample_futures
+
+    data = tiny()
+    del data["inference"][0]["gpus_per_billion_tokens_per_day"]  # sized by the estimator
+    data["inference"][0]["tokens_per_day"] = 500e9  # many replicas, so the band shows
+    drawn = Counter(f["inference[0].estimate"] for f in sample_futures(data, 2000, seed=1))
+    # Swanson's 30-40-30: within 3 standard errors (about 0.03) of each weight.
+    assert {k: round(v / 2000, 1) for k, v in drawn.items()} == {"p10": 0.3, "p50": 0.4, "p90": 0.3}
+
+    def peak(estimate: str) -> float:
+        data["inference"][0]["estimate"] = estimate
+        need = build_problem(load_scenario(data)).inference[0]
+        return max(next(iter(need.gpus.values())))
+
+    assert peak("p10") < peak("p50") < peak("p90")

@@ -145,6 +145,11 @@ class InferenceWorkload(ScenarioModel):
         description="GPUs (peak included) per 1e9 tokens/day per GPU type, replacing the "
         "inference estimator (label the source).",
     )
+    estimate: Literal["p10", "p50", "p90"] = Field(
+        default="p50",
+        description="Which percentile of the estimated fleet (P10/P50/P90 of GPUs, from the "
+        "serving estimate's throughput band) to plan for.",
+    )
 
     @model_validator(mode="after")
     def _one_volume(self) -> InferenceWorkload:

@@ -167,8 +167,10 @@ def inference_need(grid: PeriodGrid, workload: InferenceWorkload, where: str) ->
                 )
 
             fleet = field_errors(where, fleet_estimate)
-            replica = fleet.gpus / max(1, fleet.replicas)
-            series = np.where(tokens > 0, np.maximum(replica, fleet.gpus * tokens / peak), 0.0)
+            suffix = "" if workload.estimate == "p50" else f"_{workload.estimate}"
+            total, replicas = getattr(fleet, f"gpus{suffix}"), getattr(fleet, f"replicas{suffix}")
+            replica = total / max(1, replicas)
+            series = np.where(tokens > 0, np.maximum(replica, total * tokens / peak), 0.0)
         needs[gpu] = tuple(float(x) for x in series)
     return InferenceNeed(
         workload=workload.id,
