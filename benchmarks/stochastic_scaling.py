@@ -5,7 +5,9 @@ Solves ``gpuplan plan --futures N`` on the default scenario (european-lab: train
 the estimators' bands and inference volumes sampled from their declared ranges) for N = 10,
 50, 200 by default, once as one extensive form and once in batches of 25
 (``--decomposition batches``), and prints wall seconds (sampling, building, the
-deterministic plan, the stochastic plan, and the VSS and EVPI re-solves of every future),
+deterministic plan, the stochastic plan, and the VSS and EVPI re-solves of every future) and
+the CPU seconds of this process (on a shared machine, close to the wall time it would take
+alone),
 the size of the largest single solve (columns, rows, non-zeros), RP, VSS and EVPI. Run:
 ``python3 benchmarks/stochastic_scaling.py [N ...]``.
 """
@@ -26,14 +28,14 @@ from gpuplan.planning.stochastic import stochastic_plan
 def main(counts: list[int]) -> None:
     print("load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     print(
-        f"{'futures':>8} {'method':>10} {'wall s':>8} {'columns':>10} {'rows':>10} "
+        f"{'futures':>8} {'method':>10} {'wall s':>8} {'CPU s':>7} {'columns':>10} {'rows':>10} "
         f"{'nonzeros':>11} {'RP':>9}  VSS, EVPI"
     )
     for n in counts:
         for method in ("extensive", "batches"):
-            clock = time.perf_counter()
+            clock, cpu = time.perf_counter(), time.process_time()
             result = stochastic_plan(None, futures=n, seed=0, decomposition=method)
-            wall = time.perf_counter() - clock
+            wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
             size = result.problem_size
             worth = result.worth()
             vss, evpi = (
@@ -42,8 +44,9 @@ def main(counts: list[int]) -> None:
             if worth["vss_usd"] is None and worth["notes"]:
                 vss += f" (deterministic plan short in {result.short(result.expected_value_plan)})"
             print(
-                f"{n:>8} {method:>10} {wall:>8.1f} {size['columns']:>10,} {size['rows']:>10,} "
-                f"{size['nonzeros']:>11,} {money(result.recourse_problem):>9}  {vss}, {evpi}",
+                f"{n:>8} {method:>10} {wall:>8.1f} {cpu:>7.1f} {size['columns']:>10,} "
+                f"{size['rows']:>10,} {size['nonzeros']:>11,} "
+                f"{money(result.recourse_problem):>9}  {vss}, {evpi}",
                 flush=True,
             )
 

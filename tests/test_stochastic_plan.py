@@ -268,3 +268,20 @@ def test_futures_draw_where_in_the_serving_estimate_band_a_workload_falls() -> N
         return max(next(iter(need.gpus.values())))
 
     assert peak("p10") < peak("p50") < peak("p90")
+
+
+def test_cli_solves_in_batches_and_names_a_bad_decomposition(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "newsvendor.yaml"
+    path.write_text(yaml.safe_dump(newsvendor()))
+    runner = CliRunner()
+    command = ["plan", str(path), "--futures", "4", "--decomposition", "batches"]
+    result = runner.invoke(app, [*command, "--batch-size", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["decomposition"] == "batches" and payload["problem_size"]["batches"] == 2
+    bad = runner.invoke(app, ["plan", str(path), "--futures", "4", "--decomposition", "pH"])
+    assert bad.exit_code == 2 and "--decomposition" in bad.output and "batches" in bad.output
+    lonely = runner.invoke(app, ["plan", str(path), "--decomposition", "batches"])
+    assert lonely.exit_code == 2 and "--futures" in lonely.output
