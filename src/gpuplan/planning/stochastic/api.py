@@ -24,13 +24,16 @@ import numpy as np
 from gpuplan.errors import InputError
 from gpuplan.planning.model.build import PlanModel, build_model
 from gpuplan.planning.problem import SolverSettings
-from gpuplan.planning.solve import solve_model
 from gpuplan.planning.stochastic.batches import DEFAULT_BATCH_SIZE, batched_first_stage
-from gpuplan.planning.stochastic.evaluate import FutureCost, future_cost, solve_futures
+from gpuplan.planning.stochastic.evaluate import (
+    FutureCost,
+    future_cost,
+    solve_extensive,
+    solve_futures,
+)
 from gpuplan.planning.stochastic.extensive import (
     Recourse,
     Risk,
-    extensive_form,
     first_stage_columns,
     training_schedule,
 )
@@ -181,25 +184,16 @@ def _extensive(
 ) -> tuple[np.ndarray, list[FutureCost], str, float, dict[str, int]]:
     """The extensive form of all futures solved: first stage, each future's cost, status,
     solver gap and problem size."""
-    ef = extensive_form(models, decision, risk=risk, recourse=recourse)
-    outcome = solve_model(ef.linear, settings)
-    if outcome.status == "failed":
-        raise InputError(
-            "futures",
-            f"the extensive form of {len(models)} futures did not solve ({outcome.message}); "
-            "try fewer futures, --decomposition batches or a longer solver.time_limit_s.",
-        )
+    ef, outcome = solve_extensive(
+        models, settings, decision, risk, recourse,
+        "try fewer futures, --decomposition batches or a longer solver.time_limit_s.",
+    )  # fmt: skip
     costs = [
         future_cost(m, outcome.values[cols], first_stage_columns(m, decision))
         for m, cols in zip(models, ef.columns, strict=True)
     ]
-    size = {
-        "columns": ef.linear.num_cols,
-        "rows": ef.linear.num_rows,
-        "nonzeros": int(ef.linear.matrix.nnz),
-    }
     status = "optimal" if outcome.status == "optimal" else "time_limit"
-    return outcome.values[ef.first_stage], costs, status, outcome.gap, size
+    return outcome.values[ef.first_stage], costs, status, outcome.gap, ef.size
 
 
 def _training_schedule(nominal: PlanModel) -> np.ndarray | None:

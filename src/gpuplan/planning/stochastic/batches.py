@@ -26,12 +26,10 @@ from gpuplan.errors import InputError
 from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.model.linear import INTEGER
 from gpuplan.planning.problem import SolverSettings
-from gpuplan.planning.solve import solve_model
-from gpuplan.planning.stochastic.evaluate import FutureCost, solve_futures
+from gpuplan.planning.stochastic.evaluate import FutureCost, solve_extensive, solve_futures
 from gpuplan.planning.stochastic.extensive import (
     Recourse,
     Risk,
-    extensive_form,
     first_stage_columns,
 )
 from gpuplan.progress import ProgressCallback, silent
@@ -66,19 +64,13 @@ def batched_first_stage(
     size = {"columns": 0, "rows": 0, "nonzeros": 0}
     for b, batch in enumerate(batches):
         progress(f"batch {b + 1} of {len(batches)} ({len(batch)} futures)", b / len(batches))
-        ef = extensive_form([models[i] for i in batch], decision_period, risk=risk,
-                            recourse=recourse)  # fmt: skip
-        outcome = solve_model(ef.linear, settings)
-        if outcome.status == "failed":
-            raise InputError(
-                "futures",
-                f"batch {b + 1} of {len(batches)} did not solve ({outcome.message}); try a "
-                "smaller --batch-size or a longer solver.time_limit_s.",
-            )
+        ef, outcome = solve_extensive(
+            [models[i] for i in batch], settings, decision_period, risk, recourse,
+            f"batch {b + 1} of {len(batches)}; try a smaller --batch-size or a longer "
+            "solver.time_limit_s.",
+        )  # fmt: skip
         candidates.append(outcome.values[ef.first_stage])
-        for key, value in (("columns", ef.linear.num_cols), ("rows", ef.linear.num_rows),
-                           ("nonzeros", int(ef.linear.matrix.nnz))):  # fmt: skip
-            size[key] = max(size[key], value)
+        size = {key: max(size[key], value) for key, value in ef.size.items()}
     weights = np.array([len(batch) for batch in batches], dtype=float) / n
     consensus = _whole(models[0], decision_period, weights @ np.array(candidates))
     distinct = _distinct([*candidates, consensus, deterministic])

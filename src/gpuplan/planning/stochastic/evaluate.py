@@ -11,9 +11,12 @@ import pandas as pd
 from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.problem import SolverSettings
 from gpuplan.planning.readback import cost_table, read_solution
-from gpuplan.planning.solve import solve_model
+from gpuplan.planning.solve import SolveOutcome, solve_model
 from gpuplan.planning.stochastic.extensive import (
+    ExtensiveForm,
     Recourse,
+    Risk,
+    extensive_form,
     first_stage_columns,
     recourse_model,
     with_first_stage_fixed,
@@ -83,3 +86,26 @@ def solve_futures(
 ) -> list[FutureCost]:
     """:func:`solve_future` for each model."""
     return [solve_future(m, settings, decision_period, fixed, recourse) for m in models]
+
+
+def solve_extensive(
+    models: Sequence[PlanModel],
+    settings: SolverSettings,
+    decision_period: int,
+    risk: Risk | None,
+    recourse: Recourse,
+    hint: str,
+) -> tuple[ExtensiveForm, SolveOutcome]:
+    """Build and solve the extensive form of ``models``; one that does not solve is an
+    error naming ``futures`` with ``hint`` (what to try)."""
+    ef = extensive_form(models, decision_period, risk=risk, recourse=recourse)
+    outcome = solve_model(ef.linear, settings)
+    if outcome.status == "failed":
+        from gpuplan.errors import InputError
+
+        raise InputError(
+            "futures",
+            f"the extensive form of {len(models)} futures did not solve ({outcome.message}); "
+            f"{hint}",
+        )
+    return ef, outcome

@@ -61,6 +61,13 @@ class ExtensiveForm:
     eta: int
     excess: np.ndarray
 
+    @property
+    def size(self) -> dict[str, int]:
+        """Columns, rows and non-zeros of the stacked model."""
+        linear = self.linear
+        return {"columns": linear.num_cols, "rows": linear.num_rows,
+                "nonzeros": int(linear.matrix.nnz)}  # fmt: skip
+
 
 def committed_starts(
     new_units: Block, options: Sequence[SupplyOption], decision_period: int
