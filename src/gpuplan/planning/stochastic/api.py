@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from gpuplan.errors import InputError
+from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.planning.model.build import PlanModel, build_model
 from gpuplan.planning.problem import SolverSettings
 from gpuplan.planning.stochastic.batches import DEFAULT_BATCH_SIZE, batched_first_stage
@@ -129,13 +129,18 @@ def stochastic_plan(
     eev = solve_futures(models, settings, decision, fixed=deterministic, recourse=recourse)
     if decomposition == "batches":
         progress(f"solving {count} futures in batches of {batch_size}", 0.2)
-        first_stage, size = batched_first_stage(
+        candidates, size = batched_first_stage(
             models, settings, decision, lambda costs: plan_objective(costs, chosen),
             deterministic, batch_size=batch_size, risk=risk, recourse=recourse,
         )  # fmt: skip
-        stochastic = solve_futures(models, settings, decision, fixed=first_stage, recourse=recourse)
-        if plan_objective(stochastic, chosen) > plan_objective(eev, chosen):
-            first_stage, stochastic = deterministic, eev
+        tried = [(deterministic, eev)]
+        for candidate in candidates:
+            try:
+                kept = solve_futures(models, settings, decision, fixed=candidate, recourse=recourse)
+            except InfeasibleError:  # some future cannot keep it (a budget, a cap)
+                continue
+            tried.append((candidate, kept))
+        first_stage, stochastic = min(tried, key=lambda pair: plan_objective(pair[1], chosen))
         status, gap = "optimal", 0.0
     else:
         progress(f"solving the extensive form ({count} futures)", 0.2)

@@ -4,16 +4,19 @@ The futures are split into batches of ``batch_size``; each batch's extensive for
 candidate first stage (a sample-average solution: Kleywegt, Shapiro & Homem-de-Mello, *SIAM
 J. Optim.* 12, 2002; Linderoth, Shapiro & Wright, *Ann. Oper. Res.* 142, 2006). With the
 batches' probability-weighted mean (the consensus of progressive hedging's first step,
-Rockafellar & Wets, *Math. Oper. Res.* 16, 1991) and the deterministic plan's first stage, the
-candidates are screened on ``batch_size`` futures spread over the whole sample; the best is
-the agreed first stage. Every solve has a fixed size, so the work grows linearly with the
+Rockafellar & Wets, *Math. Oper. Res.* 16, 1991), the hedge (each commitment at its largest
+over the batches: what every batch asked for) and the deterministic plan's first stage, the
+candidates are screened on ``batch_size`` futures spread over the whole sample. The caller
+evaluates the best of them and the hedge on every future and keeps the better (a first
+stage fitted to some batches can leave futures outside them short, which a screen of a few
+futures may miss). Every solve has a fixed size, so the work grows linearly with the
 futures (the extensive form of all futures grows faster than linearly once large).
 
 The agreed first stage is feasible in every future but not necessarily the optimum of the
 extensive form of all futures: its objective over the futures is an upper bound on that
 optimum, and the wait-and-see value a lower bound (the gap is at most the EVPI reported).
-The caller evaluates it on every future and keeps the deterministic plan's first stage
-instead when that does better, so VSS >= 0 holds here too.
+The deterministic plan's first stage is kept instead when it does better, so VSS >= 0 holds
+here too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from gpuplan.errors import InputError
+from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.model.linear import INTEGER
 from gpuplan.planning.problem import SolverSettings
@@ -49,9 +52,11 @@ def batched_first_stage(
     risk: Risk | None = None,
     recourse: Recourse = Recourse(),
     progress: ProgressCallback = silent,
-) -> tuple[np.ndarray, dict[str, int]]:
-    """The agreed first stage of ``models`` (equally likely futures) and the size of the
-    largest single solve (``columns``, ``rows``, ``nonzeros``, ``batches``, ``candidates``).
+) -> tuple[list[np.ndarray], dict[str, int]]:
+    """The first stages to agree on for ``models`` (equally likely futures): the screened
+    best and the hedge (every batch's commitments at their largest), for the caller to
+    evaluate on every future; and the size of the largest single solve (``columns``,
+    ``rows``, ``nonzeros``, ``batches``, ``candidates``).
 
     ``objective``: the plan objective of a list of future costs (mean, plus CVaR when
     ``risk`` has weight); ``deterministic``: the deterministic plan's first stage.
@@ -73,15 +78,31 @@ def batched_first_stage(
         size = {key: max(size[key], value) for key, value in ef.size.items()}
     weights = np.array([len(batch) for batch in batches], dtype=float) / n
     consensus = _whole(models[0], decision_period, weights @ np.array(candidates))
-    distinct = _distinct([*candidates, consensus, deterministic])
+    hedge = np.max(candidates, axis=0)
+    distinct = _distinct([*candidates, consensus, hedge, deterministic])
     screen = [models[i] for i in np.linspace(0, n - 1, min(n, batch_size)).round().astype(int)]
     progress(f"screening {len(distinct)} candidate first stages", 0.9)
-    scores = [
-        objective(solve_futures(screen, settings, decision_period, fixed=c, recourse=recourse))
-        for c in distinct
-    ]
+    scores = [_score(screen, settings, decision_period, c, recourse, objective) for c in distinct]
     best = distinct[int(np.argmin(scores))]
-    return best, {**size, "batches": len(batches), "candidates": len(distinct)}
+    return _distinct([best, hedge]), {**size, "batches": len(batches), "candidates": len(distinct)}
+
+
+def _score(
+    models: Sequence[PlanModel],
+    settings: SolverSettings,
+    decision_period: int,
+    candidate: np.ndarray,
+    recourse: Recourse,
+    objective: Callable[[list[FutureCost]], float],
+) -> float:
+    """The objective of ``candidate`` over ``models``; infinite where some future cannot
+    keep it (a first stage that breaks a budget or a cap)."""
+    try:
+        fixed = solve_futures(models, settings, decision_period, fixed=candidate,
+                              recourse=recourse)  # fmt: skip
+    except InfeasibleError:
+        return float("inf")
+    return objective(fixed)
 
 
 def _whole(model: PlanModel, decision_period: int, values: np.ndarray) -> np.ndarray:
