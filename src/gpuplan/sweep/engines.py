@@ -136,6 +136,11 @@ def _light(job: SweepJob) -> tuple[int, SweepJob]:
     return id(job.scenario), replace(job, scenario={})
 
 
+def _run_on(scenario: Any, job: SweepJob) -> dict[str, Any]:
+    """Run a job sent without its scenario (a Ray task: Ray hands the stored scenario)."""
+    return run_job(replace(job, scenario=scenario))
+
+
 def _run_chunk(chunk: list[tuple[int, SweepJob]]) -> list[dict[str, Any] | Exception]:
     """Run jobs in a pool worker; a job that raises hands back its exception."""
     answers: list[dict[str, Any] | Exception] = []
@@ -176,8 +181,10 @@ def _run_ray(
                 "address", f"cannot reach a Ray cluster at {address}: {error}"
             ) from None
     try:
-        task = ray.remote(run_job).options(max_retries=retries, retry_exceptions=True)
-        refs = {task.remote(job): job for job in jobs}
+        task = ray.remote(_run_on).options(max_retries=retries, retry_exceptions=True)
+        stored = {id(job.scenario): ray.put(job.scenario) for job in jobs}  # sent once
+        refs = {task.remote(stored[key], light): job for job, (key, light) in
+                zip(jobs, map(_light, jobs), strict=True)}  # fmt: skip
         rows: list[dict[str, Any]] = []
         waiting = list(refs)
         while waiting:
