@@ -209,6 +209,8 @@ def test_batches_bound_the_extensive_form_from_above_and_keep_values_non_negativ
     assert one_batch.recourse_problem == pytest.approx(whole.recourse_problem, rel=1e-9)
     with pytest.raises(InputError, match="decomposition"):
         stochastic_plan(newsvendor(), futures=2, decomposition="benders")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="batch_size"):
+        stochastic_plan(newsvendor(), futures=2, decomposition="batches", batch_size=0)
 
 
 def test_small_samples_keep_whole_servers_in_every_future() -> None:

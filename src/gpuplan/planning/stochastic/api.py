@@ -104,6 +104,8 @@ def stochastic_plan(
             "decomposition",
             f"'{decomposition}' is not one of {', '.join(DECOMPOSITIONS)}.",
         )
+    if batch_size < 1:
+        raise InputError("batch_size", f"must be at least 1 (got {batch_size}).")
     sampled = sample_futures(base, futures, seed) if isinstance(futures, int) else list(futures)
     nominal_problem = build_problem(load_scenario(base))
     nominal = build_model(nominal_problem)

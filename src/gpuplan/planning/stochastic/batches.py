@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from gpuplan.errors import InfeasibleError, InputError
+from gpuplan.errors import InfeasibleError
 from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.model.linear import INTEGER
 from gpuplan.planning.problem import SolverSettings
@@ -61,8 +61,6 @@ def batched_first_stage(
     ``objective``: the plan objective of a list of future costs (mean, plus CVaR when
     ``risk`` has weight); ``deterministic``: the deterministic plan's first stage.
     """
-    if batch_size < 1:
-        raise InputError("batch_size", f"must be at least 1 (got {batch_size}).")
     n = len(models)
     batches = [list(range(start, min(n, start + batch_size))) for start in range(0, n, batch_size)]
     candidates: list[np.ndarray] = []
