@@ -38,6 +38,7 @@ from gpuplan.planning.stochastic.extensive import (
     training_schedule,
 )
 from gpuplan.planning.stochastic.result import (
+    ACTIVE,
     StochasticPlanResult,
     commitments_table,
     plan_objective,
@@ -136,12 +137,14 @@ def stochastic_plan(
             deterministic, batch_size=batch_size, risk=risk, recourse=recourse,
         )  # fmt: skip
         tried = [(deterministic, eev)]
-        for candidate in candidates:
+        for candidate in candidates:  # the screened best, then the hedge if the best is short
             try:
                 kept = solve_futures(models, settings, decision, fixed=candidate, recourse=recourse)
             except InfeasibleError:  # some future cannot keep it (a budget, a cap)
                 continue
             tried.append((candidate, kept))
+            if all(c.unmet <= ACTIVE for c in kept):
+                break
         first_stage, stochastic = min(tried, key=lambda pair: plan_objective(pair[1], chosen))
         status, gap = "optimal", 0.0
     else:
