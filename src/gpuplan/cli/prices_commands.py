@@ -13,6 +13,7 @@ from gpuplan.cli.common import (
     positive_number,
     print_json,
     print_table,
+    say,
     whole_number,
 )
 
@@ -188,7 +189,7 @@ def catalog_import_skypilot(
         return
     for warning in result.warnings:
         typer.echo(f"Warning: {warning}", err=True)
-    typer.echo(
+    say(
         f"{len(result.offers)} offers from {result.rows_read} rows "
         f"({result.rows_without_accelerator} without accelerator, {len(result.warnings)} skipped)"
         + (f"; written to {output}" if output else "")
@@ -212,7 +213,7 @@ def catalog_refresh(
         return
     for warning in report.warnings:
         typer.echo(f"Warning: {warning}", err=True)
-    typer.echo(
+    say(
         f"{report.provider}: {report.rows_read} offers read, {len(report.added)} new, "
         f"{len(report.changed)} changed, {report.unchanged} unchanged; written to {report.path}"
     )
@@ -225,7 +226,7 @@ def catalog_refresh(
         ],
     )
     for line in report.added:
-        typer.echo(f"new: {line}")
+        say(f"new: {line}")
 
 
 @app.command("tco")
@@ -254,7 +255,7 @@ def tco(
     from gpuplan.catalog.offers import load_offers
     from gpuplan.economics.ownership import ownership_cost
     from gpuplan.economics.rent_vs_own import rent_vs_own
-    from gpuplan.humanize import money
+    from gpuplan.humanize import label, money
 
     owned = ownership_cost(
         gpu,
@@ -287,12 +288,12 @@ def tco(
         ]
         + [["total", owned.annual_cost_per_gpu_usd, owned.cost_per_gpu_hour]],
     )
-    typer.echo(
+    say(
         f"capex {money(owned.capex_per_gpu_usd)}/GPU ({money(owned.capex_total_usd)} "
         f"for {owned.n_gpus}); opex {money(owned.annual_opex_per_gpu_usd)}/GPU-year "
         f"({money(owned.annual_opex_total_usd)}); residual "
         f"{owned.residual_value_fraction:.0%}; lead time {owned.lead_time_months:g} months; "
-        f"estimated inputs: {', '.join(owned.estimate_inputs) or 'none'}"
+        f"estimated inputs: {', '.join(map(label, owned.estimate_inputs)) or 'none'}"
     )
     scope = [f"{k} {v}" for k, v in result.filters.items()]
     if result.prefers_region_group:
@@ -330,9 +331,9 @@ def tco(
             for a in result.alternatives
         ],
     )
-    typer.echo(
+    say(
         f"Markup basis: {result.markup_basis}."
         + (" * = outside the region group." if result.prefers_region_group else "")
     )
     for note in result.notes:
-        typer.echo(f"Note: {note}")
+        say(f"Note: {note}")

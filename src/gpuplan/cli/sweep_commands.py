@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 import typer
 
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.common import JSON, OVERRIDE, handle_errors, print_json, print_table, whole_number
 
 if TYPE_CHECKING:
     from gpuplan.sweep.engines import Engine
@@ -46,13 +46,11 @@ def sweep_command(
     mc_samples: str = typer.Option(
         "1000", "--mc-samples", help="Monte Carlo samples of each simulate job."
     ),
-    override: list[str] = typer.Option(
-        [], "--override", "-o", help="Named override of the scenario (repeatable)."
-    ),
+    override: list[str] = OVERRIDE,
     out: Path | None = typer.Option(
         None, "--out", help="Results table: .parquet (with a .csv twin) or .csv."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON,
 ) -> None:
     """Run many plan or simulate jobs (what-if grids, sampled futures) on a local process pool
     or on Ray; a job that fails says why in its row and the sweep goes on."""

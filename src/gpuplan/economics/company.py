@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from gpuplan.humanize import plain
 from gpuplan.schema import ScenarioModel
 from gpuplan.uncertainty.distributions import (
     Distribution,
@@ -67,7 +68,7 @@ def month_label(index: int) -> str:
 def _growth(value: float | Distribution) -> float | Distribution:
     low = value.low if isinstance(value, Distribution) else value
     if low <= -1:
-        raise ValueError(f"a growth rate per year must be > -1 (-100%) (got {low:g})")
+        raise ValueError(f"a growth rate per year must be > -1 (-100%) (got {plain(low)})")
     return value
 
 
@@ -437,7 +438,8 @@ class CompanySpec(ScenarioModel):
                 high = value.high if isinstance(value, Distribution) else value
                 if years * math.log1p(high) > math.log(LARGEST_INPUT):
                     raise ValueError(
-                        f"{path}: {high:g} a year compounds past {LARGEST_INPUT:g} times within "
+                        f"{path}: {plain(high)} a year compounds past {plain(LARGEST_INPUT)} "
+                        "times within "
                         f"the {self.horizon_months}-month horizon; check the rate (0.5 = +50%)"
                     )
 
