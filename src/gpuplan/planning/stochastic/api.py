@@ -146,7 +146,7 @@ def stochastic_plan(
             if all(c.unmet <= ACTIVE for c in kept):
                 break
         first_stage, stochastic = min(tried, key=lambda pair: plan_objective(pair[1], chosen))
-        status, gap = "optimal", 0.0
+        status, gap = "time_limit" if size["batches_at_time_limit"] else "optimal", 0.0
     else:
         progress(f"solving the extensive form ({count} futures)", 0.2)
         first_stage, stochastic, status, gap, size = _extensive(

@@ -56,7 +56,7 @@ def batched_first_stage(
     """The first stages to agree on for ``models`` (equally likely futures): the screened
     best and the hedge (every batch's commitments at their largest), for the caller to
     evaluate on every future; and the size of the largest single solve (``columns``,
-    ``rows``, ``nonzeros``, ``batches``, ``candidates``).
+    ``rows``, ``nonzeros``, ``batches``, ``candidates``, ``batches_at_time_limit``).
 
     ``objective``: the plan objective of a list of future costs (mean, plus CVaR when
     ``risk`` has weight); ``deterministic``: the deterministic plan's first stage.
@@ -65,6 +65,7 @@ def batched_first_stage(
     batches = [list(range(start, min(n, start + batch_size))) for start in range(0, n, batch_size)]
     candidates: list[np.ndarray] = []
     size = {"columns": 0, "rows": 0, "nonzeros": 0}
+    stopped = 0  # batches that hit the solver's time limit
     for b, batch in enumerate(batches):
         progress(f"batch {b + 1} of {len(batches)} ({len(batch)} futures)", b / len(batches))
         ef, outcome = solve_extensive(
@@ -73,6 +74,7 @@ def batched_first_stage(
             "solver.time_limit_s.",
         )  # fmt: skip
         candidates.append(outcome.values[ef.first_stage])
+        stopped += outcome.status == "time_limit"
         size = {key: max(size[key], value) for key, value in ef.size.items()}
     weights = np.array([len(batch) for batch in batches], dtype=float) / n
     consensus = _whole(models[0], decision_period, weights @ np.array(candidates))
@@ -82,7 +84,8 @@ def batched_first_stage(
     progress(f"screening {len(distinct)} candidate first stages", 0.9)
     scores = [_score(screen, settings, decision_period, c, recourse, objective) for c in distinct]
     best = distinct[int(np.argmin(scores))]
-    return _distinct([best, hedge]), {**size, "batches": len(batches), "candidates": len(distinct)}
+    counts = {"batches": len(batches), "candidates": len(distinct)}
+    return _distinct([best, hedge]), {**size, **counts, "batches_at_time_limit": stopped}
 
 
 def _score(
