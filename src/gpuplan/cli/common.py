@@ -141,8 +141,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 def apply_global_options(ctx: typer.Context, as_of: str | None, currency: str) -> None:
     """Hold ``--as-of`` and ``--currency`` for the whole command (bad values: exit 2).
 
-    Nothing is imported when neither is given, so ``--help`` stays fast."""
+    Nothing heavy is imported when neither is given, so ``--help`` stays fast. Without
+    ``--currency`` a scenario's ``horizon.currency`` may choose the display currency."""
+    from gpuplan.currency import scenario_currency_slot
+
+    # by name: typer may bundle its own copy of click's ParameterSource enum
+    source = ctx.get_parameter_source("currency")
+    explicit = getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+    ctx.with_resource(scenario_currency_slot(explicit))
     if as_of is None and currency.strip().upper() == "USD":
+        ctx.call_on_close(_name_the_rate)  # closes before the scenario's display currency
         return
     from datetime import date
 
@@ -161,9 +169,20 @@ def apply_global_options(ctx: typer.Context, as_of: str | None, currency: str) -
                 ) from None
         ctx.with_resource(prices_as_of(day))
         ctx.with_resource(display_currency(currency))
+        ctx.call_on_close(_name_the_rate)  # runs before the display currency is reset
     except GpuplanError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=2) from None
+
+
+def _name_the_rate() -> None:
+    """At the end of a command whose money was printed in another currency without a table
+    naming the rate (e.g. plan's money() figures): one line stating the rate and its date."""
+    from gpuplan.currency import unnamed_rate_note
+
+    note = unnamed_rate_note()
+    if note:
+        typer.echo(f"Money in {note}.")
 
 
 def _jsonable(value: Any) -> Any:
@@ -217,21 +236,45 @@ def in_display_currency(
     code = current_display()
     table = [list(row) for row in rows]
     money = {i for i, c in enumerate(columns) if INTERNAL in c or "$" in c}
-    if code == INTERNAL or not money:
+    money_rows = {
+        r
+        for r, row in enumerate(table)
+        if row and _names_usd(row[0]) and any(isinstance(v, float) for v in row[1:])
+    }
+    if code == INTERNAL or not (money or money_rows):
         return title, list(columns), table, None
 
     def renamed(text: str) -> str:
         return text.replace(INTERNAL, code).replace("$", symbol(code))
 
-    converted = [
-        [
-            from_usd(v) if i in money and i not in self_converting and isinstance(v, float) else v
-            for i, v in enumerate(row)
-        ]
-        for row in table
-    ]
+    def converted(r: int, i: int, value: Any) -> Any:
+        if i == 0 and r in money_rows:  # a key-value table's label: 'cost_per_day_usd'
+            return renamed(humanize.title(value))
+        in_usd = i in money or (r in money_rows and i > 0)
+        if in_usd and i not in self_converting and isinstance(value, float):
+            return from_usd(value)
+        return value
+
+    cells = [[converted(r, i, v) for i, v in enumerate(row)] for r, row in enumerate(table)]
     headers = [renamed(c) if i in money else c for i, c in enumerate(columns)]
-    return renamed(title), headers, converted, rate_note()
+    return renamed(title), headers, cells, rate_note()
+
+
+MONEY_LABELS = ("cost", "price")
+"""First words of a row label whose figures are money (USD inside gpuplan)."""
+
+
+def _names_usd(label: Any) -> bool:
+    """A row label whose figures are USD: 'cost_per_day_usd', 'Cost (USD)', '$/h',
+    'price_per_gpu_hour', 'cost_per_million_tokens'."""
+    if not isinstance(label, str):
+        return False
+    words = label.replace("_", " ").replace("(", " ").replace(")", " ").replace("/", " ").split()
+    return (
+        "$" in label
+        or any(w.upper() == "USD" for w in words)
+        or (bool(words) and words[0].lower() in MONEY_LABELS)
+    )
 
 
 def key_label(key: str) -> str:

@@ -168,6 +168,8 @@ def simulate_command(
                 for r in result["sobol"][:12]
             ],
         )
+    if result.get("inputs_fx"):
+        typer.echo(f"Company inputs converted to USD: {result['inputs_fx']}")
 
 
 @app.command("compare")

@@ -16,6 +16,7 @@ from gpuplan.cli.common import (
     say,
     whole_number,
 )
+from gpuplan.errors import InputError
 
 
 @catalog_app.command("offers")
@@ -229,11 +230,33 @@ def catalog_refresh(
         say(f"new: {line}")
 
 
+def _site_country(site_country: str | None, country: str | None) -> str:
+    """The owned side's country from --site-country or its older name --country."""
+    given = {v.strip().upper() for v in (site_country, country) if v is not None}
+    if not given:
+        raise InputError(
+            "site_country", "Say where you would own the GPUs: --site-country FR (or DE, US, EU)."
+        )
+    if len(given) > 1:
+        raise InputError(
+            "site_country",
+            f"--site-country {site_country} and --country {country} disagree; --country is "
+            "the older name of --site-country, give one of them (filter rentals with "
+            "--offer-country).",
+        )
+    return (site_country or country or "").strip()
+
+
 @app.command("tco")
 @handle_errors
 def tco(
     gpu: str = typer.Option(..., "--gpu", help="GPU id or alias, e.g. h100-sxm."),
-    country: str = typer.Option(..., "--country", help="Where you would own: FR, DE, US... or EU."),
+    site_country: str | None = typer.Option(
+        None, "--site-country", help="Data-centre country of the owned GPUs: FR, DE, US... or EU."
+    ),
+    country: str | None = typer.Option(
+        None, "--country", help="Same as --site-country (the older name, kept for scripts)."
+    ),
     utilisation: str = typer.Option("0.8", "--utilisation", help="Useful fraction of the year."),
     years: str | None = typer.Option(None, "--years", help="Depreciation life (default: data)."),
     n_gpus: str = typer.Option("1", "--gpus", help="Number of GPUs for capex/opex totals."),
@@ -251,12 +274,17 @@ def tco(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Cost of owning a GPU vs. the cheapest, median and named matching rentals."""
+    """Cost of owning a GPU vs. the cheapest, median and named matching rentals.
+
+    The owned side sits in --site-country; the rentals are filtered like `catalog offers`
+    (--provider, --provider-jurisdiction, --region-group, --offer-country, --pricing).
+    """
     from gpuplan.catalog.offers import load_offers
     from gpuplan.economics.ownership import ownership_cost
     from gpuplan.economics.rent_vs_own import rent_vs_own
     from gpuplan.humanize import label, money
 
+    country = _site_country(site_country, country)
     owned = ownership_cost(
         gpu,
         country,

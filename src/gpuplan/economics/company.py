@@ -396,6 +396,17 @@ class CompanySpec(ScenarioModel):
     start: Month = Field(description="First month of the horizon.")
     horizon_months: int = Field(ge=1, le=600, description="Months simulated.")
     opening_cash: NonNegativeUncertain = Field(description="Cash at the start, USD.")
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 code the money inputs of this section are written in (EUR, "
+        "GBP, ...; the field descriptions' 'USD' then reads as this code). They are converted "
+        "to USD, the internal unit, at the FX table's latest rate on or before the price date "
+        "(--as-of, default today); fx_note names the rate.",
+    )
+    fx_note: str | None = Field(
+        default=None, description="Set by gpuplan: the exchange rate the inputs were converted at."
+    )
     parent_funded: bool = Field(
         default=False,
         description="A division whose losses its parent covers: runway is not a constraint.",
@@ -421,6 +432,13 @@ class CompanySpec(ScenarioModel):
     @property
     def start_index(self) -> int:
         return month_index(self.start)
+
+    @model_validator(mode="after")
+    def _inputs_in_usd(self) -> CompanySpec:
+        """Money written in another currency, converted once to USD (see ``currency``)."""
+        from gpuplan.currency import section_in_usd
+
+        return section_in_usd(self, "company.currency")
 
     @model_validator(mode="after")
     def _growth_within_range(self) -> CompanySpec:

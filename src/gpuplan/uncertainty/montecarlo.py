@@ -457,4 +457,6 @@ def simulate(
     summary = simulate_spec(spec, samples, seed, sobol, sobol_samples, progress=progress).to_dict()
     if plan_summary is not None:
         summary["plan"] = plan_summary
+    if spec.fx_note:
+        summary["inputs_fx"] = spec.fx_note
     return summary

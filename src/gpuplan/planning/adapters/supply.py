@@ -446,7 +446,8 @@ def _owned_option(
         availability_gpus=site.availability_gpus,
         first_period=first,
         site_kw_per_gpu=kw_per_gpu if site.power_mw is not None else None,
-        source="scenario site; unset figures from gpuplan.economics.ownership",
+        source="scenario site; unset figures from gpuplan.economics.ownership"
+        + (f"; {site.fx_note}" if site.fx_note else ""),
     )
 
 
