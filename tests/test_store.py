@@ -231,3 +231,27 @@ def test_a_file_that_is_not_a_database_is_named_not_a_traceback(tmp_path: Path) 
     outcome = CliRunner().invoke(app, ["runs", "list", "--db", str(text)])
     assert outcome.exit_code == 2 and "file is not a database" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+def test_run_values_are_stored_as_plain_json(store: RunStore) -> None:
+    # What each value must become, worked out by hand: NaN and infinities null (PostgreSQL's
+    # JSON has no NaN), numpy scalars and arrays numbers and lists, keys text (a tuple key
+    # and an integer beyond 64 bits take the slow path), dates ISO text.
+    import datetime
+
+    import numpy as np
+
+    result = {
+        "npv_usd": np.float64(-1.5e6), "gpus": np.int64(512), "ok": np.bool_(True),
+        "p50": float("nan"), "cap": [float("inf"), np.float32(0.25)],
+        "fleet": np.array([[1.0, np.nan], [2.0, 3.0]]), "as_of": datetime.date(2026, 11, 30),
+        7: "int key",
+    }
+    expected = {
+        "npv_usd": -1.5e6, "gpus": 512, "ok": True, "p50": None, "cap": [None, 0.25],
+        "fleet": [[1.0, None], [2.0, 3.0]], "as_of": "2026-11-30", "7": "int key",
+    }
+    assert store.get(store.save("plan", "json", {}, result)).result == expected
+    odd = {(2027, "Q1"): np.float64(1.0), "flops": 2**70}
+    assert store.get(store.save("plan", "odd", {}, odd)).result == {
+        "(2027, 'Q1')": 1.0, "flops": 2**70}

@@ -7,6 +7,7 @@ field and message of the :class:`~gpuplan.errors.GpuplanError` the CLI would pri
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -114,8 +115,9 @@ def validate(body: schemas.ScenarioText) -> schemas.Validation:
 def _estimate(request: Request, kind: str, function: Any, body: schemas.Request,
               positional: tuple[str, ...]) -> schemas.Saved:
     """Call an estimator with the body's fields (``positional`` ones first, the model a
-    catalog id) and save the answer as a run."""
-    timer, arguments = RunTimer(), body.model_dump()
+    catalog id) and save the answer as a run. Its CPU seconds are this worker thread's, not
+    those of the requests served alongside it."""
+    timer, arguments = RunTimer(cpu_clock=time.thread_time), body.model_dump()
     first = [arguments.pop(name) for name in positional]
     first[0] = _catalog_model(first[0])
     result = function(*first, **arguments)
