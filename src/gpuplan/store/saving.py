@@ -66,6 +66,14 @@ def plan_record(result: Any) -> dict[str, Any]:
     return record
 
 
+def sweep_record(table: Any) -> dict[str, Any]:
+    """What a saved sweep keeps: the sweep summary (jobs by status, P10/P50/P90 of each
+    metric) and one row per job (``gpuplan.sweep.results_table``)."""
+    from gpuplan.sweep import summary
+
+    return {**summary(table), "rows": table.to_dict(orient="records")}
+
+
 RECORD_KEYS = {"cost_by_category": "cost_by_category_and_year", "diagnosis": "diagnosis_rows"}
 """PlanResult fields stored under another key by ``PlanResult.to_dict()``."""
 
