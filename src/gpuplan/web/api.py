@@ -162,11 +162,17 @@ def search_deployments(body: schemas.SearchRequest) -> dict[str, Any]:
 
 @router.post("/tco", tags=["estimates"])
 def tco(body: schemas.TcoRequest) -> dict[str, Any]:
-    """Owning a GPU in a country against the cheapest rental of each pricing model."""
+    """Owning a GPU in a country against the cheapest, median and named rentals of each
+    pricing model (as ``gpuplan tco``)."""
     import gpuplan
 
-    result = gpuplan.rent_vs_own(body.gpu, body.country, body.utilisation, body.years,
-                                 region_group=body.region_group)
+    owned = gpuplan.ownership_cost(body.gpu, body.country, utilisation=body.utilisation,
+                                   years=body.years, n_gpus=body.gpus)
+    result = gpuplan.rent_vs_own(
+        body.gpu, body.country, ownership=owned, provider=body.provider,
+        jurisdiction=body.provider_jurisdiction, region_group=body.region_group,
+        offer_country=body.offer_country, pricing=body.pricing,
+    )
     return dict(result.model_dump(mode="json"))
 
 
