@@ -51,9 +51,9 @@ WARM_UP = 3
 """Requests sent one by one before the burst (one per kind: imports, catalogs)."""
 
 
-async def fire(url: str, count: int) -> tuple[list[float], list[str], float]:
-    """Send ``count`` requests at once, each on its own connection; latencies (s), errors
-    and the time the whole burst took (s)."""
+async def fire(url: str, count: int) -> tuple[list[float], list[str], float, float]:
+    """Send ``count`` requests at once, each on its own connection; latencies (s), errors,
+    the time the whole burst took (s) and this process's CPU seconds during it."""
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=count)
@@ -75,10 +75,10 @@ async def fire(url: str, count: int) -> tuple[list[float], list[str], float]:
                 error = type(failure).__name__
             return time.perf_counter() - start, error
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         results = await asyncio.gather(*(one(n) for n in range(count)))
-        elapsed = time.perf_counter() - started
-    return [r[0] for r in results], [r[1] for r in results if r[1]], elapsed
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return [r[0] for r in results], [r[1] for r in results if r[1]], elapsed, cpu
 
 
 def server_cpu_seconds(pid: int) -> float:
@@ -101,9 +101,7 @@ def run(db: str, requests: int) -> None:
     server = start_server(db)
     try:
         cpu_before = server_cpu_seconds(server.process.pid)
-        client_before = time.process_time()
-        latencies, errors, elapsed = asyncio.run(fire(server.url, requests))
-        client_cpu = time.process_time() - client_before
+        latencies, errors, elapsed, client_cpu = asyncio.run(fire(server.url, requests))
         server_cpu = server_cpu_seconds(server.process.pid) - cpu_before
     finally:
         server.stop()
@@ -117,7 +115,7 @@ def run(db: str, requests: int) -> None:
     sent = requests + WARM_UP
     print(f"  server CPU {server_cpu * 1000 / sent:.1f} ms per request "
           f"(so about {sent / server_cpu:.0f} requests/s per free core); load generator CPU "
-          f"{client_cpu * 1000 / sent:.1f} ms per request")
+          f"{client_cpu * 1000 / requests:.1f} ms per request")
     print(f"  machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
           "(shared: figures are upper bounds)")
     print(f"  errors {len(errors)}" + (f": {sorted(set(errors))}" if errors else ""))
