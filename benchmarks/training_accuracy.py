@@ -6,7 +6,8 @@ For each run with usable GPU-hours (shared/reference/calibration plus
 scripts/data/training_runs_extra.csv, see scripts/data/calibration_details.csv) the
 estimate comes from the estimator's vectorised core (training FLOPs from the run's shape and
 tokens; MFU from its GPU, precision, cluster, sequence length, global batch, software year
-and the scope of its published figure). Three passes:
+and the scope of its published figure; a run whose GPU count is not published is estimated
+without one, as a user would). Three passes:
 
 1. in-sample: the shipped fit (every run was fitted; shown for reference only);
 2. leave-one-run-out: each run predicted by a refit without it;
@@ -34,50 +35,14 @@ from fit_utilisation import (  # noqa: E402
     DEFAULT_CALIBRATION,
     CalibrationRow,
     fit_once,
+    hours_log_residual,
     load_calibration_rows,
     reference_year,
 )
-from gpuplan.catalog.gpus import get_gpu  # noqa: E402
-from gpuplan.compute.training_core import (  # noqa: E402
-    ModelShape,
-    hardware_arrays,
-    training_arrays,
-)
 from gpuplan.compute.utilisation import (  # noqa: E402
-    UtilisationFit,
     conformal_quantiles,
     load_utilisation_fit,
 )
-
-
-def predict(row: CalibrationRow, fit: UtilisationFit) -> float:
-    """P50 GPU-hours for a run through the estimator's core."""
-
-    def one(value: float) -> np.ndarray:
-        return np.array([value], dtype=float)
-
-    shape = ModelShape(
-        matmul_params=one(row.matmul_params),
-        params_total=one(row.params),
-        attention_flops_per_token=one(row.flops_per_token - 6.0 * row.matmul_params),
-        hidden_size=one(row.hidden_size),
-        num_layers=one(row.num_layers),
-        vocab_size=one(row.vocab_size),
-        seq_len=one(row.seq_len),
-        is_moe=np.array([row.is_moe]),
-    )
-    hardware = hardware_arrays([get_gpu(row.gpu)], [row.precision], fit)
-    result = training_arrays(
-        shape,
-        hardware,
-        row.tokens,
-        one(row.gpus),
-        fit,
-        global_batch_tokens=row.global_batch_tokens,
-        software_year=row.year,
-        scope=row.scope,
-    )
-    return float(result.gpu_hours[0])
 
 
 def residuals(
@@ -88,13 +53,13 @@ def residuals(
     runs = [r for r in rows if r.kind == "run_hours"]
     if group is None:
         shipped = load_utilisation_fit()
-        return {r.label: float(np.log(r.reported_gpu_hours / predict(r, shipped))) for r in runs}
+        return {r.label: hours_log_residual(r, shipped) for r in runs}
     year = reference_year(rows)
     result: dict[str, float] = {}
     for name in sorted({group(r) for r in runs}):
         fit = fit_once([r for r in rows if r.kind != "run_hours" or group(r) != name], year=year)
         for run in (r for r in runs if group(r) == name):
-            result[run.label] = float(np.log(run.reported_gpu_hours / predict(run, fit)))
+            result[run.label] = hours_log_residual(run, fit)
     return result
 
 

@@ -132,15 +132,20 @@ def test_long_context_is_estimated_with_enough_gpus() -> None:
 
 
 def test_tokens_scale_hours_proportionally_and_gpus_never_reduce_them() -> None:
-    base = estimate_training("llama-2-7b", tokens=1e12, gpu="a100", gpus=256)
-    double = estimate_training("llama-2-7b", tokens=2e12, gpu="a100", gpus=256)
+    """At a fixed batch, hours are proportional to tokens; more GPUs never cost fewer
+    GPU-hours, and spreading a 4M-token batch of a 7B over 32,768 GPUs (244 tokens per
+    replica per step, under one sequence) costs far more than over 512 (16k tokens)."""
+    run = {"tokens": 1e12, "gpu": "a100", "global_batch_tokens": 4e6, "software_year": 2023}
+    base = estimate_training("llama-2-7b", gpus=256, **run)  # type: ignore[arg-type]
+    double = estimate_training("llama-2-7b", gpus=256, **{**run, "tokens": 2e12})  # type: ignore[arg-type]
     assert double.gpu_hours == pytest.approx(2 * base.gpu_hours, rel=1e-12)
     hours = [
-        estimate_training("llama-2-7b", tokens=1e12, gpu="a100", gpus=n).gpu_hours
+        estimate_training("llama-2-7b", gpus=n, **run).gpu_hours  # type: ignore[arg-type]
         for n in (8, 64, 512, 4096, 32768)
     ]
     assert all(b >= a for a, b in itertools.pairwise(hours))
-    assert hours[-1] < 2 * hours[0]  # smooth: a log-scale loss, not a cliff
+    assert hours[2] < 1.25 * hours[0]  # long steps: only scale-out and failures grow
+    assert hours[-1] > 2 * hours[2]  # latency-bound steps
 
 
 def test_params_scale_smoothly() -> None:
@@ -151,17 +156,24 @@ def test_params_scale_smoothly() -> None:
 
 def test_utilisation_drivers() -> None:
     """Higher peak per byte of bandwidth (H100 vs A100), fp8, MoE and longer sequences
-    each lower the MFU the model assumes (attention FLOPs never cost less than dense ones)."""
-    a100 = estimate_training("llama-2-70b", tokens=1e12, gpu="a100", gpus=1024, seq_len=4096)
-    h100 = estimate_training("llama-2-70b", tokens=1e12, gpu="h100", gpus=1024, seq_len=4096)
+    each lower the MFU the model assumes (attention FLOPs never cost less than dense ones).
+    Compared on a 2023 stack, the years of the A100 data (on today's stack an A100 run
+    reaches the ceiling of the best measured MFU, tested below)."""
+    run = {"tokens": 1e12, "gpus": 1024, "software_year": 2023}
+    a100 = estimate_training("llama-2-70b", gpu="a100", seq_len=4096, **run)  # type: ignore[arg-type]
+    h100 = estimate_training("llama-2-70b", gpu="h100", seq_len=4096, **run)  # type: ignore[arg-type]
     fp8 = estimate_training(
-        "llama-2-70b", tokens=1e12, gpu="h100", gpus=1024, seq_len=4096, precision="fp8"
+        "llama-2-70b",
+        gpu="h100",
+        seq_len=4096,
+        precision="fp8",
+        **run,  # type: ignore[arg-type]
     )
-    long = estimate_training("llama-2-70b", tokens=1e12, gpu="h100", gpus=1024, seq_len=32768)
+    long = estimate_training("llama-2-70b", gpu="h100", seq_len=32768, **run)  # type: ignore[arg-type]
     assert a100.mfu > h100.mfu > fp8.mfu
     assert fp8.gpu_hours < h100.gpu_hours  # still faster in hours
     assert long.mfu < h100.mfu * 1.01
-    a100_long = estimate_training("llama-2-70b", tokens=1e12, gpu="a100", gpus=1024, seq_len=32768)
+    a100_long = estimate_training("llama-2-70b", gpu="a100", seq_len=32768, **run)  # type: ignore[arg-type]
     assert a100_long.mfu < a100.mfu
     dense = estimate_training(params=46.7e9, tokens=1e12, gpu="h100", gpus=1024)
     moe = estimate_training(params=46.7e9, active_params=12.9e9, tokens=1e12, gpu="h100", gpus=1024)
@@ -195,7 +207,11 @@ def test_implied_training_round_trip() -> None:
 def test_llama_65b_published_gpu_hours_inside_band(tmp_path: Path) -> None:
     """LLaMA-65B: 1,022,362 A100-80GB GPU-hours for 1.4T tokens on 2048 GPUs at context
     2048 (Touvron et al. 2023, arXiv:2302.13971 Table 15 and §2.4). The estimate comes from
-    the architecture and the utilisation model, not from that figure."""
+    the architecture and the utilisation model, not from that figure. Scope 'step_time':
+    the figure is throughput accounting, 1.4T tokens / (380 tokens/s/GPU, §2.4) / 3600 =
+    1,023,392 GPU-hours."""
+    throughput_hours = 1.4e12 / 380 / 3600
+    assert throughput_hours == pytest.approx(1_022_362, rel=0.002)
     estimate = estimate_training(
         write_config(tmp_path, LLAMA_65B),
         tokens=1.4e12,
@@ -204,7 +220,7 @@ def test_llama_65b_published_gpu_hours_inside_band(tmp_path: Path) -> None:
         seq_len=2048,
         global_batch_tokens=4e6,
         software_year=2022,
-        scope="pretraining",
+        scope="step_time",
     )
     assert estimate.params_total == pytest.approx(65.2e9, rel=0.01)
     assert estimate.gpu_hours_p10 <= 1_022_362 <= estimate.gpu_hours_p90

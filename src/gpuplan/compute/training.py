@@ -30,6 +30,7 @@ from gpuplan.catalog.models import ModelEntry, get_model
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
+    RUN_DAYS_RANGE,
     Hardware,
     ModelShape,
     TrainingArrays,
@@ -50,8 +51,10 @@ from gpuplan.units import HOURS_PER_DAY
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-IMPLIED_ITERATIONS = 6
-"""Fixed-point steps of :func:`implied_training` (the batch rule moves MFU only weakly)."""
+IMPLIED_ITERATIONS = 12
+"""Fixed-point steps of :func:`implied_training`: with the batch rule, more tokens mean a
+larger batch and shorter per-step sync, so each step shrinks the error by about the sync
+term's share of the step time (well under a half)."""
 
 __all__ = [
     "DEFAULT_SCOPE",
@@ -141,7 +144,7 @@ class RunSettings(NamedTuple):
     """How the run is set up and what its GPU-hours are to cover (validated)."""
 
     global_batch_tokens: float
-    """Tokens per optimiser step; NaN = DeepSeek's optimal-batch rule."""
+    """Tokens per optimiser step; NaN = the fitted batch rule of published runs."""
     software_year: int
     scope: str
 
@@ -249,8 +252,8 @@ def estimate_training(
     ``params`` (and ``active_params`` for a MoE). ``tokens`` trained, ``gpus`` in the cluster
     (optional: wall clock needs it), ``price_per_gpu_hour`` in USD (optional: cost).
     ``global_batch_tokens`` per step, ``software_year`` of the training stack and ``scope``
-    of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to DeepSeek's
-    batch rule, today's stack and :data:`DEFAULT_SCOPE`.
+    of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to the batch rule
+    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`.
     """
     fit = load_utilisation_fit()
     settings = run_settings(global_batch_tokens, software_year, scope, fit)
@@ -295,9 +298,21 @@ def estimate_training(
 
     notes = resolved.notes
     if cluster is None:
-        notes = (*notes, f"cluster of {float(result.gpus_assumed[0]):.0f} GPUs assumed for MFU")
+        low, high = (float(end[0]) for end in result.cluster_range)
+        shortest, longest = RUN_DAYS_RANGE
+        notes = (
+            *notes,
+            f"cluster not given: P50 on {float(result.gpus_assumed[0]):,.0f} GPUs; P10-P90 "
+            f"span {low:,.0f} to {high:,.0f} GPUs (the run in {longest:.0f} to "
+            f"{shortest:.0f} days); give --gpus to narrow it",
+        )
     if global_batch_tokens is None:
-        notes = (*notes, "global batch from DeepSeek's optimal-batch rule (0.292·C^0.3271)")
+        rule = fit.batch_rule
+        notes = (
+            *notes,
+            f"global batch from published runs' practice ({rule.coefficient:,.0f}·C^"
+            f"{rule.exponent:.3f}, fitted on {rule.runs} runs); give --global-batch-tokens",
+        )
     return TrainingEstimate(
         model=resolved.model_id,
         gpu=resolved.gpu.id,

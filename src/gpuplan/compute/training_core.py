@@ -21,6 +21,7 @@ from gpuplan.catalog.models import ModelEntry
 from gpuplan.compute.training_memory import min_gpus_for_memory
 from gpuplan.compute.utilisation import (
     UtilisationFit,
+    UtilisationInputs,
     band_factors,
     default_global_batch_tokens,
     extrapolation_sigma,
@@ -36,8 +37,15 @@ if TYPE_CHECKING:
 DEFAULT_SEQ_LEN: Final = 4096
 """ASSUMPTION: pre-training context when none is given (Llama 2: 4k; Llama 3: 8k)."""
 DEFAULT_GPUS: Final = 1024
-"""ASSUMPTION: cluster size for the utilisation model when ``gpus`` is not given (never
-below the memory minimum)."""
+"""ASSUMPTION: cluster size for the utilisation model's P50 when ``gpus`` is not given
+(moved into :data:`RUN_DAYS_RANGE`'s cluster range, never below the memory minimum)."""
+RUN_DAYS_RANGE: Final = (7.0, 118.0)
+"""Wall clock (days) of the calibration runs whose figure is a wall clock (GPUs × elapsed
+days), shortest to longest: Phi-3-mini
+(512 H100 for 7 days, HF model card) and BLOOM (384 A100 for ~118 days, arXiv:2211.02001
+Table 1). Without ``gpus`` the band spans every cluster that finishes the run within it:
+P10 GPU-hours on the smallest such cluster, P90 on the largest (more GPUs per token run
+shorter, less efficient steps)."""
 PARAMS_ONLY_ASPECT: Final = 128.0
 """Hidden width ÷ layers assumed for a bare parameter count (Llama 2 7B: 128; 70B: 102);
 with N ≈ 12·L·h², h = (N·128/12)^(1/3). Used for the memory and width terms only."""
@@ -87,6 +95,9 @@ class TrainingArrays(NamedTuple):
     gpu_hours_p10: NDArray[np.float64]
     gpu_hours_p90: NDArray[np.float64]
     gpus_assumed: NDArray[np.float64]
+    cluster_range: tuple[NDArray[np.float64], NDArray[np.float64]]
+    """(smallest, largest) cluster the band spans: the given GPU count, or without one the
+    clusters finishing the run in :data:`RUN_DAYS_RANGE`."""
     wall_clock_days: NDArray[np.float64]
     min_gpus_for_memory: NDArray[np.float64]
     fits_in_memory: NDArray[np.bool_]
@@ -162,8 +173,10 @@ def training_arrays(
     scope: str = DEFAULT_SCOPE,
 ) -> TrainingArrays:
     """The one vectorised formula path (module docstring). ``gpus`` NaN = not given: the
-    utilisation model then assumes max(DEFAULT_GPUS, memory minimum) and wall clock is NaN.
-    ``global_batch_tokens`` NaN = DeepSeek's optimal-batch rule; ``software_year`` None =
+    P50 then assumes DEFAULT_GPUS (kept within the memory minimum and the clusters that
+    finish the run in :data:`RUN_DAYS_RANGE`), the band spans those clusters, and wall
+    clock is NaN.
+    ``global_batch_tokens`` NaN = the fitted batch rule of published runs; ``software_year`` None =
     today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`.
     """
     flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
@@ -178,24 +191,44 @@ def training_arrays(
         scaleup_domain=hardware.scaleup_domain,
     )
     given = np.asarray(gpus, dtype=float)
-    assumed = np.where(np.isnan(given), np.maximum(DEFAULT_GPUS, minimum), given)
-    cluster = np.where(np.isfinite(assumed), assumed, DEFAULT_GPUS)
+    unknown = np.isnan(given)
     batch = np.asarray(global_batch_tokens, dtype=float)
-    batch = np.where(np.isnan(batch), default_global_batch_tokens(training_flops), batch)
-    year = fit.reference_year if software_year is None else software_year
-    x = utilisation_inputs(
-        peak_flops=hardware.peak_flops,
-        bf16_peak_flops=hardware.bf16_peak_flops,
-        memory_bandwidth=hardware.memory_bandwidth,
-        hidden_size=shape.hidden_size,
-        attention_share=shape.attention_flops_per_token / flops_per_token,
-        gpus=cluster,
-        global_batch_tokens=batch,
-        gpus_per_replica=np.where(np.isfinite(minimum), minimum, cluster),
-        software_age=fit.reference_year - np.asarray(year, dtype=float),
-        is_moe=shape.is_moe,
+    batch = np.where(
+        np.isnan(batch), default_global_batch_tokens(training_flops, fit.batch_rule), batch
     )
-    mfu = run_mfu(x, fit, scope)
+    year = fit.reference_year if software_year is None else software_year
+    floor = np.where(np.isfinite(minimum), minimum, 1.0)
+
+    def mfu_on(cluster: ArrayLike) -> tuple[NDArray[np.float64], UtilisationInputs]:
+        x = utilisation_inputs(
+            peak_flops=hardware.peak_flops,
+            bf16_peak_flops=hardware.bf16_peak_flops,
+            memory_bandwidth=hardware.memory_bandwidth,
+            hidden_size=shape.hidden_size,
+            attention_share=shape.attention_flops_per_token / flops_per_token,
+            gpus=cluster,
+            global_batch_tokens=batch,
+            gpus_per_replica=np.where(np.isfinite(minimum), minimum, cluster),
+            software_age=fit.reference_year - np.asarray(year, dtype=float),
+            is_moe=shape.is_moe,
+        )
+        return run_mfu(x, fit, scope), x
+
+    def hours_at(mfu: NDArray[np.float64]) -> NDArray[np.float64]:
+        result: NDArray[np.float64] = (
+            training_flops / (hardware.peak_flops * mfu) / SECONDS_PER_HOUR
+        )
+        return result
+
+    default = np.where(unknown, np.maximum(DEFAULT_GPUS, floor), given)
+    first, _ = mfu_on(default)
+    longest, shortest = (days * HOURS_PER_DAY for days in reversed(RUN_DAYS_RANGE))
+    smallest = np.maximum(floor, hours_at(first) / longest)
+    largest = np.maximum(smallest, hours_at(first) / shortest)
+    assumed = np.where(unknown, np.clip(default, smallest, largest), given)
+    mfu, x = mfu_on(assumed)
+    mfu_small, _ = mfu_on(np.where(unknown, smallest, given))
+    mfu_large, _ = mfu_on(np.where(unknown, largest, given))
     sigma = extrapolation_sigma(
         x,
         fit,
@@ -203,7 +236,7 @@ def training_arrays(
         precision_class=hardware.precision_class,
         params=shape.params_total,
     )
-    hours = training_flops / (hardware.peak_flops * mfu) / SECONDS_PER_HOUR
+    hours = hours_at(mfu)
     low, high = band_factors(sigma, fit)
     return TrainingArrays(
         training_flops=training_flops,
@@ -212,10 +245,11 @@ def training_arrays(
         extrapolation_sigma=sigma,
         global_batch_tokens=batch,
         gpu_hours=hours,
-        gpu_hours_p10=hours * low,
-        gpu_hours_p90=hours * high,
+        gpu_hours_p10=np.minimum(hours, hours_at(mfu_small)) * low,
+        gpu_hours_p90=np.maximum(hours, hours_at(mfu_large)) * high,
         gpus_assumed=assumed,
+        cluster_range=(np.where(unknown, smallest, given), np.where(unknown, largest, given)),
         wall_clock_days=hours / given / HOURS_PER_DAY,
         min_gpus_for_memory=minimum,
-        fits_in_memory=np.isnan(given) | (given >= minimum),
+        fits_in_memory=unknown | (given >= minimum),
     )

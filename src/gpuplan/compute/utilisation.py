@@ -63,6 +63,12 @@ SYNC_REFERENCE_TOKENS = 4096.0
 FAILURES_PER_GPU_HOUR = 419.0 / (54.0 * 24.0 * 16384.0)
 """λ: unexpected interruptions per GPU-hour, Llama 3 405B pre-training (419 in 54 days on
 16,384 H100; arXiv:2407.21783 §3.3.4, Table 5)."""
+HOURS_LOST_PER_FAILURE = (1.0 / 0.90 - 1.0) / (419.0 / (54.0 * 24.0))
+"""t_lost = 0.34 job-hours per failure, set from Llama 3, not fitted: 'higher than 90%
+effective training time' over the same 54 days and 419 unexpected interruptions
+(arXiv:2407.21783 §3.3.4), so 1/(1 + λ·n·t_lost) = 0.90 at n = 16,384. An upper bound
+(planned interruptions are in the 10% too). The calibration runs cannot fit it: the only
+wall-clock runs above 2,048 chips are two TPU runs."""
 SCOPES = ("step_time", "pretraining", "wall_clock", "full_training")
 """What a GPU-hour figure covers (module docstring)."""
 FULL_TRAINING_OVER_PRETRAINING = 2788.0 / 2664.0
@@ -152,6 +158,14 @@ class UtilisationFit(BaseModel):
         ge=0, le=1, description="Leave-one-lab-out runs inside the (jackknifed) band."
     )
     benchmark_log_sigma: float = Field(gt=0)
+    batch_rule: BatchRule
+    max_benchmark_mfu: float = Field(
+        gt=0,
+        le=1,
+        description="Highest steady-state MFU measured in the data: the model never promises "
+        "more (its software-year and ridge terms are confounded in the data, A100 rows being "
+        "old and H100 rows new, so an old GPU on today's stack would extrapolate past it).",
+    )
     extrapolation: ExtrapolationPriors
     rows: list[FitRow]
 
@@ -203,11 +217,36 @@ def utilisation_inputs(
     )
 
 
-def default_global_batch_tokens(training_flops: ArrayLike) -> NDArray[np.float64]:
-    """Global batch (tokens) when none is given: B = 0.292·C^0.3271 with C the training
-    FLOPs, DeepSeek LLM's fitted optimal batch (arXiv:2401.02954 §3.1, eq. 1); it gives 19M
-    for DeepSeek 67B (used 18.9M) and 9M for 7B on 2T tokens (used 9.4M)."""
-    result: NDArray[np.float64] = 0.2920 * np.asarray(training_flops, dtype=float) ** 0.3271
+class BatchRule(BaseModel):
+    """Global batch (tokens) used when a run gives none: B = k·C^α, C the training FLOPs,
+    least squares in log-log on the calibration runs' published batches."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    coefficient: float = Field(gt=0, description="k (tokens per FLOP^α).")
+    exponent: float = Field(ge=0, lt=1, description="α.")
+    runs: int = Field(ge=3, description="Published runs with a stated batch behind the fit.")
+
+
+def fit_batch_rule(training_flops: ArrayLike, batch_tokens: ArrayLike) -> tuple[float, float]:
+    """(k, α) of B = k·C^α by least squares on log B against log C."""
+    slope, intercept = np.polyfit(
+        np.log(np.asarray(training_flops, dtype=float)),
+        np.log(np.asarray(batch_tokens, dtype=float)),
+        1,
+    )
+    return float(np.exp(intercept)), float(slope)
+
+
+def default_global_batch_tokens(training_flops: ArrayLike, rule: BatchRule) -> NDArray[np.float64]:
+    """Global batch (tokens) when none is given: the fitted practice B = k·C^α. Published
+    runs keep 2-6M tokens over four decades of compute (k = 1.3e3, α = 0.15 on 28 runs:
+    5.6M at LLaMA-65B's 5.7e23 FLOPs, which used 4.2M); DeepSeek LLM's optimal-batch rule
+    0.292·C^0.3271 (arXiv:2401.02954 §3.1), used before 2026-12-02, gives 3-7× more for
+    C > 1e23."""
+    result: NDArray[np.float64] = (
+        rule.coefficient * np.asarray(training_flops, dtype=float) ** rule.exponent
+    )
     return result
 
 
@@ -226,8 +265,10 @@ def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.
 
 
 def benchmark_mfu(x: UtilisationInputs, fit: UtilisationFit) -> NDArray[np.float64]:
-    """Steady-state MFU (what a throughput benchmark measures)."""
-    result: NDArray[np.float64] = 1.0 / inverse_mfu(x, fit.coefficients)
+    """Steady-state MFU (what a throughput benchmark measures), at most the best measured."""
+    result: NDArray[np.float64] = np.minimum(
+        1.0 / inverse_mfu(x, fit.coefficients), fit.max_benchmark_mfu
+    )
     return result
 
 
@@ -341,12 +382,14 @@ def fit_coefficients(
     *,
     weights: Sequence[float] | NDArray[np.float64] | None = None,
     without: frozenset[str] = frozenset(),
+    fixed: dict[str, float] | None = None,
 ) -> tuple[UtilisationCoefficients, dict[str, float]]:
     """Least squares on log MFU; returns coefficients and the goodput per fitted scope.
 
     Rows with scope 'step_time' are predicted as benchmark MFU, others as benchmark MFU ×
     goodput(scope) × failure factor. Bounds keep each term's physical sign. ``without``
-    names terms of :data:`FIT_TERMS` held at zero ('scope': one goodput for every scope).
+    names terms of :data:`FIT_TERMS` held at zero ('scope': one goodput for every scope);
+    ``fixed`` holds coefficients (by field name) at a value set outside the fit.
     """
     from scipy.optimize import least_squares
 
@@ -361,13 +404,15 @@ def fit_coefficients(
     names = ["base", "memory", "memory_width", "attention", "scale_out", "sync", "software_age"]
     names += ["moe", "hours_lost_per_failure"]
     frozen = {"failures": "hours_lost_per_failure"}
-    fixed = {frozen.get(term, term) for term in without if term != "scope"}
+    switched_off = {frozen.get(term, term) for term in without if term != "scope"}
+    held = {n: v for n, v in (fixed or {}).items() if n not in switched_off}
+    fixed_names = switched_off | set(held)
     start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 0.5}
     start |= {"moe": 1.2, "hours_lost_per_failure": 0.5}
     upper = dict.fromkeys(names, 10.0) | {"attention": 20.0, "software_age": 1.0, "moe": 3.0}
     lower = dict.fromkeys(names, 0.0) | {"moe": 1.0}
-    free = [n for n in names if n not in fixed]
-    resting = {n: (1.0 if n == "moe" else 0.0) for n in fixed}
+    free = [n for n in names if n not in fixed_names]
+    resting = {n: (1.0 if n == "moe" else 0.0) for n in fixed_names} | held
     goodputs = 1 if pooled else len(run_scopes)
 
     def coefficients(p: NDArray[np.float64]) -> UtilisationCoefficients:
