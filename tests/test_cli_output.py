@@ -21,6 +21,12 @@ from gpuplan.uncertainty.montecarlo import simulate
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _hundred_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped output is as wide as ``$COLUMNS``: pin it, whatever the developer's terminal."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 def test_number_forms_parse_like_the_cli() -> None:
     assert humanize.parse("15T") == 15e12
     assert humanize.parse("2.5M") == 2.5e6
@@ -138,7 +144,7 @@ def test_monte_carlo_reports_progress() -> None:
     simulate(spec, samples=10_000, progress=lambda phase, f: events.append((phase, f)))
     fractions = [f for _, f in events if f is not None]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert events[-1][0] == "10,000 of 10,000 samples"
+    assert events[-1][0] == "10K of 10K samples"
 
 
 def test_report_command_writes_all_three(tmp_path: Path) -> None:
@@ -170,3 +176,171 @@ def test_plan_and_simulate_write_a_report(tmp_path: Path) -> None:
     assert simulated.exit_code == 0, simulated.output
     text = (tmp_path / "s.html").read_text(encoding="utf-8")
     assert 'id="finance"' in text and 'id="plan"' not in text and "300 samples" in text
+
+
+def _docs_example() -> dict:
+    """The worked example of docs/scenarios.md, as written there."""
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    block = re.search(r"## A complete worked example.*?```yaml\n(.*?)```", text, re.S)
+    assert block, "docs/scenarios.md lost its worked example"
+    return yaml.safe_load(block.group(1))
+
+
+def test_docs_worked_example_is_a_valid_scenario() -> None:
+    """The example loads as written (15T-style numbers, 60% growth) and so does each of its
+    named overrides."""
+    data = _docs_example()
+    scenario = load_scenario(data)
+    assert scenario.inference[0].tokens_per_day == 5e9
+    assert scenario.horizon.discount_rate == pytest.approx(0.10)
+    assert not load_scenario(data, ["cloud_only"]).supply.ownership
+    fast = load_scenario(data, ["fast_growth"]).inference[0].growth
+    assert fast.annual_growth == pytest.approx(1.2)  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_docs_worked_example_plans_no_dearer_than_its_baselines() -> None:
+    """The example plans to an optimum; each baseline is the same problem with fewer options,
+    so none may be cheaper (the docs quote the savings against them)."""
+    from gpuplan.planning.api import plan
+
+    result = plan(_docs_example())
+    assert result.status == "optimal"
+    feasible = result.baselines[result.baselines.status == "optimal"]
+    assert len(feasible) >= 3
+    assert (feasible.npv_usd >= result.npv_usd * (1 - 1e-6)).all()
+
+
+def test_uncertain_values_in_mappings_take_number_forms() -> None:
+    """`gpu_hours: {h100-sxm: 200K}` and a per-GPU range written `8`..`1.2K` read as numbers,
+    as on the command line."""
+    from report_scenario import report_scenario
+
+    data = report_scenario()
+    data["training"][0]["gpu_hours"] = {"h100-sxm": "200K"}
+    data["inference"][0]["gpus_per_billion_tokens_per_day"] = {
+        "h100-sxm": {"low": "8", "high": "1.2K", "shape": "uniform"}
+    }
+    scenario = load_scenario(data)
+    assert scenario.training[0].gpu_hours == {"h100-sxm": 2e5}
+    per_gpu = scenario.inference[0].gpus_per_billion_tokens_per_day["h100-sxm"]  # type: ignore[index]
+    assert (per_gpu.low, per_gpu.high) == (8.0, 1200.0)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("args", "example"),
+    [
+        (["tco", "--gpu", "h100-sxm", "--country", "FR", "--utilisation", "most"], "60%"),
+        (["tco", "--gpu", "h100-sxm", "--country", "FR", "--years", "five"], "5 or 2.5"),
+        (["estimate", "training", "--params", "big", "--tokens", "1T", "--gpu", "h100"], "7B"),
+        (["estimate", "training", "--model", "mistral-7b", "--tokens", "lots", "--gpu", "h100"],
+         "15T"),
+        (["estimate", "fleet", "--model", "mistral-7b", "--gpu", "h100", "--tokens-per-day",
+          "many"], "10B"),
+        (["estimate", "inference", "--model", "mistral-7b", "--gpu", "h100", "--max-tpot-ms",
+          "fast"], "200 (milliseconds)"),
+        (["simulate", "mistral", "-n", "many"], "1024 or 1K"),
+    ],
+)  # fmt: skip
+def test_each_options_error_example_fits_it(args: list[str], example: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert example in result.output and "Traceback" not in result.output
+
+
+RAW_NUMBER_FORMS = (
+    r"\de\+\d",  # 1.5e+13
+    r"(?<![\d.])\d{7,}(?![\d.])",  # 4632106
+    r"\d{1,3}(?:,\d{3}){2,}",  # 4,632,106
+    r"\$-",  # $-2.3B
+)
+
+
+def _raw_numbers(text: str) -> list[str]:
+    import re
+
+    return [m.group(0) for form in RAW_NUMBER_FORMS for m in re.finditer(form, text)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["catalog", "gpus"],
+        ["catalog", "models"],
+        ["estimate", "training", "--model", "llama-3.1-405b", "--tokens", "15T", "--gpu", "h100"],
+        ["estimate", "inference", "--model", "mistral-7b", "--gpu", "h100-sxm"],
+        ["estimate", "fleet", "--model", "mistral-7b", "--gpu", "h100", "--tokens-per-day", "1T"],
+        ["estimate", "implied", "--gpu", "a100-80gb", "--gpu-hours", "4.6M", "--model",
+         "mistral-7b"],
+        ["tco", "--gpu", "h100-sxm", "--country", "FR"],
+        ["check-report"],
+    ],
+)  # fmt: skip
+def test_commands_print_numbers_the_way_people_read_them(args: list[str]) -> None:
+    """No `1.5e+13`, `4632106`, `4,632,106` or `$-2.3B` in any table or note, and tables
+    stay within the piped width."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert _raw_numbers(result.stdout) == []
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+def test_infeasible_plan_diagnosis_reads_like_the_tables(tmp_path: Path) -> None:
+    """A training run of 4.63M GPU-hours on at most 512 rented GPUs: the diagnosis says
+    `4.63M h100-sxm GPU-hours` and `512 GPUs`, wrapped to the output width."""
+    from report_scenario import report_scenario
+
+    data = report_scenario()
+    data["training"][0] |= {"gpu_hours": {"h100-sxm": 4_632_106}, "min_cluster_gpus": 2048}
+    data["supply"]["ownership"] = []
+    data["supply"]["offers"] = [o | {"availability_gpus": 512} for o in data["supply"]["offers"]]
+    data.pop("company")
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["plan", str(path), "--no-baselines"])
+    assert result.exit_code == 2
+    assert "4.63M h100-sxm GPU-hours" in " ".join(result.output.split())
+    assert _raw_numbers(result.output) == []
+
+
+def test_field_tables_read_each_row_by_its_key(capsys: pytest.CaptureFixture[str]) -> None:
+    """`cost_per_day_usd` 194 -> `Cost per day` `$194`; `utilisation` 0.747 -> `75%`;
+    `ttft_p99_ms` stays a number under a title-case label with its acronym."""
+    print_table(
+        "fields",
+        ["quantity", "value"],
+        [["cost_per_day_usd", 194.0], ["utilisation", 0.747], ["ttft_p99_ms", 326.4]],
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert any("Cost per day " in x and "$194" in x for x in lines)
+    assert any("Utilisation" in x and "75%" in x for x in lines)
+    assert any("TTFT P99 ms" in x and "326" in x for x in lines)
+
+
+def test_usd_columns_read_as_money_once_in_any_currency() -> None:
+    """`tco`'s USD columns print `$2.37`; under `--currency EUR` the same cell is the USD
+    figure divided by the dated rate (converted once, not twice), with a euro sign."""
+    args = ["tco", "--gpu", "h100-sxm", "--country", "FR"]
+    usd = runner.invoke(app, args)
+    eur = runner.invoke(app, ["--currency", "EUR", *args])
+    rate = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    total = rate["ownership"]["cost_per_gpu_hour"]
+    assert usd.exit_code == 0 and eur.exit_code == 0, usd.output + eur.output
+    assert humanize.money(total, "$") in usd.stdout
+    from gpuplan.currency import display_currency, from_usd
+
+    with display_currency("EUR"):
+        in_euros, twice = from_usd(total), from_usd(from_usd(total))
+    assert humanize.money(in_euros, "\u20ac") in eur.stdout
+    assert humanize.money(twice, "\u20ac") not in eur.stdout
+
+
+def test_narrow_tables_keep_figures_before_text() -> None:
+    """At 60 characters a table of (label, note, region, price) drops text before the price:
+    the key columns, then figures, then text while it fits."""
+    columns = ["offer", "note", "region", "USD/GPU-h"]
+    rows = [["a" * 10, "b" * 20, "c" * 20, "$2.50"]]
+    assert list(fit_columns(columns, rows, 60, figures={3})) == [0, 1, 3]
+    assert list(fit_columns(columns, rows, 60)) == [0, 1, 2]

@@ -157,7 +157,7 @@ def test_11_duplicate_ownership_rows(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("low", "high", "words"),
-    [(1e-300, 1e300, ("1e+300", "±1e+30")), (1e-20, 1e20, ("orders of magnitude",))],
+    [(1e-300, 1e300, ("1e300", "±1e30")), (1e-20, 1e20, ("orders of magnitude",))],
 )
 def test_12_lognormal_too_wide(tmp_path: Path, low: float, high: float, words: tuple) -> None:
     dist = {"low": low, "high": high, "shape": "lognormal"}
@@ -192,8 +192,8 @@ def test_13_extreme_company_numbers(tmp_path: Path, field: str) -> None:
         company["company"]["opening_cash"] = 1.797e308
     path = write(tmp_path / "c.yaml", company)
     for command in (["compare", path], ["compare", path, "--json"], ["simulate", path]):
-        message = fails(command, f"company.{field}", "1.797e+308", "±1e+30")
-        assert message.count("1.797e+308") == 1
+        message = fails(command, f"company.{field}", "1.797e308", "±1e30")
+        assert message.count("1.797e308") == 1
 
 
 def test_14_sobol_samples_bounded_by_memory() -> None:
@@ -386,7 +386,7 @@ def test_demand_growth_compounding_past_any_volume(tmp_path: Path) -> None:
         "horizon": {"start": "2026-01", "periods": 240, "period": "month"}
     }
     path = write(tmp_path / "s.yaml", data)
-    fails(["plan", path, "--no-baselines"], "inference.chat.growth.annual_growth", "1e+30")
+    fails(["plan", path, "--no-baselines"], "inference.chat.growth.annual_growth", "1e30")
 
 
 @pytest.mark.parametrize("growth", [1e30, {"low": 0, "high": 1e30, "shape": "uniform"}])
@@ -466,7 +466,7 @@ def test_largest_need_is_a_number(tmp_path: Path) -> None:
                                  "--no-baselines"])  # fmt: skip
     assert result.exit_code == 2
     (message,) = json.loads(result.stdout)["diagnosis"]
-    assert "1e+51 GPUs (inference.chat)" in message and "inf GPUs" not in message
+    assert "1e51 GPUs (inference.chat)" in message and "inf GPUs" not in message
 
 
 @pytest.mark.parametrize(

@@ -32,3 +32,34 @@ def test_days_and_flops() -> None:
     assert humanize.flops(8.4e23) == "8.4e23 FLOPs"
     assert humanize.flops(6 * 7e9 * 15e12) == "6.3e23 FLOPs"
     assert humanize.flops(9.9999e22) == "1e23 FLOPs"
+
+
+def test_numbers_in_sentences() -> None:
+    assert humanize.number(4_632_106) == "4.63M"
+    assert humanize.number(2048) == "2,048"
+    assert humanize.number(0.864) == "0.864"
+    assert humanize.number(3e-7) == "3e-7"
+    assert humanize.gpu_hours(4_632_106) == "4.63M GPU-hours"
+    assert humanize.plain(1e30) == "1e30" and humanize.plain(1.797e308) == "1.797e308"
+    assert humanize.plain(0.12345) == "0.12345"
+
+
+def test_small_money_and_signed_changes() -> None:
+    assert humanize.money(0.0724) == "$0.072"
+    assert humanize.money(0.5) == "$0.50"
+    assert humanize.money(4.7e-10) == "$0.00"
+    assert humanize.change(0.18) == "+18%"
+    assert humanize.change(-0.56) == "\u221256%"
+    assert humanize.percent(-0.001) == "0%"
+
+
+def test_field_kinds_from_names() -> None:
+    """A company input's path or a table column says how its numbers read."""
+    assert humanize.kind_of("compute.spend.inference_per_year") == "money"
+    assert humanize.kind_of("compute.spend.growth_per_year") == "percent"
+    assert humanize.kind_of("cost_per_million_output_tokens") == "money"
+    assert humanize.kind_of("revenue.api[0].tokens_per_day") == "count"
+    assert humanize.kind_of("delivery_cost_fraction") == "percent"
+    assert humanize.kind_of("runway_months") == "number"
+    assert humanize.label("ttft_p99_ms") == "TTFT P99 ms"
+    assert humanize.label("moe_experts") == "MoE experts"

@@ -133,8 +133,8 @@ def test_inconsistent_instance_and_gpu_price_is_rejected(tmp_path: Path) -> None
 
 
 def test_unknown_currency_is_an_error_not_a_price(tmp_path: Path) -> None:
-    path = _write(tmp_path / "bad.csv", [_row(currency="CHF")])
-    with pytest.raises(CatalogError, match=r"line 2: No exchange rate for currency 'CHF'"):
+    path = _write(tmp_path / "bad.csv", [_row(currency="XAU")])
+    with pytest.raises(CatalogError, match=r"line 2: No exchange rate for currency 'XAU'"):
         read_offer_csv(path)
 
 

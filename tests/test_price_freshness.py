@@ -254,6 +254,30 @@ def test_cli_tco_states_its_basis_and_verdicts() -> None:
     assert answer["filters"] == {"provider": "nebius", "provider_jurisdiction": "EU"}
 
 
+def test_cli_tco_site_country_is_the_owned_side_and_offer_country_filters_rentals() -> None:
+    """Own in DE (--site-country), rent only in French data centres (--offer-country FR): the
+    owned cost is the DE one (same as the older --country DE) and every rental is in FR."""
+
+    def answer(*args: str) -> dict:
+        out = CliRunner().invoke(app, ["tco", "--gpu", "h100", "--json", *args])
+        assert out.exit_code == 0, out.output
+        return dict(json.loads(out.stdout))
+
+    new = answer("--site-country", "DE", "--offer-country", "FR")
+    old = answer("--country", "DE", "--offer-country", "FR")
+    assert new["ownership"]["country"] == "DE"
+    assert new["ownership"]["cost_per_gpu_hour"] == old["ownership"]["cost_per_gpu_hour"]
+    rows = [a for a in new["alternatives"] if a["basis"] != "median"]  # a median has no place
+    assert rows and {a["country"] for a in rows} == {"FR"}
+    fr = answer("--site-country", "FR")
+    assert fr["ownership"]["cost_per_gpu_hour"] != new["ownership"]["cost_per_gpu_hour"]
+    clash = CliRunner().invoke(app, ["tco", "--gpu", "h100", "--site-country", "DE",
+                                     "--country", "FR"])  # fmt: skip
+    assert clash.exit_code == 2 and "disagree" in clash.output
+    missing = CliRunner().invoke(app, ["tco", "--gpu", "h100"])
+    assert missing.exit_code == 2 and "--site-country" in missing.output
+
+
 def test_humanize_money_follows_the_display_currency() -> None:
     """$1,126,900 at 1.1269 USD per EUR (ECB 2026-10-06) is EUR 1,000,000."""
     from gpuplan.currency import display_currency
@@ -328,7 +352,7 @@ def test_scenario_offer_in_eur_is_converted_at_the_dated_rate() -> None:
     (usd,) = mine("USD")
     assert usd.cost_per_gpu_period / grid.hours == pytest.approx(2.5)
     with pytest.raises(InputError, match=r"supply.offers.0.currency: .*No exchange rate"):
-        mine("CHF")
+        mine("XAU")  # gold: an ISO code the FX table does not hold
 
 
 def test_scenario_offers_csv_alone_uses_the_latest_row(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
-"""`catalog refresh`: fetchers run against recorded responses in tests/fixtures/refresh (the
-layouts of the Azure Retail Prices API, the AWS price-list region file and a SkyPilot
-vms.csv); nothing here touches the network."""
+"""`catalog refresh`: fetchers run against the responses in tests/fixtures/refresh (a recorded
+excerpt of SkyPilot's GCP vms.csv; Azure Retail Prices API and AWS price-list files in their
+documented layouts, see the README there); nothing here touches the network."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def fake_fetch(url: str) -> bytes:
         return EMPTY_AWS
     if url.endswith("/gcp/vms.csv"):
         return (FIXTURES / "skypilot_gcp_vms.csv").read_bytes()
+    if url.endswith("/lambda/vms.csv"):
+        return (FIXTURES / "skypilot_lambda_vms.csv").read_bytes()
     raise AssertionError(f"unexpected URL {url}")
 
 
@@ -92,11 +94,64 @@ def test_aws_price_list_rows() -> None:
     assert report.rows_read == 2
 
 
-def test_gcp_refresh_through_the_skypilot_catalog() -> None:
+def test_gcp_refresh_prices_accelerator_rows_with_their_host_vm() -> None:
+    """Recorded catalogs/v7/gcp/vms.csv rows: GCP lists H100 x8 ($33.60609/h in us-central1)
+    apart from its a3-highgpu-8g host ($9.46006/h); together $43.06615/h, the value of the
+    shipped cloud_prices.csv row from the same snapshot. Spot: 18.024 + 2.17547."""
     report = refresh_offers("gcp", fetch=fake_fetch, today=DAY)
-    rows = {o.pricing_model: o for o in read_offer_csv(Path(report.path))}
-    assert rows["on_demand"].price_per_gpu_hour == pytest.approx(88.25 / 8)
-    assert rows["spot"].price_per_gpu_hour == pytest.approx(28.9 / 8)  # cheapest zone
+    rows = {
+        (o.instance_type, o.region, o.pricing_model): o for o in read_offer_csv(Path(report.path))
+    }
+    a3 = rows[("a3-highgpu-8g", "us-central1", "on_demand")]
+    assert a3.gpu == "h100-sxm" and a3.gpus_per_instance == 8
+    assert a3.price_per_instance_hour == pytest.approx(33.60609 + 9.46006)
+    assert rows[("a3-highgpu-8g", "us-central1", "spot")].price_per_instance_hour == (
+        pytest.approx(18.024 + 2.17547)
+    )
+    shipped = {
+        (o.instance_type, o.region): o.price_per_instance_hour
+        for o in load_offer_history()
+        if o.provider == "GCP" and o.pricing_model == "on_demand"
+    }
+    for region in ("us-central1", "europe-west4"):
+        fresh = rows[("a3-highgpu-8g", region, "on_demand")].price_per_instance_hour
+        assert fresh == pytest.approx(shipped[("a3-highgpu-8g", region)])
+
+
+def test_gcp_tpu_slices_count_chips_and_placeholders_are_skipped() -> None:
+    """tpu-v5p-12288 counts TensorCores (2 per chip): 6,144 chips at $25,804.80/h = $4.20 per
+    chip-hour; tpu-v6e-8 counts chips: $21.60 / 8 = $2.70. The asia-east1 row priced
+    700.0/700.0 and the H200 row whose a3-ultragpu-8g host is absent are reported, not priced."""
+    report = refresh_offers("gcp", fetch=fake_fetch, today=DAY)
+    rows = {
+        (o.instance_type, o.region, o.pricing_model): o for o in read_offer_csv(Path(report.path))
+    }
+    v5p = rows[("tpu-v5p-12288", "us-central1", "on_demand")]
+    assert v5p.gpu == "tpu-v5p" and v5p.gpus_per_instance == 6144
+    assert v5p.price_per_gpu_hour == pytest.approx(4.2)
+    assert rows[("tpu-v6e-8", "us-central1", "on_demand")].price_per_gpu_hour == pytest.approx(2.7)
+    assert not [key for key in rows if key[1] == "asia-east1"]
+    assert not [key for key in rows if rows[key].gpu == "h200"]
+    assert any("700" in w and "placeholder" in w for w in report.warnings)
+    assert any("a3-ultragpu-8g" in w and "not priced" in w for w in report.warnings)
+
+
+def test_lambda_refresh_reads_the_recorded_catalog() -> None:
+    """catalogs/v7/lambda/vms.csv (commit 11580132): gpu_8x_a100 at $10.32/h = $1.29 per GPU-hour
+    in every region; a region missing from cloud_regions.csv is reported, CPU rows are not
+    offers, and a blank SpotPrice makes no spot row."""
+    report = refresh_offers("lambda", fetch=fake_fetch, today=DAY)
+    rows = {
+        (o.instance_type, o.region, o.pricing_model): o for o in read_offer_csv(Path(report.path))
+    }
+    a100 = rows[("gpu_8x_a100", "europe-central-1", "on_demand")]
+    assert a100.gpu == "a100-40gb" and a100.price_per_gpu_hour == pytest.approx(10.32 / 8)
+    assert a100.country == "DE"
+    assert {model for (_, _, model) in rows} == {"on_demand"}
+    assert [w for w in report.warnings if "asia-south-1" in w]
+    # Lambda's own page said $1.99 per A100 40 GB hour on 2026-09-20 (shipped catalog)
+    (stale,) = [w for w in report.warnings if "gpu_8x_a100" in w and "europe-central-1" in w]
+    assert "$1.29/GPU-h" in stale and "$1.99 of 2026-09-20" in stale
 
 
 def test_a_failed_refresh_leaves_the_catalog_untouched() -> None:

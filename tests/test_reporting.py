@@ -4,6 +4,7 @@ back against the JSON result, and the HTML drawn in a real browser."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -207,3 +208,39 @@ def test_render_without_a_company_or_plan_still_has_a_header() -> None:
     report = build_report({**tiny(), "company": None}, samples=10)
     text = render_html(report)
     assert "gpuplan report: tiny" in text and "Monte Carlo" not in text
+
+
+def test_every_ownership_figure_has_a_source_and_date(
+    report: Report, html_file: Path, tmp_path: Path
+) -> None:
+    """The rent-or-own section's owned cost rests on sourced inputs (server price, power,
+    PUE, ...): each is listed with its as-of date and source, in the HTML and the CSV."""
+    written = {p.stem: p for p in write_csv(report, tmp_path / "csv")}
+    with written["ownership_inputs"].open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {"server_usd_per_gpu", "pue", "electricity_price_per_kwh"} <= {r["input"] for r in rows}
+    assert all(r["source"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["as_of"]) for r in rows)
+    text = html_file.read_text(encoding="utf-8")
+    assert "Ownership cost inputs and their sources" in text and ">PUE<" in text
+
+
+def test_report_check_findings_chart_places_each_figure_by_its_ratio() -> None:
+    """Stated $100M-$200M against recomputed $300M-$600M: midpoints 150 and 450, ratio 3
+    (log x); a figure stated as 0 has no ratio and is left out; the section is drawn."""
+    rows = [
+        {"section": "§5.2", "id": "spend", "claim": "spend", "stated": [100e6, 200e6],
+         "recomputed": [300e6, 600e6], "verdict": "contradicted"},
+        {"section": "§5.3", "id": "burn", "claim": "burn", "stated": [10.0, 10.0],
+         "recomputed": [10.0, 10.0], "verdict": "consistent"},
+        {"section": "§9", "id": "zero", "claim": "none", "stated": [0.0, 0.0],
+         "recomputed": [1.0, 1.0], "verdict": "inconsistent"},
+    ]  # fmt: skip
+    figure = charts_finance.findings_chart(rows)
+    points = {trace.name: list(trace.x) for trace in figure.data}
+    assert points["contradicted"] == [pytest.approx(3.0)]
+    assert points["consistent"] == [pytest.approx(1.0)]
+    assert points["inconsistent"] == []
+    assert figure.layout.xaxis.type == "log"
+    checked = Report("x", "", [], "0", dt.datetime.now(dt.UTC), 0, None)
+    checked.check = [{**r, "unit": "USD", "difference": "", "note": ""} for r in rows]
+    assert [s.id for s in report_sections(checked)] == ["check"]

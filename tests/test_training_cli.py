@@ -138,7 +138,7 @@ def test_table_shows_the_band_in_hours_days_and_money() -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "15T tokens" in out and "1.5e+13" not in out
-    for row in ("GPU-hours", "wall clock", "cost"):
+    for row in ("GPU-hours", "Wall clock", "Cost"):
         line = next(x for x in out.splitlines() if row in x)
         assert line.count("M") >= 3 or "days" in line, line  # P10, P50, P90 all filled
     assert "$" in out and "days" in out and "covers: pretraining" in out

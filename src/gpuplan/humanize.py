@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 _MINUS = "\u2212"
 _SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
@@ -46,13 +47,43 @@ def count(value: float) -> str:
     return _sign(value) + _scaled(value, _SCALES)
 
 
+def number(value: float | None) -> str:
+    """Any figure in a sentence or a table cell: whole thousands as written below 10,000
+    (``2,048``, ``1,979``), a suffix above (``4.63M``), three significant figures below
+    1,000 (``7.24``, ``0.864``), two below 0.001 (``0.00042``, ``3e-7``); ``-`` for none or
+    a non-finite value."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    magnitude = abs(value)
+    if 1e3 <= magnitude < 1e4:
+        return f"{_sign(value)}{magnitude:,.0f}"
+    if 1e-4 <= magnitude < 1e-3:
+        return f"{_sign(value)}{magnitude:.2g}"
+    if 0 < magnitude < 1e-4:
+        mantissa, exponent = f"{magnitude:.1e}".split("e")
+        return f"{_sign(value)}{_sig(float(mantissa), 2)}e{int(exponent)}"
+    return count(value)
+
+
+def plain(value: float) -> str:
+    """A value as given, six significant figures, exponents without ``+`` or leading
+    zeros: ``1e30``, ``1.797e308``, ``2.5e-7``, ``0.12345``: for echoing what a user wrote."""
+    return re.sub(r"e([-+])0*(\d)", lambda m: f"e{m[1].replace('+', '')}{m[2]}", f"{value:g}")
+
+
 def tokens(value: float) -> str:
     """``15T tokens``."""
     return f"{count(value)} tokens"
 
 
+def gpu_hours(value: float) -> str:
+    """``4.63M GPU-hours``, ``640 GPU-hours``."""
+    return f"{number(value)} GPU-hours"
+
+
 def money(value: float | None, symbol: str | None = None) -> str:
-    """``$1.66M``, ``−$2.3B``, ``$0.42``: cents below $10, whole figures with a suffix above;
+    """``$1.66M``, ``−$2.3B``, ``$0.42``, ``$0.072``: cents below $10 (two significant
+    figures below $1), whole figures with a suffix above;
     ``-`` for no value (a percentile that is "never") or a non-finite one.
 
     ``value`` is USD. Without ``symbol`` it is shown in the display currency of
@@ -68,14 +99,17 @@ def money(value: float | None, symbol: str | None = None) -> str:
         if code != currency.INTERNAL:
             value = currency.from_usd(value)
         symbol = currency.symbol(code)
-    magnitude = abs(value)
-    if magnitude < 10:
+    magnitude = abs(value) if abs(value) >= 1e-4 else 0.0  # below a hundredth of a cent: 0
+    if 0 < magnitude < 0.995:  # two significant figures, at least cents: $0.42, $0.072
+        whole, _, cents = _sig(magnitude, 2).partition(".")
+        body = f"{whole}.{cents.ljust(2, '0')}"
+    elif magnitude < 10:
         body = f"{magnitude:.2f}"
     elif magnitude < 1000:
         body = f"{magnitude:.0f}"
     else:
         body = _scaled(value, _MONEY_SCALES)
-    return f"{_sign(value)}{symbol}{body}"
+    return f"{_sign(value) if magnitude else ''}{symbol}{body}"
 
 
 def days(value: float) -> str:
@@ -101,24 +135,78 @@ def percent(fraction: float, digits: int = 0) -> str:
     """``0.65`` -> ``65%``; ``digits`` decimals."""
     if not math.isfinite(fraction):
         return "-"
-    return f"{_sign(fraction)}{abs(fraction) * 100:.{digits}f}%"
+    body = f"{abs(fraction) * 100:.{digits}f}"
+    return f"{_sign(fraction) if body.strip('0.') else ''}{body}%"
+
+
+def change(fraction: float | None, digits: int = 0) -> str:
+    """A signed change: ``+18%``, ``−56%`` (a real minus), ``0%``; ``-`` for none."""
+    if fraction is None:
+        return "-"
+    text = percent(fraction, digits)
+    return text if text.startswith((_MINUS, "-")) or float(text[:-1]) == 0 else f"+{text}"
+
+
+_ACRONYMS = {"gpu", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd", "ttft", "tpot"}
+_ACRONYMS |= {"gb", "tb", "mw", "hq", "vss", "evpi", "cvar", "api", "cpu", "pue", "fte"}
+_MIXED_CASE = {"gpus": "GPUs", "moe": "MoE", "flops": "FLOPs", "rd": "R&D", "kw": "kW"}
+_MIXED_CASE |= {"kwh": "kWh", "mwh": "MWh"}
 
 
 def label(name: str) -> str:
     """``gpu_hours_p50`` -> ``GPU hours P50``: a snake_case key as a row label."""
-    acronyms = {"gpu", "gpus", "npv", "tco", "mfu", "kv", "tp", "ep", "eu", "us", "id", "usd"}
     words = []
     for word in name.replace("-", "_").split("_"):
         if not word:
             continue
-        if word.lower() in acronyms:
-            words.append("GPUs" if word.lower() == "gpus" else word.upper())
-        elif len(word) <= 3 and word[0] in "pP" and word[1:].isdigit():
+        if word.lower() in _MIXED_CASE:
+            words.append(_MIXED_CASE[word.lower()])
+        elif word.lower() in _ACRONYMS or re.fullmatch(r"[pP]\d{1,2}", word):
             words.append(word.upper())
         else:
             words.append(word)
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+Kind = Literal["money", "percent", "count", "number", "text"]
+_PERCENT_WORDS = (
+    "utilisation", "fraction", "share", "probability", "margin", "mfu", "growth", "_cut_", "_rate"
+)
+_MONEY_WORDS = ("usd", "price", "cost", "capex", "opex", "debt", "amount", "annual_value", "cash")
+_COUNT_WORDS = (
+    "gpus", "gpu_hours", "flops", "tokens", "samples", "headcount", "hires", "contracts"
+)
+
+
+def kind_of(name: str) -> Kind:
+    """How a field's numbers read, from its snake_case name (or a dotted path's last part):
+    shares, margins and growth rates as percent; ``*usd*``, prices, costs and cash as
+    money; GPU, token and head counts with suffixes; other ``*_per_year`` amounts (a
+    company's spend, sales) as money; else a plain number. Used by CLI tables, the report
+    and the workbook."""
+    lowered = name.lower().rsplit(".", 1)[-1] + "_"
+    if any(word in lowered for word in _PERCENT_WORDS):
+        return "percent"
+    if any(word in lowered for word in _MONEY_WORDS):
+        return "money"
+    if any(word in lowered for word in _COUNT_WORDS):
+        return "count"
+    if lowered.endswith(("_per_year_", "spend_")):
+        return "money"
+    return "number"
+
+
+def figure(value: float, kind: Kind) -> str:
+    """``value`` the way a field of that :func:`kind_of` reads: ``$1.66M``, ``65%``
+    (one decimal under 10%), ``15T``, ``2,048``."""
+    if kind == "money":
+        return money(value)
+    if kind == "percent":
+        return percent(value, 1 if abs(value) < 0.1 else 0)
+    if kind == "count":
+        return count(value)
+    return number(value)
 
 
 _SNAKE = re.compile(r"^[a-z]+(?:_[a-z0-9]+)+$")

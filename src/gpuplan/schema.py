@@ -15,7 +15,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from gpuplan.humanize import parse
+from gpuplan.humanize import parse, plain
 from gpuplan.units import LARGEST_INPUT
 
 
@@ -67,7 +67,7 @@ def check_magnitude(value: float) -> None:
     """Raise ``ValueError`` (a field error under pydantic) for a number beyond LARGEST_INPUT."""
     if abs(value) > LARGEST_INPUT:
         raise ValueError(
-            f"must lie within ±{LARGEST_INPUT:g}, the largest magnitude gpuplan accepts "
+            f"must lie within ±{plain(LARGEST_INPUT)}, the largest magnitude gpuplan accepts "
             f"(got {short_number(value)}); check the units"
         )
 
@@ -76,7 +76,7 @@ def short_number(value: float) -> str:
     """``1e+308`` for a float; an integer too long for a float by its number of digits."""
     if isinstance(value, int) and abs(value) >= 10**300:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
-    return f"{float(value):g}"
+    return f"{plain(float(value))}"
 
 
 def _numbers_within_range(value: Any) -> None:

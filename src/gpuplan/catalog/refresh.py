@@ -59,6 +59,35 @@ SOURCES: dict[str, PriceSource] = {
 SkyPilot's public catalog CSVs (GCP, Lambda, or all four clouds)."""
 
 
+UNDATED_SOURCES = {"gcp", "lambda", "skypilot"}
+"""Sources without a date of their own (SkyPilot's catalog CSVs): rows get the refresh day."""
+DISAGREEMENT = 0.10
+"""Relative gap between an undated snapshot and a provider's own dated price worth a warning."""
+
+
+def snapshot_disagreements(current: list[Offer], fresh: list[Offer], day: date) -> list[str]:
+    """Warnings where an undated snapshot row (dated ``day``) differs by more than 10% from
+    the same provider's own price for that GPU and pricing model dated within the past year:
+    the snapshot may be the older figure, yet it now counts as the newest."""
+    own: dict[tuple[str, str, str], Offer] = {}
+    for offer in current:
+        recent = (day - offer.as_of).days <= 365
+        if recent and not offer.source.startswith("SkyPilot"):
+            key = (offer.provider, offer.gpu, offer.pricing_model)
+            if key not in own or offer.as_of > own[key].as_of:
+                own[key] = offer
+    notes = []
+    for row in fresh:
+        mine = own.get((row.provider, row.gpu, row.pricing_model))
+        if mine and abs(row.usd_per_gpu_hour / mine.usd_per_gpu_hour - 1) > DISAGREEMENT:
+            notes.append(
+                f"{_label(row)}: the undated snapshot says ${row.usd_per_gpu_hour:.2f}/GPU-h, "
+                f"{row.provider}'s own {mine.instance_type} ${mine.usd_per_gpu_hour:.2f} of "
+                f"{mine.as_of}; the snapshot may be older but now counts as current: check it."
+            )
+    return notes
+
+
 class PriceChange(BaseModel):
     """One offer whose current price moved."""
 
@@ -133,7 +162,10 @@ def refresh_offers(
             f"refresh {name} read no GPU offer (the source's layout may have changed); "
             "catalog unchanged."
         )
-    added, changed, same = diff_offers(load_offers(), fresh)
+    current = load_offers()
+    added, changed, same = diff_offers(current, fresh)
+    if name in UNDATED_SOURCES:
+        warnings = [*warnings, *snapshot_disagreements(current, fresh, day)]
     target = refreshed_offer_dir() / f"{name}.csv"
     kept = [
         o

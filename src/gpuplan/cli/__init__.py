@@ -72,6 +72,21 @@ from gpuplan.cli import (  # noqa: E402,F401
 )
 
 
+def _one_line_summaries(typer_app: typer.Typer) -> None:
+    """Each command's first docstring paragraph as one line in ``--help`` lists (typer keeps
+    the docstring's line breaks there, which wraps badly at any width)."""
+    for command in typer_app.registered_commands:
+        if command.short_help is None and command.callback and command.callback.__doc__:
+            first = command.callback.__doc__.strip().split("\n\n")[0]
+            command.short_help = " ".join(first.split())
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _one_line_summaries(group.typer_instance)
+
+
+_one_line_summaries(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

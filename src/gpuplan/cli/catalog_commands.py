@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from gpuplan import humanize
 from gpuplan.cli import catalog_app
-from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.cli.common import handle_errors, print_json, print_table, say
 
 
 @catalog_app.command("gpus")
@@ -116,9 +117,9 @@ def catalog_trends(as_json: bool = typer.Option(False, "--json", help="Print JSO
             [
                 t.gpu,
                 t.pricing_model,
-                f"{t.annual_change_low:+.0%}",
-                f"{t.annual_change_mid:+.0%}",
-                f"{t.annual_change_high:+.0%}",
+                f"{humanize.change(t.annual_change_low)}",
+                f"{humanize.change(t.annual_change_mid)}",
+                f"{humanize.change(t.annual_change_high)}",
                 t.n_voices,
                 t.voices,
             ]
@@ -126,16 +127,16 @@ def catalog_trends(as_json: bool = typer.Option(False, "--json", help="Print JSO
         ],
     )
     if pattern:
-        typer.echo(
+        say(
             f"New generation launch price: {pattern.launch_price_ratio_mid:.2f}x the previous "
             f"generation's at the same provider and date ({pattern.launch_price_ratio_low:.2f}-"
             f"{pattern.launch_price_ratio_high:.2f}x, {pattern.n_pairs} pairs)."
         )
         if pattern.annual_change_after_launch_mid is not None:
-            typer.echo(
+            say(
                 f"In its first two years a generation's price changed "
-                f"{pattern.annual_change_after_launch_mid:+.0%}/year "
-                f"({pattern.annual_change_after_launch_low:+.0%} to "
-                f"{pattern.annual_change_after_launch_high:+.0%}): "
+                f"{humanize.change(pattern.annual_change_after_launch_mid)}/year "
+                f"({humanize.change(pattern.annual_change_after_launch_low)} to "
+                f"{humanize.change(pattern.annual_change_after_launch_high)}): "
                 f"{pattern.after_launch_voices}."
             )

@@ -9,7 +9,15 @@ import typer
 
 from gpuplan import humanize
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.common import (
+    JSON,
+    OVERRIDE,
+    handle_errors,
+    print_json,
+    print_table,
+    say,
+    whole_number,
+)
 from gpuplan.cli.progress_display import progress_display
 from gpuplan.cli.report_commands import check_output_folders, write_report_files
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
@@ -44,10 +52,8 @@ def simulate_command(
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same numbers)."),
     sobol: bool = typer.Option(False, "--sobol", help="Also compute Sobol indices (SALib)."),
     sobol_samples: int = typer.Option(1024, help="Sobol base samples (a power of two)."),
-    override: list[str] = typer.Option(
-        [], "--override", "-o", help="Named override of the scenario (repeatable)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    override: list[str] = OVERRIDE,
+    as_json: bool = JSON,
     futures: str | None = typer.Option(
         None,
         "--futures",
@@ -75,7 +81,11 @@ def simulate_command(
 
             progress(f"solving the stochastic plan over {futures} futures", None)
             stochastic = stochastic_plan(
-                scenario, override, futures=whole_number(futures, "--futures"), seed=seed
+                scenario,
+                override,
+                futures=whole_number(futures, "--futures"),
+                seed=seed,
+                progress=progress,
             )
             kept.append(stochastic.commitments_kept())
         result = simulate(
@@ -86,7 +96,9 @@ def simulate_command(
         if report is not None:
             from gpuplan.reporting.build import build_report
 
-            built = build_report(scenario, override, simulation=result, parts=("finance",))
+            built = build_report(
+                scenario, override, simulation=result, parts=("finance",), progress=progress
+            )
             write_report_files(built, report)
     if save:
         request = {"scenario": scenario, "overrides": override, "samples": count,
@@ -138,8 +150,8 @@ def simulate_command(
         [
             [
                 input_label(r["input"]),
-                r["low_value"],
-                r["high_value"],
+                humanize.figure(r["low_value"], humanize.kind_of(r["input"])),
+                humanize.figure(r["high_value"], humanize.kind_of(r["input"])),
                 _months(r["runway_low"]),
                 _months(r["runway_high"]),
                 r["swing_months"],
@@ -156,13 +168,15 @@ def simulate_command(
                 for r in result["sobol"][:12]
             ],
         )
+    if result.get("inputs_fx"):
+        typer.echo(f"Company inputs converted to USD: {result['inputs_fx']}")
 
 
 @app.command("compare")
 @handle_errors
 def compare_command(
     presets: list[str] = typer.Argument(..., help="Preset names or scenario files."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON,
 ) -> None:
     """The report's section 8 table, side by side; numeric rows computed from the presets."""
     from gpuplan.economics.compare import compare_presets
@@ -193,35 +207,31 @@ def compare_command(
 @app.command("check-report")
 @handle_errors
 def check_report_command(
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON,
     paths: bool = typer.Option(
         False, "--paths", help="Also plan the §9.3 paths (slow: a few minutes of plan solves)."
     ),
 ) -> None:
     """Recompute the report's figures and contradictions: consistent or not, by how much."""
-    from gpuplan.humanize import count, money
+    from gpuplan.humanize import money, number
     from gpuplan.report.check_report import check_report
 
-    rows = check_report()
-    if paths:
-        from gpuplan.cli.progress_display import progress_display
-        from gpuplan.report.paths import check_paths
+    with progress_display("gpuplan check-report") as progress:
+        progress("recomputing the report's figures", None)
+        rows = check_report()
+        if paths:
+            from gpuplan.report.paths import check_paths
 
-        with progress_display("gpuplan check-report --paths") as progress:
             rows += check_paths(progress)
     if as_json:
         print_json({"figures": rows})
         return
 
     def show(values: list[float], unit: str) -> str:
-        def number(v: float) -> str:
-            if unit == "year":
-                return f"{v:.0f}"
-            if abs(v) >= 1e6:
-                return count(v)
-            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+        def figure(v: float) -> str:
+            return f"{v:.0f}" if unit == "year" else number(v)
 
-        fmt = money if unit == "USD" else number
+        fmt = money if unit == "USD" else figure
         low, high = (fmt(v) for v in values)
         suffix = "" if unit == "USD" else f" {unit}"
         return (low if low == high else f"{low}-{high}") + suffix
@@ -244,7 +254,7 @@ def check_report_command(
     )
     bad = sum(not r["consistent"] for r in rows)
     apart = sum(r["verdict"] == "contradicted" for r in rows)
-    typer.echo(
+    say(
         f"{len(rows) - bad} of {len(rows)} figures consistent, {bad} not "
         f"({apart} contradicted: no combination of the report's inputs gives them)."
     )

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.cli.common import JSON, OVERRIDE, handle_errors, print_json, print_table, say
 from gpuplan.cli.report_commands import check_output_folders, write_report_files
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
@@ -19,10 +19,8 @@ def plan_command(
     scenario: str = typer.Argument(
         None, help="Scenario YAML or preset name (default: the European lab, 'european-lab')."
     ),
-    override: list[str] = typer.Option(
-        [], "--override", "-o", help="Apply a named override of the scenario (repeatable)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    override: list[str] = OVERRIDE,
+    as_json: bool = JSON,
     no_baselines: bool = typer.Option(False, "--no-baselines", help="Skip the baselines."),
     futures: str | None = typer.Option(
         None,
@@ -151,9 +149,9 @@ def plan_header(result: Any) -> str:
 def _print_summary(result: Any) -> None:
     import pandas as pd
 
-    from gpuplan.humanize import money, percent
+    from gpuplan.humanize import label, money, percent
 
-    typer.echo(plan_header(result))
+    say(plan_header(result))
     costs = result.cost_by_category
     if len(costs):
         table = costs.pivot_table(index="category", columns="year", values="usd", aggfunc="sum")
@@ -162,7 +160,7 @@ def _print_summary(result: Any) -> None:
         print_table(
             "Cost by category and year (undiscounted; residual value is a credit)",
             ["category", *years, "total"],
-            [[c, *row.tolist(), float(row.sum())] for c, row in table.iterrows()],
+            [[label(c), *row.tolist(), float(row.sum())] for c, row in table.iterrows()],
             formats=dict.fromkeys(range(1, len(years) + 2), money),
         )
     fleet = result.fleet
@@ -210,9 +208,9 @@ def _print_summary(result: Any) -> None:
         )
         for r in base.itertuples():
             if isinstance(r.why_infeasible, str):
-                typer.echo(f"Baseline {r.name} is infeasible: {r.why_infeasible}")
+                say(f"Baseline {label(r.name)} is infeasible: {r.why_infeasible}")
     for note in result.notes:
-        typer.echo(f"Note: {note}")
+        say(f"Note: {note}")
 
 
 @app.command("schema")

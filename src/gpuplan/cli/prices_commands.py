@@ -13,8 +13,10 @@ from gpuplan.cli.common import (
     positive_number,
     print_json,
     print_table,
+    say,
     whole_number,
 )
+from gpuplan.errors import InputError
 
 
 @catalog_app.command("offers")
@@ -188,7 +190,7 @@ def catalog_import_skypilot(
         return
     for warning in result.warnings:
         typer.echo(f"Warning: {warning}", err=True)
-    typer.echo(
+    say(
         f"{len(result.offers)} offers from {result.rows_read} rows "
         f"({result.rows_without_accelerator} without accelerator, {len(result.warnings)} skipped)"
         + (f"; written to {output}" if output else "")
@@ -212,7 +214,7 @@ def catalog_refresh(
         return
     for warning in report.warnings:
         typer.echo(f"Warning: {warning}", err=True)
-    typer.echo(
+    say(
         f"{report.provider}: {report.rows_read} offers read, {len(report.added)} new, "
         f"{len(report.changed)} changed, {report.unchanged} unchanged; written to {report.path}"
     )
@@ -225,14 +227,36 @@ def catalog_refresh(
         ],
     )
     for line in report.added:
-        typer.echo(f"new: {line}")
+        say(f"new: {line}")
+
+
+def _site_country(site_country: str | None, country: str | None) -> str:
+    """The owned side's country from --site-country or its older name --country."""
+    given = {v.strip().upper() for v in (site_country, country) if v is not None}
+    if not given:
+        raise InputError(
+            "site_country", "Say where you would own the GPUs: --site-country FR (or DE, US, EU)."
+        )
+    if len(given) > 1:
+        raise InputError(
+            "site_country",
+            f"--site-country {site_country} and --country {country} disagree; --country is "
+            "the older name of --site-country, give one of them (filter rentals with "
+            "--offer-country).",
+        )
+    return (site_country or country or "").strip()
 
 
 @app.command("tco")
 @handle_errors
 def tco(
     gpu: str = typer.Option(..., "--gpu", help="GPU id or alias, e.g. h100-sxm."),
-    country: str = typer.Option(..., "--country", help="Where you would own: FR, DE, US... or EU."),
+    site_country: str | None = typer.Option(
+        None, "--site-country", help="Data-centre country of the owned GPUs: FR, DE, US... or EU."
+    ),
+    country: str | None = typer.Option(
+        None, "--country", help="Same as --site-country (the older name, kept for scripts)."
+    ),
     utilisation: str = typer.Option("0.8", "--utilisation", help="Useful fraction of the year."),
     years: str | None = typer.Option(None, "--years", help="Depreciation life (default: data)."),
     n_gpus: str = typer.Option("1", "--gpus", help="Number of GPUs for capex/opex totals."),
@@ -250,12 +274,17 @@ def tco(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Cost of owning a GPU vs. the cheapest, median and named matching rentals."""
+    """Cost of owning a GPU vs. the cheapest, median and named matching rentals.
+
+    The owned side sits in --site-country; the rentals are filtered like `catalog offers`
+    (--provider, --provider-jurisdiction, --region-group, --offer-country, --pricing).
+    """
     from gpuplan.catalog.offers import load_offers
     from gpuplan.economics.ownership import ownership_cost
     from gpuplan.economics.rent_vs_own import rent_vs_own
-    from gpuplan.humanize import money
+    from gpuplan.humanize import label, money
 
+    country = _site_country(site_country, country)
     owned = ownership_cost(
         gpu,
         country,
@@ -287,12 +316,12 @@ def tco(
         ]
         + [["total", owned.annual_cost_per_gpu_usd, owned.cost_per_gpu_hour]],
     )
-    typer.echo(
+    say(
         f"capex {money(owned.capex_per_gpu_usd)}/GPU ({money(owned.capex_total_usd)} "
         f"for {owned.n_gpus}); opex {money(owned.annual_opex_per_gpu_usd)}/GPU-year "
         f"({money(owned.annual_opex_total_usd)}); residual "
         f"{owned.residual_value_fraction:.0%}; lead time {owned.lead_time_months:g} months; "
-        f"estimated inputs: {', '.join(owned.estimate_inputs) or 'none'}"
+        f"estimated inputs: {', '.join(map(label, owned.estimate_inputs)) or 'none'}"
     )
     scope = [f"{k} {v}" for k, v in result.filters.items()]
     if result.prefers_region_group:
@@ -330,9 +359,9 @@ def tco(
             for a in result.alternatives
         ],
     )
-    typer.echo(
+    say(
         f"Markup basis: {result.markup_basis}."
         + (" * = outside the region group." if result.prefers_region_group else "")
     )
     for note in result.notes:
-        typer.echo(f"Note: {note}")
+        say(f"Note: {note}")

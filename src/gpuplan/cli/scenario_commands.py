@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table
+from gpuplan.cli.common import JSON, handle_errors, print_json, print_table
 
 
 def preset_summary(name: str) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def preset_summary(name: str) -> dict[str, Any]:
 @app.command("presets")
 @handle_errors
 def presets_command(
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON,
 ) -> None:
     """List the shipped scenarios: what each is, what it extends, its named overrides."""
     from gpuplan.presets import list_presets

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpuplan.cli.common import print_json, print_table, whole_number
+from gpuplan.cli.common import print_json, print_table, say, whole_number
 
 
 def parse_risk(text: str | None) -> Any:
@@ -70,7 +70,7 @@ def run_stochastic_plan(
         ["Period", "Provider", "Region", "GPU", "Mode", "GPUs", "Term (periods)", "$/GPU-period",
          "Upfront $/GPU"],
         [
-            [r["period"], r["provider"], r["region"], r["gpu"], r["mode"], f"{r['gpus']:,.0f}",
+            [r["period"], r["provider"], r["region"], r["gpu"], r["mode"], round(r["gpus"]),
              r["term_periods"], money(r["usd_per_gpu_period"]), money(r["upfront_usd_per_gpu"])]
             for r in summary["commitments"]
         ],
@@ -106,7 +106,7 @@ def run_stochastic_plan(
         ],
     )
     for note in summary["notes"]:
-        print(note)
+        say(note)
 
 
 def _worth(value: float | None) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 import typer
 
 from gpuplan.cli import app
-from gpuplan.cli.common import handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.common import JSON, OVERRIDE, handle_errors, print_json, print_table, whole_number
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 if TYPE_CHECKING:
@@ -47,13 +47,11 @@ def sweep_command(
     mc_samples: str = typer.Option(
         "1000", "--mc-samples", help="Monte Carlo samples of each simulate job."
     ),
-    override: list[str] = typer.Option(
-        [], "--override", "-o", help="Named override of the scenario (repeatable)."
-    ),
+    override: list[str] = OVERRIDE,
     out: Path | None = typer.Option(
         None, "--out", help="Results table: .parquet (with a .csv twin) or .csv."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON,
     save: bool = SAVE,
     db: str | None = DB,
 ) -> None:

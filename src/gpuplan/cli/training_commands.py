@@ -8,7 +8,7 @@ import typer
 
 from gpuplan import humanize
 from gpuplan.cli import estimate_app
-from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table
+from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table, say
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 if TYPE_CHECKING:
@@ -127,9 +127,9 @@ def estimate_training_command(
         ["quantity", "P10", "P50", "P90"],
         _estimate_rows(estimate),
     )
-    typer.echo(f"note: {_settings_line(estimate)}")
+    say(f"note: {_settings_line(estimate)}")
     for note in estimate.notes:
-        typer.echo(f"note: {note}")
+        say(f"note: {note}")
 
 
 @estimate_app.command("implied")
@@ -218,8 +218,9 @@ def estimate_portfolio_command(
         return
     first = runs[0][1]
     print_table(
-        f"Mistral portfolio training on {first.gpus} x {first.gpu} {first.precision} "
-        f"at ${first.price_per_gpu_hour}/GPU-hour (tokens are assumptions)",
+        f"Mistral portfolio training on {humanize.number(first.gpus)} x {first.gpu} "
+        f"{first.precision} at {humanize.money(first.price_per_gpu_hour)}/GPU-hour (tokens are "
+        "assumptions)",
         [
             "model",
             "tokens",
@@ -248,5 +249,5 @@ def estimate_portfolio_command(
             for _, e in runs
         ],
     )
-    typer.echo(f"note: {defaults.gpus_status}; {defaults.seq_len_status}.")
-    typer.echo(f"note: price from {portfolio.price_source or 'nowhere: no offer, no cost'}.")
+    say(f"note: {defaults.gpus_status}; {defaults.seq_len_status}.")
+    say(f"note: price from {portfolio.price_source or 'nowhere: no offer, no cost'}.")

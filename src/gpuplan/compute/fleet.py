@@ -20,6 +20,7 @@ from gpuplan.catalog.models import ModelEntry
 from gpuplan.compute.inference import COST_DEFINITIONS, InferenceEstimate, estimate_inference
 from gpuplan.compute.serving_calibration import ServingCalibration
 from gpuplan.errors import InputError
+from gpuplan.humanize import plain
 from gpuplan.units import HOURS_PER_DAY, MEGA, SECONDS_PER_DAY
 
 
@@ -86,16 +87,16 @@ def demand_requests_per_second(
         if not tokens_per_day >= MIN_TOKENS_PER_DAY:
             raise InputError(
                 "tokens_per_day",
-                f"must be at least {MIN_TOKENS_PER_DAY:g} token a day to size a fleet "
-                f"(got {tokens_per_day:g}).",
+                f"must be at least {plain(MIN_TOKENS_PER_DAY)} token a day to size a fleet "
+                f"(got {plain(tokens_per_day)}).",
             )
         return tokens_per_day / tokens_per_request / SECONDS_PER_DAY
     assert requests_per_second is not None
     if not requests_per_second * tokens_per_request * SECONDS_PER_DAY >= MIN_TOKENS_PER_DAY:
         raise InputError(
             "requests_per_second",
-            f"must be at least {MIN_TOKENS_PER_DAY:g} token a day to size a fleet "
-            f"(got {requests_per_second:g} requests/s).",
+            f"must be at least {plain(MIN_TOKENS_PER_DAY)} token a day to size a fleet "
+            f"(got {plain(requests_per_second)} requests/s).",
         )
     return requests_per_second
 

@@ -40,6 +40,7 @@ from gpuplan.compute.serving_grid import (
 )
 from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_experts, max_batch_size
 from gpuplan.errors import InfeasibleError, InputError
+from gpuplan.humanize import plain
 from gpuplan.units import GIGA, MEGA, SECONDS_PER_HOUR
 
 CURVE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
@@ -190,7 +191,8 @@ def explain_no_fit(
     tried = ", ".join(str(int(t)) for t in tp_options)
     return InfeasibleError(
         f"{config.model.id} at {config.precision} weights / {config.kv_precision} KV does not fit "
-        f"on {gpu.id} with tp {tried}: one sequence of {input_tokens:g}+{output_tokens:g} tokens "
+        f"on {gpu.id} with tp {tried}: one sequence of {plain(input_tokens)}+"
+        f"{plain(output_tokens)} tokens "
         f"needs {need / GIGA:.1f} GB per GPU but {usable / GIGA:.1f} GB are usable "
         f"({fixed.usable_memory_fraction:.0%} of {gpu.memory_gb:g} GB); "
         f"missing {(need - usable) / GIGA:.1f} GB. {hint}"

@@ -16,6 +16,7 @@ from gpuplan.catalog.models import ModelEntry, get_model
 from gpuplan.compute.serving_calibration import ServingCalibration
 from gpuplan.compute.serving_memory import FloatArray, ServingCosts
 from gpuplan.errors import InputError
+from gpuplan.humanize import plain
 from gpuplan.units import BYTES_PER_ELEMENT
 
 MAX_TENSOR_PARALLEL = 8
@@ -51,7 +52,8 @@ def check_shape(input_tokens: float, output_tokens: float, model: ModelEntry) ->
     if limit and input_tokens + output_tokens > limit:
         raise InputError(
             "input_tokens",
-            f"{input_tokens:g} input + {output_tokens:g} output tokens exceed {model.id}'s "
+            f"{plain(input_tokens)} input + {plain(output_tokens)} output tokens exceed "
+            f"{model.id}'s "
             f"context window of {limit:,} tokens; shorten the request.",
         )
 

@@ -46,6 +46,7 @@ from gpuplan.compute.utilisation import (
     load_utilisation_fit,
 )
 from gpuplan.errors import InputError
+from gpuplan.humanize import number
 from gpuplan.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ def _resolve(
         raise InputError("model", "give a catalog model id, a config.json path, or --params.")
     active = _positive(active_params, "active_params")
     if active is not None and active > total:
-        raise InputError("active_params", f"{active:.3g} exceeds params {total:.3g}.")
+        raise InputError("active_params", f"{number(active)} exceeds params {number(total)}.")
     notes.append("parameters only: 6·N·D FLOPs without attention; shape from h/L = 128")
     shape = params_only_shape(total, active, length or DEFAULT_SEQ_LEN)
     shape = ModelShape._make(np.atleast_1d(column) for column in shape)
@@ -270,7 +271,8 @@ def estimate_training(
         raise InputError(
             "params" if by_size else "seq_len",
             (
-                f"a model of {float(resolved.shape.params_total[0]):g} parameters is too wide: "
+                f"a model of {number(float(resolved.shape.params_total[0]))} parameters is too "
+                "wide: "
                 if by_size
                 else ""
             )

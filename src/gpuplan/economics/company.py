@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from gpuplan.humanize import plain
 from gpuplan.schema import ScenarioModel
 from gpuplan.uncertainty.distributions import (
     Distribution,
@@ -67,7 +68,7 @@ def month_label(index: int) -> str:
 def _growth(value: float | Distribution) -> float | Distribution:
     low = value.low if isinstance(value, Distribution) else value
     if low <= -1:
-        raise ValueError(f"a growth rate per year must be > -1 (-100%) (got {low:g})")
+        raise ValueError(f"a growth rate per year must be > -1 (-100%) (got {plain(low)})")
     return value
 
 
@@ -395,6 +396,17 @@ class CompanySpec(ScenarioModel):
     start: Month = Field(description="First month of the horizon.")
     horizon_months: int = Field(ge=1, le=600, description="Months simulated.")
     opening_cash: NonNegativeUncertain = Field(description="Cash at the start, USD.")
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 code the money inputs of this section are written in (EUR, "
+        "GBP, ...; the field descriptions' 'USD' then reads as this code). They are converted "
+        "to USD, the internal unit, at the FX table's latest rate on or before the price date "
+        "(--as-of, default today); fx_note names the rate.",
+    )
+    fx_note: str | None = Field(
+        default=None, description="Set by gpuplan: the exchange rate the inputs were converted at."
+    )
     parent_funded: bool = Field(
         default=False,
         description="A division whose losses its parent covers: runway is not a constraint.",
@@ -422,6 +434,13 @@ class CompanySpec(ScenarioModel):
         return month_index(self.start)
 
     @model_validator(mode="after")
+    def _inputs_in_usd(self) -> CompanySpec:
+        """Money written in another currency, converted once to USD (see ``currency``)."""
+        from gpuplan.currency import section_in_usd
+
+        return section_in_usd(self, "company.currency")
+
+    @model_validator(mode="after")
     def _growth_within_range(self) -> CompanySpec:
         """Growth compounded over the horizon must stay a number: (1 + g)^years <= 1e30."""
         years = self.horizon_months / 12
@@ -437,7 +456,8 @@ class CompanySpec(ScenarioModel):
                 high = value.high if isinstance(value, Distribution) else value
                 if years * math.log1p(high) > math.log(LARGEST_INPUT):
                     raise ValueError(
-                        f"{path}: {high:g} a year compounds past {LARGEST_INPUT:g} times within "
+                        f"{path}: {plain(high)} a year compounds past {plain(LARGEST_INPUT)} "
+                        "times within "
                         f"the {self.horizon_months}-month horizon; check the rate (0.5 = +50%)"
                     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gpuplan.humanize import number
+
 Range = tuple[float, float]
 
 ABSOLUTE_UNITS = {"%", "year"}
@@ -70,8 +72,8 @@ def separation(stated: Range, recomputed: Range, unit: str, tolerance: float) ->
         return f"recomputed range entirely {side} the stated one, by {abs(far - near):.3g} {step}"
     if near == 0 or far == 0 or (near < 0) != (far < 0):
         return f"recomputed range entirely {side} the stated one"
-    factor = max(abs(far / near), abs(near / far))
-    return f"recomputed range entirely {side} the stated one, by a factor of {factor:.2g}"
+    factor = float(f"{max(abs(far / near), abs(near / far)):.2g}")  # two significant figures
+    return f"recomputed range entirely {side} the stated one, by a factor of {number(factor)}"
 
 
 def judge(stated: Range, recomputed: Range, unit: str, tolerance: float) -> dict[str, object]:

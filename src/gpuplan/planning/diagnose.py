@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from gpuplan.humanize import number
 from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.model.costs import start_allowed
 from gpuplan.planning.problem import SOVEREIGNTY_TEXT
@@ -86,10 +87,6 @@ def open_inference(model: PlanModel, upper: np.ndarray | None = None) -> np.ndar
     return mask
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}"
-
-
 def _inference_shortfalls(
     model: PlanModel, values: np.ndarray, sol: PlanSolution, usable: np.ndarray, limit: str
 ) -> list[Shortfall]:
@@ -124,7 +121,7 @@ def _inference_shortfalls(
             if capacity < ref - 1e-6 * ref:
                 rule = f"sovereignty:{need.sovereignty}, availability caps"
                 why = (
-                    f"{zone}offers allowed under {rule_text} can supply {_fmt(capacity)} "
+                    f"{zone}offers allowed under {rule_text} can supply {number(capacity)} "
                     "(their availability caps)"
                 )
                 hint = "negotiate larger availability caps, add offers or own GPUs in the zone"
@@ -132,16 +129,16 @@ def _inference_shortfalls(
                 tight = _tight_rules(model, values, int(t))
                 rule = ", ".join(tight) if tight else "lead times, allowed modes"
                 why = (
-                    f"the plan can supply {_fmt(ref - short)} under the binding rules {rule}"
+                    f"the plan can supply {number(ref - short)} under the binding rules {rule}"
                     if tight
-                    else f"only {_fmt(ref - short)} can be in service then (lead times and "
+                    else f"only {number(ref - short)} can be in service then (lead times and "
                     "the modes allowed)"
                 )
                 hint = "relax the rules named, or allow renting until owned GPUs arrive"
         message = (
             f"{zone}inference demand for {need.model} ({need.workload}) in {period} needs "
-            f"{_fmt(ref)} {need.reference_gpu}-equivalent GPUs; {why}. Shortfall: {_fmt(short)} "
-            f"GPUs. To fix: {hint}."
+            f"{number(ref)} {need.reference_gpu}-equivalent GPUs; {why}. Shortfall: "
+            f"{number(short)} GPUs. To fix: {hint}."
         )
         found.append(
             Shortfall(
@@ -203,8 +200,8 @@ def _training_shortfalls(
             if not fits:
                 rule = "training cluster size, availability caps"
                 why = (
-                    f"the largest cluster allowed under {rule_text} has {_fmt(largest)} GPUs, "
-                    f"below the minimum of {_fmt(minimum)}"
+                    f"the largest cluster allowed under {rule_text} has {number(largest)} GPUs, "
+                    f"below the minimum of {number(minimum)}"
                 )
             else:
                 periods = int(in_window[allowed].any(axis=0).sum())
@@ -216,7 +213,7 @@ def _training_shortfalls(
                 if best < need_hours * (1 - 1e-6):
                     rule = "training window, availability caps"
                     why = (
-                        f"the largest allowed cluster can deliver {_fmt(best)} of them in "
+                        f"the largest allowed cluster can deliver {number(best)} of them in "
                         f"{periods} period(s)"
                     )
                 else:
@@ -224,9 +221,9 @@ def _training_shortfalls(
                     rule = ", ".join(tight) if tight else "lead times, allowed modes"
                     why = f"the binding rules are {rule}"
         message = (
-            f"Training run {run.workload} ({run.model}) needs {_fmt(need_hours)} "
+            f"Training run {run.workload} ({run.model}) needs {number(need_hours)} "
             f"{run.reference_gpu} GPU-hours from {window} on one cluster of at least "
-            f"{_fmt(minimum)} GPUs; {why}. Shortfall: {_fmt(short_hours)} GPU-hours. To fix: "
+            f"{number(minimum)} GPUs; {why}. Shortfall: {number(short_hours)} GPU-hours. To fix: "
             "widen the window, allow more GPU types or providers, or raise availability caps."
         )
         found.append(
@@ -260,8 +257,8 @@ def _min_owned_shortfalls(
             rule = ", ".join(["min_owned_gpus", *tight])
             why = f"the binding rules are {rule}"
         message = (
-            f"Rule min_owned_gpus needs {_fmt(need)} owned GPUs in {period}; {why}. Shortfall: "
-            f"{_fmt(short)} GPUs. To fix: start the minimum later or raise the capex budget."
+            f"Rule min_owned_gpus needs {number(need)} owned GPUs in {period}; {why}. Shortfall: "
+            f"{number(short)} GPUs. To fix: start the minimum later or raise the capex budget."
         )
         found.append(
             Shortfall(
@@ -285,7 +282,8 @@ def solver_failure(model: PlanModel, status: str) -> Shortfall:
     size, where, unit = max(needs, default=(0.0, "scenario", "GPUs"))
     message = (
         f"The solver found no plan (HiGHS status '{status}') and no unmet demand explains it. "
-        f"The largest need is {size:.3g} {unit} ({where}); needs beyond about 1e15 leave the "
+        f"The largest need is {number(size)} {unit} ({where}); needs beyond about 1e15 leave "
+        "the "
         "solver's numeric range: check tokens_per_day, tokens and gpu_hours for a unit slip, "
         "or raise solver.time_limit_s if the solver ran out of time."
     )

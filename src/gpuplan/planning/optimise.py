@@ -108,7 +108,7 @@ def optimise(
 ) -> PlanResult:
     """The optimal plan of ``problem`` with baselines, LP bound and diagnosis.
 
-    ``progress`` hears each step (``"baseline all_owned (2/4)"``, ``"LP bound and
+    ``progress`` hears each step (``"baseline all owned (2/4)"``, ``"LP bound and
     relax-and-fix"``, ``"final MILP: best $164M, gap 3%"``) with the fraction of steps done.
     ``extra_constraints``: a user's constraint families (see
     :func:`~gpuplan.planning.model.build.build_model`), applied to the plan and baselines."""
@@ -119,7 +119,7 @@ def optimise(
     baseline_plans = []
     if baselines:
         for n, baseline in enumerate(BASELINES):
-            phase = f"baseline {baseline.name} ({n + 1}/{len(BASELINES)})"
+            phase = f"baseline {baseline.name.replace('_', ' ')} ({n + 1}/{len(BASELINES)})"
             progress(phase, n / steps)
             solved = solve_plan(
                 problem,

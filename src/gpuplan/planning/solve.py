@@ -187,7 +187,7 @@ def _report_improvements(highs: Any, progress: ProgressCallback, phase: str) -> 
     def improved(event: Any) -> None:
         out = event.data_out
         progress(
-            f"{phase}: best {money(out.objective_function_value)}, gap {percent(out.mip_gap)}",
+            f"{phase}: best {money(out.objective_function_value)}, gap {percent(out.mip_gap, 1)}",
             None,
         )
 

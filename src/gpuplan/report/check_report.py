@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from gpuplan import humanize
 from gpuplan.economics.company import CompanySpec, month_index
 from gpuplan.economics.compare import fleet_capex
 from gpuplan.economics.ranges import judge
@@ -83,9 +84,10 @@ def _gpu_hours_from_architecture(claim: dict[str, Any]) -> tuple[Range, str]:
     hours, _ = _ends(claim["inputs"]["gpu_hours"])
     implied = implied_training(gpu_hours=hours, gpu=gpu, model=model, gpus=int(few))
     method = (
-        f"estimate_training on {gpu} bf16 at each end of the token range; {hours:,.0f} "
-        f"{gpu} GPU-hours train {implied.tokens_p10 / 1e12:.1f}-{implied.tokens_p90 / 1e12:.1f}T "
-        f"tokens (P10-P90, P50 {implied.tokens / 1e12:.1f}T): the figure is consistent only "
+        f"estimate_training on {gpu} bf16 at each end of the token range; "
+        f"{humanize.gpu_hours(hours)} on {gpu} train {implied.tokens_p10 / 1e12:.1f}-"
+        f"{implied.tokens_p90 / 1e12:.1f}T tokens (P10-P90, P50 {implied.tokens / 1e12:.1f}T): "
+        "the figure is consistent only "
         "with a token count in that band"
     )
     return (low, high), method

@@ -160,7 +160,8 @@ def tco_chart(result: RentVsOwn) -> go.Figure:
     )
     for offer in result.alternatives:
         price = offer.price_per_gpu_hour
-        name = f"{humanize.label(offer.pricing_model)}: {offer.provider} {offer.region}"
+        where = " ".join(str(part) for part in (offer.provider, offer.region) if part)
+        name = f"{humanize.label(offer.pricing_model)}: {where}"
         figure.add_scatter(
             x=u,
             y=np.full_like(u, price) if offer.pay_per_use else price / u,

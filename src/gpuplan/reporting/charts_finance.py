@@ -132,7 +132,10 @@ def tornado_chart(summary: Mapping[str, Any], top: int = 12) -> go.Figure:
             orientation="h",
             name=f"input at its {end} end",
             marker_color=colour,
-            text=[humanize.count(r[f"{end}_value"]) for r in reversed(rows)],
+            text=[
+                humanize.figure(r[f"{end}_value"], humanize.kind_of(r["input"]))
+                for r in reversed(rows)
+            ],
             hovertemplate="%{y}: %{text} -> runway %{x:.1f} months<extra></extra>",
         )
     return finish(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from gpuplan import humanize
 from gpuplan.errors import InputError
 from gpuplan.reporting.build import Report
 from gpuplan.reporting.sections import report_sections, report_tables
-from gpuplan.reporting.tables import column_kind
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1rem 2rem;
@@ -38,7 +36,9 @@ td.text { max-width: 30rem; } .table { overflow-x: auto; }
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
 nav ol { columns: 2; }
 """
-KEY_COLUMNS = frozenset({"category", "mode", "measure", "pricing_model", "kind", "status"})
+KEY_COLUMNS = frozenset(
+    {"category", "mode", "measure", "pricing_model", "kind", "status", "action", "input"}
+)
 """Columns whose values are keys (``on_demand``), shown as labels (``On demand``)."""
 TABLE_ROWS = 60
 """Rows shown per table in the HTML (the workbook and CSV have them all)."""
@@ -49,20 +49,13 @@ def cell_text(value: Any, column: str, table: str = "", row: str = "") -> str:
     else of its row label, else of its table (``cost_usd_by_category_and_year``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, int | float):
         text = str(value)
         return humanize.label(text) if column in KEY_COLUMNS else humanize.title(text)
-    formats: dict[str, Callable[[float], str]] = {
-        "money": humanize.money,
-        "percent": lambda v: humanize.percent(v, 1 if abs(v) < 0.1 else 0),
-        "count": humanize.count,
-        "number": lambda v: (
-            f"{v:.4g}".replace("-", "\u2212") if abs(v) < 1e4 else humanize.count(v)
-        ),
-    }
-    kinds = (column_kind(column), column_kind(row), column_kind(table))
-    kind = next((k for k in kinds if k != "number"), "number")
-    return formats[kind](float(value))
+    kinds = (humanize.kind_of(column), humanize.kind_of(row), humanize.kind_of(table))
+    return humanize.figure(float(value), next((k for k in kinds if k != "number"), "number"))
 
 
 def table_html(name: str, frame: pd.DataFrame) -> str:
@@ -137,9 +130,12 @@ def render_html(report: Report) -> str:
             f"<p>{html.escape(section.intro)}</p>"
             f'<div class="charts">{"".join(charts)}</div>{shown}</section>'
         )
-    closing = [("prices", "prices"), ("assumptions", "assumptions")]
-    extra = [(anchor, name) for anchor, name in closing if name in frames and len(frames[name])]
-    titles = {"prices": "Prices and their sources", "assumptions": "Assumptions and sources"}
+    titles = {
+        "prices": "Prices and their sources",
+        "ownership_inputs": "Ownership cost inputs and their sources",
+        "assumptions": "Assumptions and sources",
+    }
+    extra = [(name, name) for name in titles if name in frames and len(frames[name])]
     for anchor, name in extra:
         parts.append(
             f'<section id="{anchor}"><h2>{titles[name]}</h2>{table_html(name, frames[name])}'

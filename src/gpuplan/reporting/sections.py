@@ -82,6 +82,23 @@ def report_tables(report: Report) -> dict[str, pd.DataFrame]:
                 for a in r.alternatives
             ]
         )
+    if report.tco:
+        out["ownership_inputs"] = pd.DataFrame(
+            [
+                {
+                    "gpu": r.ownership.gpu,
+                    "country": r.ownership.country,
+                    "input": i.name,
+                    "value": i.value,
+                    "unit": i.unit,
+                    "estimate": i.is_estimate,
+                    "as_of": i.as_of,
+                    "source": i.source,
+                }
+                for r in report.tco
+                for i in r.ownership.inputs
+            ]
+        )
     if report.check:
         out["report_check"] = pd.DataFrame(
             [

@@ -23,7 +23,7 @@ MODE_COLOURS = {
 """Supply modes (and the cost categories of owning) in the same colour in every chart (the
 web app reuses them)."""
 BAND_FILL = "rgba(76, 120, 168, 0.18)"
-VERDICT_COLOURS = {"consistent": "#54A24B", "inconsistent": "#E45756"}
+VERDICT_COLOURS = {"consistent": "#54A24B", "inconsistent": "#F58518", "contradicted": "#E45756"}
 COUNT_AXIS = {"exponentformat": "B"}
 PERCENT_AXIS = {"tickformat": ".0%"}
 

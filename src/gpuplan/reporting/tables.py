@@ -8,30 +8,12 @@ names are snake_case with units (``npv_usd``), so :func:`gpuplan.humanize.label`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
     from gpuplan.planning.result import PlanResult
-
-ColumnKind = Literal["money", "percent", "count", "number", "text"]
-_PERCENT_WORDS = ("utilisation", "fraction", "share", "probability", "gross_margin", "mfu")
-_COUNT_WORDS = ("gpus", "gpu_hours", "flops", "tokens", "samples")
-
-
-def column_kind(name: str) -> ColumnKind:
-    """How a column's numbers read, from its name: ``*_usd*`` money, shares as percent,
-    GPU and token counts with suffixes; the report and the workbook both use this."""
-    lowered = name.lower()
-    if "usd" in lowered or lowered.startswith("cash"):
-        return "money"
-    if any(word in lowered for word in _PERCENT_WORDS):
-        return "percent"
-    if any(word in lowered for word in _COUNT_WORDS):
-        return "count"
-    return "number"
-
 
 def fleet_by(result: PlanResult, by: str) -> pd.DataFrame:
     """GPUs in service: one row per period (in plan order), one column per ``by`` value

@@ -1,7 +1,7 @@
 """The Excel workbook and the CSV folder of a report: the same tables as the HTML report.
 
 Workbook (xlsxwriter): a summary sheet, then one sheet per table with numbers stored as
-numbers, a number format per column (:func:`~gpuplan.reporting.tables.column_kind`), frozen
+numbers, a number format per column (:func:`gpuplan.humanize.kind_of`), frozen
 headers, and native Excel charts for the fleet, the cost and the cash. CSV: one file per
 table, raw numbers (SI units, USD), UTF-8.
 """
@@ -18,7 +18,6 @@ from gpuplan import humanize
 from gpuplan.errors import InputError
 from gpuplan.reporting.build import Report
 from gpuplan.reporting.sections import report_tables
-from gpuplan.reporting.tables import column_kind
 
 NUMBER_FORMATS = {
     "money": '"$"#,##0.00;-"$"#,##0.00',
@@ -67,8 +66,8 @@ def _write_table(book: Any, name: str, frame: pd.DataFrame) -> Any:
     sheet = book.add_worksheet(sheet_name(name))
     header = book.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
     for col, column in enumerate(frame.columns):
-        kind = column_kind(str(column))
-        if kind == "number" and column_kind(name) == "money":
+        kind = humanize.kind_of(str(column))
+        if kind == "number" and humanize.kind_of(name) == "money":
             kind = "money"
         number = book.add_format({"num_format": NUMBER_FORMATS[kind]})
         sheet.write_string(0, col, humanize.label(str(column)), header)

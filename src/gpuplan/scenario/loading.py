@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gpuplan.currency import adopt_scenario_currency
 from gpuplan.economics.company import CompanySpec
 from gpuplan.errors import InputError, UnknownIdError
 from gpuplan.scenario.errors import explain_validation_error
@@ -120,9 +121,11 @@ def load_scenario(
             f"one of the presets with a planning part: {', '.join(plannable)}.",
         )
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as error:
         raise explain_validation_error(error, data, Scenario, source=f"scenario {label}") from None
+    adopt_scenario_currency(scenario.horizon.currency)  # CLI display only; see gpuplan.currency
+    return scenario
 
 
 _NOT_NEEDED_BY_A_COMPANY = {("horizon",), ("name",)}
@@ -163,6 +166,9 @@ def load_company(
         raise InputError("company", f"{label}: the scenario has no 'company' section to simulate.")
     spec = company_from_mapping(data["company"])
     check_scenario_file(data, label)
+    horizon = data.get("horizon")
+    if isinstance(horizon, Mapping) and isinstance(horizon.get("currency"), str):
+        adopt_scenario_currency(horizon["currency"])
     correlation_matrix(
         list(uncertain_inputs(spec)), [(c.inputs, c.rho) for c in spec.correlations]
     )

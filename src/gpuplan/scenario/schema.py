@@ -45,7 +45,24 @@ class Horizon(ScenarioModel):
     discount_rate: FractionUncertain = Field(
         default=0.10, description="Annual discount rate for the net present cost (0.10 = 10 %)."
     )
-    currency: Literal["USD"] = Field(default="USD", description="Reporting currency.")
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Za-z]{3}$",
+        description="Reporting currency: the CLI prints this scenario's money in it (any code "
+        "of the FX table, at its dated rate, named under the output); the global --currency "
+        "overrides it. Inputs keep their own currency fields; JSON stays USD.",
+    )
+
+    @model_validator(mode="after")
+    def _known_currency(self) -> Horizon:
+        from gpuplan.catalog.places import fx_rate
+        from gpuplan.errors import GpuplanError
+
+        try:
+            fx_rate(self.currency)
+        except GpuplanError as error:  # names the known codes
+            raise ValueError(f"currency: {error}") from None
+        return self
 
     @model_validator(mode="after")
     def _quarter_start(self) -> Horizon:
@@ -235,6 +252,17 @@ class OwnershipSite(ScenarioModel):
     opex_per_gpu_year_usd: NonNegativeUncertain | None = Field(
         default=None, description="Power, colocation, staff, maintenance per GPU-year."
     )
+    currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 code capex_per_gpu_usd and opex_per_gpu_year_usd are written in "
+        "(EUR, ...); converted to USD at the FX table's latest rate on or before "
+        "supply.prices_as_of (default: --as-of, else today), named in fx_note and the plan "
+        "option's source.",
+    )
+    fx_note: str | None = Field(
+        default=None, description="Set by gpuplan: the exchange rate the costs were converted at."
+    )
     lead_time_months: NonNegativeUncertain | None = Field(default=None, description="Order->use.")
     life_years: PositiveUncertain | None = Field(default=None, description="Service life.")
     residual_fraction: FractionUncertain | None = Field(
@@ -279,6 +307,20 @@ class Supply(ScenarioModel):
     )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
+
+    @model_validator(mode="after")
+    def _site_costs_in_usd(self) -> Supply:
+        """Site costs written in another currency, in USD at the rate dated on or before
+        ``prices_as_of`` (as scenario offers are)."""
+        from gpuplan.currency import section_in_usd
+
+        sites = [
+            section_in_usd(site, f"ownership.{n}.currency", self.prices_as_of)
+            for n, site in enumerate(self.ownership)
+        ]
+        if all(new is old for new, old in zip(sites, self.ownership, strict=True)):
+            return self
+        return self.model_copy(update={"ownership": sites})
 
 
 class StepRow(ScenarioModel):

@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -35,6 +36,7 @@ from pydantic import (
     model_validator,
 )
 
+from gpuplan.humanize import plain
 from gpuplan.schema import check_magnitude, human_number, parse_human_numbers
 from gpuplan.units import LARGEST_INPUT
 
@@ -75,9 +77,11 @@ class Distribution(BaseModel):
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
             raise ValueError("low and high must be finite numbers")
         if self.low > self.high:
-            raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g}); swap them")
+            raise ValueError(
+                f"low ({plain(self.low)}) is greater than high ({plain(self.high)}); swap them"
+            )
         if self.mode is not None and not self.low <= self.mode <= self.high:
-            raise ValueError(f"mode ({self.mode:g}) must lie within [low, high]")
+            raise ValueError(f"mode ({plain(self.mode)}) must lie within [low, high]")
         for bound in (self.low, self.high):
             check_magnitude(bound)
         if self.shape == "lognormal":
@@ -86,9 +90,9 @@ class Distribution(BaseModel):
             mu, sigma = self._lognormal_params
             if mu + Z_TAIL * sigma > math.log(LARGEST_INPUT):
                 raise ValueError(
-                    f"a lognormal from {self.low:g} to {self.high:g} (P05-P95) spans too many "
-                    f"orders of magnitude: its upper tail passes {LARGEST_INPUT:g}; narrow the "
-                    "range or use shape: uniform"
+                    f"a lognormal from {plain(self.low)} to {plain(self.high)} (P05-P95) spans "
+                    f"too many orders of magnitude: its upper tail passes {plain(LARGEST_INPUT)}; "
+                    "narrow the range or use shape: uniform"
                 )
         return self
 
@@ -158,7 +162,7 @@ def _lower_bound(minimum: float, strict: bool) -> AfterValidator:
         lowest = value.low if isinstance(value, Distribution) else value
         if lowest < minimum or (strict and lowest == minimum):
             relation = ">" if strict else ">="
-            raise ValueError(f"must be {relation} {minimum:g} (got {lowest:g})")
+            raise ValueError(f"must be {relation} {plain(minimum)} (got {plain(lowest)})")
         return value
 
     return AfterValidator(check)
@@ -167,7 +171,7 @@ def _lower_bound(minimum: float, strict: bool) -> AfterValidator:
 def _fraction(value: float | Distribution) -> float | Distribution:
     low, high = (value.low, value.high) if isinstance(value, Distribution) else (value, value)
     if low < 0 or high > 1:
-        got = f"{low:g}" if low == high else f"{low:g}..{high:g}"
+        got = plain(low) if low == high else f"{plain(low)}..{plain(high)}"
         raise ValueError(f"must lie within [0, 1] (got {got}); write 0.12 for 12 %")
     return value
 
@@ -179,9 +183,11 @@ def _kind(value: Any) -> str:
 Uncertain = Annotated[
     Annotated[FiniteFloat, Tag("number")] | Annotated[Distribution, Tag("distribution")],
     Discriminator(_kind),
+    BeforeValidator(human_number),
 ]
-"""Any finite real number, or a distribution (a mapping is always read as a distribution, so its
-errors name the distribution's own fields)."""
+"""Any finite real number (``15T``, ``60%`` as in the CLI, also as a mapping's value), or a
+distribution (a mapping is always read as a distribution, so its errors name the
+distribution's own fields)."""
 NonNegativeUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=False)]
 PositiveUncertain = Annotated[Uncertain, _lower_bound(0.0, strict=True)]
 FractionUncertain = Annotated[Uncertain, AfterValidator(_fraction)]

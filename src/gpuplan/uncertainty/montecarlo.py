@@ -25,6 +25,7 @@ import numpy as np
 from gpuplan.economics.cashflow import CashFlow, InputValues, cash_flow, yearly
 from gpuplan.economics.company import CompanySpec, month_label
 from gpuplan.errors import InputError, InvariantError
+from gpuplan.humanize import number
 from gpuplan.progress import ProgressCallback, silent
 from gpuplan.uncertainty.sampling import (
     correlation_matrix,
@@ -86,9 +87,9 @@ def check_memory(spec: CompanySpec, samples: int, sobol_samples: int | None) -> 
         largest = samples * MEMORY_BUDGET_BYTES // needed
         raise InputError(
             "samples",
-            f"{samples:,} samples of this company need about {needed / 2**30:.1f} GiB of memory, "
-            f"more than the {budget:g} GiB a run may use; use at most {largest:,} (100,000 "
-            "already give percentiles to within a month).",
+            f"{number(samples)} samples of this company need about {needed / 2**30:.1f} GiB of "
+            f"memory, more than the {budget:g} GiB a run may use; use at most {number(largest)} "
+            "(100,000 already give percentiles to within a month).",
         )
     if sobol_samples is not None and memory_needed(spec, 0, sobol_samples) > MEMORY_BUDGET_BYTES:
         needed = memory_needed(spec, 0, sobol_samples)
@@ -97,9 +98,9 @@ def check_memory(spec: CompanySpec, samples: int, sobol_samples: int | None) -> 
             largest //= 2
         raise InputError(
             "sobol_samples",
-            f"{sobol_samples:,} Sobol base samples of this company need about "
+            f"{number(sobol_samples)} Sobol base samples of this company need about "
             f"{needed / 2**30:.1f} GiB of memory, more than the {budget:g} GiB a run may use; "
-            f"use at most {largest:,}.",
+            f"use at most {number(largest)}.",
         )
 
 
@@ -369,9 +370,9 @@ def simulate_spec(
         block = uniforms[begin : begin + CHUNK]
         metrics.add(evaluate(spec, quantiles(inputs, block), block.shape[0]))
         done = begin + block.shape[0]
-        progress(f"{done:,} of {samples:,} samples", done / samples)
+        progress(f"{number(done)} of {number(samples)} samples", done / samples)
     if sobol:
-        progress(f"Sobol indices ({sobol_samples:,} base samples)", None)
+        progress(f"Sobol indices ({number(sobol_samples)} base samples)", None)
     probe = cash_flow(spec)
     return SimulationResult(
         company=spec.name,
@@ -418,7 +419,7 @@ def simulate(
     if not 1 <= samples <= MAX_SAMPLES:
         raise InputError(
             "samples",
-            f"must be between 1 and {MAX_SAMPLES:,} (got {samples:,}); the draws "
+            f"must be between 1 and {number(MAX_SAMPLES)} (got {number(samples)}); the draws "
             "are held in memory, and 100,000 already give percentiles to within a month.",
         )
     if seed is not None and seed < 0:
@@ -428,7 +429,7 @@ def simulate(
     ):
         raise InputError(
             "sobol_samples",
-            f"must be a power of two up to {MAX_SAMPLES:,} (got {sobol_samples}).",
+            f"must be a power of two up to {number(MAX_SAMPLES)} (got {number(sobol_samples)}).",
         )
     spec = scenario if isinstance(scenario, CompanySpec) else load_company(scenario, overrides)
     check_memory(spec, samples, sobol_samples if sobol else None)
@@ -456,4 +457,6 @@ def simulate(
     summary = simulate_spec(spec, samples, seed, sobol, sobol_samples, progress=progress).to_dict()
     if plan_summary is not None:
         summary["plan"] = plan_summary
+    if spec.fx_note:
+        summary["inputs_fx"] = spec.fx_note
     return summary

@@ -22,6 +22,7 @@ from typing import Any
 
 from gpuplan.catalog.offers import Offer
 from gpuplan.errors import InputError, UnknownIdError
+from gpuplan.humanize import plain
 from gpuplan.planning.adapters.lookups import field_errors, gpu_id, slug
 from gpuplan.planning.modes import supply_mode
 from gpuplan.planning.periods import PeriodGrid
@@ -341,8 +342,8 @@ def site_power_kw(scenario: Scenario) -> dict[str, float]:
         if site.site in power and power[site.site] != kw:
             raise InputError(
                 f"supply.ownership.{n}.power_mw",
-                f"site {site.site} is given {power[site.site] / 1000:g} MW and {site.power_mw:g} "
-                "MW; give one power capacity per site.",
+                f"site {site.site} is given {plain(power[site.site] / 1000)} MW and "
+                f"{plain(site.power_mw)} MW; give one power capacity per site.",
             )
         power[site.site] = kw
     return power
@@ -426,7 +427,7 @@ def _owned_option(
         (f"{lead_field}.lead_time_months", lead, MAX_LEAD_MONTHS, "months"),
     ):
         if value > most:
-            raise InputError(field, f"must be at most {most:g} {unit} (got {value:g}).")
+            raise InputError(field, f"must be at most {plain(most)} {unit} (got {plain(value)}).")
     first = 0 if site.available_from is None else max(0, grid.index_of(site.available_from))
     return SupplyOption(
         id=f"owned:{site.site}:{gpu}",
@@ -445,5 +446,6 @@ def _owned_option(
         availability_gpus=site.availability_gpus,
         first_period=first,
         site_kw_per_gpu=kw_per_gpu if site.power_mw is not None else None,
-        source="scenario site; unset figures from gpuplan.economics.ownership",
+        source="scenario site; unset figures from gpuplan.economics.ownership"
+        + (f"; {site.fx_note}" if site.fx_note else ""),
     )

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from gpuplan.errors import InputError
+from gpuplan.humanize import plain
 from gpuplan.planning.adapters.lookups import field_errors, gpu_id
 from gpuplan.planning.adapters.supply import offer_options, ownership_options, site_power_kw
 from gpuplan.planning.periods import PeriodGrid, add_months, months_between
@@ -116,8 +117,9 @@ def token_series(grid: PeriodGrid, workload: InferenceWorkload, where: str) -> n
     if log_final > np.log(LARGEST_INPUT):  # compounding past any volume: refuse, not overflow
         raise InputError(
             f"{where}.growth.annual_growth",
-            f"{rate:g} a year for {years[-1]:g} years takes {start:g} tokens per day past "
-            f"{LARGEST_INPUT:g}; check the rate (0.8 = +80 % a year).",
+            f"{plain(rate)} a year for {plain(years[-1])} years takes {plain(start)} tokens per "
+            "day past "
+            f"{plain(LARGEST_INPUT)}; check the rate (0.8 = +80 % a year).",
         )
     return start * (1.0 + rate) ** years
 
