@@ -231,3 +231,74 @@ def test_a_file_that_is_not_a_database_is_named_not_a_traceback(tmp_path: Path) 
     outcome = CliRunner().invoke(app, ["runs", "list", "--db", str(text)])
     assert outcome.exit_code == 2 and "file is not a database" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+def test_run_values_are_stored_as_plain_json(store: RunStore) -> None:
+    # What each value must become, worked out by hand: NaN and infinities null (PostgreSQL's
+    # JSON has no NaN), numpy scalars and arrays numbers and lists, keys text (a tuple key
+    # and an integer beyond 64 bits take the slow path), dates ISO text.
+    import datetime
+
+    import numpy as np
+
+    result = {
+        "npv_usd": np.float64(-1.5e6), "gpus": np.int64(512), "ok": np.bool_(True),
+        "p50": float("nan"), "cap": [float("inf"), np.float32(0.25)],
+        "fleet": np.array([[1.0, np.nan], [2.0, 3.0]]), "as_of": datetime.date(2026, 11, 30),
+        7: "int key",
+    }
+    expected = {
+        "npv_usd": -1.5e6, "gpus": 512, "ok": True, "p50": None, "cap": [None, 0.25],
+        "fleet": [[1.0, None], [2.0, 3.0]], "as_of": "2026-11-30", "7": "int key",
+    }
+    assert store.get(store.save("plan", "json", {}, result)).result == expected
+    odd = {(2027, "Q1"): np.float64(1.0), "flops": 2**70}
+    assert store.get(store.save("plan", "odd", {}, odd)).result == {
+        "(2027, 'Q1')": 1.0, "flops": 2**70}
+
+
+def test_every_kind_of_cli_run_is_saved_with_what_it_printed(tmp_path: Path) -> None:
+    runner = CliRunner()
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(tiny()))
+    db = str(tmp_path / "kinds.sqlite")
+    grid = "inference.chat-eu.tokens_per_day"
+    commands = {
+        "simulate": ["simulate", "report-runway-1", "-n", "500", "--seed", "7"],
+        "sweep": ["sweep", str(scenario), "--grid", f"{grid}=5e9,10e9"],
+        "estimate-training": ["estimate", "training", "--model", "llama-3.1-8b", "--tokens",
+                              "15e12", "--gpu", "h100", "--gpus", "1024"],
+        "estimate-inference": ["estimate", "inference", "--model", "llama-3.1-8b", "--gpu",
+                               "h100", "--max-tpot-ms", "50"],
+        "estimate-fleet": ["estimate", "fleet", "--model", "llama-3.1-8b", "--gpu", "h100",
+                           "--tokens-per-day", "2e10"],
+    }
+    printed = {}
+    for kind, arguments in commands.items():
+        outcome = runner.invoke(app, [*arguments, "--save", "--db", db, "--json"])
+        assert outcome.exit_code == 0, outcome.output
+        printed[kind] = json.loads(outcome.stdout)
+    store = open_store(db)
+    runs = {record.kind: record for record in store.list()}
+    assert set(runs) == set(commands)
+    for kind in ("simulate", "estimate-training", "estimate-inference", "estimate-fleet"):
+        assert runs[kind].result == printed[kind], kind
+    assert runs["simulate"].seed == 7 and runs["simulate"].resolved is not None
+    sweep = runs["sweep"]
+    assert sweep.resolved is not None and sweep.resolved["horizon"]["periods"] == 4
+    assert sweep.result is not None and sweep.result["jobs"] == 2
+    # 10 GPUs per 1e9 tokens/day at $2/h for 8,760 h: 5e9 -> 876,000; 10e9 -> 1,752,000.
+    assert {r[f"set:{grid}"]: r["npv_usd"] for r in sweep.result["rows"]} == pytest.approx(
+        {"5e9": 876_000.0, "10e9": 1_752_000.0})
+    for record in runs.values():
+        assert record.gpuplan_version == gpuplan.__version__ and record.price_as_of
+        assert record.wall_seconds is not None and record.wall_seconds > 0
+    # A second sweep of the 5e9 point alone: its NPV P50 is 876,000; the first's is the
+    # median of 876,000 and 1,752,000, i.e. 1,314,000.
+    again = runner.invoke(app, ["sweep", str(scenario), "--grid", f"{grid}=5e9", "--save",
+                                "--db", db])
+    assert again.exit_code == 0, again.output
+    second = next(r for r in store.list(kind="sweep") if r.id != sweep.id)
+    change = diff_runs(sweep, second)["headline"]["npv_usd (P50)"]
+    assert change["a"] == pytest.approx(1_314_000.0) and change["b"] == pytest.approx(876_000.0)
+    store.close()

@@ -257,3 +257,26 @@ def test_sweep_job_over_a_grid(client: TestClient) -> None:
     assert npv == pytest.approx({"5e9": 876_000.0, "10e9": 1_752_000.0})  # grid text as given
     sneaky = client.post("/api/jobs", json=body | {"grid": ["supply.offers_csv=/etc/passwd"]})
     assert sneaky.status_code == 400 and sneaky.json()["field"] == "supply.offers_csv"
+
+
+def test_catalog_search_and_tco_equal_the_cli(client: TestClient) -> None:
+    def cli_json(*arguments: str) -> Any:
+        outcome = CliRunner().invoke(cli, [*arguments, "--json"])
+        assert outcome.exit_code == 0, outcome.output
+        return json.loads(outcome.stdout)
+
+    tco = client.post("/api/tco", json={"gpu": "h100-sxm", "country": "FR", "utilisation": 0.7,
+                                        "gpus": 8, "pricing": "on_demand"})
+    assert tco.status_code == 200
+    assert tco.json() == cli_json("tco", "--gpu", "h100-sxm", "--country", "FR",
+                                  "--utilisation", "0.7", "--gpus", "8", "--pricing", "on_demand")
+    search = client.post("/api/search/deployments",
+                         json={"model": "mixtral-8x7b", "max_tpot_ms": 50, "top": 3})
+    assert search.json() == cli_json("search", "deployments", "--model", "mixtral-8x7b",
+                                     "--max-tpot-ms", "50", "--top", "3")
+    offers = client.get("/api/offers?gpu=h100-sxm&pricing=on_demand").json()
+    listed = cli_json("catalog", "offers", "--gpu", "h100-sxm", "--pricing", "on_demand")
+    assert offers and [(o["provider"], o["price_per_gpu_hour"], o["as_of"]) for o in offers] == [
+        (o["provider"], o["price_per_gpu_hour"], o["as_of"]) for o in listed["offers"]]
+    gpus = {g["id"] for g in client.get("/api/gpus").json()}
+    assert {"h100-sxm", "b200"} <= gpus

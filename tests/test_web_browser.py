@@ -61,8 +61,13 @@ def test_edit_validate_run_and_compare_in_chromium(server: Server,
             page.locator("#run-plan").click()
             page.wait_for_url("**/runs/*")
             run_ids.append(page.url.rsplit("/", 1)[1])
+            # The job starts in a fresh process, so the page opens before it ends: progress.
+            expect(page.locator("#progress")).to_have_count(1)
             expect(page.locator("#status")).to_have_text("succeeded", timeout=240_000)
             expect(page.locator("table.headline")).to_contain_text("NPV USD")
+            # The report's four plan charts (fleet, cost, baselines, utilisation), drawn.
+            expect(page.locator("#charts .plotly-graph-div")).to_have_count(4, timeout=30_000)
+            expect(page.locator("#charts .plotly-graph-div svg.main-svg").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / f"web-run-{len(run_ids)}.png"), full_page=True)
 
         page.goto(f"{server.url}/runs")

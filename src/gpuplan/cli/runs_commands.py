@@ -1,5 +1,5 @@
 """``gpuplan runs list|show|diff|delete`` and the ``--save`` / ``--db`` options of the
-commands whose runs can be saved (plan, simulate, estimate training|inference|fleet)."""
+commands whose runs can be saved (plan, simulate, sweep, estimate training|inference|fleet)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import typer
 
 from gpuplan.cli import app
 from gpuplan.cli.common import JSON, OVERRIDE, handle_errors, print_json, print_table, whole_number
+from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 if TYPE_CHECKING:
     from gpuplan.sweep.engines import Engine
@@ -51,11 +52,14 @@ def sweep_command(
         None, "--out", help="Results table: .parquet (with a .csv twin) or .csv."
     ),
     as_json: bool = JSON,
+    save: bool = SAVE,
+    db: str | None = DB,
 ) -> None:
     """Run many plan or simulate jobs (what-if grids, sampled futures) on a local process pool
     or on Ray; a job that fails says why in its row and the sweep goes on."""
     from gpuplan.errors import InputError
     from gpuplan.humanize import label
+    from gpuplan.store.saving import RunTimer, sweep_record
     from gpuplan.sweep import results_table, summary, sweep_jobs, write_table
 
     if what not in ("plan", "simulate"):
@@ -66,6 +70,7 @@ def sweep_command(
         raise InputError("--grid/--samples", "give either --grid PATH=V1,V2 or --samples N.")
     if seed < 0:
         raise InputError("--seed", f"must be a non-negative integer (got {seed}).")
+    timer = RunTimer()
     kind = cast("What", what)
     futures = whole_number(samples, "--samples") if samples is not None else None
     mc = whole_number(mc_samples, "--mc-samples")
@@ -76,6 +81,11 @@ def sweep_command(
     table = results_table(rows)
     written = write_table(table, out) if out is not None else []
     result = summary(table)
+    if save:
+        request = {"scenario": scenario, "grid": grid, "futures": futures, "what": what,
+                   "samples": mc, "seed": seed, "overrides": override}
+        save_run(db, "sweep", f"sweep of {scenario}", request, sweep_record(table), timer,
+                 scenario=scenario, overrides=override, seed=seed)
     if as_json:
         print_json({**result, "files": [str(p) for p in written], "rows": table.to_dict("records")})
         return

@@ -27,8 +27,9 @@ def _change(a: float | None, b: float | None) -> dict[str, float | None]:
     return {"a": a, "b": b, "change": change, "change_fraction": fraction}
 
 
-def _numbers(result: Mapping[str, Any]) -> dict[str, float]:
-    """Top-level numbers and P50s of percentile cells, by name."""
+def _numbers(result: Mapping[str, Any], nested: bool = True) -> dict[str, float]:
+    """Top-level numbers and P50s of percentile cells, by name; with ``nested``, also those
+    of mappings one level down (a sweep's ``metrics``)."""
     found: dict[str, float] = {}
     for key, value in result.items():
         if isinstance(value, bool):
@@ -37,6 +38,9 @@ def _numbers(result: Mapping[str, Any]) -> dict[str, float]:
             found[key] = float(value)
         elif isinstance(value, Mapping) and isinstance(value.get("p50"), int | float):
             found[f"{key} (P50)"] = float(value["p50"])
+        elif isinstance(value, Mapping) and nested:
+            found |= {name: number for name, number in _numbers(value, False).items()
+                      if name.endswith("(P50)")}
     return found
 
 

@@ -8,7 +8,7 @@ an estimate, its arguments.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,14 +42,19 @@ def resolve_inputs(
 @dataclass
 class RunTimer:
     """Wall-clock and CPU seconds since it was made (``time.perf_counter`` /
-    ``time.process_time``)."""
+    ``cpu_clock``: the process's CPU time by default, ``time.thread_time`` for a computation
+    that shares its process with others, as a server's requests do)."""
 
+    cpu_clock: Callable[[], float] = time.process_time
     wall_start: float = field(default_factory=time.perf_counter)
-    cpu_start: float = field(default_factory=time.process_time)
+    cpu_start: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cpu_start = self.cpu_clock()
 
     def seconds(self) -> tuple[float, float]:
         """(wall, cpu) seconds elapsed."""
-        return time.perf_counter() - self.wall_start, time.process_time() - self.cpu_start
+        return time.perf_counter() - self.wall_start, self.cpu_clock() - self.cpu_start
 
 
 def plan_record(result: Any) -> dict[str, Any]:
@@ -59,6 +64,14 @@ def plan_record(result: Any) -> dict[str, Any]:
     record["fleet"] = result.fleet.to_dict(orient="records")
     record["allocations"] = result.allocations.to_dict(orient="records")
     return record
+
+
+def sweep_record(table: Any) -> dict[str, Any]:
+    """What a saved sweep keeps: the sweep summary (jobs by status, P10/P50/P90 of each
+    metric) and one row per job (``gpuplan.sweep.results_table``)."""
+    from gpuplan.sweep import summary
+
+    return {**summary(table), "rows": table.to_dict(orient="records")}
 
 
 RECORD_KEYS = {"cost_by_category": "cost_by_category_and_year", "diagnosis": "diagnosis_rows"}

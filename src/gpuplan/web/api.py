@@ -7,6 +7,8 @@ field and message of the :class:`~gpuplan.errors.GpuplanError` the CLI would pri
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -111,11 +113,24 @@ def validate(body: schemas.ScenarioText) -> schemas.Validation:
     return schemas.Validation(valid=not problems, problems=problems)
 
 
-def _estimate(request: Request, kind: str, function: Any, body: schemas.Request,
-              positional: tuple[str, ...]) -> schemas.Saved:
+async def _estimate(request: Request, kind: str, function: Any, body: schemas.Request,
+                    positional: tuple[str, ...]) -> schemas.Saved:
     """Call an estimator with the body's fields (``positional`` ones first, the model a
-    catalog id) and save the answer as a run."""
-    timer, arguments = RunTimer(), body.model_dump()
+    catalog id) and save the answer as a run, in one of the app's estimate threads.
+
+    A plain executor with a few threads (``ServerSettings.estimate_threads``) rather than
+    the 40-thread pool of ``def`` endpoints: its hand-over is lighter and fewer threads
+    fight for the GIL (``benchmarks/web_estimate_load.py``)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(request.app.state.estimate_threads, _estimate_and_save,
+                                      request, kind, function, body, positional)
+
+
+def _estimate_and_save(request: Request, kind: str, function: Any, body: schemas.Request,
+                       positional: tuple[str, ...]) -> schemas.Saved:
+    """:func:`_estimate` in its thread; CPU seconds are this thread's, not those of the
+    requests served alongside it."""
+    timer, arguments = RunTimer(cpu_clock=time.thread_time), body.model_dump()
     first = [arguments.pop(name) for name in positional]
     first[0] = _catalog_model(first[0])
     result = function(*first, **arguments)
@@ -124,28 +139,30 @@ def _estimate(request: Request, kind: str, function: Any, body: schemas.Request,
 
 
 @router.post("/estimate/training", tags=["estimates"])
-def estimate_training(body: schemas.TrainingRequest, request: Request) -> schemas.Saved:
+async def estimate_training(body: schemas.TrainingRequest, request: Request) -> schemas.Saved:
     """Training FLOPs, GPU-hours P10/P50/P90, wall clock and cost (saved as a run)."""
     import gpuplan
 
-    return _estimate(request, "estimate-training", gpuplan.estimate_training, body, ("model",))
+    return await _estimate(request, "estimate-training", gpuplan.estimate_training, body,
+                           ("model",))
 
 
 @router.post("/estimate/inference", tags=["estimates"])
-def estimate_inference(body: schemas.InferenceRequest, request: Request) -> schemas.Saved:
+async def estimate_inference(body: schemas.InferenceRequest, request: Request) -> schemas.Saved:
     """Best serving point of a model on a GPU under latency targets (saved as a run)."""
     import gpuplan
 
-    return _estimate(request, "estimate-inference", gpuplan.estimate_inference, body,
-                     ("model", "gpu"))
+    return await _estimate(request, "estimate-inference", gpuplan.estimate_inference, body,
+                           ("model", "gpu"))
 
 
 @router.post("/estimate/fleet", tags=["estimates"])
-def estimate_fleet(body: schemas.FleetRequest, request: Request) -> schemas.Saved:
+async def estimate_fleet(body: schemas.FleetRequest, request: Request) -> schemas.Saved:
     """GPUs, replicas and cost to serve a daily demand at its peak (saved as a run)."""
     import gpuplan
 
-    return _estimate(request, "estimate-fleet", gpuplan.estimate_fleet, body, ("model", "gpu"))
+    return await _estimate(request, "estimate-fleet", gpuplan.estimate_fleet, body,
+                           ("model", "gpu"))
 
 
 @router.post("/search/deployments", tags=["estimates"])
@@ -160,11 +177,17 @@ def search_deployments(body: schemas.SearchRequest) -> dict[str, Any]:
 
 @router.post("/tco", tags=["estimates"])
 def tco(body: schemas.TcoRequest) -> dict[str, Any]:
-    """Owning a GPU in a country against the cheapest rental of each pricing model."""
+    """Owning a GPU in a country against the cheapest, median and named rentals of each
+    pricing model (as ``gpuplan tco``)."""
     import gpuplan
 
-    result = gpuplan.rent_vs_own(body.gpu, body.country, body.utilisation, body.years,
-                                 region_group=body.region_group)
+    owned = gpuplan.ownership_cost(body.gpu, body.country, utilisation=body.utilisation,
+                                   years=body.years, n_gpus=body.gpus)
+    result = gpuplan.rent_vs_own(
+        body.gpu, body.country, ownership=owned, provider=body.provider,
+        jurisdiction=body.provider_jurisdiction, region_group=body.region_group,
+        offer_country=body.offer_country, pricing=body.pricing,
+    )
     return dict(result.model_dump(mode="json"))
 
 

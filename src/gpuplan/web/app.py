@@ -4,6 +4,7 @@ the pages and the guards. ``gpuplan serve`` runs it with uvicorn."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,9 @@ from gpuplan.web.security import BodyTooLarge, Guard
 class ServerSettings:
     """How the server runs. ``max_body_bytes``: largest request body accepted;
     ``job_workers``: jobs run at once; ``max_queued_jobs``: jobs waiting or running before
-    new ones get 429; ``job_cpu_seconds``: CPU-time limit of one job."""
+    new ones get 429; ``job_cpu_seconds``: CPU-time limit of one job; ``estimate_threads``:
+    threads computing and saving estimates (4 were too few for saves waiting on the disk;
+    the 40 of FastAPI's pool for ``def`` endpoints measured slower)."""
 
     db: str | None = None
     token: str | None = None
@@ -33,6 +36,7 @@ class ServerSettings:
     job_workers: int = 1
     max_queued_jobs: int = 8
     job_cpu_seconds: int = 600
+    estimate_threads: int = 16
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -48,11 +52,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         runner = JobRunner(store, url, settings.job_workers, settings.max_queued_jobs,
                            settings.job_cpu_seconds)
         runner.start()
+        estimate_threads = ThreadPoolExecutor(settings.estimate_threads, "gpuplan-estimate")
         app.state.store, app.state.runner = store, runner
+        app.state.estimate_threads = estimate_threads
         try:
             yield
         finally:
             runner.stop()
+            estimate_threads.shutdown()
             store.close()
 
     app = FastAPI(

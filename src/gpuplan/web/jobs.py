@@ -69,7 +69,8 @@ def sweep(scenario: dict[str, Any], overrides: list[str], request: dict[str, Any
     """A grid (``PATH=V1,V2`` items, as ``gpuplan sweep --grid``) or ``futures`` sampled
     futures of plan or simulate runs, run here one after the other: the summary and rows."""
     from gpuplan.errors import InputError
-    from gpuplan.sweep import results_table, run_jobs, summary, sweep_jobs
+    from gpuplan.store.saving import sweep_record
+    from gpuplan.sweep import results_table, run_jobs, sweep_jobs
 
     futures = int(request["futures"]) if request.get("futures") else None
     jobs = sweep_jobs(
@@ -79,8 +80,7 @@ def sweep(scenario: dict[str, Any], overrides: list[str], request: dict[str, Any
     if len(jobs) > MAX_SWEEP_JOBS:
         raise InputError("grid", f"makes {len(jobs):,} jobs; the web app runs at most "
                          f"{MAX_SWEEP_JOBS} per sweep (use 'gpuplan sweep' for more).")
-    table = results_table(run_jobs(jobs, "local", 1, progress=progress))
-    return {**summary(table), "rows": table.to_dict(orient="records")}
+    return sweep_record(results_table(run_jobs(jobs, "local", 1, progress=progress)))
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -94,13 +94,20 @@ class SearchRequest(Request):
 
 
 class TcoRequest(Request):
+    """The options of ``gpuplan tco`` (all but ``--offers``, a file)."""
+
     model_config = example({"gpu": "h100-sxm", "country": "FR", "utilisation": 0.7, "years": 5})
 
     gpu: str = Field(max_length=50)
     country: str = Field(max_length=10, description="ISO 3166 alpha-2, e.g. FR.")
     utilisation: float = Field(default=0.8, ge=0.01, le=1, allow_inf_nan=False)
     years: float | None = Field(default=None, ge=0.1, le=20, allow_inf_nan=False)
+    gpus: int = Field(default=1, ge=1, le=10_000_000, description="GPUs for capex/opex totals.")
+    provider: str | None = Field(default=None, max_length=100, description="Also show it.")
+    provider_jurisdiction: str | None = Field(default=None, max_length=10)
     region_group: str | None = Field(default=None, max_length=10)
+    offer_country: str | None = Field(default=None, max_length=10)
+    pricing: str | None = Field(default=None, max_length=30)
 
 
 class ScenarioText(Request):

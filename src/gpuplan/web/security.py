@@ -94,11 +94,11 @@ class Guard:
             await _refuse(send, 413, "body", f"request body over {self.max_body_bytes:,} bytes.")
             return
         csrf = cookies.get(CSRF_COOKIE)
-        if not csrf:
+        if not csrf and not scope["path"].startswith("/api/"):  # only pages have forms
             csrf = secrets.token_urlsafe(24)
             set_cookie.append((b"set-cookie", f"{CSRF_COOKIE}={csrf}; HttpOnly; "
                                "SameSite=Strict; Path=/".encode()))
-        scope.setdefault("state", {})["csrf"] = csrf
+        scope.setdefault("state", {})["csrf"] = csrf or ""
         await self.app(scope, self._limited(receive), self._with_cookies(send, set_cookie))
 
     @staticmethod
