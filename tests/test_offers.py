@@ -80,12 +80,12 @@ def test_mistral_compute_is_a_labelled_estimate() -> None:
 
 
 def test_blackwell_ultra_and_mi355x_have_sourced_non_estimate_offers() -> None:
-    """GB300, B300, GB200 and MI355X each have a non-estimate offer; GB200 from two providers."""
+    """GB300, B300, GB200 and MI355X each have a non-estimate offer; GB200 from three providers."""
     current = [o for o in load_offers() if not o.is_estimate]
     gpus = ("gb300", "gb200", "mi355x")
     providers = {g: {o.provider for o in current if o.gpu == g} for g in gpus}
     assert "Oracle" in providers["gb300"] and "Oracle" in providers["mi355x"]
-    assert providers["gb200"] >= {"CoreWeave", "Oracle"}
+    assert providers["gb200"] >= {"CoreWeave", "Oracle", "Azure"}
     eu_b300 = query_offers(gpu="b300", provider="verda", pricing="on_demand")
     assert [(o.country, o.provider_hq_jurisdiction) for o in eu_b300] == [("FI", "EU")]
 
