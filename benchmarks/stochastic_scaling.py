@@ -1,35 +1,54 @@
-"""Stochastic plan scaling: time and problem size of the extensive form as futures grow.
+"""Stochastic plan scaling: time and problem size as the futures grow, with and without the
+batch decomposition.
 
-Solves ``gpuplan plan --futures N`` on the default scenario (european-lab: training tokens
-and inference volumes sampled from their declared ranges) for N = 10, 50, 200 by default,
-and prints wall seconds (sampling, building, the extensive form, and the VSS and EVPI
-re-solves of every future), columns, rows and non-zeros. Run:
+Solves ``gpuplan plan --futures N`` on the default scenario (european-lab: training tokens,
+the estimators' bands and inference volumes sampled from their declared ranges) for N = 10,
+50, 200 by default, once as one extensive form and once in batches of 25
+(``--decomposition batches``), and prints wall seconds (sampling, building, the
+deterministic plan, the stochastic plan, and the VSS and EVPI re-solves of every future) and
+the CPU seconds of this process (on a shared machine, close to the wall time it would take
+alone),
+the size of the largest single solve (columns, rows, non-zeros), RP, VSS and EVPI. Run:
 ``python3 benchmarks/stochastic_scaling.py [N ...]``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from gpuplan.humanize import money
 from gpuplan.planning.stochastic import stochastic_plan
 
 
 def main(counts: list[int]) -> None:
-    print(f"{'futures':>8} {'wall s':>8} {'columns':>10} {'rows':>10} {'nonzeros':>11}  VSS, EVPI")
+    print("load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(
+        f"{'futures':>8} {'method':>10} {'wall s':>8} {'CPU s':>7} {'columns':>10} {'rows':>10} "
+        f"{'nonzeros':>11} {'RP':>9}  VSS, EVPI"
+    )
     for n in counts:
-        clock = time.perf_counter()
-        result = stochastic_plan(None, futures=n, seed=0)
-        wall = time.perf_counter() - clock
-        size = result.problem_size
-        print(
-            f"{n:>8} {wall:>8.1f} {size['columns']:>10,} {size['rows']:>10,} "
-            f"{size['nonzeros']:>11,}  ${result.vss:,.0f}, ${result.evpi:,.0f}",
-            flush=True,
-        )
+        for method in ("extensive", "batches"):
+            clock, cpu = time.perf_counter(), time.process_time()
+            result = stochastic_plan(None, futures=n, seed=0, decomposition=method)
+            wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
+            size = result.problem_size
+            worth = result.worth()
+            vss, evpi = (
+                "n/a" if worth[k] is None else money(worth[k]) for k in ("vss_usd", "evpi_usd")
+            )
+            if worth["vss_usd"] is None and worth["notes"]:
+                vss += f" (deterministic plan short in {result.short(result.expected_value_plan)})"
+            print(
+                f"{n:>8} {method:>10} {wall:>8.1f} {cpu:>7.1f} {size['columns']:>10,} "
+                f"{size['rows']:>10,} {size['nonzeros']:>11,} "
+                f"{money(result.recourse_problem):>9}  {vss}, {evpi}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

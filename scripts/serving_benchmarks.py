@@ -10,9 +10,14 @@ Conventions (each a published fact about the benchmark):
 
 * throughput is output tokens/s per GPU; MLPerf mean output 294.45 tokens per sample
   (mlcommons/inference language/llama2-70b/README.md, "Tokens per sample: 294.45");
-* MLPerf mean *input* length is not published (the 24,576-sample OpenOrca set is gated):
-  it is fitted with the factors (``DATASET_INPUTS``); ShareGPT's mean input in the SGLang
-  runs likewise; ShareGPT mean output = output tokens/s ÷ requests/s of the same row;
+* MLPerf Llama 2 70B mean *input* length: 222.3 tokens, the mean ``tok_input_length`` of
+  the 24,576 samples of the official set (``open_orca_gpt4_tokenized_llama.sampled_24576``),
+  as tabulated per sample in openshift-psap/performance-dashboard
+  ``mlperf-data/summaries/llama2-70b-99.csv`` @ 67033ba (read 2026-12-02; the same file
+  set's Mixtral summary reproduces the MLCommons README's 144.84 output tokens per
+  sample exactly). ShareGPT's mean input in the SGLang runs is not published and is
+  fitted with the factors; ShareGPT mean output = output tokens/s ÷ requests/s of the
+  same row;
 * MLPerf Server limits p99 TTFT 2 s / TPOT 200 ms, Interactive 450 ms / 40 ms;
 * v4.1 rows labelled fp16 by NVIDIA and Dell (AMD) ran quantised weights: their
   throughput is above what bf16 can reach at the tensor peak (H100: 3,000 tok/s/GPU needs
@@ -44,9 +49,12 @@ MLPERF_DATA = CALIBRATION_DIR / "inference_mlperf_llama2_70b.csv"
 TABLES_DATA = CALIBRATION_DIR / "inference_serving_tables.csv"
 MAPPING = Path(__file__).with_name("benchmark_accelerators.csv")
 MLPERF_MEAN_OUTPUT_TOKENS = 294.45
-DATASET_INPUTS = {"mlperf-openorca": 684.0, "sharegpt": 250.0}
-"""Starting values of the dataset mean inputs the fit estimates (tokens); the fitted values
-are stored in the calibration file's ``fit_data.mean_input_tokens``."""
+DATASET_INPUTS = {"mlperf-openorca": 222.3, "sharegpt": 250.0}
+"""Dataset mean inputs (tokens): MLPerf's published (module note); ShareGPT's a starting
+value the fit replaces. Both are stored in the calibration file's
+``fit_data.mean_input_tokens``."""
+FITTED_INPUTS = ("sharegpt",)
+"""Datasets whose mean input is not published and is fitted with the factors."""
 MODEL_IDS = {
     "llama2-70b-99": "llama-2-70b",
     "Llama-3.3-70B-Instruct": "llama-3.3-70b",

@@ -14,13 +14,20 @@ from gpuplan.compute.serving_grid import LatencyTarget, evaluate_grid
 from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_experts
 from gpuplan.compute.serving_roofline import (
     Rates,
+    busiest_group_load,
     decode_bytes_per_step,
     linear_time,
+    padded_expert_rows,
     power_clock_factor,
 )
 from gpuplan.errors import InfeasibleError, InputError
 
 FIXED = default_calibration().fixed
+IDEAL_ROOFLINE = default_calibration().model_copy(
+    update={
+        "fitted": default_calibration().fitted.model_copy(update={"roofline_sharpness": 1000.0})
+    }
+)
 
 
 def test_mistral_7b_kv_cache_with_and_without_its_window_at_32k() -> None:
@@ -78,14 +85,16 @@ def test_mixtral_expert_gemms_each_get_their_own_roofline() -> None:
     dense_bytes = (32 * per_layer + 32000 * 4096 + 4096) * 2
     dense_params = 32 * (attention + 4096 * 8) + 32000 * 4096  # matmul weights outside experts
     touched = 8 * (1 - 0.75**4)
-    rows = 4 * 2 / touched
+    rows = 4 * 2 / touched  # padded to one 128-row tile: compute stays below the weight reads
     dense = max(4 * 2 * dense_params / 1e15, dense_bytes / 1e12)  # bytes: 2.93 ms
     one_expert = max(rows * 2 * expert_params / 1e15, expert_params * 2 / 1e12)  # 0.352 ms
     # Dispatch + combine: each token's k = 2 bf16 copies of the 4,096-wide hidden vector are
     # written and read twice through HBM: 4·2·4096·2 = 65,536 bytes per token per layer.
     dispatch = 32 * 65536 / 1e12
     expected = dense + 32 * touched * one_expert + 4 * dispatch
-    assert float(linear_time(costs, rates, 1, 4.0, 1000.0)) == pytest.approx(expected, rel=1e-3)
+    assert float(linear_time(costs, rates, 1, 4.0, IDEAL_ROOFLINE)) == pytest.approx(
+        expected, rel=1e-3
+    )
     # 4,096 tokens: every expert touched, 1,024 rows each -> compute-bound experts, and the
     # per-expert sum equals the aggregate FLOPs of the step over the peak.
     big = (
@@ -93,7 +102,9 @@ def test_mixtral_expert_gemms_each_get_their_own_roofline() -> None:
         + 32 * 8 * 1024 * 2 * expert_params / 1e15
         + 4096 * dispatch
     )
-    assert float(linear_time(costs, rates, 1, 4096.0, 1000.0)) == pytest.approx(big, rel=1e-3)
+    assert float(linear_time(costs, rates, 1, 4096.0, IDEAL_ROOFLINE)) == pytest.approx(
+        big, rel=1e-3
+    )
 
 
 def test_8_bit_kv_cache_halves_kv_memory() -> None:
@@ -248,3 +259,115 @@ def test_batch_curve_reports_the_p99_it_judges() -> None:
     for point in result.curve:
         assert point.tpot_p99_ms == pytest.approx(point.tpot_ms * tail)
         assert point.meets_latency == (point.tpot_p99_ms <= 60)
+
+
+def test_busiest_group_load_is_the_balls_into_bins_maximum() -> None:
+    # 800 token slots over 8 GPUs: mean 100, max ~ 100 + sqrt(2·100·ln 8) = 120.39
+    # (Raab & Steger 1998) -> 1.2039 x the mean; one GPU: no imbalance.
+    assert float(busiest_group_load(800.0, 8.0)) == pytest.approx(1.2039, abs=1e-4)
+    assert float(busiest_group_load(800.0, 1.0)) == 1.0
+    # More tokens per GPU even out: 80,000 slots -> 1 + sqrt(2 ln 8 / 10,000) = 1.0204.
+    assert float(busiest_group_load(80_000.0, 8.0)) == pytest.approx(1.0204, abs=1e-4)
+    # Few prompts per step: 0.1 prompts over 8 groups all land on one: max / mean = 8.
+    assert float(busiest_group_load(0.1, 8.0)) == 8.0
+
+
+def test_grouped_gemm_rows_are_padded_to_whole_tiles() -> None:
+    assert padded_expert_rows(1.5, 128.0) == 128.0
+    assert padded_expert_rows(128.0, 128.0) == 128.0
+    assert padded_expert_rows(129.0, 128.0) == 256.0
+
+
+def test_kv_cache_is_reserved_for_the_whole_request() -> None:
+    # Llama 3 8B bf16 on H100 80 GB, tp 1, 2000 in / 500 out: 0.9 x 80 GB - 16.06 GB of
+    # weights = 55.94 GB; per sequence 131,072 B x 2,500 tokens = 327.7 MB of KV plus
+    # activations (5 tokens x 2 B x (4·4096 + 2·14336)) and fp32 logits (128,256 x 4 B):
+    # floor(55.94e9 / (327.68e6 + 0.45e6 + 0.51e6)) = 170 sequences.
+    result = estimate_inference(
+        "llama-3-8b",
+        "h100",
+        input_tokens=2000,
+        output_tokens=500,
+        tp=1,
+        precision="bf16",
+        kv_precision="bf16",
+    )
+    arch = get_model("llama-3-8b").architecture
+    free = 0.9 * 80e9 - arch.params_total * 2
+    per_sequence = 131_072 * 2500 + 5 * 2 * (4 * 4096 + 2 * 14336) + arch.vocab_size * 4
+    assert result.max_batch_size == int(free // per_sequence)
+
+
+def test_expert_parallel_layout_replicates_attention_and_splits_experts() -> None:
+    # Mixtral 8x7B fp8 on 8 H100 with ep = tp = 8: each GPU holds one whole expert per layer
+    # (32 x 176.2M weights) and all non-expert weights (46.70B - 45.10B = 1.61B): 7.24 GB.
+    arch = get_model("mixtral-8x7b").architecture
+    result = estimate_inference(
+        "mixtral-8x7b", "h100", input_tokens=1000, output_tokens=250, tp=8, ep=8, precision="fp8"
+    )
+    routed = 32 * 8 * 3 * 4096 * 14336
+    expected = routed / 8 + (arch.params_total - routed)
+    assert result.expert_parallel == 8
+    assert result.weights_gb_per_gpu == pytest.approx(expected / 1e9, rel=1e-6)
+    tp_only = estimate_inference(
+        "mixtral-8x7b", "h100", input_tokens=1000, output_tokens=250, tp=8, ep=1, precision="fp8"
+    )
+    assert tp_only.weights_gb_per_gpu == pytest.approx(arch.params_total / 8 / 1e9, rel=1e-6)
+
+
+def test_expert_parallelism_is_checked_and_searched_for_moe_only() -> None:
+    common = {"input_tokens": 1000, "output_tokens": 250}
+    with pytest.raises(InputError, match="dense model"):
+        estimate_inference("llama-3.1-70b", "h100", ep=8, **common)
+    with pytest.raises(InputError, match="ep is 1 or equal to tp"):
+        estimate_inference("mixtral-8x7b", "h100", tp=8, ep=4, **common)
+    with pytest.raises(InputError, match="does not divide"):
+        estimate_inference("mixtral-8x7b", "h100", ep=3, **common)
+    from gpuplan.compute.serving_config import parallel_layouts
+
+    tp, ep = parallel_layouts(get_model("mixtral-8x7b"), get_gpu("h100"))
+    assert list(zip(tp, ep, strict=True)) == [
+        (1, 1),
+        (2, 1),
+        (4, 1),
+        (8, 1),
+        (2, 2),
+        (4, 4),
+        (8, 8),
+    ]
+    _, dense_ep = parallel_layouts(get_model("llama-3.1-70b"), get_gpu("h100"))
+    assert set(dense_ep) == {1.0}
+
+
+def test_batch_and_step_tokens_are_capped_like_trtllm_bench() -> None:
+    # trtllm-bench caps max_batch_size at 4,096 and max_num_tokens at 32,768
+    # (tensorrt_llm/bench/build/tuning.py); a larger batch is refused by name.
+    with pytest.raises(InputError, match="4,096"):
+        estimate_inference(
+            "llama-3-8b", "h200", input_tokens=128, output_tokens=128, batch_size=5000
+        )
+    # 2,048 in / 128 out: 17 tokens per sequence per step, so at most 32,768 / 17 = 1,927
+    # sequences per step however much memory is free (B200, 8B model in fp8).
+    result = estimate_inference(
+        "llama-3-8b", "b200", input_tokens=2048, output_tokens=128, tp=1, precision="fp8"
+    )
+    assert result.batch_size <= 32_768 // 17
+
+
+def test_attention_data_parallel_does_not_replicate_kv_heads() -> None:
+    # Qwen3-235B-A22B: 4 KV heads. At tp 8 without attention DP each KV head sits on 2 GPUs
+    # (a sequence's KV is split 4 ways, not 8); with ep = tp = 8 each GPU holds whole
+    # sequences of its own. KV per sequence per GPU: 1/4 of the sequence vs all of it, on 8x
+    # fewer sequences per GPU -> twice the sequences fit per replica (less the replicated
+    # attention weights).
+    common = {"input_tokens": 1000, "output_tokens": 1000, "tp": 8, "precision": "fp8"}
+    tp_only = estimate_inference("qwen3-235b-a22b", "h200", ep=1, **common)
+    expert_parallel = estimate_inference("qwen3-235b-a22b", "h200", ep=8, **common)
+    assert tp_only.kv_cache_gb_per_sequence_per_gpu == pytest.approx(
+        tp_only.kv_cache_gb_per_sequence / 4
+    )
+    assert expert_parallel.kv_cache_gb_per_sequence_per_gpu == pytest.approx(
+        expert_parallel.kv_cache_gb_per_sequence
+    )
+    ratio = expert_parallel.max_batch_size / tp_only.max_batch_size
+    assert 1.6 < ratio < 2.0

@@ -123,3 +123,167 @@ def test_a_single_plan_keeps_the_stochastic_commitments() -> None:
     kept = plan(newsvendor(), baselines=False, extra_constraints=[stochastic.commitments_kept()])
     assert kept.npv_usd == pytest.approx(50 * RESERVED + 50 * ON_DEMAND, rel=1e-9)
     assert plan(newsvendor(), baselines=False).npv_usd == pytest.approx(100 * RESERVED, rel=1e-9)
+
+
+def slipping_h200() -> dict[str, Any]:
+    """Two quarters of 100 GPUs; on-demand H100 at $2.00/h, or H200 reserved a quarter at a
+    time at $1.20/h, whose availability may slip by 0 to 3 months (mean 1.5: one quarter)."""
+    data = newsvendor()
+    data["horizon"]["periods"] = 2
+    chat = data["inference"][0]
+    chat.update(tokens_per_day=10e9, gpus=["h100", "h200"])
+    chat["gpus_per_billion_tokens_per_day"] = {"h100": 10, "h200": 10}
+    data["supply"]["offers"][1]["gpu"] = "h200"
+    data["supply"]["availability_slip_months"] = {"h200": {"low": 0, "high": 3, "shape": "uniform"}}
+    return data
+
+
+def test_a_slipping_gpu_is_committed_only_where_every_future_has_it() -> None:
+    slip = "supply.availability_slip_months.h200"
+    result = stochastic_plan(slipping_h200(), futures=[{slip: 0.0}, {slip: 3.0}])
+    # Q1 H200 cannot be reserved now (it may not exist then): both futures rent 100 H100s
+    # in Q1 (438,000); the order for Q2 is signed now (262,800).
+    orders = result.commitments
+    assert orders[["period", "gpu", "gpus"]].values.tolist() == [["2026-Q2", "h200", 100.0]]
+    assert result.recourse_problem == pytest.approx(100 * ON_DEMAND + 100 * RESERVED, rel=1e-9)
+    # Foresight: the on-time future reserves both quarters (525,600), the slipped one cannot.
+    ws = 0.5 * (200 * RESERVED) + 0.5 * (100 * ON_DEMAND + 100 * RESERVED)
+    assert result.evpi == pytest.approx(result.recourse_problem - ws, rel=1e-9)  # 87,600
+    # The deterministic plan sees the mean slip (1.5 months: one quarter late): same plan.
+    assert result.vss == pytest.approx(0.0, abs=1e-6)
+
+
+def test_futures_sample_availability_slips_and_lead_times_inside_their_ranges() -> None:
+    from gpuplan.planning.adapters.tables import build_problem
+    from gpuplan.scenario.loading import load_scenario
+    from gpuplan.uncertainty.futures import apply_changes, sample_futures
+
+    data = slipping_h200()
+    trend = {"low": -0.3, "high": -0.1, "shape": "uniform"}
+    data["supply"]["price_trend"] = {"gpus": {"h100": trend}}
+    data["supply"]["ownership"] = [
+        {"site": "paris-1", "gpu": "h200", "country": "FR", "jurisdiction": "EU",
+         "capex_per_gpu_usd": 40000, "opex_per_gpu_year_usd": 4000, "life_years": 4,
+         "residual_fraction": 0.1, "lead_time_months": {"low": 3, "high": 9, "shape": "uniform"}}
+    ]  # fmt: skip
+    futures = sample_futures(data, 40, seed=3)
+    slips = [f["supply.availability_slip_months.h200"] for f in futures]
+    leads = [f["supply.ownership[0].lead_time_months"] for f in futures]
+    trends = [f["supply.price_trend.gpus.h100"] for f in futures]
+    assert 0 <= min(slips) < 1 and 2 < max(slips) <= 3  # 40 uniform draws reach both ends
+    assert 3 <= min(leads) <= max(leads) <= 9
+    assert -0.3 <= min(trends) <= max(trends) <= -0.1
+    assert sample_futures(data, 40, seed=3) == futures
+    # A 2.5-month slip moves the H200 offers and site one quarter later; a 7-month lead time
+    # is 3 quarters.
+    late = apply_changes(
+        data,
+        {"supply.availability_slip_months.h200": 2.5, "supply.ownership[0].lead_time_months": 7},
+    )
+    options = {o.id: o for o in build_problem(load_scenario(late)).options}
+    firsts = {o.gpu: o.first_period for o in options.values() if o.mode != "on_demand"}
+    assert firsts == {"h200": 1}
+    assert options["owned:paris-1:h200"].lead_periods == 3
+
+
+def test_batches_agree_on_the_hand_computed_first_stage() -> None:
+    # Batches of one future: candidates reserve 50 (low) and 150 (high), their mean and the
+    # deterministic plan 100 (one candidate); screened on the low future, 50 wins, whose cost
+    # over both futures is the extensive form's optimum (350,400).
+    result = stochastic_plan(
+        newsvendor(), futures=[LOW, HIGH], decomposition="batches", batch_size=1
+    )
+    assert reserved_gpus(result) == pytest.approx(50.0, abs=1e-6)
+    assert result.recourse_problem == pytest.approx(50 * RESERVED + 0.5 * 100 * ON_DEMAND)
+    assert result.problem_size["batches"] == 2 and result.problem_size["candidates"] == 3
+
+
+def test_batches_bound_the_extensive_form_from_above_and_keep_values_non_negative() -> None:
+    whole = stochastic_plan(newsvendor(), futures=16, seed=2)
+    batched = stochastic_plan(newsvendor(), futures=16, seed=2, decomposition="batches",
+                              batch_size=4)  # fmt: skip
+    assert batched.recourse_problem >= whole.recourse_problem - 1e-6
+    assert batched.vss >= -1e-6 and batched.evpi >= -1e-6
+    one_batch = stochastic_plan(newsvendor(), futures=16, seed=2, decomposition="batches",
+                                batch_size=16)  # fmt: skip
+    assert one_batch.recourse_problem == pytest.approx(whole.recourse_problem, rel=1e-9)
+    with pytest.raises(InputError, match="decomposition"):
+        stochastic_plan(newsvendor(), futures=2, decomposition="benders")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="batch_size"):
+        stochastic_plan(newsvendor(), futures=2, decomposition="batches", batch_size=0)
+
+
+def test_small_samples_keep_whole_servers_in_every_future() -> None:
+    # Whole servers of 8 GPUs. Reserving R now: the low future rents up to 56 (7 servers),
+    # the high one up to 152 (19). R = 48: 126,144 + 0.5 x 4,380 x (8 + 104) = 371,424;
+    # R = 56: 147,168 + 0.5 x 4,380 x 96 = 357,408; R = 64: 168,192 + 0.5 x 4,380 x 88 =
+    # 360,912. The relaxed recourse keeps whole GPUs but not whole servers: the plain
+    # newsvendor's 50 reserved and 350,400.
+    data = newsvendor()
+    data["solver"] = {"integer_gpus": True, "whole_servers": True}
+    result = stochastic_plan(data, futures=[LOW, HIGH])
+    assert result.integer_recourse
+    assert reserved_gpus(result) == pytest.approx(56.0, abs=1e-6)
+    assert result.recourse_problem == pytest.approx(357_408, rel=1e-9)
+    # Deterministic: 104 reserved for the nominal 100 (273,312; 96 + 8 rented costs 287,328);
+    # the high future rents 48 more: EEV 378,432. Foresight: 56 and 152 reserved: 273,312.
+    assert result.vss == pytest.approx(378_432 - 357_408, rel=1e-9)
+    assert result.evpi == pytest.approx(357_408 - 273_312, rel=1e-9)
+    relaxed = stochastic_plan(data, futures=[LOW, HIGH], integer_recourse=False)
+    assert relaxed.recourse_problem == pytest.approx(50 * RESERVED + 0.5 * 100 * ON_DEMAND)
+    assert not relaxed.integer_recourse
+
+
+@pytest.mark.slow
+def test_simulate_runs_the_company_on_the_stochastic_plan() -> None:
+    # The stochastic plan's commitments are kept in the company's plan: its nominal NPV can
+    # only rise over the free deterministic plan's; P(cash out) is given for every year.
+    runner = CliRunner()
+    command = ["simulate", "mistral", "-o", "planned-compute", "--samples", "200", "--json"]
+    free = json.loads(runner.invoke(app, command).stdout)
+    kept = runner.invoke(app, [*command, "--futures", "2"])
+    assert kept.exit_code == 0, kept.output
+    result = json.loads(kept.stdout)
+    assert result["plan"]["stochastic_futures"] == 2
+    assert result["plan"]["npv_usd"] >= free["plan"]["npv_usd"] * (1 - 1e-3)
+    by_year = [year["probability"] for year in result["prob_cash_out_by_year"]]
+    assert len(by_year) == 5 and by_year == sorted(by_year)
+
+
+def test_futures_draw_where_in_the_serving_estimate_band_a_workload_falls() -> None:
+    from collections import Counter
+
+    from gpuplan.planning.adapters.tables import build_problem
+    from gpuplan.scenario.loading import load_scenario
+    from gpuplan.uncertainty.futures import sample_futures
+
+    data = tiny()
+    del data["inference"][0]["gpus_per_billion_tokens_per_day"]  # sized by the estimator
+    data["inference"][0]["tokens_per_day"] = 500e9  # many replicas, so the band shows
+    drawn = Counter(f["inference[0].estimate"] for f in sample_futures(data, 2000, seed=1))
+    # Swanson's 30-40-30: within 3 standard errors (about 0.03) of each weight.
+    assert {k: round(v / 2000, 1) for k, v in drawn.items()} == {"p10": 0.3, "p50": 0.4, "p90": 0.3}
+
+    def peak(estimate: str) -> float:
+        data["inference"][0]["estimate"] = estimate
+        need = build_problem(load_scenario(data)).inference[0]
+        return max(next(iter(need.gpus.values())))
+
+    assert peak("p10") < peak("p50") < peak("p90")
+
+
+def test_cli_solves_in_batches_and_names_a_bad_decomposition(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "newsvendor.yaml"
+    path.write_text(yaml.safe_dump(newsvendor()))
+    runner = CliRunner()
+    command = ["plan", str(path), "--futures", "4", "--decomposition", "batches"]
+    result = runner.invoke(app, [*command, "--batch-size", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["decomposition"] == "batches" and payload["problem_size"]["batches"] == 2
+    bad = runner.invoke(app, ["plan", str(path), "--futures", "4", "--decomposition", "pH"])
+    assert bad.exit_code == 2 and "--decomposition" in bad.output and "batches" in bad.output
+    lonely = runner.invoke(app, ["plan", str(path), "--decomposition", "batches"])
+    assert lonely.exit_code == 2 and "--futures" in lonely.output

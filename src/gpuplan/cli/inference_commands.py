@@ -36,12 +36,14 @@ FLEET_HELP = (
     "the out-of-sample band. " + COSTS_HELP
 )
 SEARCH_HELP = (
-    "Cheapest GPU x precision x tp x batch deployments meeting a latency target.\n\n"
+    "Cheapest GPU x precision x tp (x ep) x batch deployments meeting a latency target.\n\n"
     "Columns: out tok/s/GPU = output tokens/s per GPU (P50); $/M tok (in+out) = all GPU cost "
     "÷ (input + output tokens), at the fleet's utilisation when a demand is given (the "
     "ranking); $/M out tok = all GPU cost ÷ output tokens at full utilisation. Default tp: "
     "1, 2, 4, 8 that divide the attention heads, with the KV heads dividing tp or tp dividing "
-    "them (what vLLM, SGLang and TensorRT-LLM can run; powers of two pack 8-GPU nodes)."
+    "them (what vLLM, SGLang and TensorRT-LLM can run; powers of two pack 8-GPU nodes). "
+    "ep: GPUs the routed experts of a MoE model are spread over (1, or tp with attention "
+    "data-parallel); both are tried."
 )
 
 
@@ -59,6 +61,12 @@ def estimate_inference_command(
     model: str = MODEL,
     gpu: str = typer.Option(..., "--gpu", help="GPU id or alias, e.g. h100."),
     tp: int | None = typer.Option(None, "--tp", help="Tensor-parallel degree (default: best)."),
+    ep: int | None = typer.Option(
+        None,
+        "--ep",
+        help="MoE expert-parallel degree: 1, or equal to tp (experts spread over the replica, "
+        "attention data-parallel). Default: both are tried.",
+    ),
     precision: str | None = typer.Option(None, "--precision", help="bf16, fp8 or fp4 weights."),
     kv_precision: str | None = typer.Option(None, "--kv-precision", help="KV-cache precision."),
     input_tokens: str = INPUT,
@@ -80,6 +88,7 @@ def estimate_inference_command(
         "input_tokens": _count(input_tokens, "input_tokens"),
         "output_tokens": _count(output_tokens, "output_tokens"),
         "tp": tp,
+        "ep": ep,
         "precision": precision,
         "kv_precision": kv_precision,
         "max_ttft_ms": _optional(max_ttft_ms, "max_ttft_ms"),
@@ -145,6 +154,12 @@ def estimate_fleet_command(
     max_tpot_ms: str | None = TPOT,
     precision: str | None = typer.Option(None, "--precision", help="bf16, fp8 or fp4 weights."),
     tp: int | None = typer.Option(None, "--tp", help="Tensor-parallel degree (default: best)."),
+    ep: int | None = typer.Option(
+        None,
+        "--ep",
+        help="MoE expert-parallel degree: 1, or equal to tp (experts spread over the replica, "
+        "attention data-parallel). Default: both are tried.",
+    ),
     price: str | None = PRICE,
     as_json: bool = JSON,
     save: bool = SAVE,
@@ -166,6 +181,7 @@ def estimate_fleet_command(
         "max_tpot_ms": _optional(max_tpot_ms, "max_tpot_ms"),
         "precision": precision,
         "tp": tp,
+        "ep": ep,
         "price_per_gpu_hour": _optional(price, "price_per_gpu_hour"),
     }
     result = estimate_fleet(model, gpu, **arguments)
@@ -246,6 +262,7 @@ def search_deployments_command(
             "gpu",
             "prec",
             "tp",
+            "ep",
             "batch",
             "out tok/s/GPU",
             "p99 TTFT ms",
@@ -261,6 +278,7 @@ def search_deployments_command(
                 o.gpu,
                 o.precision,
                 o.tensor_parallel,
+                o.expert_parallel,
                 o.batch_size,
                 o.output_tokens_per_second_per_gpu,
                 o.ttft_p99_ms,

@@ -41,6 +41,15 @@ def plan_command(
     out_of_sample: str = typer.Option(
         "0", "--out-of-sample", help="With --futures: fresh futures to evaluate the plans on."
     ),
+    decomposition: str = typer.Option(
+        "extensive",
+        "--decomposition",
+        help="With --futures: 'extensive' (one model of all futures: the optimum) or "
+        "'batches' (first stage agreed from models of --batch-size futures: linear growth).",
+    ),
+    batch_size: str = typer.Option(
+        "25", "--batch-size", help="With --decomposition batches: futures per batch."
+    ),
     orders: bool = typer.Option(
         False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
     ),
@@ -68,14 +77,18 @@ def plan_command(
             raise InputError("--save", "saves the deterministic plan; leave out --futures.")
 
         run_stochastic_plan(
-            scenario, override, futures, seed, risk, decision_point, out_of_sample, as_json
-        )
+            scenario, override, futures, seed, risk, decision_point, out_of_sample, as_json,
+            decomposition=decomposition, batch_size=batch_size,
+        )  # fmt: skip
         return
-    if risk is not None or decision_point is not None or out_of_sample != "0":
+    stochastic_only = (risk, decision_point, out_of_sample, decomposition, batch_size)
+    if stochastic_only != (None, None, "0", "extensive", "25"):
         from gpuplan.errors import InputError
 
         raise InputError(
-            "--futures", "--risk, --decision-point and --out-of-sample need --futures N."
+            "--futures",
+            "--risk, --decision-point, --out-of-sample, --decomposition and --batch-size "
+            "need --futures N.",
         )
 
     timer = RunTimer()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gpuplan.cli.common import print_json, print_table, say, whole_number
+
+if TYPE_CHECKING:
+    from gpuplan.planning.stochastic.api import Decomposition
 
 
 def parse_risk(text: str | None) -> Any:
@@ -28,6 +31,18 @@ def parse_risk(text: str | None) -> Any:
     return Risk(alpha, weight)
 
 
+def _decomposition(text: str) -> Decomposition:
+    """``--decomposition`` checked against the names the API knows."""
+    from gpuplan.errors import InputError
+    from gpuplan.planning.stochastic.api import DECOMPOSITIONS
+
+    if text not in DECOMPOSITIONS:
+        raise InputError(
+            "--decomposition", f"'{text}' is not one of {', '.join(DECOMPOSITIONS)}."
+        )
+    return cast("Decomposition", text)
+
+
 def run_stochastic_plan(
     scenario: str | None,
     overrides: list[str],
@@ -37,6 +52,8 @@ def run_stochastic_plan(
     decision_point: str | None,
     out_of_sample: str,
     as_json: bool,
+    decomposition: str = "extensive",
+    batch_size: str = "25",
 ) -> None:
     """Solve and print (or ``--json``) the two-stage plan."""
     from gpuplan.cli.progress_display import progress_display
@@ -56,6 +73,8 @@ def run_stochastic_plan(
             decision_point=decision_point,
             risk=parse_risk(risk),
             out_of_sample=fresh,
+            decomposition=_decomposition(decomposition),
+            batch_size=whole_number(batch_size, "--batch-size"),
             progress=progress,
         )
     summary = result.to_dict()
@@ -66,7 +85,9 @@ def run_stochastic_plan(
     print_table(
         f"Stochastic plan '{result.scenario}': {result.futures} futures (seed {result.seed}), "
         f"commitments before {result.decision_point} shared; {result.status}, "
-        f"{size['columns']:,} columns, solved in {result.seconds:.1f} s",
+        f"{size['columns']:,} columns"
+        + (f" in the largest of {size['batches']} batches" if "batches" in size else "")
+        + f", solved in {result.seconds:.1f} s",
         ["Period", "Provider", "Region", "GPU", "Mode", "GPUs", "Term (periods)", "$/GPU-period",
          "Upfront $/GPU"],
         [

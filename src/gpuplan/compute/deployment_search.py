@@ -2,8 +2,9 @@
 
 The analytical answer to what Vidur-Search (arXiv:2405.05465) finds by simulation: for a
 model, a request shape, a latency target and optionally a demand, evaluate each catalog GPU
-at each weight precision it supports, tp 1, 2, 4, 8 within its scale-up domain and batch 1-8,192
-(numpy over tp x batch), keep the best feasible batch per (GPU, precision, tp) and rank by
+at each weight precision it supports, tp 1, 2, 4, 8 within its scale-up domain (for MoE models
+also ep = tp: experts spread over the replica, attention data-parallel) and batch 1-4,096
+(numpy over layout x batch), keep the best feasible batch per (GPU, precision, layout) and rank by
 cost per million tokens (input + output) at the given or reference prices.
 """
 
@@ -24,8 +25,8 @@ from gpuplan.compute.serving_calibration import ServingCalibration, default_cali
 from gpuplan.compute.serving_config import (
     WEIGHT_PRECISIONS,
     check_shape,
+    parallel_layouts,
     resolve_config,
-    tensor_parallel_options,
 )
 from gpuplan.compute.serving_grid import evaluate_grid
 from gpuplan.errors import InfeasibleError, InputError
@@ -33,7 +34,7 @@ from gpuplan.units import HOURS_PER_DAY, MEGA, SECONDS_PER_HOUR
 
 
 class DeploymentOption(BaseModel):
-    """One ranked deployment: the best batch of a GPU x precision x tp."""
+    """One ranked deployment: the best batch of a GPU x precision x tp (x ep for MoE)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -42,6 +43,9 @@ class DeploymentOption(BaseModel):
     precision: str
     kv_precision: str
     tensor_parallel: int
+    expert_parallel: int = Field(
+        default=1, description="GPUs the routed experts are spread over (ep = tp: attention DP)."
+    )
     batch_size: int
     output_tokens_per_second_per_gpu: float = Field(description="P50 output tokens/s per GPU.")
     ttft_p99_ms: float
@@ -71,7 +75,7 @@ class DeploymentSearch(BaseModel):
     max_tpot_ms: float | None
     requests_per_second: float | None
     peak_factor: float
-    configurations_evaluated: int = Field(description="GPU x precision x tp x batch points.")
+    configurations_evaluated: int = Field(description="GPU x precision x tp (x ep) x batch points.")
     feasible_deployments: int
     unpriced_gpus: list[str] = Field(description="GPUs skipped: no price given or in the table.")
     options: list[DeploymentOption]
@@ -135,12 +139,14 @@ def search_deployments(
         if price is None:
             unpriced.append(device.id)
             continue
-        tp = tensor_parallel_options(entry, device)
+        tp, ep = parallel_layouts(entry, device)
         for precision in wanted:
             if not device.supports(precision):
                 continue
             config = resolve_config(entry, device, precision, None, cal)
-            grid = evaluate_grid(config.costs, device, tp, input_tokens, output_tokens, target, cal)
+            grid = evaluate_grid(
+                config.costs, device, tp, input_tokens, output_tokens, target, cal, ep=ep
+            )
             evaluated += grid.tpot_s.size
             if grid.fits.any():
                 best_tpot = min(best_tpot, float(grid.tpot_p99_s[grid.fits].min()))
@@ -157,7 +163,8 @@ def search_deployments(
                         "precision": precision,
                         "kv_precision": config.kv_precision,
                         "tensor_parallel": int(grid.tp[row, 0]),
-                        "batch_size": int(grid.batch[0, col]),
+                        "expert_parallel": int(grid.ep[row, 0]),
+                        "batch_size": int(grid.batch[row, col]),
                         "output_tokens_per_second_per_gpu": per_gpu,
                         "ttft_p99_ms": float(grid.ttft_p99_s[row, col] * 1e3),
                         "tpot_p99_ms": float(grid.tpot_p99_s[row, col] * 1e3),

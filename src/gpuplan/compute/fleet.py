@@ -183,13 +183,15 @@ def estimate_fleet(
     precision: str | None = None,
     kv_precision: str | None = None,
     tp: int | None = None,
+    ep: int | None = None,
     price_per_gpu_hour: float | None = None,
     calibration: ServingCalibration | None = None,
 ) -> FleetEstimate:
     """GPUs (whole replicas of ``tp`` GPUs) to serve a demand at its peak, with cost.
 
     ``tokens_per_day`` counts input + output tokens; alternatively ``requests_per_second``.
-    ``tp`` None picks the degree with the highest throughput per GPU (fewest GPUs).
+    ``tp`` None picks the degree with the highest throughput per GPU (fewest GPUs);
+    ``ep`` as in :func:`estimate_inference` (MoE expert parallelism).
     """
     if not peak_factor >= 1:
         raise InputError("peak_factor", f"must be >= 1 (peak / average demand; got {peak_factor}).")
@@ -202,6 +204,7 @@ def estimate_fleet(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         tp=tp,
+        ep=ep,
         precision=precision,
         kv_precision=kv_precision,
         max_ttft_ms=max_ttft_ms,

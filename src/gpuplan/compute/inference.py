@@ -1,6 +1,6 @@
 """Serving estimate for one model on one GPU type: throughput, latency, memory, cost.
 
-``estimate_inference`` evaluates batch sizes 1-8,192 (``serving_grid.BATCH_GRID``) and
+``estimate_inference`` evaluates batch sizes 1-4,096 (``serving_grid.BATCH_GRID``) and
 every default tensor-parallel degree (unless one is given) with the continuous-batching
 roofline of
 :mod:`gpuplan.compute.serving_roofline`, keeps the points that fit in memory and meet the
@@ -29,10 +29,12 @@ from gpuplan.compute.serving_config import (
     ServingConfig,
     check_shape,
     default_kv_precision,
+    parallel_layouts,
     resolve_config,
     tensor_parallel_options,
 )
 from gpuplan.compute.serving_grid import (
+    MAX_BATCH,
     LatencyTarget,
     ServingGrid,
     best_index,
@@ -43,7 +45,7 @@ from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.humanize import plain
 from gpuplan.units import GIGA, MEGA, SECONDS_PER_HOUR
 
-CURVE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
+CURVE_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 
 class BatchPoint(BaseModel):
@@ -84,6 +86,11 @@ class InferenceEstimate(BaseModel):
     precision: str
     kv_precision: str
     tensor_parallel: int
+    expert_parallel: int = Field(
+        default=1,
+        description="GPUs the routed experts are spread over (1: experts tensor-parallel); "
+        "ep = tensor_parallel > 1 runs attention data-parallel across the replica.",
+    )
     input_tokens: float
     output_tokens: float
     max_ttft_ms: float | None
@@ -222,7 +229,7 @@ def explain_latency(
 
 def _curve(grid: ServingGrid, row: int) -> list[BatchPoint]:
     """The estimate at the batch sizes of :data:`CURVE_BATCHES` present in the grid."""
-    batches = grid.batch[0]
+    batches = grid.batch[row]
     columns = np.flatnonzero(np.isin(batches, CURVE_BATCHES))
     return [
         BatchPoint(
@@ -250,7 +257,8 @@ def build_estimate(
     """Assemble the result at grid point (row, col)."""
     costs, gpu = config.costs, config.gpu
     tp = float(grid.tp[row, 0])
-    batch = float(grid.batch[0, col])
+    ep = float(grid.ep[row, 0])
+    batch = float(grid.batch[row, col])
     input_tokens, output_tokens = grid.input_tokens, grid.output_tokens
     per_gpu = float(grid.throughput_per_gpu[row, col])
     tpot = float(grid.tpot_s[row, col])
@@ -288,6 +296,7 @@ def build_estimate(
         precision=config.precision,
         kv_precision=config.kv_precision,
         tensor_parallel=int(tp),
+        expert_parallel=int(ep),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         max_ttft_ms=target.max_ttft_s * 1e3 if target.max_ttft_s is not None else None,
@@ -311,9 +320,9 @@ def build_estimate(
             "communication": float(steps.communication[row, col] * 1e3),
             "overhead": float(steps.overhead[row, col] * 1e3),
         },
-        weights_gb_per_gpu=costs.resident_weight_bytes / tp / GIGA,
+        weights_gb_per_gpu=float(costs.weights_per_gpu(tp, ep)) / GIGA,
         kv_cache_gb_per_sequence=kv_sequence / GIGA,
-        kv_cache_gb_per_sequence_per_gpu=kv_sequence / float(costs.kv_shards(tp)) / GIGA,
+        kv_cache_gb_per_sequence_per_gpu=kv_sequence / float(costs.kv_shards(tp / ep)) / GIGA,
         usable_memory_gb_per_gpu=gpu.memory_gb * grid.calibration.fixed.usable_memory_fraction,
         moe_experts_touched_per_layer=experts,
         prefill_time_fraction=prefill_fraction,
@@ -331,6 +340,7 @@ def estimate_inference(
     input_tokens: float,
     output_tokens: float,
     tp: int | None = None,
+    ep: int | None = None,
     precision: str | None = None,
     kv_precision: str | None = None,
     max_ttft_ms: float | None = None,
@@ -344,9 +354,11 @@ def estimate_inference(
     ``output_tokens`` out, under optional p99 latency targets (ms).
 
     ``tp`` None tries every tensor-parallel degree in 1-8 within the scale-up domain;
-    ``batch_size`` None tries 1-8,192 concurrent sequences; ``precision`` defaults to fp8
-    where the GPU has it. ``speed`` scales step times (1.0 = current software; the MLPerf
-    fit uses it for older rounds). Raises :class:`InfeasibleError` when nothing fits or no
+    ``ep`` None tries, for MoE models, expert parallelism over the replica (ep = tp, with
+    attention data-parallel) beside ep 1; ``batch_size`` (per attention group) None tries
+    1-4,096 concurrent sequences; ``precision`` defaults to fp8 where the GPU has it.
+    ``speed`` scales step times (1.0 = current software; the MLPerf fit uses it for older
+    rounds). Raises :class:`InfeasibleError` when nothing fits or no
     batch meets the targets, with what is missing and what would work.
     """
     cal = calibration or default_calibration()
@@ -354,11 +366,14 @@ def estimate_inference(
     check_shape(input_tokens, output_tokens, config.model)
     target = latency_target(max_ttft_ms, max_tpot_ms)
     price = resolve_price(config.gpu, price_per_gpu_hour)
-    tp_options = tensor_parallel_options(config.model, config.gpu, tp)
+    tp_options, ep_options = parallel_layouts(config.model, config.gpu, tp, ep)
     batches = None
     if batch_size is not None:
-        if batch_size < 1:
-            raise InputError("batch_size", f"must be at least 1 (got {batch_size}).")
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise InputError(
+                "batch_size",
+                f"must be 1-{MAX_BATCH:,} sequences per attention group (got {batch_size}).",
+            )
         batches = np.array([float(batch_size)])
     grid = evaluate_grid(
         config.costs,
@@ -370,6 +385,7 @@ def estimate_inference(
         cal,
         **({"batch": batches} if batches is not None else {}),
         speed=speed,
+        ep=ep_options,
     )
     if not grid.fits.any():
         if batch_size is not None and (grid.max_batch >= 1).any():

@@ -101,6 +101,12 @@ class FixedFactors(BaseModel):
     link_efficiency: float = Field(gt=0, le=1)
     fp4_scale_bytes_per_weight: float = Field(ge=0)
     activation_bytes: float = Field(gt=0, description="Bytes per activation element (bf16).")
+    expert_gemm_row_tile: float = Field(
+        default=128.0,
+        ge=1,
+        description="M tile of grouped expert GEMMs: each expert's rows are padded to a "
+        "multiple (DeepGEMM contiguous layout, get_m_alignment_for_contiguous_layout = 128).",
+    )
 
 
 class UncertaintyBand(BaseModel):

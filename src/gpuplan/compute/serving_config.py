@@ -99,6 +99,51 @@ def tensor_parallel_options(model: ModelEntry, gpu: GPU, tp: int | None = None) 
     return np.array([float(d) for d in (1, 2, 4, 8) if d <= domain and engine_runs(model, d)])
 
 
+EXPERT_PARALLEL_RULE = (
+    "expert parallelism is modelled as engines run it for throughput (TensorRT-LLM "
+    "--ep with enable_attention_dp, SGLang --ep with --enable-dp-attention): experts spread "
+    "over all the replica's GPUs and attention data-parallel, so ep is 1 or equal to tp, "
+    "and it must divide the routed experts"
+)
+
+
+def parallel_layouts(
+    model: ModelEntry, gpu: GPU, tp: int | None = None, ep: int | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """(tp, ep) layouts to consider, as two aligned arrays. Dense models: ep 1 at every
+    :func:`tensor_parallel_options` degree. MoE models: each degree with ep 1 (tensor
+    parallel experts) and, for tp > 1, ep = tp (:data:`EXPERT_PARALLEL_RULE`). An explicit
+    ``ep`` is validated and, without ``tp``, sets tp = ep."""
+    arch = model.architecture
+    if ep is not None:
+        if ep < 1:
+            raise InputError("ep", f"must be a positive integer (got {ep}).")
+        if ep > 1 and not arch.is_moe:
+            raise InputError(
+                "ep", f"{model.id} is a dense model: expert parallelism needs a MoE model; drop ep."
+            )
+        if ep > 1 and arch.num_experts % ep:
+            raise InputError(
+                "ep",
+                f"{ep} does not divide {model.id}'s {arch.num_experts} routed experts; "
+                f"{EXPERT_PARALLEL_RULE}.",
+            )
+        if tp is not None and ep not in (1, tp):
+            raise InputError("ep", f"{ep} with tp {tp}: {EXPERT_PARALLEL_RULE}. Use ep 1 or {tp}.")
+        if tp is None and ep > 1:
+            tp = ep
+    degrees = tensor_parallel_options(model, gpu, tp)
+    if ep is not None:
+        return degrees, np.full_like(degrees, float(ep))
+    pairs = [(d, 1.0) for d in degrees]
+    if arch.is_moe:
+        pairs += [(d, d) for d in degrees if d > 1 and arch.num_experts % int(d) == 0]
+    return (
+        np.array([t for t, _ in pairs], dtype=float),
+        np.array([e for _, e in pairs], dtype=float),
+    )
+
+
 @dataclass(frozen=True)
 class ServingConfig:
     """A resolved model x GPU x precision pair and its per-model serving constants."""

@@ -3,7 +3,11 @@
 All sizes in bytes (SI, :mod:`gpuplan.units`); arrays broadcast over tensor-parallel degree
 and batch size. Sharding follows Megatron-LM tensor parallelism (arXiv:1909.08053): every
 matrix is split across the ``tp`` GPUs; KV heads split across GPUs up to the number of KV
-heads (beyond that they are replicated); a latent KV (DeepSeek MLA) is replicated.
+heads (beyond that they are replicated); a latent KV (DeepSeek MLA) is replicated. With
+expert parallelism (``ep`` > 1, MoE only) the replica's ``tp`` GPUs run attention
+data-parallel in ``ep`` groups of ``tp/ep`` GPUs (TensorRT-LLM ``enable_attention_dp``,
+SGLang ``--enable-dp-attention``): the non-expert weights are replicated in every group
+and each GPU holds ``E/ep`` whole experts (sharded ``tp/ep`` ways).
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class ServingCosts:
     routers, LM head; the input embedding is a lookup and is not streamed)."""
     resident_weight_bytes: float
     """All weights held in memory."""
+    routed_weight_bytes: float
+    """The routed experts' part of ``resident_weight_bytes`` (all MoE layers)."""
     expert_bytes: float
     """One routed expert of one layer."""
     matmul_flops_per_token: float
@@ -85,6 +91,7 @@ class ServingCosts:
             kv_precision=kv_precision,
             streamed_dense_bytes=(arch.params_total - routed - lookup) * per_weight,
             resident_weight_bytes=arch.params_total * per_weight,
+            routed_weight_bytes=routed * per_weight,
             expert_bytes=arch.expert_params * per_weight if arch.is_moe else 0.0,
             matmul_flops_per_token=2.0 * arch.params_active_matmul,
             routed_flops_per_token=2.0
@@ -105,6 +112,13 @@ class ServingCosts:
         if self.arch.uses_latent_attention:
             return np.ones_like(np.asarray(tp, dtype=float))
         return np.minimum(np.asarray(tp, dtype=float), self.arch.num_kv_heads)
+
+    def weights_per_gpu(self, tp: ArrayLike, ep: ArrayLike = 1.0) -> Any:
+        """Weight bytes one GPU holds: experts split over all ``tp`` GPUs, the rest over
+        the ``tp/ep`` GPUs of one attention group (replicated ``ep`` times)."""
+        tp = np.asarray(tp, dtype=float)
+        dense = self.resident_weight_bytes - self.routed_weight_bytes
+        return self.routed_weight_bytes / tp + dense * np.asarray(ep, dtype=float) / tp
 
     def experts_touched(self, tokens: ArrayLike) -> Any:
         """Expected distinct routed experts a step of ``tokens`` tokens touches per MoE layer."""
@@ -143,17 +157,23 @@ def max_batch_size(
     input_tokens: float,
     output_tokens: float,
     fixed: FixedFactors,
+    ep: ArrayLike = 1.0,
 ) -> Any:
     """Largest number of concurrent sequences per replica whose KV cache and activations
-    fit next to the weights, with continuous batching (sequences at every stage of
-    generation, so mean context = input + output/2, paged KV as in vLLM, arXiv:2309.06180).
+    fit next to the weights. A running sequence holds the KV blocks of its whole request
+    (input + output): TensorRT-LLM's default capacity scheduler (GUARANTEED_NO_EVICT) admits
+    a request only when its full length fits, and ``trtllm-bench`` sizes the batch as KV
+    memory / (bytes per token x (input + output)) (``tensorrt_llm/bench/build/tuning.py``,
+    ``calc_engine_setting``). With ``ep`` attention groups each group holds its own
+    sequences: ``ep`` x what fits on one group's GPU.
     """
     tp = np.asarray(tp, dtype=float)
-    free = usable_memory_bytes(memory_bytes, fixed) - costs.resident_weight_bytes / tp
-    mean_context = input_tokens + output_tokens / 2.0
-    kv_per_gpu = costs.kv_bytes_per_sequence(mean_context) / costs.kv_shards(tp)
+    ep = np.asarray(ep, dtype=float)
+    group = tp / ep
+    free = usable_memory_bytes(memory_bytes, fixed) - costs.weights_per_gpu(tp, ep)
+    kv_per_gpu = costs.kv_bytes_per_sequence(input_tokens + output_tokens) / costs.kv_shards(group)
     tokens_per_sequence_step = 1.0 + input_tokens / output_tokens
-    activations = tokens_per_sequence_step * costs.activation_bytes_per_token / tp
-    logits = costs.arch.vocab_size * 4.0 / tp
+    activations = tokens_per_sequence_step * costs.activation_bytes_per_token / group
+    logits = costs.arch.vocab_size * 4.0 / group
     per_sequence = kv_per_gpu + activations + logits
-    return np.floor(np.maximum(free, 0.0) / per_sequence)
+    return ep * np.floor(np.maximum(free, 0.0) / per_sequence)

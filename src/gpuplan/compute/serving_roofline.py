@@ -18,7 +18,15 @@ overlap:
 * fixed per-step, per-layer (kernel launch) and per-sequence (host scheduling, sampling)
   overheads;
 * MoE token dispatch and combine: every routed token slot gathers and scatters its hidden
-  vector (bf16) through HBM on the way to and from its expert.
+  vector (bf16) through HBM on the way to and from its expert;
+* expert parallelism (``ep`` > 1): attention runs data-parallel in ``ep`` groups, each GPU
+  holds ``E/ep`` experts; the MoE layers gather the groups' tokens and scatter the results
+  (an all-gather and a reduce-scatter per MoE layer instead of two all-reduces per layer),
+  and the step waits for the GPU whose experts drew the most tokens
+  (:func:`busiest_group_load`); with attention data-parallel the prompts admitted in a step
+  land on one group each, and the step waits for the group that drew the most prompt tokens;
+* grouped expert GEMMs compute whole row tiles: each expert's rows are padded to the
+  kernel's M tile (:func:`padded_expert_rows`).
 
 Tensor peaks of power-limited parts (PCIe/NVL cards at a fraction of the SXM board power)
 are scaled down by :func:`power_clock_factor`.
@@ -123,6 +131,26 @@ def smooth_max(first: ArrayLike, second: ArrayLike, sharpness: float) -> Any:
     )
 
 
+def busiest_group_load(items: ArrayLike, groups: ArrayLike) -> Any:
+    """Expected max / mean load of ``groups`` GPUs when ``items`` (routed token slots, or
+    newly admitted prompts) land uniformly at random: 1 + sqrt(2 ln(n) / m) for mean load
+    m = items / n (balls into bins: max load m + sqrt(2 m ln n), Raab & Steger, RANDOM 1998,
+    Theorem 1), at most n (all on one GPU); 1 for one GPU. Uniform routing is the best
+    case: trained routers are more skewed."""
+    groups = np.asarray(groups, dtype=float)
+    mean = np.maximum(np.asarray(items, dtype=float) / groups, 1e-12)
+    spread = 1.0 + np.sqrt(2.0 * np.log(np.maximum(groups, 1.0)) / mean)
+    return np.where(groups > 1, np.minimum(spread, groups), 1.0)
+
+
+def padded_expert_rows(rows: ArrayLike, tile: float) -> Any:
+    """Rows a grouped GEMM computes for an expert of ``rows`` tokens: whole M tiles,
+    tile x ceil(rows / tile) (DeepGEMM's grouped contiguous layout aligns each expert's
+    rows to its M block of 128, ``get_m_alignment_for_contiguous_layout``)."""
+    rows = np.asarray(rows, dtype=float)
+    return np.where(rows > 0, tile * np.ceil(rows / tile), 0.0)
+
+
 def allreduce_time(
     tokens: ArrayLike,
     tp: ArrayLike,
@@ -144,32 +172,64 @@ def allreduce_time(
     return np.where(tp > 1, 2.0 * layers * per_call, 0.0)
 
 
+def expert_parallel_time(
+    tokens: ArrayLike, ep: ArrayLike, costs: ServingCosts, rates: Rates, cal: ServingCalibration
+) -> Any:
+    """MoE communication with attention data-parallel over ``ep`` groups: per MoE layer an
+    all-gather of the step's ``tokens`` hidden vectors before the experts and a
+    reduce-scatter after, each (ep-1)/ep of the activations per GPU over the scale-up link
+    plus the collective latency; zero at ep = 1."""
+    ep = np.asarray(ep, dtype=float)
+    volume = np.asarray(tokens, dtype=float) * costs.arch.hidden_size * cal.fixed.activation_bytes
+    if rates.link_bytes <= 0:
+        return np.where(ep > 1, np.inf, 0.0)
+    per_call = cal.fitted.allreduce_latency_s + (ep - 1.0) / ep * volume / rates.link_bytes
+    return np.where(ep > 1, 2.0 * costs.arch.num_moe_layers * per_call, 0.0)
+
+
 def linear_time(
-    costs: ServingCosts, rates: Rates, tp: ArrayLike, tokens: ArrayLike, sharpness: float
+    costs: ServingCosts,
+    rates: Rates,
+    tp: ArrayLike,
+    tokens: ArrayLike,
+    calibration: ServingCalibration,
+    ep: ArrayLike = 1.0,
+    dense_tokens: ArrayLike | None = None,
 ) -> Any:
     """Linear layers of a step of ``tokens`` tokens on each of ``tp`` GPUs: the dense GEMMs'
-    roofline plus, per MoE layer, D touched experts each with the roofline of its own
-    GEMM (T·k/D rows against one expert's weights). Dense models: the dense term only."""
+    roofline over ``dense_tokens`` (default ``tokens``; with attention data-parallel, ep x
+    the busiest group's tokens), their weights read once per attention group, plus, per
+    MoE layer, the D/ep touched experts of a GPU, each with the roofline of its own GEMM
+    (T·k/D rows padded to whole tiles, against one expert's weights split tp/ep ways),
+    times the load of the busiest GPU over the mean. Dense models: the dense term only."""
     tp = np.asarray(tp, dtype=float)
+    ep = np.asarray(ep, dtype=float)
     tokens = np.asarray(tokens, dtype=float)
+    sharpness = calibration.fitted.roofline_sharpness
     dense_flops = costs.matmul_flops_per_token - costs.routed_flops_per_token
+    dense_tokens = tokens if dense_tokens is None else np.asarray(dense_tokens, dtype=float)
     dense = smooth_max(
-        tokens * dense_flops / tp / rates.gemm_flops,
-        costs.streamed_dense_bytes / tp / rates.memory_bytes,
+        dense_tokens * dense_flops / tp / rates.gemm_flops,
+        costs.streamed_dense_bytes * ep / tp / rates.memory_bytes,
         sharpness,
     )
     arch = costs.arch
     if not arch.is_moe:
         return dense
-    rows = costs.tokens_per_touched_expert(tokens)
+    shard = tp / ep
+    rows = padded_expert_rows(
+        costs.tokens_per_touched_expert(tokens), calibration.fixed.expert_gemm_row_tile
+    )
     flops_per_row = costs.routed_flops_per_token / (arch.num_moe_layers * arch.experts_per_token)
     one_expert = smooth_max(
-        rows * flops_per_row / tp / rates.gemm_flops,
-        costs.expert_bytes / tp / rates.memory_bytes + 0.0 * rows,
+        rows * flops_per_row / shard / rates.gemm_flops,
+        costs.expert_bytes / shard / rates.memory_bytes + 0.0 * rows,
         sharpness,
     )
     dispatch = tokens * costs.dispatch_bytes_per_token / tp / rates.memory_bytes
-    return dense + arch.num_moe_layers * (costs.experts_touched(tokens) * one_expert + dispatch)
+    imbalance = busiest_group_load(tokens * arch.experts_per_token, ep)
+    experts_per_gpu = costs.experts_touched(tokens) / ep
+    return dense + arch.num_moe_layers * imbalance * (experts_per_gpu * one_expert + dispatch)
 
 
 def step_times(
@@ -180,35 +240,41 @@ def step_times(
     input_tokens: float,
     output_tokens: float,
     calibration: ServingCalibration,
+    ep: ArrayLike = 1.0,
 ) -> StepTimes:
-    """Time of one continuous-batching step with ``batch`` running sequences per replica."""
+    """Time of one continuous-batching step with ``batch`` running sequences per replica
+    (``ep`` > 1: in ``ep`` attention groups of batch/ep sequences each)."""
     arch = costs.arch
     tp = np.asarray(tp, dtype=float)
+    ep = np.asarray(ep, dtype=float)
     batch = np.asarray(batch, dtype=float)
     prefill_per_output = input_tokens / output_tokens
     tokens = batch * (1.0 + prefill_per_output)
+    # Prompts admitted per step (batch / output tokens) each land on one attention group.
+    prompt_spread = busiest_group_load(batch / output_tokens, ep)
+    busiest_prefill = prefill_per_output * prompt_spread
     gemm = tokens * costs.matmul_flops_per_token / tp / rates.gemm_flops
     weights = costs.weights_read_per_step(tokens) / tp / rates.memory_bytes
-    linear = linear_time(costs, rates, tp, tokens, calibration.fitted.roofline_sharpness)
+    linear = linear_time(
+        costs, rates, tp, tokens, calibration, ep, dense_tokens=batch * (1.0 + busiest_prefill)
+    )
     decode_context = arch.attended_tokens(input_tokens + output_tokens / 2.0)
     prefill_context = arch.attended_tokens(input_tokens / 2.0)
-    kv_read = batch * decode_context * costs.kv_bytes_per_token / costs.kv_shards(tp)
+    kv_read = batch / ep * decode_context * costs.kv_bytes_per_token / costs.kv_shards(tp / ep)
     attention_flops = (
-        batch
-        * costs.attention_flops_per_key
-        * (decode_context + prefill_per_output * prefill_context)
+        batch * costs.attention_flops_per_key * (decode_context + busiest_prefill * prefill_context)
     )
     attention = np.maximum(
         kv_read / rates.memory_bytes, attention_flops / tp / rates.attention_flops
     )
     communication = allreduce_time(
-        tokens, tp, arch.hidden_size, arch.num_layers, rates, calibration
-    )
+        tokens / ep, tp / ep, arch.hidden_size, arch.num_layers, rates, calibration
+    ) + expert_parallel_time(tokens, ep, costs, rates, calibration)
     fitted = calibration.fitted
     overhead = (
         fitted.step_overhead_s
         + arch.num_layers * fitted.layer_overhead_s
-        + batch * fitted.sequence_overhead_s
+        + batch / ep * fitted.sequence_overhead_s
         + 0.0 * tp
     )
     return StepTimes(
@@ -226,22 +292,29 @@ def prefill_time(
     tp: ArrayLike,
     input_tokens: float,
     calibration: ServingCalibration,
+    ep: ArrayLike = 1.0,
 ) -> Any:
     """Extra time one prompt of ``input_tokens`` adds to the step it joins: its GEMM and
-    causal attention FLOPs (mean key count I/2, window-capped) and its all-reduces."""
+    causal attention FLOPs (mean key count I/2, window-capped) and its all-reduces. With
+    ``ep`` attention groups the prompt's attention and dense layers run on one group of
+    tp/ep GPUs, its experts on all tp."""
     arch = costs.arch
     tp = np.asarray(tp, dtype=float)
-    gemm = input_tokens * costs.matmul_flops_per_token / tp / rates.gemm_flops
+    group = tp / np.asarray(ep, dtype=float)
+    dense_flops = costs.matmul_flops_per_token - costs.routed_flops_per_token
+    gemm = (
+        input_tokens * (dense_flops / group + costs.routed_flops_per_token / tp) / rates.gemm_flops
+    )
     attention = (
         input_tokens
         * costs.attention_flops_per_key
         * arch.attended_tokens(input_tokens / 2.0)
-        / tp
+        / group
         / rates.attention_flops
     )
     communication = allreduce_time(
-        input_tokens, tp, arch.hidden_size, arch.num_layers, rates, calibration
-    )
+        input_tokens, group, arch.hidden_size, arch.num_layers, rates, calibration
+    ) + expert_parallel_time(input_tokens, ep, costs, rates, calibration)
     return gemm + attention + communication
 
 

@@ -387,7 +387,8 @@ def fit_coefficients(
     """Least squares on log MFU; returns coefficients and the goodput per fitted scope.
 
     Rows with scope 'step_time' are predicted as benchmark MFU, others as benchmark MFU ×
-    goodput(scope) × failure factor. Bounds keep each term's physical sign. ``without``
+    goodput(scope) × failure factor ('full_training' rows use the 'pretraining' goodput as
+    :func:`goodput_for` does). Bounds keep each term's physical sign. ``without``
     names terms of :data:`FIT_TERMS` held at zero ('scope': one goodput for every scope);
     ``fixed`` holds coefficients (by field name) at a value set outside the fit.
     """
@@ -395,7 +396,10 @@ def fit_coefficients(
 
     observed = np.log(np.asarray(observed_mfu, dtype=float))
     root_w = np.sqrt(np.ones_like(observed) if weights is None else np.asarray(weights, float))
-    scopes = np.asarray(scope)
+    # 'full_training' rows share the 'pretraining' goodput, less the stages it adds.
+    full = np.asarray(scope) == "full_training"
+    scopes = np.where(full, "pretraining", np.asarray(scope))
+    stages = np.where(full, -np.log(FULL_TRAINING_OVER_PRETRAINING), 0.0)
     run_scopes = sorted({s for s in scopes if s != "step_time"})
     pooled = "scope" in without
     goodput_index = np.array(
@@ -425,7 +429,7 @@ def fit_coefficients(
         failures = np.where(
             goodput_index >= 0, failure_factor(x.gpus, k.hours_lost_per_failure), 1.0
         )
-        predicted = -np.log(inverse_mfu(x, k)) + log_g + np.log(failures)
+        predicted = -np.log(inverse_mfu(x, k)) + log_g + stages + np.log(failures)
         return root_w * (observed - predicted)
 
     solution = least_squares(

@@ -162,6 +162,11 @@ class InferenceWorkload(ScenarioModel):
         description="GPUs (peak included) per 1e9 tokens/day per GPU type, replacing the "
         "inference estimator (label the source).",
     )
+    estimate: Literal["p10", "p50", "p90"] = Field(
+        default="p50",
+        description="Which percentile of the estimated fleet (P10/P50/P90 of GPUs, from the "
+        "serving estimate's throughput band) to plan for.",
+    )
 
     @model_validator(mode="after")
     def _one_volume(self) -> InferenceWorkload:
@@ -306,6 +311,13 @@ class Supply(ScenarioModel):
         "(on_demand 512, spot 256); null removes the cap.",
     )
     adjustments: list[OfferAdjustment] = Field(default_factory=list, description="Negotiated.")
+    availability_slip_months: dict[str, NonNegativeUncertain] = Field(
+        default_factory=dict,
+        description="Months by which a GPU type's offers and sites become orderable later "
+        "than stated (counted from their first orderable period: available_from, or the "
+        "horizon's start), per GPU type; a range is sampled per future by plan --futures and "
+        "sweep --samples, its mean used otherwise.",
+    )
     ownership: list[OwnershipSite] = Field(default_factory=list, description="Ownership options.")
 
     @model_validator(mode="after")

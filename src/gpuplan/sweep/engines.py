@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import Any, Literal
 
 from gpuplan.errors import InputError
@@ -69,38 +69,87 @@ def _run_here(
 def _run_pool(
     jobs: Sequence[SweepJob], workers: int, retries: int, progress: ProgressCallback
 ) -> list[dict[str, Any]]:
-    """A process pool; a pool broken by a dying worker is replaced and its jobs retried.
+    """A pool of warm workers: each is spawned once, imports the planner once and receives
+    the sweep's scenarios once (:func:`_start_worker`); jobs then travel as their changes
+    only, in chunks. A job that raises is retried; a pool broken by a dying worker is
+    replaced and its unfinished jobs retried.
 
     Workers are spawned, not forked: a fork of a process holding threads (a solver, Ray) can
     deadlock."""
+    scenarios: dict[int, Any] = {}
+    for job in jobs:
+        scenarios.setdefault(id(job.scenario), job.scenario)
     attempts = {job.job_id: 0 for job in jobs}
     pending = list(jobs)
     rows: list[dict[str, Any]] = []
+    spawn = multiprocessing.get_context("spawn")
     while pending:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-            futures: list[tuple[SweepJob, Future[dict[str, Any]]]] = [
-                (job, pool.submit(run_job, job)) for job in pending
+        size = max(1, min(MAX_CHUNK, len(pending) // (workers * CHUNKS_PER_WORKER)))
+        chunks = [pending[i : i + size] for i in range(0, len(pending), size)]
+        pending = []
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=spawn, initializer=_start_worker,
+            initargs=(scenarios,),
+        ) as pool:  # fmt: skip
+            submitted = [
+                (chunk, pool.submit(_run_chunk, [_light(job) for job in chunk]))
+                for chunk in chunks
             ]
-            pending = []
-            for job, future in futures:
-                attempts[job.job_id] += 1
+            for chunk, future in submitted:
                 try:
-                    rows.append({**future.result(), "attempts": attempts[job.job_id]})
-                except Exception as error:  # retried, then recorded
-                    if attempts[job.job_id] > retries:
-                        rows.append(
-                            {
-                                **failed_row(job, error, attempts[job.job_id]),
-                                "attempts": attempts[job.job_id],
-                            }
-                        )
+                    answers: list[Any] = future.result()
+                except Exception as error:  # the worker died or the chunk did not travel
+                    answers = [error] * len(chunk)
+                for job, answer in zip(chunk, answers, strict=True):
+                    attempts[job.job_id] += 1
+                    if isinstance(answer, dict):
+                        rows.append({**answer, "attempts": attempts[job.job_id]})
+                    elif attempts[job.job_id] > retries:
+                        failed = failed_row(job, answer, attempts[job.job_id])
+                        rows.append({**failed, "attempts": attempts[job.job_id]})
                     else:
                         pending.append(job)
-                    if isinstance(error, BrokenProcessPool):
-                        continue
                 _report(progress, len(rows), len(jobs))
     return rows
+
+
+MAX_CHUNK = 8
+"""Most jobs sent to a worker at once (fewer round trips; small enough to balance)."""
+
+CHUNKS_PER_WORKER = 4
+"""Chunks per worker at least, so a slow chunk does not leave the other workers idle."""
+
+_SCENARIOS: dict[int, Any] = {}
+"""A pool worker's copy of the sweep's scenarios, by the key its jobs carry."""
+
+
+def _start_worker(scenarios: dict[int, Any]) -> None:
+    """Pool initializer: keep the scenarios and import the planner and simulator once."""
+    import gpuplan.planning.api
+    import gpuplan.uncertainty.montecarlo  # noqa: F401
+
+    _SCENARIOS.update(scenarios)
+
+
+def _light(job: SweepJob) -> tuple[int, SweepJob]:
+    """A job without its scenario (the worker has it): its key and the rest."""
+    return id(job.scenario), replace(job, scenario={})
+
+
+def _run_on(scenario: Any, job: SweepJob) -> dict[str, Any]:
+    """Run a job sent without its scenario (a Ray task: Ray hands the stored scenario)."""
+    return run_job(replace(job, scenario=scenario))
+
+
+def _run_chunk(chunk: list[tuple[int, SweepJob]]) -> list[dict[str, Any] | Exception]:
+    """Run jobs in a pool worker; a job that raises hands back its exception."""
+    answers: list[dict[str, Any] | Exception] = []
+    for key, job in chunk:
+        try:
+            answers.append(run_job(replace(job, scenario=_SCENARIOS[key])))
+        except Exception as error:  # retried by the parent
+            answers.append(error)
+    return answers
 
 
 def _run_ray(
@@ -132,8 +181,10 @@ def _run_ray(
                 "address", f"cannot reach a Ray cluster at {address}: {error}"
             ) from None
     try:
-        task = ray.remote(run_job).options(max_retries=retries, retry_exceptions=True)
-        refs = {task.remote(job): job for job in jobs}
+        task = ray.remote(_run_on).options(max_retries=retries, retry_exceptions=True)
+        stored = {id(job.scenario): ray.put(job.scenario) for job in jobs}  # sent once
+        refs = {task.remote(stored[key], light): job for job, (key, light) in
+                zip(jobs, map(_light, jobs), strict=True)}  # fmt: skip
         rows: list[dict[str, Any]] = []
         waiting = list(refs)
         while waiting:

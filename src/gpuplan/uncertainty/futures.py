@@ -1,11 +1,12 @@
 """Futures of a scenario: its declared ranges fixed to seeded draws, as path changes.
 
 A future is a mapping of field paths to values (``{"inference[0].tokens_per_day": 1.2e10}``)
-that turns every declared range outside ``company`` into one number, and picks where in its
-estimator's band each estimated training run falls; :func:`apply_changes`
-lays it over the scenario mapping. Draws are independent, each by its range's own quantile
-function (:mod:`gpuplan.uncertainty.sampling`), and repeat with the seed. The ``company``
-section keeps its ranges: ``simulate`` samples those itself.
+that turns every declared range outside ``company`` into one number (GPU availability slips,
+lead times, prices and their trends, volumes and growth, training tokens), and picks where
+in its estimator's band each estimated training run and inference workload falls;
+:func:`apply_changes` lays it over the scenario mapping. Draws are independent, each by its
+range's own quantile function (:mod:`gpuplan.uncertainty.sampling`), and repeat with the
+seed. The ``company`` section keeps its ranges: ``simulate`` samples those itself.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ SWANSON = (("p10", 0.3), ("p50", 0.4), ("p90", 0.3))
 
 def sample_futures(base: Mapping[str, Any], count: int, seed: int) -> list[Future]:
     """``count`` futures of the scenario mapping ``base``: its declared ranges outside
-    ``company``, and for each training run sized by the estimator (no ``gpu_hours``), which
-    point of the estimator's band the run turns out to need (``estimate``: p10 / p50 / p90
+    ``company`` (mappings by name included), and for each training run and inference
+    workload sized by an estimator (no ``gpu_hours`` or ``gpus_per_billion_tokens_per_day``),
+    which point of the estimator's band it turns out to need (``estimate``: p10 / p50 / p90
     drawn 30/40/30, :data:`SWANSON`)."""
     from gpuplan.scenario.loading import load_scenario
     from gpuplan.uncertainty.sampling import draw_uniforms, quantiles, uncertain_inputs
@@ -38,11 +40,16 @@ def sample_futures(base: Mapping[str, Any], count: int, seed: int) -> list[Futur
     scenario = load_scenario(base)
     inputs = {
         path: dist
-        for path, dist in uncertain_inputs(scenario).items()
+        for path, dist in uncertain_inputs(scenario, keyed=True).items()
         if not path.startswith("company.")
     }
     bands = [f"training[{i}].estimate" for i, run in enumerate(scenario.training or ()) if
              run.gpu_hours is None]  # fmt: skip
+    bands += [
+        f"inference[{i}].estimate"
+        for i, workload in enumerate(scenario.inference or ())
+        if workload.gpus_per_billion_tokens_per_day is None
+    ]
     if not inputs and not bands:
         raise InputError(
             "futures",

@@ -23,8 +23,11 @@ _EDGE = 1e-12
 """Uniforms are kept within (EDGE, 1 - EDGE) so unbounded shapes stay finite."""
 
 
-def uncertain_inputs(model: BaseModel, prefix: str = "") -> dict[str, Distribution]:
-    """Every distribution inside ``model``, keyed by field path, in field order."""
+def uncertain_inputs(
+    model: BaseModel, prefix: str = "", keyed: bool = False
+) -> dict[str, Distribution]:
+    """Every distribution inside ``model``, keyed by field path, in field order; with
+    ``keyed``, also those in mappings keyed by name (``supply.price_trend.gpus.h100-sxm``)."""
     found: dict[str, Distribution] = {}
 
     def visit(value: object, path: str) -> None:
@@ -33,6 +36,9 @@ def uncertain_inputs(model: BaseModel, prefix: str = "") -> dict[str, Distributi
         elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 visit(getattr(value, name), f"{path}.{name}" if path else name)
+        elif keyed and isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, f"{path}.{key}")
         elif isinstance(value, list | tuple):
             for i, item in enumerate(value):
                 visit(item, f"{path}[{i}]")

@@ -449,3 +449,26 @@ def _owned_option(
         source="scenario site; unset figures from gpuplan.economics.ownership"
         + (f"; {site.fx_note}" if site.fx_note else ""),
     )
+
+
+def slipped(
+    scenario: Scenario, grid: PeriodGrid, options: list[SupplyOption]
+) -> list[SupplyOption]:
+    """``options`` with each GPU type's first orderable period moved later by its
+    ``supply.availability_slip_months`` (rounded up to whole periods; a slip past the horizon
+    leaves the option unusable, not absent, so every future has the same options)."""
+    slips = {
+        gpu_id(f"supply.availability_slip_months.{gpu}", gpu): nominal(months)
+        for gpu, months in scenario.supply.availability_slip_months.items()
+    }
+    return [
+        option.model_copy(
+            update={
+                "first_period": option.first_period
+                + math.ceil(slips[option.gpu] / grid.months - 1e-9)
+            }
+        )
+        if slips.get(option.gpu, 0.0) > 0
+        else option
+        for option in options
+    ]

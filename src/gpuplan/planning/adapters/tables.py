@@ -28,7 +28,12 @@ from pydantic import ValidationError
 from gpuplan.errors import InputError
 from gpuplan.humanize import plain
 from gpuplan.planning.adapters.lookups import field_errors, gpu_id
-from gpuplan.planning.adapters.supply import offer_options, ownership_options, site_power_kw
+from gpuplan.planning.adapters.supply import (
+    offer_options,
+    ownership_options,
+    site_power_kw,
+    slipped,
+)
 from gpuplan.planning.periods import PeriodGrid, add_months, months_between
 from gpuplan.planning.problem import (
     InferenceNeed,
@@ -164,8 +169,10 @@ def inference_need(grid: PeriodGrid, workload: InferenceWorkload, where: str) ->
                 )
 
             fleet = field_errors(where, fleet_estimate)
-            replica = fleet.gpus / max(1, fleet.replicas)
-            series = np.where(tokens > 0, np.maximum(replica, fleet.gpus * tokens / peak), 0.0)
+            suffix = "" if workload.estimate == "p50" else f"_{workload.estimate}"
+            total, replicas = getattr(fleet, f"gpus{suffix}"), getattr(fleet, f"replicas{suffix}")
+            replica = total / max(1, replicas)
+            series = np.where(tokens > 0, np.maximum(replica, total * tokens / peak), 0.0)
         needs[gpu] = tuple(float(x) for x in series)
     return InferenceNeed(
         workload=workload.id,
@@ -278,9 +285,12 @@ def build_problem(scenario: Scenario) -> PlanningProblem:
     inference = [inference_need(grid, w, f"inference.{w.id}") for w in scenario.inference]
     training = [training_need(grid, r, f"training.{r.id}") for r in scenario.training]
     gpus = {g for n in inference for g in n.gpus} | {g for r in training for g in r.gpu_hours}
-    options = offer_options(scenario, grid, gpus) + [
-        o for o in ownership_options(scenario, grid) if o.gpu in gpus
-    ]
+    options = slipped(
+        scenario,
+        grid,
+        offer_options(scenario, grid, gpus)
+        + [o for o in ownership_options(scenario, grid) if o.gpu in gpus],
+    )
     if not options:
         raise InputError(
             "supply",

@@ -17,23 +17,41 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-from gpuplan.errors import InputError
+from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.planning.model.build import PlanModel, build_model
-from gpuplan.planning.solve import solve_model
-from gpuplan.planning.stochastic.evaluate import FutureCost, future_cost, solve_futures
+from gpuplan.planning.problem import SolverSettings
+from gpuplan.planning.stochastic.batches import DEFAULT_BATCH_SIZE, batched_first_stage
+from gpuplan.planning.stochastic.evaluate import (
+    FutureCost,
+    future_cost,
+    solve_extensive,
+    solve_futures,
+)
 from gpuplan.planning.stochastic.extensive import (
+    Recourse,
     Risk,
-    extensive_form,
     first_stage_columns,
     training_schedule,
 )
-from gpuplan.planning.stochastic.result import StochasticPlanResult, commitments_table
+from gpuplan.planning.stochastic.result import (
+    ACTIVE,
+    StochasticPlanResult,
+    commitments_table,
+    plan_objective,
+)
 from gpuplan.progress import ProgressCallback, silent
 from gpuplan.uncertainty.futures import Future, apply_changes, sample_futures
+
+Decomposition = Literal["extensive", "batches"]
+DECOMPOSITIONS = get_args(Decomposition)
+
+INTEGER_RECOURSE_FUTURES = 10
+"""Up to this many futures the recourse keeps whole GPUs and instances by default (a MILP
+per future, and one extensive-form MILP); beyond, it is relaxed to an LP."""
 
 MAX_FUTURES = 500
 """The most futures in one extensive form (each copies the whole recourse model)."""
@@ -51,6 +69,9 @@ def stochastic_plan(
     decision_point: str | None = None,
     risk: Risk | None = None,
     out_of_sample: int = 0,
+    decomposition: Decomposition = "extensive",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    integer_recourse: bool | None = None,
     progress: ProgressCallback = silent,
 ) -> StochasticPlanResult:
     """The two-stage stochastic plan of a scenario over ``futures`` (a count to sample from
@@ -59,6 +80,11 @@ def stochastic_plan(
     ``decision_point`` (``2027-01`` or ``2027-Q1``; default one year after the start): the
     commitments started before it form the first stage. ``risk``: CVaR term (default
     risk-neutral). ``out_of_sample``: how many fresh futures evaluate the plans afterwards.
+    ``decomposition``: ``extensive`` solves one model of all futures (the optimum);
+    ``batches`` agrees the first stage from extensive forms of ``batch_size`` futures
+    (:mod:`.batches`: linear growth, an upper bound on the optimum). ``integer_recourse``:
+    keep whole GPUs and instances in every future's second stage (default: with at most
+    :data:`INTEGER_RECOURSE_FUTURES` futures; relaxed beyond, see :mod:`.extensive`).
     """
     from gpuplan.planning.adapters.tables import build_problem
     from gpuplan.scenario.loading import load_scenario, scenario_mapping
@@ -74,12 +100,20 @@ def stochastic_plan(
         )
     if risk is not None and not (0 < risk.alpha < 1 and risk.weight >= 0):
         raise InputError("risk", "CVaR needs 0 < alpha < 1 and a weight of 0 or more.")
+    if decomposition not in DECOMPOSITIONS:
+        raise InputError(
+            "decomposition",
+            f"'{decomposition}' is not one of {', '.join(DECOMPOSITIONS)}.",
+        )
+    if batch_size < 1:
+        raise InputError("batch_size", f"must be at least 1 (got {batch_size}).")
     sampled = sample_futures(base, futures, seed) if isinstance(futures, int) else list(futures)
     nominal_problem = build_problem(load_scenario(base))
     nominal = build_model(nominal_problem)
     decision = _decision_period(nominal, decision_point)
     progress("the deterministic plan (training schedule)", 0.0)
-    schedule = _training_schedule(nominal)
+    whole = count <= INTEGER_RECOURSE_FUTURES if integer_recourse is None else integer_recourse
+    recourse = Recourse(schedule=_training_schedule(nominal), integral=whole)
 
     def models_of(changes: Sequence[Future]) -> list[PlanModel]:
         models = [
@@ -92,36 +126,43 @@ def stochastic_plan(
     progress("building the futures", 0.0)
     models = models_of(sampled)
     settings = nominal.problem.solver
-    progress(f"solving the extensive form ({count} futures)", 0.1)
-    ef = extensive_form(models, decision, risk=risk, schedule=schedule)
-    outcome = solve_model(ef.linear, settings)
-    if outcome.status == "failed":
-        raise InputError(
-            "futures",
-            f"the extensive form of {count} futures did not solve ({outcome.message}); try "
-            "fewer futures or a longer solver.time_limit_s.",
+    deterministic = solve_futures([nominal], settings, decision, recourse=recourse)[0].first_stage
+    chosen = risk or Risk()
+    progress("the deterministic plan in every future (VSS)", 0.1)
+    eev = solve_futures(models, settings, decision, fixed=deterministic, recourse=recourse)
+    if decomposition == "batches":
+        progress(f"solving {count} futures in batches of {batch_size}", 0.2)
+        candidates, size = batched_first_stage(
+            models, settings, decision, lambda costs: plan_objective(costs, chosen),
+            deterministic, batch_size=batch_size, risk=risk, recourse=recourse,
+        )  # fmt: skip
+        tried = [(deterministic, eev)]
+        for candidate in candidates:  # the screened best, then the hedge if the best is short
+            try:
+                kept = solve_futures(models, settings, decision, fixed=candidate, recourse=recourse)
+            except InfeasibleError:  # some future cannot keep it (a budget, a cap)
+                continue
+            tried.append((candidate, kept))
+            if all(c.unmet <= ACTIVE for c in kept):
+                break
+        first_stage, stochastic = min(tried, key=lambda pair: plan_objective(pair[1], chosen))
+        status, gap = "time_limit" if size["batches_at_time_limit"] else "optimal", 0.0
+    else:
+        progress(f"solving the extensive form ({count} futures)", 0.2)
+        first_stage, stochastic, status, gap, size = _extensive(
+            models, settings, decision, risk, recourse
         )
-    stages = [first_stage_columns(m, decision) for m in models]
-    stochastic = [
-        future_cost(m, outcome.values[cols], stage)
-        for m, cols, stage in zip(models, ef.columns, stages, strict=True)
-    ]
-    first_stage = outcome.values[ef.first_stage]
-    progress("the deterministic plan in every future (VSS)", 0.5)
-    deterministic = solve_futures([nominal], settings, decision, schedule=schedule)[0].first_stage
-    eev = solve_futures(models, settings, decision, fixed=deterministic, schedule=schedule)
     progress("each future with perfect foresight (EVPI)", 0.7)
-    wait_and_see = solve_futures(models, settings, decision, schedule=schedule)
+    wait_and_see = solve_futures(models, settings, decision, recourse=recourse)
     fresh: dict[str, list[FutureCost]] = {}
     if out_of_sample:
         progress(f"out of sample ({out_of_sample} fresh futures)", 0.85)
         others = models_of(sample_futures(base, out_of_sample, seed + OUT_OF_SAMPLE_SEED_OFFSET))
         fresh = {
-            name: solve_futures(others, settings, decision, fixed=kept, schedule=schedule)
+            name: solve_futures(others, settings, decision, fixed=kept, recourse=recourse)
             for name, kept in (("stochastic", first_stage), ("deterministic", deterministic))
         }
     progress("done", 1.0)
-    risk = risk or Risk()
     return StochasticPlanResult(
         scenario=label,
         futures=count,
@@ -129,22 +170,40 @@ def stochastic_plan(
         decision_point=nominal.problem.grid.label(decision),
         decision_period=decision,
         first_stage=first_stage,
-        risk=risk,
-        status="optimal" if outcome.status == "optimal" else "time_limit",
-        solver_gap=outcome.gap,
+        risk=chosen,
+        status=status,
+        solver_gap=gap,
         commitments=commitments_table(nominal, first_stage_columns(nominal, decision), first_stage),
         stochastic=stochastic,
         expected_value_plan=eev,
         wait_and_see=wait_and_see,
         out_of_sample=fresh,
-        problem_size={
-            "columns": ef.linear.num_cols,
-            "rows": ef.linear.num_rows,
-            "nonzeros": int(ef.linear.matrix.nnz),
-            "first_stage_columns": len(ef.first_stage),
-        },
+        problem_size={**size, "first_stage_columns": len(first_stage)},
         seconds=time.perf_counter() - clock,
+        decomposition=decomposition,
+        integer_recourse=whole,
     )
+
+
+def _extensive(
+    models: Sequence[PlanModel],
+    settings: SolverSettings,
+    decision: int,
+    risk: Risk | None,
+    recourse: Recourse,
+) -> tuple[np.ndarray, list[FutureCost], str, float, dict[str, int]]:
+    """The extensive form of all futures solved: first stage, each future's cost, status,
+    solver gap and problem size."""
+    ef, outcome = solve_extensive(
+        models, settings, decision, risk, recourse,
+        "try fewer futures, --decomposition batches or a longer solver.time_limit_s.",
+    )  # fmt: skip
+    costs = [
+        future_cost(m, outcome.values[cols], first_stage_columns(m, decision))
+        for m, cols in zip(models, ef.columns, strict=True)
+    ]
+    status = "optimal" if outcome.status == "optimal" else "time_limit"
+    return outcome.values[ef.first_stage], costs, status, outcome.gap, ef.size
 
 
 def _training_schedule(nominal: PlanModel) -> np.ndarray | None:

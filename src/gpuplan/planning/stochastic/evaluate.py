@@ -11,10 +11,14 @@ import pandas as pd
 from gpuplan.planning.model.build import PlanModel
 from gpuplan.planning.problem import SolverSettings
 from gpuplan.planning.readback import cost_table, read_solution
-from gpuplan.planning.solve import solve_model
+from gpuplan.planning.solve import SolveOutcome, solve_model
 from gpuplan.planning.stochastic.extensive import (
+    ExtensiveForm,
+    Recourse,
+    Risk,
+    extensive_form,
     first_stage_columns,
-    relaxed_recourse,
+    recourse_model,
     with_first_stage_fixed,
 )
 
@@ -53,13 +57,12 @@ def solve_future(
     settings: SolverSettings,
     decision_period: int,
     fixed: np.ndarray | None = None,
-    schedule: np.ndarray | None = None,
+    recourse: Recourse = Recourse(),
 ) -> FutureCost:
-    """Solve one future with the relaxed recourse of the extensive form (training kept to
-    ``schedule``); with ``fixed`` the first-stage columns are held at those values (the
-    recourse problem of a given plan)."""
+    """Solve one future modelled as in the extensive form (``recourse``); with ``fixed`` the
+    first-stage columns are held at those values (the recourse problem of a given plan)."""
     stage = first_stage_columns(model, decision_period)
-    linear = relaxed_recourse(model.linear, stage, schedule)
+    linear = recourse_model(model.linear, stage, recourse)
     if fixed is not None:
         linear = with_first_stage_fixed(linear, stage, fixed)
     outcome = solve_model(linear, settings)
@@ -79,7 +82,30 @@ def solve_futures(
     settings: SolverSettings,
     decision_period: int,
     fixed: np.ndarray | None = None,
-    schedule: np.ndarray | None = None,
+    recourse: Recourse = Recourse(),
 ) -> list[FutureCost]:
     """:func:`solve_future` for each model."""
-    return [solve_future(m, settings, decision_period, fixed, schedule) for m in models]
+    return [solve_future(m, settings, decision_period, fixed, recourse) for m in models]
+
+
+def solve_extensive(
+    models: Sequence[PlanModel],
+    settings: SolverSettings,
+    decision_period: int,
+    risk: Risk | None,
+    recourse: Recourse,
+    hint: str,
+) -> tuple[ExtensiveForm, SolveOutcome]:
+    """Build and solve the extensive form of ``models``; one that does not solve is an
+    error naming ``futures`` with ``hint`` (what to try)."""
+    ef = extensive_form(models, decision_period, risk=risk, recourse=recourse)
+    outcome = solve_model(ef.linear, settings)
+    if outcome.status == "failed":
+        from gpuplan.errors import InputError
+
+        raise InputError(
+            "futures",
+            f"the extensive form of {len(models)} futures did not solve ({outcome.message}); "
+            f"{hint}",
+        )
+    return ef, outcome

@@ -7,10 +7,12 @@ stage (recourse): everything else, including all pay-per-use capacity and every
 commitment after the decision point, adapts to each future; its columns are copied per
 future. Birge & Louveaux, *Introduction to Stochastic Programming* (2011), §2.1 and §3.1.
 
-Recourse integrality is relaxed (whole GPUs and training clusters' minimum sizes hold in the
-first stage only): with tens of futures the mixed-integer extensive form does not solve in
-minutes on a laptop, and the same relaxation is used for every figure compared with it
-(deterministic plan, wait-and-see, out-of-sample), so VSS and EVPI stay consistent.
+Recourse integrality (:class:`Recourse`): with few futures every future keeps whole GPUs,
+whole servers and clusters' minimum sizes; with many, the recourse is relaxed to an LP (whole
+GPUs then hold in the first stage only), since the mixed-integer extensive form of tens of
+futures does not solve in minutes on a laptop. Whichever is chosen serves every figure
+compared with it (deterministic plan, wait-and-see, out of sample), so VSS and EVPI stay
+consistent.
 
 Risk: expected cost plus ``weight`` x CVaR at ``alpha`` of the futures' costs, linearised
 as eta + sum_s p_s u_s / (1 - alpha) with u_s >= cost_s - eta, u_s >= 0 (Rockafellar &
@@ -59,6 +61,13 @@ class ExtensiveForm:
     eta: int
     excess: np.ndarray
 
+    @property
+    def size(self) -> dict[str, int]:
+        """Columns, rows and non-zeros of the stacked model."""
+        linear = self.linear
+        return {"columns": linear.num_cols, "rows": linear.num_rows,
+                "nonzeros": int(linear.matrix.nnz)}  # fmt: skip
+
 
 def committed_starts(
     new_units: Block, options: Sequence[SupplyOption], decision_period: int
@@ -98,17 +107,31 @@ def keep_commitments(decision_period: int, values: np.ndarray) -> ExtraConstrain
     return define_kept_commitments
 
 
-def relaxed_recourse(
-    linear: LinearModel, first_stage: np.ndarray, schedule: np.ndarray | None = None
+@dataclass(frozen=True)
+class Recourse:
+    """How every future's second stage is modelled: training runs kept where ``schedule``
+    says (runs x clusters x periods mask from the deterministic plan; ``None``: free), and
+    whole GPUs, instances and cluster minimum sizes kept (``integral``) or relaxed."""
+
+    schedule: np.ndarray | None = None
+    integral: bool = False
+
+
+def recourse_model(
+    linear: LinearModel, first_stage: np.ndarray, recourse: Recourse = Recourse()
 ) -> LinearModel:
-    """``linear`` with every column but the first stage's continuous (semi-continuous ones
-    from zero); with a training ``schedule``, each run kept where it says
-    (:func:`pinned_training`)."""
-    kind = np.full(linear.num_cols, CONTINUOUS, dtype=linear.col_kind.dtype)
-    kind[first_stage] = linear.col_kind[first_stage]
-    lower = np.where(kind == linear.col_kind, linear.col_lower, 0.0)
-    relaxed = replace(linear, col_kind=kind, col_lower=lower)
-    return relaxed if schedule is None else pinned_training(relaxed, schedule, linear.col_lower)
+    """``linear`` as one future's model: unless ``recourse.integral``, every column but the
+    first stage's continuous (semi-continuous ones from zero); with a training schedule,
+    each run kept where it says (:func:`pinned_training`)."""
+    model = linear
+    if not recourse.integral:
+        kind = np.full(linear.num_cols, CONTINUOUS, dtype=linear.col_kind.dtype)
+        kind[first_stage] = linear.col_kind[first_stage]
+        lower = np.where(kind == linear.col_kind, linear.col_lower, 0.0)
+        model = replace(linear, col_kind=kind, col_lower=lower)
+    if recourse.schedule is None:
+        return model
+    return pinned_training(model, recourse.schedule, linear.col_lower)
 
 
 def training_schedule(model: PlanModel, training: np.ndarray) -> np.ndarray:
@@ -154,9 +177,12 @@ def pinned_training(linear: LinearModel, schedule: np.ndarray, minimum: np.ndarr
 def with_first_stage_fixed(
     linear: LinearModel, first_stage: np.ndarray, values: np.ndarray
 ) -> LinearModel:
-    """``linear`` with the first-stage columns fixed to ``values`` (continuous)."""
+    """``linear`` with the first-stage columns fixed to ``values`` (continuous), each within
+    its bounds in this model: an order of a GPU not yet available in this future is not
+    filled."""
     lower, upper, kind = linear.col_lower.copy(), linear.col_upper.copy(), linear.col_kind.copy()
-    lower[first_stage] = upper[first_stage] = values
+    kept = np.clip(values, lower[first_stage], upper[first_stage])
+    lower[first_stage] = upper[first_stage] = kept
     kind[first_stage] = CONTINUOUS
     return replace(linear, col_lower=lower, col_upper=upper, col_kind=kind)
 
@@ -166,37 +192,40 @@ def extensive_form(
     decision_period: int,
     weights: np.ndarray | None = None,
     risk: Risk | None = None,
-    schedule: np.ndarray | None = None,
+    recourse: Recourse = Recourse(),
 ) -> ExtensiveForm:
-    """Stack the futures' models, sharing the first-stage columns, weighted by ``weights``
-    (default equal), training runs kept to ``schedule`` when given; every future's model
-    must have the same supply options."""
+    """Stack the futures' models (each as :func:`recourse_model` makes it), sharing the
+    first-stage columns, weighted by ``weights`` (default equal); every future's model must
+    have the same supply options."""
     n = len(models)
     p = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, dtype=float)
     stages = [first_stage_columns(m, decision_period) for m in models]
     shared = len(stages[0])
-    linears = [relaxed_recourse(m.linear, s, schedule) for m, s in zip(models, stages, strict=True)]
+    linears = [recourse_model(m.linear, s, recourse) for m, s in zip(models, stages, strict=True)]
     # Global layout: shared first-stage columns, then each future's recourse columns.
     maps, offset = [], shared
     for linear, stage in zip(linears, stages, strict=True):
         local = np.full(linear.num_cols, -1, dtype=np.int64)
         local[stage] = np.arange(shared)
-        recourse = np.flatnonzero(local < 0)
-        local[recourse] = offset + np.arange(len(recourse))
-        offset += len(recourse)
+        second = np.flatnonzero(local < 0)
+        local[second] = offset + np.arange(len(second))
+        offset += len(second)
         maps.append(local)
     first = linears[0]
     cost = np.zeros(offset)
     lower = np.zeros(offset)
     upper = np.full(offset, np.inf)
     kind = np.full(offset, CONTINUOUS, dtype=first.col_kind.dtype)
-    lower[:shared], upper[:shared] = first.col_lower[stages[0]], first.col_upper[stages[0]]
+    # A commitment made now must be possible in every future (a GPU whose availability may
+    # slip cannot be ordered before its latest date): the bounds' intersection.
+    lower[:shared] = np.max([li.col_lower[st] for li, st in zip(linears, stages, strict=True)], 0)
+    upper[:shared] = np.min([li.col_upper[st] for li, st in zip(linears, stages, strict=True)], 0)
     kind[:shared] = first.col_kind[stages[0]]
     blocks, row_lower, row_upper = [], [], []
     for s, (linear, local) in enumerate(zip(linears, maps, strict=True)):
         np.add.at(cost, local, p[s] * linear.cost)
         own = local >= shared
-        lower[local[own]] = linear.col_lower[recourse]
+        lower[local[own]] = linear.col_lower[own]
         upper[local[own]] = linear.col_upper[own]
         kind[local[own]] = linear.col_kind[own]
         coo = linear.matrix.tocoo()

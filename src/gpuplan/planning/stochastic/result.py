@@ -24,6 +24,13 @@ def cvar(costs: np.ndarray | list[float], alpha: float) -> float:
     return float(min(eta + np.mean(np.maximum(values - eta, 0.0)) / (1 - alpha) for eta in values))
 
 
+def plan_objective(costs: list[FutureCost], risk: Risk) -> float:
+    """Expected cost plus weight x CVaR over equally likely futures (penalties included), USD."""
+    values = [c.objective for c in costs]
+    extra = risk.weight * cvar(values, risk.alpha) if risk.weight else 0.0
+    return float(np.mean(values)) + extra
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     """P10 / P50 / P90 and the mean."""
     array = np.asarray(values, dtype=float)
@@ -90,6 +97,8 @@ class StochasticPlanResult:
     out_of_sample: dict[str, list[FutureCost]]
     problem_size: dict[str, int]
     seconds: float
+    decomposition: str = "extensive"
+    integer_recourse: bool = False
 
     def commitments_kept(self) -> ExtraConstraints:
         """The first stage as a constraint family: ``plan(scenario,
@@ -99,9 +108,7 @@ class StochasticPlanResult:
 
     def objective(self, costs: list[FutureCost]) -> float:
         """Expected cost plus weight x CVaR over futures (penalties included), USD."""
-        values = [c.objective for c in costs]
-        extra = self.risk.weight * cvar(values, self.risk.alpha) if self.risk.weight else 0.0
-        return float(np.mean(values)) + extra
+        return plan_objective(costs, self.risk)
 
     @property
     def recourse_problem(self) -> float:
@@ -184,6 +191,8 @@ class StochasticPlanResult:
             "recourse_problem_usd": self.recourse_problem,
             **self.worth(),
             "out_of_sample": {name: spread(costs) for name, costs in self.out_of_sample.items()},
+            "decomposition": self.decomposition,
+            "integer_recourse": self.integer_recourse,
             "problem_size": self.problem_size,
             "seconds": self.seconds,
         }

@@ -1,0 +1,121 @@
+"""Scenario batches: the first stage of many futures from extensive forms of a fixed size.
+
+The futures are split into batches of ``batch_size``; each batch's extensive form gives a
+candidate first stage (a sample-average solution: Kleywegt, Shapiro & Homem-de-Mello, *SIAM
+J. Optim.* 12, 2002; Linderoth, Shapiro & Wright, *Ann. Oper. Res.* 142, 2006). With the
+batches' probability-weighted mean (the consensus of progressive hedging's first step,
+Rockafellar & Wets, *Math. Oper. Res.* 16, 1991), the hedge (each commitment at its largest
+over the batches: what every batch asked for) and the deterministic plan's first stage, the
+candidates are screened on ``batch_size`` futures spread over the whole sample. The caller
+evaluates the best of them and the hedge on every future and keeps the better (a first
+stage fitted to some batches can leave futures outside them short, which a screen of a few
+futures may miss). Every solve has a fixed size, so the work grows linearly with the
+futures (the extensive form of all futures grows faster than linearly once large).
+
+The agreed first stage is feasible in every future but not necessarily the optimum of the
+extensive form of all futures: its objective over the futures is an upper bound on that
+optimum, and the wait-and-see value a lower bound (the gap is at most the EVPI reported).
+The deterministic plan's first stage is kept instead when it does better, so VSS >= 0 holds
+here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from gpuplan.errors import InfeasibleError
+from gpuplan.planning.model.build import PlanModel
+from gpuplan.planning.model.linear import INTEGER
+from gpuplan.planning.problem import SolverSettings
+from gpuplan.planning.stochastic.evaluate import FutureCost, solve_extensive, solve_futures
+from gpuplan.planning.stochastic.extensive import (
+    Recourse,
+    Risk,
+    first_stage_columns,
+)
+from gpuplan.progress import ProgressCallback, silent
+
+DEFAULT_BATCH_SIZE = 25
+"""Futures per batch: an extensive form that solves in seconds on the default scenario."""
+
+
+def batched_first_stage(
+    models: Sequence[PlanModel],
+    settings: SolverSettings,
+    decision_period: int,
+    objective: Callable[[list[FutureCost]], float],
+    deterministic: np.ndarray,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    risk: Risk | None = None,
+    recourse: Recourse = Recourse(),
+    progress: ProgressCallback = silent,
+) -> tuple[list[np.ndarray], dict[str, int]]:
+    """The first stages to agree on for ``models`` (equally likely futures): the screened
+    best and the hedge (every batch's commitments at their largest), for the caller to
+    evaluate on every future; and the size of the largest single solve (``columns``,
+    ``rows``, ``nonzeros``, ``batches``, ``candidates``, ``batches_at_time_limit``).
+
+    ``objective``: the plan objective of a list of future costs (mean, plus CVaR when
+    ``risk`` has weight); ``deterministic``: the deterministic plan's first stage.
+    """
+    n = len(models)
+    batches = [list(range(start, min(n, start + batch_size))) for start in range(0, n, batch_size)]
+    candidates: list[np.ndarray] = []
+    size = {"columns": 0, "rows": 0, "nonzeros": 0}
+    stopped = 0  # batches that hit the solver's time limit
+    for b, batch in enumerate(batches):
+        progress(f"batch {b + 1} of {len(batches)} ({len(batch)} futures)", b / len(batches))
+        ef, outcome = solve_extensive(
+            [models[i] for i in batch], settings, decision_period, risk, recourse,
+            f"batch {b + 1} of {len(batches)}; try a smaller --batch-size or a longer "
+            "solver.time_limit_s.",
+        )  # fmt: skip
+        candidates.append(outcome.values[ef.first_stage])
+        stopped += outcome.status == "time_limit"
+        size = {key: max(size[key], value) for key, value in ef.size.items()}
+    weights = np.array([len(batch) for batch in batches], dtype=float) / n
+    consensus = _whole(models[0], decision_period, weights @ np.array(candidates))
+    hedge = np.max(candidates, axis=0)
+    distinct = _distinct([*candidates, consensus, hedge, deterministic])
+    screen = [models[i] for i in np.linspace(0, n - 1, min(n, batch_size)).round().astype(int)]
+    progress(f"screening {len(distinct)} candidate first stages", 0.9)
+    scores = [_score(screen, settings, decision_period, c, recourse, objective) for c in distinct]
+    best = distinct[int(np.argmin(scores))]
+    counts = {"batches": len(batches), "candidates": len(distinct)}
+    return _distinct([best, hedge]), {**size, **counts, "batches_at_time_limit": stopped}
+
+
+def _score(
+    models: Sequence[PlanModel],
+    settings: SolverSettings,
+    decision_period: int,
+    candidate: np.ndarray,
+    recourse: Recourse,
+    objective: Callable[[list[FutureCost]], float],
+) -> float:
+    """The objective of ``candidate`` over ``models``; infinite where some future cannot
+    keep it (a first stage that breaks a budget or a cap)."""
+    try:
+        fixed = solve_futures(models, settings, decision_period, fixed=candidate,
+                              recourse=recourse)  # fmt: skip
+    except InfeasibleError:
+        return float("inf")
+    return objective(fixed)
+
+
+def _whole(model: PlanModel, decision_period: int, values: np.ndarray) -> np.ndarray:
+    """``values`` with the first-stage columns that must be whole GPUs rounded."""
+    kinds = model.linear.col_kind[first_stage_columns(model, decision_period)]
+    return np.where(kinds == INTEGER, np.round(values), values)
+
+
+def _distinct(candidates: list[np.ndarray]) -> list[np.ndarray]:
+    """Candidates without repeats (equal to 1e-6 GPUs), in order."""
+    kept: list[np.ndarray] = []
+    for candidate in candidates:
+        if not any(np.allclose(candidate, k, atol=1e-6, rtol=0) for k in kept):
+            kept.append(candidate)
+    return kept
