@@ -79,6 +79,29 @@ def test_mistral_compute_is_a_labelled_estimate() -> None:
     assert mistral.is_estimate and mistral.derivation and "ESTIMATE" in mistral.derivation
 
 
+def test_blackwell_ultra_and_mi355x_have_sourced_non_estimate_offers() -> None:
+    """GB300, B300, GB200 and MI355X each have a non-estimate offer; GB200 from three providers."""
+    current = [o for o in load_offers() if not o.is_estimate]
+    gpus = ("gb300", "gb200", "mi355x")
+    providers = {g: {o.provider for o in current if o.gpu == g} for g in gpus}
+    assert "Oracle" in providers["gb300"] and "Oracle" in providers["mi355x"]
+    assert providers["gb200"] >= {"CoreWeave", "Oracle", "Azure"}
+    eu_b300 = query_offers(gpu="b300", provider="verda", pricing="on_demand")
+    assert [(o.country, o.provider_hq_jurisdiction) for o in eu_b300] == [("FI", "EU")]
+
+
+def test_oci_rates_invert_the_transcribed_monthly_costs() -> None:
+    """USD/month = GPUs x rate x 744 h + 1024 GB x 0.0425 (migration of 2026-09-10).
+
+    GB300.4: (53611.52 - 43.52) / (4 x 744) = 18.00; MI355X.8: (51230.72 - 43.52) / 5952 = 8.60.
+    """
+    (gb300,) = query_offers(gpu="gb300", provider="oracle")
+    (mi355x,) = query_offers(gpu="mi355x", provider="oracle")
+    assert gb300.price_per_gpu_hour == pytest.approx(18.00)
+    assert mi355x.price_per_gpu_hour == pytest.approx(8.60)
+    assert gb300.as_of == mi355x.as_of == date(2026, 9, 9)
+
+
 def test_derived_reserved_rows_say_how() -> None:
     derived = [o for o in load_offers() if o.pricing_model.startswith("reserved")]
     assert derived and all(o.derivation and "discount rule" in o.source for o in derived)

@@ -240,7 +240,7 @@ def test_cli_tco_states_its_basis_and_verdicts() -> None:
               "--provider-jurisdiction", "EU", "--provider", "nebius"],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    assert "Markup basis: markup = rental cost" in out.output and "median of 3" in out.output
+    assert "Markup basis: markup = rental cost" in out.output and "median of 4" in out.output
     assert "Report claim" not in out.output  # moved to check-report
     # The table wraps long cells to fit the terminal: the verdicts are read from --json.
     answer = json.loads(
