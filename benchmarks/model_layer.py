@@ -9,7 +9,7 @@ time and for their term (on-demand 1 period, reservations 4-12, owned 20), infer
 met by allocations weighted by relative throughput with penalised unmet slack, capacity,
 availability caps; generated at two sizes, the default scenario's (quarterly, 20 periods x
 90 options x 5 workloads) and a larger one (60 monthly periods x 120 options x 10
-workloads). Run: ``python3 benchmarks/model_layer.py`` (needs ``pip install linopy``).
+workloads). Run: ``python3 benchmarks/model_layer.py`` (needs the ``bench`` extra: linopy).
 """
 
 from __future__ import annotations
