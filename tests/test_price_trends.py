@@ -103,6 +103,14 @@ def test_h100_trend_includes_the_published_2023_2024_fall() -> None:
 
 def test_gpu_without_history_gets_the_pooled_row() -> None:
     assert price_trend_row("mi300x", "spot").gpu == "*"
+
+
+def test_commitment_without_history_follows_its_gpus_market() -> None:
+    """A reserved H100 has no reserved history: it takes the H100 on-demand fit (its GPU's
+    market, about -17%/y), not the pooled row over every GPU and mode."""
+    row = price_trend_row("h100", "reserved_1y")
+    assert (row.gpu, row.pricing_model) == ("h100-sxm", "on_demand")
+    assert price_trend("h100", "reserved_1y") == price_trend("h100", "on_demand")
     with pytest.raises(UnknownIdError, match="pricing model"):
         price_trend("h100", "monthly")
 

@@ -155,12 +155,13 @@ def generation_pattern() -> GenerationPattern | None:
 
 
 def price_trend_row(gpu: str, pricing: str) -> PriceTrend:
-    """The trend row used for ``gpu`` and ``pricing``: its own fit, else the pooled row."""
+    """The trend row used for ``gpu`` and ``pricing``: its own fit, else the GPU's on-demand
+    fit (a commitment is priced off the same GPU's market), else the pooled rows."""
     if pricing not in PRICING_MODELS:
         raise UnknownIdError("pricing model", pricing, PRICING_MODELS)
     gpu_id = get_gpu(gpu).id
     table = trend_table()
-    for key in ((gpu_id, pricing), ("*", pricing), ("*", "*")):
+    for key in ((gpu_id, pricing), (gpu_id, "on_demand"), ("*", pricing), ("*", "*")):
         if key in table:
             return table[key]
     raise UnknownIdError("price trend", f"{gpu_id}/{pricing}", [f"{g}/{m}" for g, m in table])

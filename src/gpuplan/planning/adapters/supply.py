@@ -87,11 +87,14 @@ def catalog_trend(gpu: str, pricing_model: str, position: float) -> tuple[float,
     value = low + (mid - low) * 2 * position if position <= 0.5 else mid + (high - mid) * (
         2 * position - 1
     )
-    pooled = {
-        (True, True): "",
-        (False, True): f" (pooled over {pricing_model} rows: no {gpu} history)",
-        (False, False): f" (pooled over all rows: no {pricing_model} history)",
-    }[(row.gpu != "*", row.pricing_model != "*")]
+    if row.gpu != "*":
+        pooled = "" if row.pricing_model == pricing_model else (
+            f" ({gpu}'s on-demand trend: no {pricing_model} history)"
+        )
+    elif row.pricing_model != "*":
+        pooled = f" (pooled over {pricing_model} rows: no {gpu} history)"
+    else:
+        pooled = f" (pooled over all rows: no {pricing_model} history)"
     return value, f"catalog {gpu}/{pricing_model}: {value:+.0%}/year{pooled}"
 
 
