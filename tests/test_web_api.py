@@ -280,3 +280,35 @@ def test_catalog_search_and_tco_equal_the_cli(client: TestClient) -> None:
         (o["provider"], o["price_per_gpu_hour"], o["as_of"]) for o in listed["offers"]]
     gpus = {g["id"] for g in client.get("/api/gpus").json()}
     assert {"h100-sxm", "b200"} <= gpus
+
+
+@pytest.mark.slow
+def test_two_server_processes_answer_for_each_others_jobs(tmp_path: Path) -> None:
+    """`gpuplan serve --workers 2`: requests on new connections land on either process; a
+    job queued by one is followed through the other, and both list every run."""
+    import urllib.request
+
+    from web_server import start_server
+
+    def call(path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(server.url + path, data=data,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    server = start_server(f"sqlite:///{tmp_path / 'two.sqlite'}", "--workers", "2")
+    try:
+        job = call("/api/jobs", {"kind": "plan", "yaml": yaml.safe_dump(tiny())})["id"]
+        estimates = {call("/api/estimate/training", {"model": "mixtral-8x7b", "tokens": 8e12,
+                                                     "gpu": "h100"})["run_id"]
+                     for _ in range(6)}
+        deadline = time.monotonic() + 120
+        while (status := call(f"/api/jobs/{job}"))["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.3)
+        assert status["status"] == "succeeded"
+        assert status["result"]["npv_usd"] == pytest.approx(1_752_000.0)
+        assert {r["id"] for r in call("/api/runs")} == {job, *estimates}
+    finally:
+        server.stop()

@@ -29,12 +29,15 @@ def serve_command(
     job_cpu_seconds: int = typer.Option(600, "--job-cpu-seconds", help="CPU limit of a job."),
     max_body_bytes: int = typer.Option(2_000_000, "--max-body-bytes",
                                        help="Largest request body accepted."),
+    workers: int = typer.Option(
+        1, "--workers", help="Server processes sharing the port (one per core answers bursts "
+        "of requests faster); each has its own job queue of --max-queued-jobs."),
 ) -> None:
     """Serve the web app (editor, runs, comparison, catalog) and the JSON API (/docs)."""
     import uvicorn
 
     from gpuplan.errors import InputError
-    from gpuplan.web.app import ServerSettings, guarded_app
+    from gpuplan.web.app import ServerSettings, guarded_app, settings_environment
 
     token = token or os.environ.get("GPUPLAN_TOKEN") or None
     if host not in LOOPBACK and not token:
@@ -42,7 +45,7 @@ def serve_command(
             "host", f"binding {host} exposes gpuplan beyond this machine; set an access "
             "token with --token or GPUPLAN_TOKEN, or bind 127.0.0.1."
         )
-    for name, value in (("port", port), ("job_workers", job_workers),
+    for name, value in (("port", port), ("workers", workers), ("job_workers", job_workers),
                         ("max_queued_jobs", max_queued_jobs),
                         ("job_cpu_seconds", job_cpu_seconds), ("max_body_bytes", max_body_bytes)):
         if value < (0 if name == "port" else 1):
@@ -51,4 +54,9 @@ def serve_command(
                               job_workers=job_workers, max_queued_jobs=max_queued_jobs,
                               job_cpu_seconds=job_cpu_seconds)
     typer.echo(f"gpuplan serving on http://{host}:{port} (API docs at /docs)", err=True)
-    uvicorn.run(guarded_app(settings), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(guarded_app(settings), host=host, port=port, log_level="warning")
+        return
+    os.environ.update(settings_environment(settings))
+    uvicorn.run("gpuplan.web.app:guarded_app_from_environment", factory=True, workers=workers,
+                host=host, port=port, log_level="warning")

@@ -3,10 +3,12 @@ the pages and the guards. ``gpuplan serve`` runs it with uvicorn."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -105,6 +107,24 @@ def guarded_app(settings: ServerSettings | None = None) -> Guard:
     app = create_app(settings)
     guard: Guard = app.state.guarded
     return guard
+
+
+SETTINGS_VARIABLE = "GPUPLAN_SERVE_SETTINGS"
+"""Environment variable carrying :class:`ServerSettings` (JSON) to the worker processes of
+``gpuplan serve --workers N``."""
+
+
+def settings_environment(settings: ServerSettings) -> dict[str, str]:
+    """The environment entry that :func:`guarded_app_from_environment` reads back."""
+    return {SETTINGS_VARIABLE: json.dumps(asdict(settings))}
+
+
+def guarded_app_from_environment() -> Guard:
+    """:func:`guarded_app` in one of several server processes (uvicorn ``--workers``), with
+    the settings the parent put in ``$GPUPLAN_SERVE_SETTINGS``. Each process has its own
+    job queue and estimate threads; runs, jobs and their progress live in the shared store,
+    so any process answers for any job."""
+    return guarded_app(ServerSettings(**json.loads(os.environ[SETTINGS_VARIABLE])))
 
 
 def _version() -> str:
