@@ -342,3 +342,19 @@ def test_more_site_power_is_bought_when_it_beats_renting_and_arrives_after_its_l
     broken[0, 0] = 0.0
     issues = check_plan(p, dataclasses.replace(solved.solution, added_power_kw=broken))
     assert any(i.startswith("site_power[paris-1,2025-03]") for i in issues)
+
+
+def test_block_at_reads_a_dense_grid_by_its_keys() -> None:
+    """fleet.at(option=o, period=t) is column start + o * T + t on an options x periods grid
+    (hand-computed: start 10, T 4, (2, 3) -> 21), and a block that is not a dense grid is
+    refused rather than indexed wrongly."""
+    from gpuplan.planning.model.linear import ModelBuilder
+
+    builder = ModelBuilder()
+    builder.add_columns("other", {"k": np.arange(10)})
+    option, period = np.divmod(np.arange(3 * 4), 4)
+    fleet = builder.add_columns("fleet", {"option": option, "period": period})
+    assert fleet.at(option=np.array([2, 0]), period=np.array([3, 1])).tolist() == [21, 11]
+    sparse = builder.add_columns("sparse", {"site": np.array([1, 1]), "period": np.arange(2)})
+    with pytest.raises(TypeError, match="not a dense grid"):
+        sparse.at(site=1, period=0)

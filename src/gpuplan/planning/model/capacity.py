@@ -10,20 +10,23 @@ from gpuplan.planning.model.context import BuildContext
 def define_capacity_constraints(ctx: BuildContext) -> None:
     """sum_w inference[w,o,t] + sum_r training[r,o,t] <= fleet[o,t]: workloads use only
     GPUs that are in the fleet."""
-    T = ctx.horizon
     blocks = (ctx.blocks["inference_allocation"], ctx.blocks["training_allocation"])
     parts = [p for p in blocks if p.size]
     if not parts:
         return
-    flat = np.concatenate([p.keys["option"] * T + p.keys["period"] for p in parts])
+    fleet = ctx.blocks["fleet"]
+    fleet_of = np.concatenate([fleet.at(option=p.keys["option"], period=p.keys["period"])
+                               for p in parts])
     cols = np.concatenate([p.start + np.arange(p.size) for p in parts])
-    used, inverse = np.unique(flat, return_inverse=True)
-    option, period = np.divmod(used, T)
+    used, inverse = np.unique(fleet_of, return_inverse=True)
     rows = ctx.builder.add_rows(
-        "capacity", {"option": option, "period": period}, upper=0.0, label=ctx.option_period
+        "capacity",
+        {name: values[used - fleet.start] for name, values in fleet.keys.items()},
+        upper=0.0,
+        label=ctx.option_period,
     )
     ctx.builder.add_entries(rows.start + inverse.ravel(), cols, 1.0)
-    ctx.builder.add_entries(rows.start + np.arange(rows.size), ctx.column("fleet", used), -1.0)
+    ctx.builder.add_entries(rows.start + np.arange(rows.size), used, -1.0)
 
 
 def define_availability_constraints(ctx: BuildContext) -> None:
@@ -43,5 +46,6 @@ def define_availability_constraints(ctx: BuildContext) -> None:
         "availability", {"option": options, "period": period}, upper=limit, label=ctx.option_period
     )
     ctx.builder.add_entries(
-        rows.start + np.arange(rows.size), ctx.column("fleet", options * T + period), 1.0
+        rows.start + np.arange(rows.size), ctx.blocks["fleet"].at(option=options, period=period),
+        1.0,
     )

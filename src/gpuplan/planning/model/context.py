@@ -59,6 +59,3 @@ class BuildContext:
 
     def option_period(self, key: dict[str, Any]) -> str:
         return f"{self.option_ids[int(key['option'])]},{self.labels[int(key['period'])]}"
-
-    def column(self, block: str, flat: np.ndarray) -> np.ndarray:
-        return self.blocks[block].start + flat

@@ -27,13 +27,16 @@ def _define_fleet_balance(ctx: BuildContext, family: str, options: np.ndarray) -
     row = rows.start + np.arange(rows.size)
     lead = np.array([ctx.problem.options[i].lead_periods for i in o])
     term = np.array([ctx.problem.options[i].term_periods for i in o])
-    ctx.builder.add_entries(row, ctx.column("fleet", o * T + t), 1.0)
+    fleet, new_units = ctx.blocks["fleet"], ctx.blocks["new_units"]
+    ctx.builder.add_entries(row, fleet.at(option=o, period=t), 1.0)
     previous = t >= 1
-    ctx.builder.add_entries(row[previous], ctx.column("fleet", o * T + t - 1)[previous], -1.0)
+    ctx.builder.add_entries(
+        row[previous], fleet.at(option=o[previous], period=t[previous] - 1), -1.0
+    )
     for shift, sign in ((lead, -1.0), (lead + term, 1.0)):
         start = t - shift
         ok = start >= 0
-        ctx.builder.add_entries(row[ok], ctx.column("new_units", o * T + start)[ok], sign)
+        ctx.builder.add_entries(row[ok], new_units.at(option=o[ok], period=start[ok]), sign)
 
 
 def define_rental_fleet_constraints(ctx: BuildContext) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,26 @@ class Block:
         for name, value in match.items():
             keep &= self.keys[name] == value
         return self.start + np.flatnonzero(keep)
+
+    def at(self, **keys: Any) -> np.ndarray:
+        """Absolute indices of the entries at ``keys`` (arrays, broadcast together) of a
+        block laid out as a dense grid over its key fields in order
+        (``fleet.at(option=o, period=t)``: the column fleet[o,t] for each pair)."""
+        sizes = self._grid_sizes
+        position = np.ravel_multi_index(tuple(np.asarray(keys[n]) for n in self.keys), sizes)
+        return self.start + np.asarray(position, dtype=np.int64)
+
+    @cached_property
+    def _grid_sizes(self) -> tuple[int, ...]:
+        """The sizes of the key fields when the block is their dense grid in order (raises
+        ``TypeError`` when it is not: :meth:`at` needs one entry per combination)."""
+        sizes = tuple(int(v.max()) + 1 if v.size else 0 for v in self.keys.values())
+        grid = np.unravel_index(np.arange(self.size), sizes) if self.size else ()
+        if int(np.prod(sizes)) != self.size or any(
+            not np.array_equal(v, g) for v, g in zip(self.keys.values(), grid, strict=True)
+        ):
+            raise TypeError(f"block {self.name} is not a dense grid over {list(self.keys)}")
+        return sizes
 
     def key_of(self, index: int) -> dict[str, Any]:
         offset = index - self.start

@@ -55,8 +55,8 @@ def define_provider_share_constraints(ctx: BuildContext) -> None:
     )
     for i, (provider, share) in enumerate(limited):
         mine = (provider_of[alloc_option] == provider) & ctx.third_party[alloc_option]
-        b.add_entries(rows.start + i * T + alloc_period[mine], alloc_cols[mine], 1.0)
-        b.add_entries(rows.start + i * T + periods, total.start + periods, -share)
+        b.add_entries(rows.at(provider=i, period=alloc_period[mine]), alloc_cols[mine], 1.0)
+        b.add_entries(rows.at(provider=i, period=periods), total.at(period=periods), -share)
 
 
 def define_capex_budget_constraints(ctx: BuildContext) -> None:
@@ -75,11 +75,10 @@ def define_capex_budget_constraints(ctx: BuildContext) -> None:
         upper=limit,
         label=lambda k: ctx.labels[int(k["period"])],
     )
-    T = ctx.horizon
     for o in owned:
         ctx.builder.add_entries(
             rows.start + np.arange(len(periods)),
-            ctx.column("new_units", o * T + periods),
+            ctx.blocks["new_units"].at(option=o, period=periods),
             ctx.problem.options[o].upfront_per_gpu,
         )
 
@@ -89,7 +88,6 @@ def define_owned_fleet_constraints(ctx: BuildContext) -> None:
     slack (``unmet_min_owned``) so lead times that make it impossible are diagnosed."""
     rules = ctx.problem.rules
     owned = np.flatnonzero(ctx.owned)
-    T = ctx.horizon
     b = ctx.builder
 
     def label(k: dict[str, Any]) -> str:
@@ -98,7 +96,9 @@ def define_owned_fleet_constraints(ctx: BuildContext) -> None:
     def owned_entries(rows: Block, periods: np.ndarray) -> None:
         for o in owned:
             b.add_entries(
-                rows.start + np.arange(len(periods)), ctx.column("fleet", o * T + periods), 1.0
+                rows.start + np.arange(len(periods)),
+                ctx.blocks["fleet"].at(option=o, period=periods),
+                1.0,
             )
 
     if rules.min_owned_gpus is not None:
@@ -146,14 +146,15 @@ def define_site_power_constraints(ctx: BuildContext) -> None:
         for o, option in enumerate(ctx.problem.options):
             if option.billing == "own" and option.region == site and option.site_kw_per_gpu:
                 ctx.builder.add_entries(
-                    rows.start + i * T + np.arange(T), fleet.where(option=o), option.site_kw_per_gpu
+                    rows.at(site=i, period=np.arange(T)), fleet.where(option=o),
+                    option.site_kw_per_gpu,
                 )
     added = ctx.blocks["added_power"]
     for i, site in expanding_sites(ctx.problem):
         lead = ctx.problem.rules.power_expansion[site].lead_periods
         ordered, serving = np.nonzero(np.arange(T)[None, :] >= np.arange(T)[:, None] + lead)
         ctx.builder.add_entries(
-            rows.start + i * T + serving, added.where(site=i)[ordered], -1.0
+            rows.at(site=i, period=serving), added.where(site=i)[ordered], -1.0
         )
     limited = [
         (i, site)

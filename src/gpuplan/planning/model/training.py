@@ -65,7 +65,6 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
     size = ctx.blocks["training_cluster_size"]
     choice = ctx.blocks["training_cluster_choice"]
     b = ctx.builder
-    T = ctx.horizon
     rows = b.add_rows("training_cluster_size", dict(size.keys), upper=0.0, label=size.label)
     b.add_entries(
         rows.start + ctx.training_size_of_allocation, alloc.start + np.arange(alloc.size), 1.0
@@ -95,7 +94,7 @@ def define_training_cluster_constraints(ctx: BuildContext) -> None:
             if len(members):
                 b.add_entries(
                     np.full(len(members), hold.start + i),
-                    ctx.column("fleet", members * T + st[row]),
+                    ctx.blocks["fleet"].at(option=members, period=st[row]),
                     -1.0,
                 )
     link = b.add_rows("training_cluster_link", dict(size.keys), upper=0.0, label=size.label)
