@@ -147,6 +147,7 @@ def test_monte_carlo_reports_progress() -> None:
     assert events[-1][0] == "10K of 10K samples"
 
 
+@pytest.mark.slow
 def test_report_command_writes_all_three(tmp_path: Path) -> None:
     from report_scenario import report_scenario
 
@@ -161,6 +162,7 @@ def test_report_command_writes_all_three(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "does not exist" in bad.output
 
 
+@pytest.mark.slow
 def test_plan_and_simulate_write_a_report(tmp_path: Path) -> None:
     from report_scenario import report_scenario
 

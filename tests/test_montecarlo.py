@@ -27,6 +27,7 @@ def burning(opening_cash: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_runway_percentiles_of_uniform_cash_match_analytic() -> None:
     """Cash ~ U(600k, 1.2M) -> runway ~ U(60, 120) months: P10 66, P50 90, P90 114.
     Standard error of a quantile = sqrt(p(1-p)/n) / density = 0.095 months at n = 100,000."""
@@ -40,6 +41,7 @@ def test_runway_percentiles_of_uniform_cash_match_analytic() -> None:
     assert result["prob_cash_out_by_year"][9]["probability"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_runway_percentiles_of_lognormal_cash_match_analytic() -> None:
     """Cash lognormal with P05 = 500k, P95 = 2M: runway median sqrt(5e5 x 2e6) / 1e4 = 100
     months; P90 = exp(mu + 1.2816 sigma) / 1e4 with sigma = ln(4) / (2 x 1.6449)."""

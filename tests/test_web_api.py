@@ -130,6 +130,7 @@ def test_cross_site_requests_are_refused(client: TestClient) -> None:
     assert no_token.status_code == 403
 
 
+@pytest.mark.slow
 def test_plan_job_from_the_editor_form_to_the_comparison(client: TestClient) -> None:
     page = client.get("/editor?preset=path-a-cloud-only")
     csrf = client.cookies["gpuplan_csrf"]
@@ -169,6 +170,7 @@ def test_plan_job_from_the_editor_form_to_the_comparison(client: TestClient) -> 
     assert diff["headline"]["npv_usd"]["change"] == pytest.approx(-876_000.0)
 
 
+@pytest.mark.slow
 def test_a_full_queue_answers_429(tmp_path: Path) -> None:
     with client_for(tmp_path, max_queued_jobs=1) as client:
         body = {"kind": "plan", "yaml": yaml.safe_dump(tiny())}
@@ -198,6 +200,7 @@ def test_catalog_page_filters_offers(client: TestClient) -> None:
     assert bad.status_code == 400 and "pricing model" in bad.text
 
 
+@pytest.mark.slow
 def test_two_servers_share_one_database(tmp_path: Path) -> None:
     """A second server starting on the same store leaves the first one's job alone, and
     both see every run."""
@@ -215,6 +218,7 @@ def test_two_servers_share_one_database(tmp_path: Path) -> None:
                 1_752_000.0)
 
 
+@pytest.mark.slow
 def test_simulate_job_equals_the_cli(client: TestClient) -> None:
     job = client.post("/api/jobs", json={"kind": "simulate", "preset": "report-runway-1",
                                          "samples": 2000, "seed": 7})
@@ -229,6 +233,7 @@ def test_simulate_job_equals_the_cli(client: TestClient) -> None:
     assert page.text.count('class="plotly-graph-div"') == 3  # cash fan, runway, tornado
 
 
+@pytest.mark.slow
 def test_jobs_on_a_postgresql_store(postgres_url: str) -> None:
     with TestClient(guarded_app(ServerSettings(db=postgres_url))) as client:
         job = client.post("/api/jobs", json={"kind": "plan", "yaml": yaml.safe_dump(tiny())})
@@ -246,6 +251,7 @@ def test_a_bad_form_gets_a_named_error_page(client: TestClient) -> None:
     assert unknown.status_code == 400 and "Unknown preset" in unknown.text
 
 
+@pytest.mark.slow
 def test_sweep_job_over_a_grid(client: TestClient) -> None:
     body = {"kind": "sweep", "yaml": yaml.safe_dump(tiny()),
             "grid": ["inference.chat-eu.tokens_per_day=5e9,10e9"]}

@@ -21,6 +21,8 @@ from schemathesis.checks import (
 
 from gpuplan.web.app import ServerSettings, create_app
 
+pytestmark = pytest.mark.slow  # about 12 s of API fuzzing: run by .ci/run, not the default run
+
 DB = Path(tempfile.mkdtemp(prefix="gpuplan-schemathesis-")) / "runs.sqlite"
 app = create_app(ServerSettings(db=f"sqlite:///{DB}", max_queued_jobs=2, job_cpu_seconds=2))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
