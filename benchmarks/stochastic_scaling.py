@@ -3,11 +3,12 @@ batch decomposition.
 
 Solves ``gpuplan plan --futures N`` on the default scenario (european-lab: training tokens,
 the estimators' bands and inference volumes sampled from their declared ranges) for N = 10,
-50, 200 by default, once as one extensive form and once in batches of 25
-(``--decomposition batches``), and prints wall seconds (sampling, building, the
+50, 200 by default, once as one extensive form, once in batches of 25
+(``--decomposition batches``) and once in batches solved two at a time in two processes
+(``--workers 2``), and prints wall seconds (sampling, building, the
 deterministic plan, the stochastic plan, and the VSS and EVPI re-solves of every future) and
 the CPU seconds of this process (on a shared machine, close to the wall time it would take
-alone),
+alone; the worker processes' CPU is not counted),
 the size of the largest single solve (columns, rows, non-zeros), RP, VSS and EVPI. Run:
 ``python3 benchmarks/stochastic_scaling.py [N ...]``.
 """
@@ -28,13 +29,14 @@ from gpuplan.planning.stochastic import stochastic_plan
 def main(counts: list[int]) -> None:
     print("load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     print(
-        f"{'futures':>8} {'method':>10} {'wall s':>8} {'CPU s':>7} {'columns':>10} {'rows':>10} "
+        f"{'futures':>8} {'method':>12} {'wall s':>8} {'CPU s':>7} {'columns':>10} {'rows':>10} "
         f"{'nonzeros':>11} {'RP':>9}  VSS, EVPI"
     )
     for n in counts:
-        for method in ("extensive", "batches"):
+        for method, workers in (("extensive", 1), ("batches", 1), ("batches", 2)):
             clock, cpu = time.perf_counter(), time.process_time()
-            result = stochastic_plan(None, futures=n, seed=0, decomposition=method)
+            result = stochastic_plan(None, futures=n, seed=0, decomposition=method,
+                                     workers=workers)  # fmt: skip
             wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
             size = result.problem_size
             worth = result.worth()
@@ -44,7 +46,7 @@ def main(counts: list[int]) -> None:
             if worth["vss_usd"] is None and worth["notes"]:
                 vss += f" (deterministic plan short in {result.short(result.expected_value_plan)})"
             print(
-                f"{n:>8} {method:>10} {wall:>8.1f} {cpu:>7.1f} {size['columns']:>10,} "
+                f"{n:>8} {method + (f' x{workers}' if workers > 1 else ''):>12} {wall:>8.1f} {cpu:>7.1f} {size['columns']:>10,} "
                 f"{size['rows']:>10,} {size['nonzeros']:>11,} "
                 f"{money(result.recourse_problem):>9}  {vss}, {evpi}",
                 flush=True,

@@ -213,6 +213,21 @@ def test_batches_bound_the_extensive_form_from_above_and_keep_values_non_negativ
         stochastic_plan(newsvendor(), futures=2, decomposition="batches", batch_size=0)
 
 
+@pytest.mark.slow
+def test_batches_in_two_processes_equal_batches_in_one() -> None:
+    """Batches solved at once in spawned processes (models rebuilt there) agree on the same
+    first stage and cost as the same batches solved one after another."""
+    one = stochastic_plan(newsvendor(), futures=16, seed=2, decomposition="batches",
+                          batch_size=4)  # fmt: skip
+    two = stochastic_plan(newsvendor(), futures=16, seed=2, decomposition="batches",
+                          batch_size=4, workers=2)  # fmt: skip
+    assert two.recourse_problem == pytest.approx(one.recourse_problem, rel=1e-9)
+    assert two.first_stage == pytest.approx(one.first_stage, abs=1e-6)
+    assert two.problem_size == one.problem_size
+    with pytest.raises(InputError, match="workers"):
+        stochastic_plan(newsvendor(), futures=2, decomposition="batches", workers=0)
+
+
 def test_small_samples_keep_whole_servers_in_every_future() -> None:
     # Whole servers of 8 GPUs. Reserving R now: the low future rents up to 56 (7 servers),
     # the high one up to 152 (19). R = 48: 126,144 + 0.5 x 4,380 x (8 + 104) = 371,424;

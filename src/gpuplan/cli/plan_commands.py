@@ -50,6 +50,10 @@ def plan_command(
     batch_size: str = typer.Option(
         "25", "--batch-size", help="With --decomposition batches: futures per batch."
     ),
+    workers: str = typer.Option(
+        "1", "--workers", help="With --decomposition batches: processes solving batches at "
+        "once (one per core)."
+    ),
     orders: bool = typer.Option(
         False, "--orders", help="Print the order schedule: what to rent, reserve or buy, when."
     ),
@@ -77,17 +81,17 @@ def plan_command(
 
         run_stochastic_plan(
             scenario, override, futures, seed, risk, decision_point, out_of_sample, as_json,
-            decomposition=decomposition, batch_size=batch_size,
+            decomposition=decomposition, batch_size=batch_size, workers=workers,
         )  # fmt: skip
         return
-    stochastic_only = (risk, decision_point, out_of_sample, decomposition, batch_size)
-    if stochastic_only != (None, None, "0", "extensive", "25"):
+    stochastic_only = (risk, decision_point, out_of_sample, decomposition, batch_size, workers)
+    if stochastic_only != (None, None, "0", "extensive", "25", "1"):
         from gpuplan.errors import InputError
 
         raise InputError(
             "--futures",
-            "--risk, --decision-point, --out-of-sample, --decomposition and --batch-size "
-            "need --futures N.",
+            "--risk, --decision-point, --out-of-sample, --decomposition, --batch-size and "
+            "--workers need --futures N.",
         )
 
     if save:  # the run store (SQLAlchemy) is imported only when a run is saved

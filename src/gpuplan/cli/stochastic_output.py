@@ -54,6 +54,7 @@ def run_stochastic_plan(
     as_json: bool,
     decomposition: str = "extensive",
     batch_size: str = "25",
+    workers: str = "1",
 ) -> None:
     """Solve and print (or ``--json``) the two-stage plan."""
     from gpuplan.cli.progress_display import progress_display
@@ -75,6 +76,7 @@ def run_stochastic_plan(
             out_of_sample=fresh,
             decomposition=_decomposition(decomposition),
             batch_size=whole_number(batch_size, "--batch-size"),
+            workers=whole_number(workers, "--workers"),
             progress=progress,
         )
     summary = result.to_dict()

@@ -72,6 +72,7 @@ def stochastic_plan(
     decomposition: Decomposition = "extensive",
     batch_size: int = DEFAULT_BATCH_SIZE,
     integer_recourse: bool | None = None,
+    workers: int = 1,
     progress: ProgressCallback = silent,
 ) -> StochasticPlanResult:
     """The two-stage stochastic plan of a scenario over ``futures`` (a count to sample from
@@ -85,6 +86,7 @@ def stochastic_plan(
     (:mod:`.batches`: linear growth, an upper bound on the optimum). ``integer_recourse``:
     keep whole GPUs and instances in every future's second stage (default: with at most
     :data:`INTEGER_RECOURSE_FUTURES` futures; relaxed beyond, see :mod:`.extensive`).
+    ``workers``: with ``batches``, processes solving batches at once (one per core).
     """
     from gpuplan.planning.adapters.tables import build_problem
     from gpuplan.scenario.loading import load_scenario, scenario_mapping
@@ -107,6 +109,8 @@ def stochastic_plan(
         )
     if batch_size < 1:
         raise InputError("batch_size", f"must be at least 1 (got {batch_size}).")
+    if workers < 1:
+        raise InputError("workers", f"must be at least 1 (got {workers}).")
     sampled = sample_futures(base, futures, seed) if isinstance(futures, int) else list(futures)
     nominal_problem = build_problem(load_scenario(base))
     nominal = build_model(nominal_problem)
@@ -135,6 +139,7 @@ def stochastic_plan(
         candidates, size = batched_first_stage(
             models, settings, decision, lambda costs: plan_objective(costs, chosen),
             deterministic, batch_size=batch_size, risk=risk, recourse=recourse,
+            workers=workers, rebuild=(base, sampled),
         )  # fmt: skip
         tried = [(deterministic, eev)]
         for candidate in candidates:  # the screened best, then the hedge if the best is short

@@ -12,6 +12,11 @@ stage fitted to some batches can leave futures outside them short, which a scree
 futures may miss). Every solve has a fixed size, so the work grows linearly with the
 futures (the extensive form of all futures grows faster than linearly once large).
 
+With ``workers`` above 1 the batches are solved at once in that many spawned processes;
+each rebuilds its futures' models from the scenario and the futures' changes
+(:class:`BatchJob`) rather than receiving them (a model holds label functions, which do not
+pickle), so the wall time of the batches falls with the cores.
+
 The agreed first stage is feasible in every future but not necessarily the optimum of the
 extensive form of all futures: its objective over the futures is an upper bound on that
 optimum, and the wait-and-see value a lower bound (the gap is at most the EVPI reported).
@@ -21,7 +26,11 @@ here too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import multiprocessing
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +45,38 @@ from gpuplan.planning.stochastic.extensive import (
     first_stage_columns,
 )
 from gpuplan.progress import ProgressCallback, silent
+from gpuplan.uncertainty.futures import Future
 
 DEFAULT_BATCH_SIZE = 25
 """Futures per batch: an extensive form that solves in seconds on the default scenario."""
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One batch for a worker process: the scenario (``base``, a mapping) and the changes
+    of the batch's futures, to rebuild their models there, and how to solve them."""
+
+    base: Mapping[str, Any]
+    changes: Sequence[Future]
+    settings: SolverSettings
+    decision_period: int
+    risk: Risk | None
+    recourse: Recourse
+    hint: str
+
+
+def solve_batch(job: BatchJob) -> tuple[np.ndarray, str, dict[str, int]]:
+    """A batch's first stage, solver status and problem size (in a worker process)."""
+    from gpuplan.planning.adapters.tables import build_problem
+    from gpuplan.planning.model.build import build_model
+    from gpuplan.scenario.loading import load_scenario
+    from gpuplan.uncertainty.futures import apply_changes
+
+    models = [build_model(build_problem(load_scenario(apply_changes(dict(job.base), c))))
+              for c in job.changes]  # fmt: skip
+    ef, outcome = solve_extensive(models, job.settings, job.decision_period, job.risk,
+                                  job.recourse, job.hint)  # fmt: skip
+    return outcome.values[ef.first_stage], outcome.status, ef.size
 
 
 def batched_first_stage(
@@ -52,6 +90,8 @@ def batched_first_stage(
     risk: Risk | None = None,
     recourse: Recourse = Recourse(),
     progress: ProgressCallback = silent,
+    workers: int = 1,
+    rebuild: tuple[Mapping[str, Any], Sequence[Future]] | None = None,
 ) -> tuple[list[np.ndarray], dict[str, int]]:
     """The first stages to agree on for ``models`` (equally likely futures): the screened
     best and the hedge (every batch's commitments at their largest), for the caller to
@@ -59,23 +99,36 @@ def batched_first_stage(
     ``rows``, ``nonzeros``, ``batches``, ``candidates``, ``batches_at_time_limit``).
 
     ``objective``: the plan objective of a list of future costs (mean, plus CVaR when
-    ``risk`` has weight); ``deterministic``: the deterministic plan's first stage.
+    ``risk`` has weight); ``deterministic``: the deterministic plan's first stage;
+    ``workers``: processes solving batches at once, given ``rebuild`` (the scenario mapping
+    and every future's changes, in the order of ``models``).
     """
     n = len(models)
     batches = [list(range(start, min(n, start + batch_size))) for start in range(0, n, batch_size)]
     candidates: list[np.ndarray] = []
     size = {"columns": 0, "rows": 0, "nonzeros": 0}
     stopped = 0  # batches that hit the solver's time limit
-    for b, batch in enumerate(batches):
-        progress(f"batch {b + 1} of {len(batches)} ({len(batch)} futures)", b / len(batches))
-        ef, outcome = solve_extensive(
-            [models[i] for i in batch], settings, decision_period, risk, recourse,
-            f"batch {b + 1} of {len(batches)}; try a smaller --batch-size or a longer "
-            "solver.time_limit_s.",
-        )  # fmt: skip
-        candidates.append(outcome.values[ef.first_stage])
-        stopped += outcome.status == "time_limit"
-        size = {key: max(size[key], value) for key, value in ef.size.items()}
+    hints = [f"batch {b + 1} of {len(batches)}; try a smaller --batch-size or a longer "
+             "solver.time_limit_s." for b in range(len(batches))]  # fmt: skip
+    if workers > 1 and len(batches) > 1 and rebuild is not None:
+        base, changes = rebuild
+        jobs = [BatchJob(base, [changes[i] for i in batch], settings, decision_period, risk,
+                         recourse, hint) for batch, hint in zip(batches, hints, strict=True)]
+        progress(f"{len(batches)} batches in {workers} processes", 0.0)
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=spawn) as pool:
+            solved = list(pool.map(solve_batch, jobs))
+    else:
+        solved = []
+        for b, batch in enumerate(batches):
+            progress(f"batch {b + 1} of {len(batches)} ({len(batch)} futures)", b / len(batches))
+            ef, outcome = solve_extensive([models[i] for i in batch], settings, decision_period,
+                                          risk, recourse, hints[b])  # fmt: skip
+            solved.append((outcome.values[ef.first_stage], outcome.status, ef.size))
+    for first_stage, status, ef_size in solved:
+        candidates.append(first_stage)
+        stopped += status == "time_limit"
+        size = {key: max(size[key], value) for key, value in ef_size.items()}
     weights = np.array([len(batch) for batch in batches], dtype=float) / n
     consensus = _whole(models[0], decision_period, weights @ np.array(candidates))
     hedge = np.max(candidates, axis=0)
