@@ -45,8 +45,9 @@ def main(counts: list[int]) -> None:
             )
             if worth["vss_usd"] is None and worth["notes"]:
                 vss += f" (deterministic plan short in {result.short(result.expected_value_plan)})"
+            name = method + (f" x{workers}" if workers > 1 else "")
             print(
-                f"{n:>8} {method + (f' x{workers}' if workers > 1 else ''):>12} {wall:>8.1f} {cpu:>7.1f} {size['columns']:>10,} "
+                f"{n:>8} {name:>12} {wall:>8.1f} {cpu:>7.1f} {size['columns']:>10,} "
                 f"{size['rows']:>10,} {size['nonzeros']:>11,} "
                 f"{money(result.recourse_problem):>9}  {vss}, {evpi}",
                 flush=True,
