@@ -24,7 +24,11 @@ import numpy as np
 from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.planning.model.build import PlanModel, build_model
 from gpuplan.planning.problem import SolverSettings
-from gpuplan.planning.stochastic.batches import DEFAULT_BATCH_SIZE, batched_first_stage
+from gpuplan.planning.stochastic.batches import (
+    DEFAULT_BATCH_SIZE,
+    batched_first_stage,
+    future_models,
+)
 from gpuplan.planning.stochastic.evaluate import (
     FutureCost,
     future_cost,
@@ -44,7 +48,7 @@ from gpuplan.planning.stochastic.result import (
     plan_objective,
 )
 from gpuplan.progress import ProgressCallback, silent
-from gpuplan.uncertainty.futures import Future, apply_changes, sample_futures
+from gpuplan.uncertainty.futures import Future, sample_futures
 
 Decomposition = Literal["extensive", "batches"]
 DECOMPOSITIONS = get_args(Decomposition)
@@ -120,9 +124,7 @@ def stochastic_plan(
     recourse = Recourse(schedule=_training_schedule(nominal), integral=whole)
 
     def models_of(changes: Sequence[Future]) -> list[PlanModel]:
-        models = [
-            build_model(build_problem(load_scenario(apply_changes(base, c)))) for c in changes
-        ]
+        models = future_models(base, changes)
         for model in models:
             _check_same_options(nominal, model)
         return models

@@ -65,15 +65,19 @@ class BatchJob:
     hint: str
 
 
-def solve_batch(job: BatchJob) -> tuple[np.ndarray, str, dict[str, int]]:
-    """A batch's first stage, solver status and problem size (in a worker process)."""
+def future_models(base: Mapping[str, Any], changes: Sequence[Future]) -> list[PlanModel]:
+    """The plan model of each future: ``base`` (a scenario mapping) with its changes."""
     from gpuplan.planning.adapters.tables import build_problem
     from gpuplan.planning.model.build import build_model
     from gpuplan.scenario.loading import load_scenario
     from gpuplan.uncertainty.futures import apply_changes
 
-    models = [build_model(build_problem(load_scenario(apply_changes(dict(job.base), c))))
-              for c in job.changes]  # fmt: skip
+    return [build_model(build_problem(load_scenario(apply_changes(base, c)))) for c in changes]
+
+
+def solve_batch(job: BatchJob) -> tuple[np.ndarray, str, dict[str, int]]:
+    """A batch's first stage, solver status and problem size (in a worker process)."""
+    models = future_models(job.base, job.changes)
     ef, outcome = solve_extensive(models, job.settings, job.decision_period, job.risk,
                                   job.recourse, job.hint)  # fmt: skip
     return outcome.values[ef.first_stage], outcome.status, ef.size
