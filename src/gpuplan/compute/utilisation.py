@@ -9,19 +9,23 @@ budget per unit of ideal compute time, so every term is a physical cost:
                                                  memory-bound work per FLOP; attention FLOPs
                                                  cost D plus a_attn·ρ (softmax and tile traffic
                                                  of FlashAttention, run in bf16)
-            + k_n·log2(max(n, 8)/8)              exposed scale-out communication
+            + k_n·π·log2(max(n, 8)/8)            exposed scale-out communication
             + k_sync·ρ·4096/T_r ]                per-step synchronisation, T_r tokens per replica
             × (1 + e·age) × moe^[MoE]            older software stack; MoE routing/all-to-all
 
 ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 FLOP/byte (H100 bf16 ≈ 1): the faster compute is
-relative to memory (and, in step, to the network), the longer memory-bound work and
-communication take relative to the matmuls. h is the hidden width, s the attention share of
-model FLOPs, n the GPU count, P the peak at the training precision. T_r = B·m/n is the tokens
-one data-parallel replica processes per optimiser step (global batch B tokens, m GPUs per
-replica = the memory minimum): a replica's gradient/parameter collectives per step move ∝ N/m
-bytes while its compute is ∝ N·B/n, so a small model spread thinly over many GPUs runs
-short, latency-bound steps. ``age`` = reference year − the run's software year (0 = today's
-stack, the default).
+relative to memory, the longer memory-bound work and per-step synchronisation take relative
+to the matmuls. π = P ÷ 989.4 TFLOP/s (H100 bf16 = 1): the network between nodes (a
+200-400 Gb/s NIC per GPU from A100 to H100 clusters) grew far less than peak compute, so
+exposed scale-out communication per ideal FLOP grows with the peak. h is the hidden width,
+s the attention share of model FLOPs, n the GPU count, P the peak at the training precision.
+T_r = B·m/n is the tokens one data-parallel replica processes per optimiser step (global
+batch B tokens, m GPUs per replica = the memory minimum): a replica's gradient/parameter
+collectives per step move ∝ N/m bytes while its compute is ∝ N·B/n, so a small model spread
+thinly over many GPUs runs short, latency-bound steps. ``age`` = reference year − the run's
+software year (0 = today's stack, the default); the shipped fit holds e at 0 (see
+``scripts/fit_utilisation.py``: in the published runs the software year is confounded with
+the GPU generation).
 
 A published GPU-hour figure holds more than steady-state steps; what it holds is its
 ``scope``: 'step_time' (logged step time: nothing else), 'pretraining' (a lab's pre-training
@@ -54,6 +58,8 @@ if TYPE_CHECKING:
 
 RIDGE_REFERENCE_FLOP_PER_BYTE = 300.0
 """ρ is normalised by 300 FLOP/byte (H100 SXM bf16: 989.4 TFLOP/s ÷ 3.35 TB/s = 295)."""
+REFERENCE_PEAK_FLOPS = 989.4e12
+"""π is normalised by the H100 SXM dense bf16 peak (NVIDIA H100 datasheet), FLOP/s."""
 REFERENCE_WIDTH = 1024.0
 """Hidden width at which the width-dependent memory term equals its coefficient."""
 SCALE_OUT_BASE_GPUS = 8.0
@@ -87,7 +93,9 @@ class UtilisationCoefficients(BaseModel):
     attention: float = Field(
         ge=0, description="a_attn: attention's extra time per ideal FLOP over dense work."
     )
-    scale_out: float = Field(ge=0, description="k_n: exposed communication per GPU doubling.")
+    scale_out: float = Field(
+        ge=0, description="k_n: exposed communication per GPU doubling at π = 1 (H100 bf16)."
+    )
     sync: float = Field(ge=0, description="k_sync: per-step sync time per ρ at 4096 tokens.")
     software_age: float = Field(ge=0, description="e: extra time per year of older software.")
     moe: float = Field(ge=1, description="MoE step time ÷ dense step time at equal FLOPs.")
@@ -163,8 +171,8 @@ class UtilisationFit(BaseModel):
         gt=0,
         le=1,
         description="Highest steady-state MFU measured in the data: the model never promises "
-        "more (its software-year and ridge terms are confounded in the data, A100 rows being "
-        "old and H100 rows new, so an old GPU on today's stack would extrapolate past it).",
+        "more (a fit with a software-year term would extrapolate an old GPU on today's stack "
+        "past anything measured: in the data A100 rows are old and H100 rows new).",
     )
     extrapolation: ExtrapolationPriors
     rows: list[FitRow]
@@ -186,6 +194,8 @@ class UtilisationInputs(NamedTuple):
     software_age: NDArray[np.float64]
     """Years between the run's software stack and the reference year (>= 0)."""
     is_moe: NDArray[np.bool_]
+    compute_ratio: NDArray[np.float64]
+    """π: peak FLOP/s at the training precision ÷ REFERENCE_PEAK_FLOPS."""
 
 
 def utilisation_inputs(
@@ -214,6 +224,7 @@ def utilisation_inputs(
         replica_tokens=np.asarray(global_batch_tokens, dtype=float) * replica / n,
         software_age=np.maximum(np.asarray(software_age, dtype=float), 0.0),
         is_moe=np.asarray(is_moe, dtype=bool),
+        compute_ratio=peak / REFERENCE_PEAK_FLOPS,
     )
 
 
@@ -255,7 +266,8 @@ def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.
     share = x.attention_share
     dense_work = k.base + x.ridge * (k.memory + k.memory_width * REFERENCE_WIDTH / x.hidden_size)
     attention_extra = k.attention * x.ridge * x.attention_peak_ratio
-    scale_out = k.scale_out * np.log2(np.maximum(x.gpus, SCALE_OUT_BASE_GPUS) / SCALE_OUT_BASE_GPUS)
+    doublings = np.log2(np.maximum(x.gpus, SCALE_OUT_BASE_GPUS) / SCALE_OUT_BASE_GPUS)
+    scale_out = k.scale_out * x.compute_ratio * doublings
     sync = k.sync * x.ridge * SYNC_REFERENCE_TOKENS / x.replica_tokens
     steady = dense_work + share * attention_extra + scale_out + sync
     result: NDArray[np.float64] = (
