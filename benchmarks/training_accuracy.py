@@ -110,16 +110,63 @@ def constant_mfu_baseline(rows: list[CalibrationRow]) -> None:
     )
 
 
+NUMERIC_DRIVERS: dict[str, Callable[[CalibrationRow], float]] = {
+    "parameters": lambda r: r.params,
+    "software year": lambda r: r.year,
+    "GPUs": lambda r: r.gpus,
+    "tokens per replica per step": lambda r: r.global_batch_tokens * r.gpus_per_replica / r.gpus,
+    "tokens per GPU per step": lambda r: r.global_batch_tokens / r.gpus,
+    "run days (hours / GPUs)": lambda r: r.reported_gpu_hours / r.gpus / 24.0,
+    "hidden width": lambda r: r.hidden_size,
+    "sequence length": lambda r: r.seq_len,
+}
+GROUP_DRIVERS: dict[str, Callable[[CalibrationRow], str]] = {
+    "GPU": lambda r: r.gpu,
+    "precision": lambda r: r.precision,
+    "lab": lambda r: r.org,
+    "scope": lambda r: r.scope,
+    "MoE": lambda r: "MoE" if r.is_moe else "dense",
+    "GPU count stated": lambda r: "stated" if r.gpus_stated else "assumed",
+}
+
+
+def residual_drivers(rows: list[CalibrationRow], values: dict[str, float]) -> None:
+    """What the out-of-sample residuals still follow: Spearman rank correlation of
+    log(published / predicted) with each numeric candidate, and the median signed error per
+    group of each categorical one (a driver the model misses shows as a strong correlation
+    or groups of opposite sign)."""
+    from scipy.stats import spearmanr
+
+    runs = {r.label: r for r in rows if r.kind == "run_hours"}
+    labels = list(values)
+    residual = np.array([values[k] for k in labels])
+    print(
+        "\nLeave-one-run-out error (estimate / published - 1) against candidate drivers"
+    )
+    for name, value in NUMERIC_DRIVERS.items():
+        result = spearmanr([value(runs[k]) for k in labels], -residual)
+        print(f"  {name:<30} Spearman {result.statistic:+.2f} (p = {result.pvalue:.2f})")
+    for name, group in GROUP_DRIVERS.items():
+        members: dict[str, list[float]] = {}
+        for label, value in zip(labels, residual, strict=True):
+            members.setdefault(group(runs[label]), []).append(float(np.expm1(-value)))
+        cells = ", ".join(
+            f"{key} {np.median(errors):+.0%} (n={len(errors)})"
+            for key, errors in sorted(members.items(), key=lambda item: -len(item[1]))
+        )
+        print(f"  {name:<30} {cells}")
+
+
 def main() -> None:
     directory = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CALIBRATION
     rows = load_calibration_rows(directory)
     constant_mfu_baseline(rows)
     lab = residuals(rows, lambda r: r.org)
     report("In-sample (shipped fit and band):", rows, residuals(rows, None), None)
-    report(
-        "Leave-one-run-out (refit without the run):", rows, residuals(rows, lambda r: r.label), lab
-    )
+    loo = residuals(rows, lambda r: r.label)
+    report("Leave-one-run-out (refit without the run):", rows, loo, lab)
     report("Leave-one-lab-out (refit without the lab):", rows, lab, lab)
+    residual_drivers(rows, loo)
 
 
 if __name__ == "__main__":
