@@ -14,8 +14,9 @@ without one, as a user would). Three passes:
 3. leave-one-lab-out: each lab's runs predicted by a refit without any of that lab's runs.
 
 Passes 2-3 are out of sample. Their P10-P90 band is built as the shipped one (conformal
-quantiles of leave-one-lab-out residuals) but jackknifed: each run is judged against the
-quantiles of the *other* runs' leave-one-lab-out residuals. Printed per pass: median and
+quantiles of leave-one-lab-out residuals, per size class: 15B parameters or fewer, and
+larger) but jackknifed: each run is judged against the quantiles of the *other* runs of its
+size class' leave-one-lab-out residuals. Printed per pass: median and
 max |error| and the share of runs inside P10-P90. Targets (issue 10): leave-one-out median
 |error| <= 15%, coverage >= 80%.
 """
@@ -38,6 +39,7 @@ from fit_utilisation import (  # noqa: E402
     hours_log_residual,
     load_calibration_rows,
     reference_year,
+    size_classes,
 )
 from gpuplan.compute.utilisation import (  # noqa: E402
     conformal_quantiles,
@@ -74,12 +76,16 @@ def report(
     print(f"{'run':<26}{'GPU':<11}{'scope':<12}{'reported':>12}{'predicted':>12}{'error':>8}")
     runs = {r.label: r for r in rows if r.kind == "run_hours"}
     shipped = load_utilisation_fit()
+    classes = size_classes(rows)
     inside = []
     for label, value in values.items():
+        stratum = shipped.band[classes[label]]
         low, high = (
-            (shipped.band_log_p10, shipped.band_log_p90)
+            (stratum.log_p10, stratum.log_p90)
             if band is None
-            else conformal_quantiles([v for k, v in band.items() if k != label])
+            else conformal_quantiles(
+                [v for k, v in band.items() if k != label and classes[k] == classes[label]]
+            )
         )
         ok = low <= value <= high
         inside.append(ok)
@@ -140,9 +146,7 @@ def residual_drivers(rows: list[CalibrationRow], values: dict[str, float]) -> No
     runs = {r.label: r for r in rows if r.kind == "run_hours"}
     labels = list(values)
     residual = np.array([values[k] for k in labels])
-    print(
-        "\nLeave-one-run-out error (estimate / published - 1) against candidate drivers"
-    )
+    print("\nLeave-one-run-out error (estimate / published - 1) against candidate drivers")
     for name, value in NUMERIC_DRIVERS.items():
         result = spearmanr([value(runs[k]) for k in labels], -residual)
         print(f"  {name:<30} Spearman {result.statistic:+.2f} (p = {result.pvalue:.2f})")

@@ -145,7 +145,8 @@ def test_tokens_scale_hours_proportionally_and_gpus_never_reduce_them() -> None:
     ]
     assert all(b >= a for a, b in itertools.pairwise(hours))
     assert hours[2] < 1.25 * hours[0]  # long steps: only scale-out and failures grow
-    assert hours[-1] > 2 * hours[2]  # latency-bound steps
+    # Latency-bound steps: scale-out and failures alone give x1.25 from 512 to 32,768 GPUs.
+    assert hours[-1] > 1.5 * hours[2]
 
 
 def test_params_scale_smoothly() -> None:

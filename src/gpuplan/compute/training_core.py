@@ -237,7 +237,7 @@ def training_arrays(
         params=shape.params_total,
     )
     hours = hours_at(mfu)
-    low, high = band_factors(sigma, fit)
+    low, high = band_factors(sigma, shape.params_total, fit)
     return TrainingArrays(
         training_flops=training_flops,
         flops_per_token=flops_per_token,

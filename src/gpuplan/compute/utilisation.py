@@ -136,6 +136,21 @@ class FitRow(BaseModel):
     source: str
 
 
+class BandStratum(BaseModel):
+    """The P10/P90 of one model-size class: split-conformal quantiles of the leave-one-lab-out
+    log(published/P50) of that class's runs alone (Mondrian conformal prediction, Vovk et al.
+    2005, *Algorithmic Learning in a Random World* §4.5), so each class keeps >= 80%."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    above_params: float = Field(
+        ge=0, description="Runs of more total parameters than this (to the next class)."
+    )
+    runs: int = Field(ge=3, description="Published runs in the class.")
+    log_p10: float = Field(lt=0, description="Conformal 10% quantile of log(published/P50).")
+    log_p90: float = Field(gt=0, description="Conformal 90% quantile of log(published/P50).")
+
+
 class UtilisationFit(BaseModel):
     """The fitted utilisation model as stored in ``data/utilisation_fit.json``."""
 
@@ -151,11 +166,8 @@ class UtilisationFit(BaseModel):
     )
     reference_year: int = Field(description="Software year of 'today's stack' (age 0).")
     run_count: int = Field(ge=3, description="Published runs behind the band.")
-    band_log_p10: float = Field(
-        lt=0, description="Conformal 10% quantile of leave-one-lab-out log(published/P50)."
-    )
-    band_log_p90: float = Field(
-        gt=0, description="Conformal 90% quantile of leave-one-lab-out log(published/P50)."
+    band: tuple[BandStratum, ...] = Field(
+        min_length=1, description="P10/P90 per model-size class, smallest first."
     )
     loo_median_abs_error: float = Field(gt=0, description="Leave-one-run-out median |error|.")
     loo_coverage: float = Field(
@@ -347,12 +359,25 @@ Z_80 = 1.2815515655446004
 """Standard normal 90% quantile: an extrapolation σ widens each side by Z_80·σ."""
 
 
+def size_class(params: ArrayLike, above_params: Sequence[float]) -> NDArray[np.int64]:
+    """Index of the size class of each parameter count: the last class whose lower bound
+    (``above_params``, ascending, the first 0) it exceeds."""
+    result: NDArray[np.int64] = (
+        np.searchsorted(np.asarray(above_params, float), np.asarray(params, float), "left") - 1
+    )
+    return np.maximum(result, 0)
+
+
 def band_factors(
-    extra_sigma: ArrayLike, fit: UtilisationFit
+    extra_sigma: ArrayLike, params: ArrayLike, fit: UtilisationFit
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(P10 ÷ P50, P90 ÷ P50) of GPU-hours: conformal quantiles widened by Z_80·σ_extra."""
+    """(P10 ÷ P50, P90 ÷ P50) of GPU-hours: the conformal quantiles of the model's size class
+    (``params`` total parameters) widened by Z_80·σ_extra."""
     widen = Z_80 * np.asarray(extra_sigma, dtype=float)
-    return np.exp(fit.band_log_p10 - widen), np.exp(fit.band_log_p90 + widen)
+    index = size_class(params, [stratum.above_params for stratum in fit.band])
+    low = np.array([stratum.log_p10 for stratum in fit.band])[index]
+    high = np.array([stratum.log_p90 for stratum in fit.band])[index]
+    return np.exp(low - widen), np.exp(high + widen)
 
 
 def conformal_quantiles(residuals: Sequence[float] | NDArray[np.float64]) -> tuple[float, float]:
