@@ -59,7 +59,7 @@ def _settings_line(estimate: TrainingEstimate) -> str:
         f"covers: {estimate.scope} (goodput {humanize.percent(estimate.goodput)}); "
         f"global batch {humanize.tokens(estimate.global_batch_tokens)}; "
         f"software of {estimate.software_year}; P10-P90 from out-of-sample (leave-one-lab-out) "
-        "residuals of published runs"
+        "residuals of published runs of its size class"
     )
 
 
@@ -80,7 +80,9 @@ def estimate_training_command(
         None, "--price-per-gpu-hour", help="USD per GPU-hour (adds cost)."
     ),
     batch: str | None = typer.Option(
-        None, "--global-batch-tokens", help="Tokens per optimiser step (default: DeepSeek rule)."
+        None,
+        "--global-batch-tokens",
+        help="Tokens per optimiser step (default: published runs' practice).",
     ),
     software_year: str | None = typer.Option(
         None, "--software-year", help="Year of the training stack (default: today's)."
