@@ -1,6 +1,7 @@
-"""The held-out validation data (benchmarks/data/heldout_*.csv) is complete and cited.
+"""The held-out validation data (benchmarks/data/heldout_*.csv) is complete and cited, and
+every fitted calibration run has an audit entry (scripts/data/training_runs_audit.csv).
 
-Those rows are never used by a fit; these checks keep each row usable by
+Held-out rows are never used by a fit; these checks keep each row usable by
 benchmarks/heldout_validation.py: a source, a date read and every setting the estimate needs.
 """
 
@@ -16,10 +17,12 @@ from gpuplan.catalog.models import get_model
 from gpuplan.compute.utilisation import SCOPES
 
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+CALIBRATION = Path(__file__).resolve().parents[1] / "scripts" / "data"
+VERDICTS = {"ok", "corrected", "ambiguous", "not_reread"}
 
 
-def read(name: str) -> list[dict[str, str]]:
-    with (DATA / name).open(newline="") as handle:
+def read(name: str, folder: Path = DATA) -> list[dict[str, str]]:
+    with (folder / name).open(newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -47,3 +50,18 @@ def test_inference_throughput_per_gpu_is_system_over_gpus() -> None:
     for row in read("heldout_inference.csv"):
         per_gpu = float(row["system_tokens_per_s"]) / int(row["gpus_in_system"])
         assert float(row["published_tokens_per_s_per_gpu"]) == pytest.approx(per_gpu, rel=1e-3)
+
+
+def test_every_fitted_run_is_audited_with_the_scope_of_its_figure() -> None:
+    audit = read("training_runs_audit.csv", CALIBRATION)
+    for entry in audit:
+        assert entry["verdict"] in VERDICTS and entry["source"].strip(), entry
+        assert entry["date_read"][:2] == "20", entry
+    audited = {entry["run"] for entry in audit}
+    scoped = {entry["run"] for entry in audit if entry["field"] == "scope"}
+    for row in read("calibration_details.csv", CALIBRATION):
+        if row["usable"] != "yes" or row["key"].startswith("llm-foundry"):
+            continue
+        assert row["key"] in audited, row["key"]
+        if row["kind"] == "run_hours":
+            assert row["key"] in scoped, row["key"]
