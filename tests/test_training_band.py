@@ -21,7 +21,9 @@ from gpuplan.compute.training_core import RUN_DAYS_RANGE
 from gpuplan.compute.utilisation import (
     FAILURES_PER_GPU_HOUR,
     HOURS_LOST_PER_FAILURE,
+    BandStratum,
     UtilisationCoefficients,
+    band_factors,
     benchmark_mfu,
     conformal_quantiles,
     default_global_batch_tokens,
@@ -29,6 +31,7 @@ from gpuplan.compute.utilisation import (
     fit_batch_rule,
     inverse_mfu,
     load_utilisation_fit,
+    size_class,
     utilisation_inputs,
 )
 from gpuplan.errors import InputError
@@ -94,6 +97,42 @@ def test_sync_term_hand_calculation() -> None:
     )
     assert x.replica_tokens == pytest.approx([4096, 1024])
     assert inverse_mfu(x, k) == pytest.approx([1.4, 2.6], rel=1e-12)
+
+
+def test_scale_out_term_grows_with_the_peak_hand_calculation() -> None:
+    """Exposed scale-out communication k_n·π·log2(n/8), π = peak ÷ 989.4 TFLOP/s: with a = 1,
+    k_n = 0.1 and nothing else, 1,024 GPUs (7 doublings) give 1/MFU = 1 + 0.1·π·7: 1.7 on an
+    H100 (π = 1) and 1 + 0.7·312/989.4 = 1.2207 on an A100; 8 GPUs or fewer cost nothing."""
+    k = UtilisationCoefficients(
+        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.1, sync=0.0,
+        software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
+    )  # fmt: skip
+    x = utilisation_inputs(
+        peak_flops=np.array([989.4e12, 312e12, 989.4e12]),
+        bf16_peak_flops=np.array([989.4e12, 312e12, 989.4e12]),
+        memory_bandwidth=np.array([3.35e12, 2.039e12, 3.35e12]),
+        hidden_size=8192,
+        attention_share=0.0,
+        gpus=np.array([1024.0, 1024.0, 4.0]),
+        global_batch_tokens=4e6,
+        gpus_per_replica=1,
+    )
+    assert inverse_mfu(x, k) == pytest.approx([1.7, 1.0 + 0.7 * 312 / 989.4, 1.0], rel=1e-12)
+
+
+def test_band_is_chosen_by_size_class() -> None:
+    """Each class has its own conformal quantiles: with classes (0, 15B] at (-0.1, +0.2)
+    and above 15B at (-0.3, +0.4), a 7B and a 15B model get exp(-0.1)/exp(0.2), a 70B
+    exp(-0.3)/exp(0.4); an extrapolation σ of 0.1 widens each side by 1.2816·0.1."""
+    bands = (
+        BandStratum(above_params=0.0, runs=20, log_p10=-0.1, log_p90=0.2),
+        BandStratum(above_params=15e9, runs=10, log_p10=-0.3, log_p90=0.4),
+    )
+    fit = load_utilisation_fit().model_copy(update={"band": bands})
+    assert list(size_class([7e9, 15e9, 70e9], [0.0, 15e9])) == [0, 0, 1]
+    low, high = band_factors(np.array([0.0, 0.0, 0.0, 0.1]), [7e9, 15e9, 70e9, 70e9], fit)
+    assert low == pytest.approx(np.exp([-0.1, -0.1, -0.3, -0.3 - 0.12816]), rel=1e-4)
+    assert high == pytest.approx(np.exp([0.2, 0.2, 0.4, 0.4 + 0.12816]), rel=1e-4)
 
 
 def test_shipped_sync_term_is_physical() -> None:
