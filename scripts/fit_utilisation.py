@@ -71,7 +71,7 @@ __all__ = ["DEFAULT_CALIBRATION", "CalibrationRow", "load_calibration_rows", "re
 
 OUTPUT = ROOT / "src" / "gpuplan" / "compute" / "data" / "utilisation_fit.json"
 
-FIT_DATE = date(2026, 12, 1)
+FIT_DATE = date(2026, 12, 2)
 
 # Priors for what the data cannot show (labelled assumptions; see docs/training.md).
 PRIORS = {
