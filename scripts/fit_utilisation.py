@@ -355,8 +355,8 @@ def fit_rows(rows: list[CalibrationRow], data: str = "calibration") -> Utilisati
 def print_term_values(rows: list[CalibrationRow]) -> None:
     """What each term buys, the shipped fit against a refit with one term switched off (or,
     for a held term, fitted): leave-one-run-out median |error|, RMS log error and coverage
-    under the leave-one-lab-out band, that band's width P90 ÷ P10, and leave-one-lab-out
-    median |error|."""
+    under the leave-one-lab-out band of its size class, the width P90 ÷ P10 of the pooled
+    leave-one-lab-out band, and leave-one-lab-out median |error|."""
     print(
         f"{'fit':<28}{'LOO median |err|':>18}{'RMS log err':>13}{'inside':>8}{'P90/P10':>9}"
         f"{'LOLO |err|':>12}"
