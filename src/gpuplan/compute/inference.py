@@ -235,29 +235,19 @@ def _curve(grid: ServingGrid, row: int) -> list[BatchPoint]:
     found = np.minimum(np.searchsorted(batches, wanted), batches.size - 1)
     columns = found[batches[found] == wanted]
     ms = 1e3
-    columns_of = zip(
-        batches[columns].tolist(),
-        grid.throughput_per_gpu[row, columns].tolist(),
-        (grid.ttft_p99_s[row, columns] * ms).tolist(),
-        (grid.tpot_p99_s[row, columns] * ms).tolist(),
-        (grid.ttft_s[row, columns] * ms).tolist(),
-        (grid.tpot_s[row, columns] * ms).tolist(),
-        grid.fits[row, columns].tolist(),
-        grid.meets_latency[row, columns].tolist(),
-        strict=True,
-    )
+    columns_by_field = {
+        "batch_size": batches[columns].astype(int).tolist(),
+        "output_tokens_per_second_per_gpu": grid.throughput_per_gpu[row, columns].tolist(),
+        "ttft_p99_ms": (grid.ttft_p99_s[row, columns] * ms).tolist(),
+        "tpot_p99_ms": (grid.tpot_p99_s[row, columns] * ms).tolist(),
+        "ttft_ms": (grid.ttft_s[row, columns] * ms).tolist(),
+        "tpot_ms": (grid.tpot_s[row, columns] * ms).tolist(),
+        "fits_memory": grid.fits[row, columns].tolist(),
+        "meets_latency": grid.meets_latency[row, columns].tolist(),
+    }
     return [
-        BatchPoint(
-            batch_size=int(batch),
-            output_tokens_per_second_per_gpu=throughput,
-            ttft_p99_ms=ttft_p99,
-            tpot_p99_ms=tpot_p99,
-            ttft_ms=ttft,
-            tpot_ms=tpot,
-            fits_memory=fits,
-            meets_latency=meets,
-        )
-        for batch, throughput, ttft_p99, tpot_p99, ttft, tpot, fits, meets in columns_of
+        BatchPoint(**dict(zip(columns_by_field, point, strict=True)))
+        for point in zip(*columns_by_field.values(), strict=True)
     ]
 
 
