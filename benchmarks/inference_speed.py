@@ -2,8 +2,10 @@
 (all catalog GPUs x precisions x every (tp, ep) layout x batch 1-4,096, target <= 1 s).
 
 Prints, per case, the best and the median wall time and the median CPU time of the calling
-process: on a shared machine the wall median includes time the process waited for a core,
-and the CPU time is the idle-machine equivalent (the work is single-threaded numpy).
+process (the work is single-threaded numpy). On a shared machine the best of many calls is
+the idle-machine figure; a wall median above the CPU median is time spent waiting for a
+core, and both medians above the best is the other processes' load slowing the core itself
+(shared caches and memory bandwidth).
 
 Run: ``PYTHONPATH=src python3 benchmarks/inference_speed.py``.
 """
