@@ -136,6 +136,19 @@ GROUP_DRIVERS: dict[str, Callable[[CalibrationRow], str]] = {
 }
 
 
+def variance_share(groups: list[str], values: np.ndarray) -> tuple[float, float]:
+    """(R², adjusted R²) of a one-way grouping of ``values``: 1 − within-group ÷ total sum
+    of squares, and the same with each divided by its degrees of freedom."""
+    total = float(np.sum((values - values.mean()) ** 2))
+    keys = sorted(set(groups))
+    within = sum(
+        float(np.sum((members - members.mean()) ** 2))
+        for members in (values[[g == key for g in groups]] for key in keys)
+    )
+    n, k = len(values), len(keys)
+    return 1.0 - within / total, 1.0 - (within / (n - k)) / (total / (n - 1))
+
+
 def residual_drivers(rows: list[CalibrationRow], values: dict[str, float]) -> None:
     """What the out-of-sample residuals still follow: Spearman rank correlation of
     log(published / predicted) with each numeric candidate, and the median signed error per
@@ -158,7 +171,8 @@ def residual_drivers(rows: list[CalibrationRow], values: dict[str, float]) -> No
             f"{key} {np.median(errors):+.0%} (n={len(errors)})"
             for key, errors in sorted(members.items(), key=lambda item: -len(item[1]))
         )
-        print(f"  {name:<30} {cells}")
+        share, adjusted = variance_share([group(runs[k]) for k in labels], residual)
+        print(f"  {name:<30} {share:.0%} of variance ({adjusted:.0%} adjusted): {cells}")
 
 
 def main() -> None:
