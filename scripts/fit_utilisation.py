@@ -361,11 +361,11 @@ def print_term_values(rows: list[CalibrationRow]) -> None:
         f"{'fit':<28}{'LOO median |err|':>18}{'RMS log err':>13}{'inside':>8}{'P90/P10':>9}"
         f"{'LOLO |err|':>12}"
     )
+    classes = size_classes(rows)
     for term in ("", *FIT_TERMS):
         without = HELD_TERMS ^ {term} if term else HELD_TERMS
         loo = held_out_residuals(rows, by_run, without)
         lolo = held_out_residuals(rows, by_lab, without)
-        classes = size_classes(rows)
         error, coverage = jackknife_coverage(loo, lolo, classes)
         lab_error, _ = jackknife_coverage(lolo)
         values = np.array(list(loo.values()))

@@ -36,7 +36,8 @@ GPU-hour (Llama 3: 419 unexpected interruptions in 54 days on 16,384 GPUs, arXiv
 §3.3.4) and each costs t_lost hours of the whole job (restart + work since the checkpoint).
 
 P10/P90 come from out-of-sample (leave-one-lab-out) residuals of the published runs, as
-split-conformal quantiles, widened for inputs outside the calibration data. Coefficients live
+split-conformal quantiles per model-size class, widened for inputs outside the calibration
+data. Coefficients live
 in ``data/utilisation_fit.json``, written by ``scripts/fit_utilisation.py``.
 """
 
