@@ -82,6 +82,7 @@ def training_runs() -> dict[str, list[float]]:
     fitted_runs = [r.observed_mfu for r in load_utilisation_fit().rows if r.kind == "run_hours"]
     constant_mfu = statistics.median(fitted_runs)
     inside = []
+    by_size: dict[str, list[bool]] = {}
     for row in rows("heldout_training.csv"):
         if row["kind"] != "run":
             continue
@@ -100,6 +101,8 @@ def training_runs() -> dict[str, list[float]]:
         ok = estimate.gpu_hours_p10 <= published <= estimate.gpu_hours_p90
         token_error = implied.tokens / float(row["tokens"]) - 1.0
         inside.append(ok)
+        small = estimate.params_total <= 15e9
+        by_size.setdefault("15B or fewer" if small else "over 15B", []).append(ok)
         groups["all"].append(error)
         peak = get_gpu(row["gpu"]).peak_flops(row["precision"])
         yardstick = estimate.training_flops / (peak * constant_mfu) / 3600.0
@@ -115,6 +118,8 @@ def training_runs() -> dict[str, list[float]]:
     for label, errors in groups.items():
         print("  " + summary(label, errors))
     print(f"  inside P10-P90: {sum(inside)}/{len(inside)} ({sum(inside) / len(inside):.0%})")
+    for size, members in by_size.items():
+        print(f"  inside P10-P90, {size} parameters: {sum(members)}/{len(members)}")
     return groups
 
 
