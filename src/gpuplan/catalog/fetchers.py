@@ -141,6 +141,7 @@ def azure_offers(fetch: Fetch, today: date) -> tuple[list[OfferRow], int]:
         if find_region("azure", item.get("armRegionName", "")) is None:
             unmapped += 1
             continue
+        start = item.get("effectiveStartDate")
         rows.append(
             _row(
                 "azure", shape, item["armRegionName"], model,
@@ -148,7 +149,7 @@ def azure_offers(fetch: Fetch, today: date) -> tuple[list[OfferRow], int]:
                 as_of=today,
                 source=f"Azure Retail Prices API (prices.azure.com), read {today}; meter "
                 f"'{item.get('meterName')}'"
-                + (f", effective {start[:10]}" if (start := item.get("effectiveStartDate")) else ""),
+                + (f", effective {start[:10]}" if start else ""),
             )
         )  # fmt: skip
     return rows, unmapped
