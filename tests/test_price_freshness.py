@@ -88,11 +88,9 @@ def test_a_date_before_every_price_is_an_input_error() -> None:
 
 
 def test_old_price_is_flagged_with_its_age() -> None:
-    """Lambda gpu_2x_h100_sxm5 is dated 2025-06-01: 548 days before 2026-12-01."""
+    """Lambda gpu_1x_a100 is dated 2025-06-01: 548 days before 2026-12-01."""
     (row,) = [
-        o
-        for o in query_offers(provider="lambda", country="US")
-        if o.instance_type == "gpu_2x_h100_sxm5"
+        o for o in query_offers(provider="lambda", country="US") if o.instance_type == "gpu_1x_a100"
     ]
     assert row.staleness(date(2026, 12, 1)) == "548 days old"
     assert row.staleness(date(2025, 12, 1)) is None
@@ -291,7 +289,8 @@ def test_humanize_money_follows_the_display_currency() -> None:
 
 
 def test_planner_options_state_the_age_of_old_prices() -> None:
-    """AWS p5 capacity blocks are priced as of 2024-12-31: 700 days before 2026-12-01."""
+    """AWS p5 capacity blocks in us-east-1/2 are priced as of 2024-12-31: 700 days before
+    2026-12-01; the rate of 2026-09-19 (no region) is not flagged."""
     from gpuplan.planning.adapters.supply import offer_options
     from gpuplan.planning.periods import PeriodGrid
     from gpuplan.scenario.loading import load_scenario
@@ -306,7 +305,10 @@ def test_planner_options_state_the_age_of_old_prices() -> None:
         options = offer_options(
             scenario, PeriodGrid(h.start, h.periods, h.period, 0.1), {"h100-sxm"}
         )
-    assert options and all("price 700 days old" in o.source for o in options)
+    old = [o for o in options if o.region in ("us-east-1", "us-east-2")]
+    assert len(old) == 2 and all("price 700 days old" in o.source for o in old)
+    (recent,) = [o for o in options if o not in old]
+    assert "days old" not in recent.source
 
 
 def test_naming_a_provider_keeps_the_region_group_preference() -> None:
