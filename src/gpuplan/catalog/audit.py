@@ -78,9 +78,7 @@ def last_checked(offer: Offer) -> date | None:
 
 def _stale_finding(offer: Offer, age_days: int, max_age_days: int) -> AuditFinding:
     checked = last_checked(offer)
-    searched = (
-        f"; checked {checked}: no newer public figure" if checked else "; no search recorded"
-    )
+    searched = f"; checked {checked}: no newer public figure" if checked else "; no search recorded"
     reason = f"{age_days} days old (limit {max_age_days}){searched}"
     return _finding(offer, reason).model_copy(update={"checked_on": checked})
 
