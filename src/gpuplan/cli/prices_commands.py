@@ -367,7 +367,11 @@ def tco(
     )
     say(
         f"Markup basis: {result.markup_basis}."
-        + (" * = outside the region group." if result.prefers_region_group else "")
+        + (
+            " * = outside the region group, or one price for all of a provider's locations."
+            if result.prefers_region_group
+            else ""
+        )
     )
     for note in result.notes:
         say(f"Note: {note}")
