@@ -132,7 +132,7 @@ def test_gcp_refresh_prices_accelerator_rows_with_their_host_vm() -> None:
     shipped = {
         (o.instance_type, o.region): o.price_per_instance_hour
         for o in load_offer_history()
-        if o.provider == "GCP" and o.pricing_model == "on_demand"
+        if o.provider == "GCP" and o.pricing_model == "on_demand" and "017e2502" in o.source
     }
     for region in ("us-central1", "europe-west4"):
         fresh = rows[("a3-highgpu-8g", region, "on_demand")].price_per_instance_hour
