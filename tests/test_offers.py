@@ -246,3 +246,12 @@ def test_every_stale_shipped_row_records_its_search() -> None:
     """The shipped catalog: an old price is old because nothing newer is public, and says so."""
     report = audit_offers(load_offers(), today=date(2026, 12, 2))
     assert report.stale and report.stale_unchecked == []
+
+
+def test_provider_filter_takes_the_aliases_of_the_provider_table() -> None:
+    """providers.csv: ``oci`` is Oracle, ``together`` is Together AI, ``datacrunch`` is Verda."""
+    assert {o.provider for o in query_offers(provider="oci")} == {"Oracle"}
+    assert {o.provider for o in query_offers(provider="together")} == {"Together AI"}
+    assert {o.provider for o in query_offers(provider="datacrunch")} == {"Verda"}
+    with pytest.raises(UnknownIdError, match="provider"):
+        query_offers(provider="hal-9000")
