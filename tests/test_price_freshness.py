@@ -222,7 +222,8 @@ def test_scenario_prices_as_of_reproduces_a_date() -> None:
 def test_fx_rates_are_dated() -> None:
     """ECB: 1.0411 USD/EUR on 2025-02-28, 1.1269 on 2026-10-06. A EUR price is converted with
     the latest rate on or before its own date, and printed money with the price date's rate."""
-    (old,) = [o for o in query_offers(provider="scaleway") if o.instance_type == "H100-2-80G"]
+    known = query_offers(load_offers(as_of=date(2026, 1, 1)), provider="scaleway")
+    (old,) = [o for o in known if o.instance_type == "H100-2-80G"]
     assert old.as_of == date(2025, 6, 1) and old.fx_as_of == date(2025, 2, 28)
     assert old.usd_per_gpu_hour == pytest.approx(2.52 * 1.0411)
     assert from_usd(1.0411, "EUR", on=date(2025, 6, 1)) == pytest.approx(1.0)
@@ -238,7 +239,8 @@ def test_cli_tco_states_its_basis_and_verdicts() -> None:
               "--provider-jurisdiction", "EU", "--provider", "nebius"],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    assert "Markup basis: markup = rental cost" in out.output and "median of 4" in out.output
+    # EU-headquartered H100 SXM on demand: Verda, Scaleway 2/4/8-GPU, Nebius 1/8-GPU
+    assert "Markup basis: markup = rental cost" in out.output and "median of 6" in out.output
     assert "Report claim" not in out.output  # moved to check-report
     # The table wraps long cells to fit the terminal: the verdicts are read from --json.
     answer = json.loads(
