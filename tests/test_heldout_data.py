@@ -8,6 +8,8 @@ benchmarks/heldout_validation.py: a source, a date read and every setting the es
 from __future__ import annotations
 
 import csv
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,23 @@ def test_every_fitted_run_is_audited_with_the_scope_of_its_figure() -> None:
         assert row["key"] in audited, row["key"]
         if row["kind"] == "run_hours":
             assert row["key"] in scoped, row["key"]
+
+
+def test_fitted_runs_imply_a_physical_run_mfu(calibration_dir: Path) -> None:
+    """Every fitted run's published GPU-hours, tokens and peak imply a run MFU above zero and
+    no higher than the best steady-state MFU measured in the data (llm-foundry MPT-7B on 8
+    A100-80GB, 0.642): a run cannot beat a short benchmark of its own stack, so a row above it
+    counts tokens or GPUs wrongly (phi-2's card implies 0.69 and is not fitted for that)."""
+    path = CALIBRATION.parent / "calibration_rows.py"
+    spec = importlib.util.spec_from_file_location("calibration_rows", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    rows = module.load_calibration_rows(calibration_dir)
+    ceiling = max(r.observed_mfu for r in rows if r.kind == "mfu")
+    assert ceiling == pytest.approx(0.642, abs=1e-3)
+    runs = [r for r in rows if r.kind == "run_hours"]
+    assert len(runs) >= 40
+    for run in runs:
+        assert 0.0 < run.observed_mfu <= ceiling, (run.label, run.observed_mfu)
