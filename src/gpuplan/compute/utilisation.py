@@ -16,8 +16,9 @@ budget per unit of ideal compute time, so every term is a physical cost:
 ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 FLOP/byte (H100 bf16 ≈ 1): the faster compute is
 relative to memory, the longer memory-bound work and per-step synchronisation take relative
 to the matmuls. π = P ÷ 989.4 TFLOP/s (H100 bf16 = 1): the network between nodes (a
-200-400 Gb/s NIC per GPU from A100 to H100 clusters) grew far less than peak compute, so
-exposed scale-out communication per ideal FLOP grows with the peak. h is the hidden width,
+200-400 Gb/s NIC per GPU from A100 to H100 clusters) grew less than peak compute, so
+exposed scale-out communication per ideal FLOP grows with the peak (π takes one network
+for every GPU; the fitted k_n averages over the clusters in the data). h is the hidden width,
 s the attention share of model FLOPs, n the GPU count, P the peak at the training precision.
 T_r = B·m/n is the tokens one data-parallel replica processes per optimiser step (global
 batch B tokens, m GPUs per replica = the memory minimum): a replica's gradient/parameter
