@@ -230,6 +230,46 @@ def moe_layouts() -> None:
         print(f"  {label:<8} all {statistics.median(map(abs, every)):.1%}: " + ", ".join(parts))
 
 
+def moe_step_gaps() -> None:
+    """Where the modelled step of each MoE row goes (ms, at the estimate's layout and batch)
+    and the step the published throughput implies at that batch (batch / (published x tp)):
+    the gap is time the model does not see, or a smaller batch than modelled."""
+    print("\nMoE rows: modelled step (ms) vs the step the published figure implies at that batch")
+    print(
+        f"{'model':<17}{'GPU':<10}{'shape':<11}{'tp x ep x batch':>17}{'linear':>8}{'attn':>7}"
+        f"{'comm':>7}{'ovh':>6}{'step':>7}{'implied':>9}{'gap':>8}"
+    )
+    gaps: dict[str, list[float]] = {}
+    for row in rows("heldout_inference.csv"):
+        if not row["tp"] or not get_model(row["model"]).architecture.is_moe:
+            continue
+        result = estimate_inference(
+            row["model"],
+            row["gpu"],
+            input_tokens=float(row["mean_input_tokens"]),
+            output_tokens=float(row["mean_output_tokens"]),
+            precision=row["precision"],
+            tp=int(row["tp"]),
+        )
+        step = result.tpot_ms
+        implied = (
+            1e3
+            * result.batch_size
+            / (float(row["published_tokens_per_s_per_gpu"]) * result.tensor_parallel)
+        )
+        gaps.setdefault(row["model"], []).append(implied / step - 1.0)
+        parts = result.step_ms
+        layout = f"{result.tensor_parallel} x {result.expert_parallel} x {result.batch_size}"
+        shape = f"{row['mean_input_tokens']}/{row['mean_output_tokens']}"
+        print(
+            f"{row['model']:<17}{row['gpu']:<10}{shape:<11}{layout:>17}"
+            f"{parts['linear']:>8.1f}{parts['attention']:>7.1f}{parts['communication']:>7.1f}"
+            f"{parts['overhead']:>6.1f}{step:>7.1f}{implied:>9.1f}{implied / step - 1.0:>+8.0%}"
+        )
+    for model, values in gaps.items():
+        print(f"  {model}: median gap {statistics.median(values):+.0%} of the modelled step")
+
+
 def input_length_sensitivity() -> None:
     """How much the Mixtral rows' mean input (published 427.4, once assumed 684) moves the
     estimate."""
@@ -252,6 +292,7 @@ def main() -> None:
     training_throughput()
     inference_rows()
     moe_layouts()
+    moe_step_gaps()
     input_length_sensitivity()
 
 
