@@ -7,6 +7,7 @@ that makes leave-one-model-out worse fails here even before anyone refits.
 
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 
@@ -43,3 +44,21 @@ def test_leave_one_model_out_median_error_within_20_percent() -> None:
     folds = held_out_errors(cases, shipped_fit(), lambda case: case.model)
     errors = np.concatenate([fold_errors for _, fold_errors in folds.values()])
     assert float(np.median(np.abs(errors))) <= LOMO_LIMIT
+
+
+def test_added_calibration_rows_are_cited_and_never_held_out() -> None:
+    # The repo's calibration rows (scripts/data/inference_serving_tables_extra.csv) each
+    # cite their source and never name a model of the held-out set, which no fit may see.
+    sys.path[:0] = [str(ROOT / "scripts")]
+    from serving_benchmarks import EXTRA_TABLES_DATA, MODEL_IDS
+
+    with EXTRA_TABLES_DATA.open(encoding="utf-8") as handle:
+        added = list(csv.DictReader(handle))
+    with (ROOT / "benchmarks/data/heldout_inference.csv").open(encoding="utf-8") as handle:
+        held_out = {row["model"] for row in csv.DictReader(handle)}
+    assert added
+    for row in added:
+        assert row["result_url"].startswith("https://") and row["source"]
+        per_gpu = float(row["throughput"]) / float(row["accelerators_total"])
+        assert float(row["throughput_per_accelerator"]) == pytest.approx(per_gpu, rel=1e-4)
+    assert not {MODEL_IDS[row["model"]] for row in added} & held_out
