@@ -103,8 +103,13 @@ def test_oci_rates_invert_the_transcribed_monthly_costs() -> None:
 
 
 def test_derived_reserved_rows_say_how() -> None:
-    derived = [o for o in load_offers() if o.pricing_model.startswith("reserved")]
+    reserved = [o for o in load_offers() if o.pricing_model.startswith("reserved")]
+    derived = [o for o in reserved if o.is_estimate]
     assert derived and all(o.derivation and "discount rule" in o.source for o in derived)
+    # Azure eastus publishes its reservations: 3 years of ND96isr H100 v5 for $1,134,310
+    (azure3,) = query_offers(provider="azure", pricing="reserved_3y", country="US")
+    assert not azure3.is_estimate
+    assert azure3.price_per_gpu_hour == pytest.approx(1134310 / (3 * 8760) / 8, rel=1e-4)
     # AWS 3-year: on-demand 55.04 USD/h x 43.16/98.32 (The Next Platform, 2023) / 8 GPUs
     (aws3,) = query_offers(provider="aws", pricing="reserved_3y", country="US")
     assert aws3.price_per_gpu_hour == pytest.approx(55.04 * 43.16 / 98.32 / 8, rel=1e-6)
@@ -217,3 +222,36 @@ def test_audit_flags_stale_outliers_and_placeholder_sources(tmp_path: Path) -> N
     assert [f.instance_type for f in report.stale] == ["old"]
     assert [f.instance_type for f in report.unsourced] == ["old"]
     assert not report.ok
+
+
+def test_audit_tells_a_searched_stale_row_from_an_unsearched_one(tmp_path: Path) -> None:
+    """A stale row whose notes record a search that found nothing newer carries that date."""
+    searched = "checked 2026-11-01: no newer public figure found; checked 2026-12-02: no newer"
+    rows = [
+        _row(instance_type="looked", as_of="2025-01-01", notes=f"{searched} public figure"),
+        _row(instance_type="forgotten", as_of="2025-01-01", notes="snapshot date not stated"),
+    ]
+    report = audit_offers(read_offer_csv(_write(tmp_path / "a.csv", rows)), today=date(2026, 12, 2))
+    found = {f.instance_type: f for f in report.stale}
+    assert found["looked"].checked_on == date(2026, 12, 2)
+    assert found["looked"].reason == (
+        "700 days old (limit 365); checked 2026-12-02: no newer public figure"
+    )
+    assert found["forgotten"].checked_on is None
+    assert "no search recorded" in found["forgotten"].reason
+    assert [f.instance_type for f in report.stale_unchecked] == ["forgotten"]
+
+
+def test_every_stale_shipped_row_records_its_search() -> None:
+    """The shipped catalog: an old price is old because nothing newer is public, and says so."""
+    report = audit_offers(load_offers(), today=date(2026, 12, 2))
+    assert report.stale and report.stale_unchecked == []
+
+
+def test_provider_filter_takes_the_aliases_of_the_provider_table() -> None:
+    """providers.csv: ``oci`` is Oracle, ``together`` is Together AI, ``datacrunch`` is Verda."""
+    assert {o.provider for o in query_offers(provider="oci")} == {"Oracle"}
+    assert {o.provider for o in query_offers(provider="together")} == {"Together AI"}
+    assert {o.provider for o in query_offers(provider="datacrunch")} == {"Verda"}
+    with pytest.raises(UnknownIdError, match="provider"):
+        query_offers(provider="hal-9000")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -142,3 +143,27 @@ def test_cli_tco_and_offers_json() -> None:
     assert {"OVHcloud", "Scaleway", "Mistral Compute"} <= providers
     bad = runner.invoke(app, ["tco", "--gpu", "h100", "--country", "FR", "--utilisation", "2"])
     assert bad.exit_code == 2 and "utilisation" in bad.output
+
+
+def test_region_group_preference_keeps_offers_priced_for_all_locations(tmp_path: Path) -> None:
+    """A US owner: the US row ($6) and the GLOBAL row ($1.50, one price for all of the
+    provider's locations) are candidates; the cheaper EU row ($1.00) is not."""
+    from gpuplan.catalog.offers import read_offer_csv
+    from offer_rows import offer_row, write_offer_rows
+
+    def row(provider: str, region: str, country: str, group: str, price: str) -> dict[str, str]:
+        return offer_row(
+            provider=provider, instance_type="x", region=region, city="", country=country,
+            region_group=group, price_per_gpu_hour=price, currency="USD",
+        )  # fmt: skip
+
+    rows = [
+        row("Azure", "eastus2", "US", "US", "6.00"),
+        row("TensorWave", "(global)", "", "GLOBAL", "1.50"),
+        row("Scaleway", "fr-par", "FR", "EU", "1.00"),
+    ]
+    offers = read_offer_csv(write_offer_rows(tmp_path / "o.csv", rows))
+    result = rent_vs_own("h100", "US", 0.6, offers=offers, as_of=date(2026, 12, 1))
+    cheapest, median = result.alternatives[:2]
+    assert cheapest.provider == "TensorWave" and cheapest.price_per_gpu_hour == 1.50
+    assert median.n_offers == 2 and median.price_per_gpu_hour == pytest.approx(3.75)

@@ -1,9 +1,11 @@
-"""`catalog refresh`: fetchers run against the responses in tests/fixtures/refresh (a recorded
-excerpt of SkyPilot's GCP vms.csv; Azure Retail Prices API and AWS price-list files in their
-documented layouts, see the README there); nothing here touches the network."""
+"""`catalog refresh`: fetchers run against the responses in tests/fixtures/refresh (recorded
+excerpts of SkyPilot's GCP and Lambda vms.csv, an Azure Retail Prices API page and an AWS
+price-list region file; a second Azure page and the AWS reserved terms are hand-written, see the
+README there); nothing here touches the network."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -48,9 +50,22 @@ def _azure_westeurope(offers: list) -> list:
     ]
 
 
+def test_azure_recorded_page_reads_spot_from_the_meter_name() -> None:
+    """Recorded eastus ND96isr H100 v5 items (2026-09-16): Linux $98.32/h, spot $18.169536/h
+    (the spot meter says "Spot" in meterName only), Windows $102.736 and Windows low priority
+    $41.094 are not offers."""
+    report = refresh_offers("azure", fetch=fake_fetch, today=DAY)
+    rows = {(o.region, o.pricing_model): o for o in read_offer_csv(Path(report.path))}
+    eastus = {model for (region, model) in rows if region == "eastus"}
+    assert eastus == {"on_demand", "spot", "reserved_1y"}
+    assert rows[("eastus", "on_demand")].price_per_instance_hour == pytest.approx(98.32)
+    assert rows[("eastus", "spot")].price_per_instance_hour == pytest.approx(18.169536)
+
+
 def test_azure_refresh_writes_dated_rows_that_supersede_and_reports_changes() -> None:
-    """westeurope ND96isr H100 v5: $15.98/GPU-h shipped (Qovery, 2026-09-01); the recorded
-    API page says $110.00/h / 8 = $13.75. Windows meters and unknown regions are left out."""
+    """westeurope ND96isr H100 v5: $15.98/GPU-h shipped (Qovery, 2026-09-01); the second
+    (hand-written) page says $110.00/h / 8 = $13.75. Windows meters and unknown regions are
+    left out."""
     report = refresh_offers("azure", fetch=fake_fetch, today=DAY)
     assert report.rows_read == 4  # eastus on-demand, spot, 1-year reservation; westeurope
     assert report.warnings == ["1 Azure price items in regions not in cloud_regions.csv"]
@@ -64,7 +79,7 @@ def test_azure_refresh_writes_dated_rows_that_supersede_and_reports_changes() ->
     rows = {(o.region, o.pricing_model): o for o in read_offer_csv(Path(report.path))}
     # a reservation's retailPrice is the whole term: 537,000 / 8,760 h / 8 GPUs
     assert rows[("eastus", "reserved_1y")].price_per_gpu_hour == pytest.approx(537000 / 8760 / 8)
-    assert rows[("eastus", "spot")].price_per_gpu_hour == pytest.approx(18.17 / 8)
+    assert rows[("eastus", "spot")].price_per_gpu_hour == pytest.approx(18.169536 / 8)
     assert Path(report.path).parent == refreshed_offer_dir()
 
 
@@ -79,17 +94,23 @@ def test_refresh_keeps_history_across_runs() -> None:
 
 
 def test_aws_price_list_rows() -> None:
-    """p5.48xlarge Linux shared: $55.04/h on demand, $36.16/h 1-year standard no-upfront;
-    Windows, all-upfront and CPU instances are not offers."""
-    import json
-
+    """Recorded us-east-1 file of 2026-09-10: p5.48xlarge Linux shared $55.04/h on demand,
+    p4d.24xlarge $21.957642/h (the shipped 2026-11-09 row's $2.7447/GPU-h); the $0.00 Capacity
+    Block p5 product, Windows, SQL, dedicated and CPU instances are not offers. With the
+    hand-written reserved terms: $36.16/h 1-year standard no-upfront, all-upfront left out."""
     document = json.loads((FIXTURES / "aws_us-east-1.json").read_text())
     rows = {
         (o.instance_type, o.pricing_model): o for o in aws_region_offers(document, "us-east-1", DAY)
     }
-    assert set(rows) == {("p5.48xlarge", "on_demand"), ("p5.48xlarge", "reserved_1y")}
+    assert set(rows) == {("p5.48xlarge", "on_demand"), ("p4d.24xlarge", "on_demand")}
     assert rows[("p5.48xlarge", "on_demand")].price_per_gpu_hour == pytest.approx(55.04 / 8)
+    assert rows[("p4d.24xlarge", "on_demand")].price_per_gpu_hour == pytest.approx(2.7447, abs=1e-4)
+    document["terms"].update(json.loads((FIXTURES / "aws_reserved_terms.json").read_text()))
+    rows = {
+        (o.instance_type, o.pricing_model): o for o in aws_region_offers(document, "us-east-1", DAY)
+    }
     assert rows[("p5.48xlarge", "reserved_1y")].price_per_gpu_hour == pytest.approx(36.16 / 8)
+    assert ("p5.48xlarge", "reserved_3y") not in rows
     report = refresh_offers("aws", fetch=fake_fetch, today=DAY)
     assert report.rows_read == 2
 
@@ -111,7 +132,7 @@ def test_gcp_refresh_prices_accelerator_rows_with_their_host_vm() -> None:
     shipped = {
         (o.instance_type, o.region): o.price_per_instance_hour
         for o in load_offer_history()
-        if o.provider == "GCP" and o.pricing_model == "on_demand"
+        if o.provider == "GCP" and o.pricing_model == "on_demand" and "017e2502" in o.source
     }
     for region in ("us-central1", "europe-west4"):
         fresh = rows[("a3-highgpu-8g", region, "on_demand")].price_per_instance_hour

@@ -1,5 +1,9 @@
 """Audit the offer catalog: stale rows, weak sources, estimates, and price outliers.
 
+A stale row whose ``notes`` record a search that found nothing newer ("checked 2026-12-02: no
+newer public figure ...") is reported with that date, so the audit tells a price nobody looked
+at from one that is old because no newer one is public.
+
 Outliers compare each offer with the median price of the same GPU and pricing model across
 providers and regions (the median of offers younger than ``max_age_days`` when there are at
 least three, so superseded list prices do not set the yardstick): more than ``outlier_factor``
@@ -9,6 +13,7 @@ mislabelled GPU, a promotional floor price).
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,6 +26,8 @@ from gpuplan.errors import InputError
 
 PLACEHOLDER_SOURCES = frozenset({"unknown", "n/a", "na", "none", "tbd", "todo", "?", "-", "???"})
 MIN_GROUP_FOR_OUTLIERS = 3
+CHECKED_NOTE = re.compile(r"checked (\d{4}-\d{2}-\d{2}): no newer public figure")
+"""How a row's notes record a search for a newer price that found none."""
 
 
 class AuditFinding(BaseModel):
@@ -36,6 +43,8 @@ class AuditFinding(BaseModel):
     price_per_gpu_hour: float
     as_of: date
     reason: str
+    checked_on: date | None = None
+    """Stale rows: the last date a search for a newer public price found none."""
 
 
 class AuditReport(BaseModel):
@@ -54,6 +63,24 @@ class AuditReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not (self.stale or self.unsourced or self.outliers)
+
+    @property
+    def stale_unchecked(self) -> list[AuditFinding]:
+        """Stale rows with no recorded search for a newer price: the ones to look at first."""
+        return [f for f in self.stale if f.checked_on is None]
+
+
+def last_checked(offer: Offer) -> date | None:
+    """The latest "checked YYYY-MM-DD: no newer public figure" date in the row's notes."""
+    dates = [date.fromisoformat(d) for d in CHECKED_NOTE.findall(offer.notes or "")]
+    return max(dates, default=None)
+
+
+def _stale_finding(offer: Offer, age_days: int, max_age_days: int) -> AuditFinding:
+    checked = last_checked(offer)
+    searched = f"; checked {checked}: no newer public figure" if checked else "; no search recorded"
+    reason = f"{age_days} days old (limit {max_age_days}){searched}"
+    return _finding(offer, reason).model_copy(update={"checked_on": checked})
 
 
 def _finding(offer: Offer, reason: str) -> AuditFinding:
@@ -83,7 +110,7 @@ def audit_offers(
         raise InputError("outlier_factor", f"must be > 1 (got {outlier_factor}).")
     now = today or date.today()
     stale = [
-        _finding(o, f"{(now - o.as_of).days} days old (limit {max_age_days})")
+        _stale_finding(o, (now - o.as_of).days, max_age_days)
         for o in offers
         if (now - o.as_of).days > max_age_days
     ]

@@ -116,14 +116,16 @@ def azure_offers(fetch: Fetch, today: date) -> tuple[list[OfferRow], int]:
     """Linux on-demand, spot and 1/3-year reservation prices of the mapped GPU VM sizes.
 
     A reservation's ``retailPrice`` is the price of the whole term, so the hourly price is
-    price / (8760 x years). Windows, low-priority and dev/test meters are left out. Returns
-    the rows and the number of items whose region is not in cloud_regions.csv.
+    price / (8760 x years). Windows, low-priority and dev/test meters are left out. The API
+    marks spot and low-priority meters in ``meterName`` ("ND96isrH100v5 Spot") while Windows
+    is in ``productName`` only (recorded response, tests/fixtures/refresh), so both are read.
+    Returns the rows and the number of items whose region is not in cloud_regions.csv.
     """
     rows: list[OfferRow] = []
     unmapped = 0
     for item in _azure_items(fetch):
         shape = instance_shapes().get(("azure", item.get("armSkuName", "")))
-        text = f"{item.get('productName', '')} {item.get('skuName', '')}"
+        text = " ".join(str(item.get(k, "")) for k in ("productName", "skuName", "meterName"))
         if shape is None or "Windows" in text or "Low Priority" in text:
             continue
         kind, price = item.get("type"), float(item.get("retailPrice", 0))
@@ -139,13 +141,15 @@ def azure_offers(fetch: Fetch, today: date) -> tuple[list[OfferRow], int]:
         if find_region("azure", item.get("armRegionName", "")) is None:
             unmapped += 1
             continue
+        start = item.get("effectiveStartDate")
         rows.append(
             _row(
                 "azure", shape, item["armRegionName"], model,
                 price_per_instance_hour=price, currency=item.get("currencyCode", "USD"),
                 as_of=today,
                 source=f"Azure Retail Prices API (prices.azure.com), read {today}; meter "
-                f"'{item.get('meterName')}', effective {str(item.get('effectiveStartDate'))[:10]}",
+                f"'{item.get('meterName')}'"
+                + (f", effective {start[:10]}" if start else ""),
             )
         )  # fmt: skip
     return rows, unmapped
@@ -163,7 +167,11 @@ def _aws_hourly(terms: dict[str, Any]) -> float | None:
 
 def aws_region_offers(document: dict[str, Any], region: str, today: date) -> list[OfferRow]:
     """On-demand and no-upfront standard 1/3-year reserved prices of mapped instance types
-    (Linux, shared tenancy, no pre-installed software) in one AWS price-list region file."""
+    (Linux, shared tenancy, no pre-installed software) in one AWS price-list region file.
+
+    Products whose ``marketoption`` is not ``OnDemand`` are left out: the region file lists a
+    Capacity Block product of the same instance type under the on-demand term code (p5.48xlarge
+    at $0.00 in the 2026-09-10 file)."""
     rows: list[OfferRow] = []
     on_demand = document.get("terms", {}).get("OnDemand", {})
     reserved = document.get("terms", {}).get("Reserved", {})
@@ -177,6 +185,8 @@ def aws_region_offers(document: dict[str, Any], region: str, today: date) -> lis
         ):
             continue
         if attrs.get("preInstalledSw", "NA") != "NA" or attrs.get("capacitystatus") != "Used":
+            continue
+        if attrs.get("marketoption", "OnDemand") != "OnDemand":
             continue
         price = _aws_hourly(on_demand.get(sku, {}))
         if price is not None:

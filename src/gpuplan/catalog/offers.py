@@ -34,6 +34,7 @@ from gpuplan.catalog.places import (
     RegionGroup,
     country_code,
     fx_rate,
+    providers,
 )
 from gpuplan.catalog.tables import packaged_data, read_table_lines
 from gpuplan.errors import CatalogError, GpuplanError, InputError, UnknownIdError
@@ -356,8 +357,9 @@ def query_offers(
 ) -> list[Offer]:
     """Offers matching every given filter, cheapest per GPU-hour (USD) first.
 
-    Filters are case-insensitive; a value no offer has is an :class:`UnknownIdError` listing
-    the valid ones (except ``country``/``gpu``, which may simply have no offers).
+    Filters are case-insensitive and a provider may be given by an alias of ``providers.csv``
+    (``oci``, ``datacrunch``); a value no offer has is an :class:`UnknownIdError` listing the
+    valid ones (except ``country``/``gpu``, which may simply have no offers).
     """
     rows = list(load_offers() if offers is None else offers)
     universe = rows
@@ -371,7 +373,10 @@ def query_offers(
         model = _check_choice("pricing model", pricing, PRICING_MODELS)
         rows = [o for o in rows if o.pricing_model == model]
     if provider is not None:
-        name = _check_choice("provider", provider, {o.provider for o in universe})
+        listed = providers().get(provider.strip().lower())
+        name = _check_choice(
+            "provider", listed.provider if listed else provider, {o.provider for o in universe}
+        )
         rows = [o for o in rows if o.provider == name]
     if jurisdiction is not None:
         juris = _check_choice(

@@ -136,6 +136,11 @@ def catalog_audit(
     if as_json:
         print_json(report.model_dump(mode="json") | {"ok": report.ok})
         return
+    unchecked = len(report.stale_unchecked)
+    searched = (
+        f" ({len(report.stale) - unchecked} checked: no newer public figure; "
+        f"{unchecked} with no search recorded)"
+    )
     for title, findings in (
         ("stale", report.stale),
         ("placeholder source", report.unsourced),
@@ -143,7 +148,8 @@ def catalog_audit(
         ("estimates", report.estimates),
     ):
         print_table(
-            f"{title}: {len(findings)} of {report.offers_checked} offers",
+            f"{title}: {len(findings)} of {report.offers_checked} offers"
+            + (searched if findings is report.stale else ""),
             ["provider", "instance", "region", "gpu", "pricing", "USD/GPU-h", "as of", "reason"],
             [
                 [
@@ -361,7 +367,11 @@ def tco(
     )
     say(
         f"Markup basis: {result.markup_basis}."
-        + (" * = outside the region group." if result.prefers_region_group else "")
+        + (
+            " * = outside the region group, or one price for all of a provider's locations."
+            if result.prefers_region_group
+            else ""
+        )
     )
     for note in result.notes:
         say(f"Note: {note}")

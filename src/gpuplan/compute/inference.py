@@ -31,6 +31,7 @@ from gpuplan.compute.serving_config import (
     default_kv_precision,
     parallel_layouts,
     resolve_config,
+    serving_costs,
     tensor_parallel_options,
 )
 from gpuplan.compute.serving_grid import (
@@ -183,7 +184,7 @@ def explain_no_fit(
         if not gpu.supports(precision):
             continue
         kv = default_kv_precision(gpu, precision)
-        costs = ServingCosts.build(config.model.architecture, precision, kv, fixed)
+        costs = serving_costs(config.model.architecture, precision, kv, fixed)
         limits = max_batch_size(costs, gpu.memory_bytes, all_tp, input_tokens, output_tokens, fixed)
         for tp, limit in zip(all_tp, limits, strict=True):
             if limit >= 1 and (precision, tp) != (config.precision, tp_options[0]):
@@ -229,20 +230,24 @@ def explain_latency(
 
 def _curve(grid: ServingGrid, row: int) -> list[BatchPoint]:
     """The estimate at the batch sizes of :data:`CURVE_BATCHES` present in the grid."""
-    batches = grid.batch[row]
-    columns = np.flatnonzero(np.isin(batches, CURVE_BATCHES))
+    batches = grid.batch[row]  # ascending
+    wanted = np.asarray(CURVE_BATCHES, dtype=float)
+    found = np.minimum(np.searchsorted(batches, wanted), batches.size - 1)
+    columns = found[batches[found] == wanted]
+    ms = 1e3
+    columns_by_field = {
+        "batch_size": batches[columns].astype(int).tolist(),
+        "output_tokens_per_second_per_gpu": grid.throughput_per_gpu[row, columns].tolist(),
+        "ttft_p99_ms": (grid.ttft_p99_s[row, columns] * ms).tolist(),
+        "tpot_p99_ms": (grid.tpot_p99_s[row, columns] * ms).tolist(),
+        "ttft_ms": (grid.ttft_s[row, columns] * ms).tolist(),
+        "tpot_ms": (grid.tpot_s[row, columns] * ms).tolist(),
+        "fits_memory": grid.fits[row, columns].tolist(),
+        "meets_latency": grid.meets_latency[row, columns].tolist(),
+    }
     return [
-        BatchPoint(
-            batch_size=int(batches[c]),
-            output_tokens_per_second_per_gpu=float(grid.throughput_per_gpu[row, c]),
-            ttft_p99_ms=float(grid.ttft_p99_s[row, c] * 1e3),
-            tpot_p99_ms=float(grid.tpot_p99_s[row, c] * 1e3),
-            ttft_ms=float(grid.ttft_s[row, c] * 1e3),
-            tpot_ms=float(grid.tpot_s[row, c] * 1e3),
-            fits_memory=bool(grid.fits[row, c]),
-            meets_latency=bool(grid.meets_latency[row, c]),
-        )
-        for c in columns
+        BatchPoint(**dict(zip(columns_by_field, point, strict=True)))
+        for point in zip(*columns_by_field.values(), strict=True)
     ]
 
 

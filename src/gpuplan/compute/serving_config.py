@@ -7,6 +7,7 @@ and reject the same inputs with the same messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,11 @@ def parallel_layouts(
     )
 
 
+serving_costs = lru_cache(maxsize=256)(ServingCosts.build)
+""":meth:`ServingCosts.build`, cached: a pure function of frozen inputs (architecture,
+precisions, fixed factors) that every estimate and search of the same model would rebuild."""
+
+
 @dataclass(frozen=True)
 class ServingConfig:
     """A resolved model x GPU x precision pair and its per-model serving constants."""
@@ -172,5 +178,5 @@ def resolve_config(
         if kv_precision
         else default_kv_precision(device, weights)
     )
-    costs = ServingCosts.build(entry.architecture, weights, kv, calibration.fixed)
+    costs = serving_costs(entry.architecture, weights, kv, calibration.fixed)
     return ServingConfig(entry, device, weights, kv, costs)

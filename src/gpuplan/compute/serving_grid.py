@@ -114,11 +114,12 @@ def evaluate_grid(
     )
     step_tokens = batch_row / ep_col * (1.0 + input_tokens / output_tokens)
     fits = (batch_row <= limit) & (step_tokens <= MAX_STEP_TOKENS)
+    tpot_p99, ttft_p99 = tail * tpot, tail * ttft
     ok = np.ones_like(tpot, dtype=bool)
     if target.max_tpot_s is not None:
-        ok &= tail * tpot <= target.max_tpot_s
+        ok &= tpot_p99 <= target.max_tpot_s
     if target.max_ttft_s is not None:
-        ok &= tail * ttft <= target.max_ttft_s
+        ok &= ttft_p99 <= target.max_ttft_s
     return ServingGrid(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -130,8 +131,8 @@ def evaluate_grid(
         steps=steps,
         tpot_s=tpot,
         ttft_s=ttft,
-        tpot_p99_s=tail * tpot,
-        ttft_p99_s=tail * ttft,
+        tpot_p99_s=tpot_p99,
+        ttft_p99_s=ttft_p99,
         prefill_s=prefill + 0.0 * batch_row,
         throughput_per_gpu=throughput,
         fits=fits,

@@ -264,8 +264,9 @@ def rent_vs_own(
     :func:`~gpuplan.catalog.offers.query_offers`; offers under a year old are preferred. Per
     pricing model the result lists the cheapest, the median (two or more offers) and, when
     ``provider`` is given, that provider's cheapest. Without a location filter (region group,
-    jurisdiction, country), offers in the owning country's region group are preferred,
-    falling back to anywhere (``same_region_group = False``).
+    jurisdiction, country), offers in the owning country's region group are preferred, together
+    with GLOBAL offers (one price for all of a provider's locations, which may include the
+    group), falling back to anywhere (``same_region_group = False``).
     """
     owned = ownership or ownership_cost(gpu, country, utilisation, years)
     day = price_date(as_of)
@@ -296,7 +297,8 @@ def rent_vs_own(
     for model in PRICING_MODELS:
         candidates = [o for o in matching if o.pricing_model == model]
         if prefer_group:
-            candidates = [o for o in candidates if o.region_group == group] or candidates
+            nearby = [o for o in candidates if o.region_group in (group, "GLOBAL")]
+            candidates = nearby or candidates
         candidates = prefer_fresh(candidates, day)
         if not candidates:
             continue

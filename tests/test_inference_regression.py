@@ -1,0 +1,223 @@
+"""Regression pins of the serving estimate, and the layout search against layouts one by one.
+
+The pins are NOT validation: they are what ``estimate_inference`` and ``search_deployments``
+returned on main at 49b683e (calibration of 2026-12-02), recorded before the speed work
+(shared layout evaluation, cached serving costs), so that work provably changes no result.
+When the serving model or its fit changes on purpose, re-record them from the new code
+(the failing assertion prints the new value). Accuracy is checked against published results
+in tests/test_inference_validation.py and benchmarks/inference_accuracy.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gpuplan.compute.deployment_search import search_deployments
+from gpuplan.compute.inference import estimate_inference
+from gpuplan.compute.serving_memory import expected_distinct_experts
+from gpuplan.errors import InfeasibleError, InputError
+
+PRICE = 2.0  # USD per GPU-hour, so the cost pins do not follow the price table
+
+FIELDS = (
+    "tensor_parallel",
+    "expert_parallel",
+    "batch_size",
+    "max_batch_size",
+    "output_tokens_per_second_per_gpu",
+    "tpot_ms",
+    "ttft_ms",
+    "cost_per_million_output_tokens",
+    "moe_experts_touched_per_layer",
+)
+
+PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    (  # dense, tp given
+        "llama-2-70b",
+        "h200",
+        {"input_tokens": 684, "output_tokens": 294, "tp": 1},
+        {
+            "tensor_parallel": 1,
+            "expert_parallel": 1,
+            "batch_size": 359,
+            "max_batch_size": 359,
+            "output_tokens_per_second_per_gpu": 2159.5036063631123,
+            "tpot_ms": 166.24190806729106,
+            "ttft_ms": 335.2973924599985,
+            "cost_per_million_output_tokens": 0.2572607676683551,
+            "moe_experts_touched_per_layer": None,
+        },
+    ),
+    (  # dense, every tp
+        "llama-3.1-8b",
+        "h100",
+        {"input_tokens": 2048, "output_tokens": 128, "max_tpot_ms": 30},
+        {
+            "tensor_parallel": 1,
+            "expert_parallel": 1,
+            "batch_size": 38,
+            "max_batch_size": 442,
+            "output_tokens_per_second_per_gpu": 2926.519219385602,
+            "tpot_ms": 12.983891843081427,
+            "ttft_ms": 49.47234925311601,
+            "cost_per_million_output_tokens": 0.189834924669379,
+            "moe_experts_touched_per_layer": None,
+        },
+    ),
+    (  # MoE, every (tp, ep): ep 1 wins
+        "mixtral-8x7b",
+        "h100",
+        {"input_tokens": 1000, "output_tokens": 200, "max_tpot_ms": 50},
+        {
+            "tensor_parallel": 2,
+            "expert_parallel": 1,
+            "batch_size": 170,
+            "max_batch_size": 1221,
+            "output_tokens_per_second_per_gpu": 4049.8128803622762,
+            "tpot_ms": 20.98730343075704,
+            "ttft_ms": 44.95296185795937,
+            "cost_per_million_output_tokens": 0.1371805493161102,
+            "moe_experts_touched_per_layer": 8.0,
+        },
+    ),
+    (  # MoE, every (tp, ep): ep = tp (attention data-parallel) wins
+        "deepseek-v3",
+        "b200",
+        {"input_tokens": 1000, "output_tokens": 1000},
+        {
+            "tensor_parallel": 8,
+            "expert_parallel": 8,
+            "batch_size": 6112,
+            "max_batch_size": 7104,
+            "output_tokens_per_second_per_gpu": 6757.987536088918,
+            "tpot_ms": 113.05140708237431,
+            "ttft_ms": 189.3534914061336,
+            "cost_per_million_output_tokens": 0.08220724773296562,
+            "moe_experts_touched_per_layer": 256.0,
+        },
+    ),
+    (  # MoE, TPOT target
+        "deepseek-v3",
+        "h200",
+        {"input_tokens": 1000, "output_tokens": 1000, "max_tpot_ms": 50},
+        {
+            "tensor_parallel": 8,
+            "expert_parallel": 1,
+            "batch_size": 13,
+            "max_batch_size": 611,
+            "output_tokens_per_second_per_gpu": 76.16786686693068,
+            "tpot_ms": 21.33311356920248,
+            "ttft_ms": 48.75490598113412,
+            "cost_per_million_output_tokens": 7.293831091871598,
+            "moe_experts_touched_per_layer": 143.8641269446399,
+        },
+    ),
+    (  # small MoE, TTFT target
+        "qwen3-30b-a3b",
+        "h100",
+        {"input_tokens": 1000, "output_tokens": 1000, "max_ttft_ms": 2000},
+        {
+            "tensor_parallel": 2,
+            "expert_parallel": 1,
+            "batch_size": 1024,
+            "max_batch_size": 1146,
+            "output_tokens_per_second_per_gpu": 16542.887794639293,
+            "tpot_ms": 30.94790891785053,
+            "ttft_ms": 51.27576285175441,
+            "cost_per_million_output_tokens": 0.03358274337903584,
+            "moe_experts_touched_per_layer": 128.0,
+        },
+    ),
+    (  # MoE, ep given
+        "llama-4-maverick",
+        "b200",
+        {"input_tokens": 1000, "output_tokens": 1000, "ep": 8},
+        {
+            "tensor_parallel": 8,
+            "expert_parallel": 8,
+            "batch_size": 4024,
+            "max_batch_size": 4024,
+            "output_tokens_per_second_per_gpu": 9295.776089140172,
+            "tpot_ms": 54.11059767108975,
+            "ttft_ms": 93.21004803170136,
+            "cost_per_million_output_tokens": 0.059764300498221505,
+            "moe_experts_touched_per_layer": 128.0,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "gpu", "request_shape", "pinned"), PINS)
+def test_estimate_matches_its_regression_pin(
+    model: str, gpu: str, request_shape: dict[str, Any], pinned: tuple[Any, ...]
+) -> None:
+    estimate = estimate_inference(model, gpu, price_per_gpu_hour=PRICE, **request_shape)
+    assert estimate.model_dump(include=set(FIELDS)) == pytest.approx(pinned, rel=1e-9)
+
+
+def test_curve_pins_of_an_expert_parallel_estimate() -> None:
+    # ep = tp = 8: the grid's batches are 8 x the per-group batch, so the curve holds the
+    # powers of two from 8 to 4,096 (recorded on main at 49b683e, like the pins above).
+    estimate = estimate_inference("deepseek-v3", "b200", input_tokens=1000, output_tokens=1000)
+    curve = {point.batch_size: point for point in estimate.curve}
+    assert list(curve) == [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+    assert curve[4096].output_tokens_per_second_per_gpu == pytest.approx(6125.7137499941, rel=1e-9)
+    assert curve[8].tpot_p99_ms == pytest.approx(37.27404001879422, rel=1e-9)
+    assert all(point.fits_memory and point.meets_latency for point in curve.values())
+
+
+def test_search_matches_its_regression_pin() -> None:
+    search = search_deployments("deepseek-v3", max_tpot_ms=50, price_per_gpu_hour=PRICE, top=3)
+    assert (search.configurations_evaluated, search.feasible_deployments) == (150_102, 49)
+    top = [
+        (o.gpu, o.precision, o.tensor_parallel, o.expert_parallel, o.batch_size)
+        for o in search.options
+    ]
+    assert top == [
+        ("gb300", "fp4", 8, 1, 300),
+        ("b300", "fp4", 8, 1, 291),
+        ("gb200", "fp4", 8, 1, 252),
+    ]
+    assert search.options[0].output_tokens_per_second_per_gpu == pytest.approx(
+        1728.7758434212717, rel=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "gpu", "request_shape"),
+    [
+        ("mixtral-8x7b", "h100", {"input_tokens": 1000, "output_tokens": 200, "max_tpot_ms": 50}),
+        ("deepseek-v3", "b200", {"input_tokens": 1000, "output_tokens": 1000}),
+        ("qwen3-235b-a22b", "h200", {"input_tokens": 4000, "output_tokens": 500}),
+    ],
+)
+def test_all_layouts_at_once_equal_the_best_layout_alone(
+    model: str, gpu: str, request_shape: dict[str, Any]
+) -> None:
+    # Evaluating every (tp, ep) layout in one grid must give the layout that wins when
+    # each is estimated on its own: holds whatever the serving model's terms are.
+    together = estimate_inference(model, gpu, **request_shape)
+    alone = []
+    for tp in (1, 2, 4, 8):
+        for ep in (1, tp) if tp > 1 else (1,):
+            try:
+                alone.append(estimate_inference(model, gpu, tp=tp, ep=ep, **request_shape))
+            except (InfeasibleError, InputError):  # does not fit, or engines cannot run it
+                continue
+    best = max(alone, key=lambda e: e.output_tokens_per_second_per_gpu)
+    assert (together.tensor_parallel, together.expert_parallel, together.batch_size) == (
+        best.tensor_parallel,
+        best.expert_parallel,
+        best.batch_size,
+    )
+    assert together.output_tokens_per_second_per_gpu == best.output_tokens_per_second_per_gpu
+
+
+def test_distinct_experts_when_every_token_uses_every_expert() -> None:
+    # k = E: any step of at least one token touches all E experts; none at zero tokens
+    # (and no log(0) warning).
+    touched = expected_distinct_experts(8, 8, np.array([0.0, 1.0, 37.0]))
+    assert touched.tolist() == [0.0, 8.0, 8.0]
