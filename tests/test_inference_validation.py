@@ -62,3 +62,18 @@ def test_added_calibration_rows_are_cited_and_never_held_out() -> None:
         per_gpu = float(row["throughput"]) / float(row["accelerators_total"])
         assert float(row["throughput_per_accelerator"]) == pytest.approx(per_gpu, rel=1e-4)
     assert not {MODEL_IDS[row["model"]] for row in added} & held_out
+
+
+def test_a_table_row_names_the_layout_batch_cap_and_kv_it_ran() -> None:
+    # DeepSeek-R1 on B200 ran tp 8 with ep 8, at most 896 sequences per rank and an fp8 KV
+    # cache; a row that fixes none of these leaves the model's defaults.
+    sys.path[:0] = [str(ROOT / "scripts")]
+    from serving_benchmarks import run_settings
+
+    fixed = "concurrency 7168; tp 8, ep 8 (enable_attention_dp); max_batch_size 896 per rank; "
+    assert run_settings(fixed + "kv_cache_dtype fp8") == {
+        "ep": 8,
+        "max_batch": 896.0,
+        "kv_precision": "fp8",
+    }
+    assert run_settings("all 5000 prompts at once; request throughput 22.03 req/s") == {}
