@@ -28,7 +28,11 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from gpuplan.catalog.gpus import get_gpu  # noqa: E402
 from gpuplan.catalog.models import get_model  # noqa: E402
-from gpuplan.compute.inference import default_calibration, estimate_inference  # noqa: E402
+from gpuplan.compute.inference import (  # noqa: E402
+    InferenceEstimate,
+    default_calibration,
+    estimate_inference,
+)
 from gpuplan.compute.training import estimate_training, implied_training  # noqa: E402
 from gpuplan.compute.utilisation import load_utilisation_fit  # noqa: E402
 from gpuplan.errors import InputError  # noqa: E402
@@ -194,30 +198,39 @@ def inference_rows() -> dict[str, list[float]]:
     return groups
 
 
+def moe_table_rows() -> list[dict[str, str]]:
+    """The held-out MoE rows run at a published tp (the TensorRT-LLM tables)."""
+    return [
+        r
+        for r in rows("heldout_inference.csv")
+        if r["tp"] and get_model(r["model"]).architecture.is_moe
+    ]
+
+
+def estimate_moe_row(row: dict[str, str], ep: int | None) -> InferenceEstimate:
+    """``estimate_inference`` at the row's shape, precision and tp (``ep`` None: the faster
+    layout)."""
+    return estimate_inference(
+        row["model"],
+        row["gpu"],
+        input_tokens=float(row["mean_input_tokens"]),
+        output_tokens=float(row["mean_output_tokens"]),
+        precision=row["precision"],
+        tp=int(row["tp"]),
+        ep=ep,
+    )
+
+
 def moe_layouts() -> None:
     """The TensorRT-LLM MoE rows at each layout: ep 1 (experts tensor-parallel), ep = tp
     (attention data-parallel, how the perf overview ran them) and the faster of the two
     (what ``estimate_inference`` picks without ``ep``)."""
     print("\nMoE rows by layout (median |error|, signed median)")
-    moe = [
-        r
-        for r in rows("heldout_inference.csv")
-        if r["tp"] and get_model(r["model"]).architecture.is_moe
-    ]
     for label in ("ep 1", "ep = tp", "faster"):
         errors: dict[str, list[float]] = {}
-        for row in moe:
-            tp = int(row["tp"])
-            ep = {"ep 1": 1, "ep = tp": tp, "faster": None}[label]
-            result = estimate_inference(
-                row["model"],
-                row["gpu"],
-                input_tokens=float(row["mean_input_tokens"]),
-                output_tokens=float(row["mean_output_tokens"]),
-                precision=row["precision"],
-                tp=tp,
-                ep=ep,
-            )
+        for row in moe_table_rows():
+            ep = {"ep 1": 1, "ep = tp": int(row["tp"]), "faster": None}[label]
+            result = estimate_moe_row(row, ep)
             published = float(row["published_tokens_per_s_per_gpu"])
             errors.setdefault(row["model"], []).append(
                 result.output_tokens_per_second_per_gpu / published - 1.0
@@ -228,6 +241,37 @@ def moe_layouts() -> None:
             for model, e in errors.items()
         ]
         print(f"  {label:<8} all {statistics.median(map(abs, every)):.1%}: " + ", ".join(parts))
+
+
+def moe_step_gaps() -> None:
+    """Where the modelled step of each MoE row goes (ms, at the estimate's layout and batch)
+    and the step the published throughput implies at that batch (batch / (published x tp)):
+    the gap is time the model does not see, or a smaller batch than modelled."""
+    print("\nMoE rows: modelled step (ms) vs the step the published figure implies at that batch")
+    print(
+        f"{'model':<17}{'GPU':<10}{'shape':<11}{'tp x ep x batch':>17}{'linear':>8}{'attn':>7}"
+        f"{'comm':>7}{'ovh':>6}{'step':>7}{'implied':>9}{'gap':>8}"
+    )
+    gaps: dict[str, list[float]] = {}
+    for row in moe_table_rows():
+        result = estimate_moe_row(row, None)
+        step = result.tpot_ms
+        implied = (
+            1e3
+            * result.batch_size
+            / (float(row["published_tokens_per_s_per_gpu"]) * result.tensor_parallel)
+        )
+        gaps.setdefault(row["model"], []).append(implied / step - 1.0)
+        parts = result.step_ms
+        layout = f"{result.tensor_parallel} x {result.expert_parallel} x {result.batch_size}"
+        shape = f"{row['mean_input_tokens']}/{row['mean_output_tokens']}"
+        print(
+            f"{row['model']:<17}{row['gpu']:<10}{shape:<11}{layout:>17}"
+            f"{parts['linear']:>8.1f}{parts['attention']:>7.1f}{parts['communication']:>7.1f}"
+            f"{parts['overhead']:>6.1f}{step:>7.1f}{implied:>9.1f}{implied / step - 1.0:>+8.0%}"
+        )
+    for model, values in gaps.items():
+        print(f"  {model}: median gap {statistics.median(values):+.0%} of the modelled step")
 
 
 def input_length_sensitivity() -> None:
@@ -252,6 +296,7 @@ def main() -> None:
     training_throughput()
     inference_rows()
     moe_layouts()
+    moe_step_gaps()
     input_length_sensitivity()
 
 

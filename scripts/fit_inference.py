@@ -35,6 +35,7 @@ from scipy.optimize import least_squares
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gpuplan.catalog.gpus import get_gpu
+from gpuplan.catalog.models import get_model
 from gpuplan.compute.serving_calibration import (
     FittedFactors,
     ServingCalibration,
@@ -66,14 +67,16 @@ PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
     ("layer_overhead_s", 0.0, 200.0, 1e-6),
     ("sequence_overhead_s", 0.0, 50.0, 1e-6),
     ("allreduce_latency_s", 0.0, 200.0, 1e-6),
+    ("link_efficiency", 0.1, 1.0, 1.0),
+    ("dispatch_efficiency", 0.01, 1.0, 1.0),
     ("latency_tail_factor", 1.0, 4.0, 1.0),
     ("arrival_headroom", 0.5, 1.0, 1.0),
     ("software_vintage.mlperf-v4.1", 0.5, 1.0, 1.0),
     ("input.sharegpt", 50.0, 1000.0, 1.0),
 )
 STARTS = (
-    (0.56, 0.38, 0.62, 0.44, 0.74, 1.0, 1.4, 0.05, 37.0, 0.9, 14.0, 2.3, 1.0, 0.83, 334.0),
-    (0.8, 0.6, 0.6, 0.8, 0.8, 0.5, 3.0, 1.0, 5.0, 5.0, 20.0, 3.0, 0.95, 0.8, 400.0),
+    (0.56, 0.39, 0.65, 0.43, 0.80, 1.0, 2.1, 0.03, 58.0, 0.4, 8.6, 0.5, 0.3, 2.3, 1.0, 0.84, 352.0),
+    (0.8, 0.6, 0.6, 0.8, 0.8, 0.5, 3.0, 1.0, 5.0, 5.0, 20.0, 0.8, 0.1, 3.0, 0.95, 0.8, 400.0),
 )
 BOUNDARY_TOLERANCE = 1e-3
 
@@ -104,6 +107,8 @@ def unpack(
         layer_overhead_s=values["layer_overhead_s"],
         sequence_overhead_s=values["sequence_overhead_s"],
         allreduce_latency_s=values["allreduce_latency_s"],
+        link_efficiency=values["link_efficiency"],
+        dispatch_efficiency=values["dispatch_efficiency"],
         latency_tail_factor=values["latency_tail_factor"],
         arrival_headroom=values["arrival_headroom"],
         software_vintage={"mlperf-v4.1": values["software_vintage.mlperf-v4.1"]},
@@ -149,12 +154,16 @@ def log_residuals(
 
 def identified(cases: Sequence[Case]) -> np.ndarray:
     """Which parameters (PARAMETERS order) the cases carry information on: the AMD
-    efficiency needs an AMD GPU, the latency factors a Server/Interactive case, the v4.1
+    efficiency needs an AMD GPU, the collective latency and link efficiency a tp > 1 case,
+    the dispatch efficiency a MoE case, the latency factors a Server/Interactive case, the v4.1
     speed a v4.1 case, the power exponent a power-limited GPU, a dataset's mean input a
     case from it. The others always."""
     vendors = {get_gpu(c.gpu_id).vendor for c in cases}
     needs = {
         "compute_efficiency.AMD": "AMD" in vendors,
+        "allreduce_latency_s": any(max(c.tp_options) > 1 for c in cases),
+        "link_efficiency": any(max(c.tp_options) > 1 for c in cases),
+        "dispatch_efficiency": any(get_model(c.model).architecture.is_moe for c in cases),
         "power_clock_exponent": any(power_clock_factor(get_gpu(c.gpu_id), 1.0) < 1 for c in cases),
         "latency_tail_factor": any(c.scenario != "Offline" for c in cases),
         "arrival_headroom": any(c.scenario != "Offline" for c in cases),
@@ -311,6 +320,7 @@ def main() -> None:
                 "files": [
                     "shared/reference/calibration/inference_mlperf_llama2_70b.csv",
                     "shared/reference/calibration/inference_serving_tables.csv",
+                    "scripts/data/inference_serving_tables_extra.csv",
                 ],
                 "models": sorted({c.model for c in cases}),
                 "cases": len(cases),

@@ -24,7 +24,11 @@ Conventions (each a published fact about the benchmark):
   > 1.3 PFLOP/s against a 0.99 PFLOP/s bf16 peak), so Hopper and CDNA3 rows are read
   as fp8 and the B200 preview as fp4 (NVIDIA's MLPerf v4.1 B200 submission used FP4);
 * TensorRT-LLM table rows ran at the tp given (accelerators_total), max-throughput with
-  requests at infinite rate (offline); MLPerf rows pick the best tp within the node.
+  requests at infinite rate (offline); MLPerf rows pick the best tp within the node;
+* the TensorRT-LLM 0.17 rows (``EXTRA_TABLES_DATA``) are predicted at current software:
+  its Llama 3.1 8B and 70B tp 1 rows are within -6%..+5% of the same shapes in the v1.0
+  tables (e.g. H200 8B 128/2048 25,399 vs 26,221; 70B/3.3-70B tp 1 1000/1000 2,823 vs
+  2,909 tokens/s), so no separate software speed is fitted for them.
 """
 
 from __future__ import annotations
@@ -42,11 +46,20 @@ import numpy as np
 from gpuplan.catalog.gpus import get_gpu
 from gpuplan.compute.serving_calibration import ServingCalibration
 from gpuplan.compute.serving_config import resolve_config, tensor_parallel_options
-from gpuplan.compute.serving_grid import LatencyTarget, best_index, evaluate_grid
+from gpuplan.compute.serving_grid import BATCH_GRID, LatencyTarget, best_index, evaluate_grid
 
 CALIBRATION_DIR = Path("/work/shared/reference/calibration")
 MLPERF_DATA = CALIBRATION_DIR / "inference_mlperf_llama2_70b.csv"
 TABLES_DATA = CALIBRATION_DIR / "inference_serving_tables.csv"
+EXTRA_TABLES_DATA = Path(__file__).with_name("data") / "inference_serving_tables_extra.csv"
+"""Rows added to the shared tables (same layout, each row cited): the TensorRT-LLM 0.17
+perf overview's Llama 3.1 70B at tp 2-8 and Mixtral 8x22B at tp 8 (H100/H200 fp8, A100
+fp16), the calibration's only tp 4-8 rows, and the three DeepSeek-R1 max-throughput runs
+of TensorRT-LLM's DeepSeek-R1 best-practice blog (B200 fp4, H200 fp8; tp 8 with ep 8 and
+attention data-parallel), its only fine-grained MoE rows. The 0.17 table's Mixtral 8x7B
+and Llama 3.1 405B rows are left out: those models are in the held-out set. A row's
+``batch_or_concurrency`` names the settings the run fixed: ``ep N``, ``max_batch_size N
+per rank`` (the batch cap of an attention group), ``kv_cache_dtype X``."""
 MAPPING = Path(__file__).with_name("benchmark_accelerators.csv")
 MLPERF_MEAN_OUTPUT_TOKENS = 294.45
 DATASET_INPUTS = {"mlperf-openorca": 222.3, "sharegpt": 250.0}
@@ -60,7 +73,12 @@ MODEL_IDS = {
     "Llama-3.3-70B-Instruct": "llama-3.3-70b",
     "Llama-3.1-8B-Instruct": "llama-3.1-8b",
     "Llama-3.1-70B-Instruct": "llama-3.1-70b",
+    "Mixtral-8x22B-v0.1": "mixtral-8x22b",
+    "DeepSeek-R1": "deepseek-v3",
+    "DeepSeek-R1-0528": "deepseek-v3",
 }
+"""Published model names -> catalog ids (DeepSeek-R1 and R1-0528 are DeepSeek-V3's
+architecture, post-trained)."""
 SCENARIO_LIMITS_MS: dict[str, tuple[float | None, float | None]] = {
     "Offline": (None, None),
     "Server": (2000.0, 200.0),
@@ -89,6 +107,11 @@ class Case:
     n_rows: int
     input_tokens: float | None = None
     input_dataset: str | None = None
+    ep: int = 1
+    max_batch: float | None = None
+    """Batch cap per attention group the run set (``max_batch_size`` per rank); None: the
+    model's own (``trtllm-bench``'s caps)."""
+    kv_precision: str | None = None
 
     @property
     def label(self) -> str:
@@ -98,6 +121,8 @@ class Case:
             else self.input_dataset
         )
         tp = "tp" + "-".join(map(str, self.tp_options[:: max(1, len(self.tp_options) - 1)]))
+        tp += f" ep{self.ep}" if self.ep > 1 else ""
+        tp += f" kv-{self.kv_precision}" if self.kv_precision else ""
         return (
             f"{self.model} {self.gpu_id} {self.precision} {tp} {self.scenario} {shape} {self.round}"
         )
@@ -170,6 +195,19 @@ def load_mlperf(path: Path = MLPERF_DATA) -> tuple[list[Case], list[str]]:
     return cases, sorted(skipped)
 
 
+def run_settings(text: str) -> dict[str, int | float | str]:
+    """The settings a table row's ``batch_or_concurrency`` fixes: ``ep N``,
+    ``max_batch_size N per rank`` and ``kv_cache_dtype X`` (absent: the defaults)."""
+    settings: dict[str, int | float | str] = {}
+    if match := re.search(r"\bep (\d+)", text):
+        settings["ep"] = int(match.group(1))
+    if match := re.search(r"max_batch_size (\d+) per rank", text):
+        settings["max_batch"] = float(match.group(1))
+    if match := re.search(r"kv_cache_dtype (\w+)", text):
+        settings["kv_precision"] = match.group(1).lower()
+    return settings
+
+
 def load_tables(path: Path = TABLES_DATA) -> list[Case]:
     """TensorRT-LLM max-throughput rows (known shapes) and the SGLang/vLLM offline ShareGPT
     rows (median of the two engines; mean output from tokens/s ÷ requests/s)."""
@@ -187,10 +225,11 @@ def load_tables(path: Path = TABLES_DATA) -> list[Case]:
                 row["accelerators_total"],
                 row["input_len"],
                 row["output_len"],
+                tuple(sorted(run_settings(row["batch_or_concurrency"]).items())),
             )
             buckets[key].append(row)
     cases = []
-    for (benchmark, model, gpu_id, precision, tp, input_len, output_len), rows in sorted(
+    for (benchmark, model, gpu_id, precision, tp, input_len, output_len, settings), rows in sorted(
         buckets.items()
     ):
         reported = statistics.median(float(r["throughput_per_accelerator"]) for r in rows)
@@ -212,12 +251,13 @@ def load_tables(path: Path = TABLES_DATA) -> list[Case]:
                 gpu_id=gpu_id,
                 precision=precision,
                 scenario="Offline",
-                round="current",
+                round="v0.17" if "v0.17" in benchmark else "current",
                 tp_options=(int(tp),),
                 output_tokens=output,
                 reported=reported,
                 n_rows=len(rows),
                 **shape,  # type: ignore[arg-type]
+                **dict(settings),  # type: ignore[arg-type]
             )
         )
     return cases
@@ -226,7 +266,7 @@ def load_tables(path: Path = TABLES_DATA) -> list[Case]:
 def load_cases() -> tuple[list[Case], list[str]]:
     """Every calibration case and the MLPerf accelerators not modelled."""
     mlperf, skipped = load_mlperf()
-    return mlperf + load_tables(), skipped
+    return mlperf + load_tables() + load_tables(EXTRA_TABLES_DATA), skipped
 
 
 def predict(
@@ -236,7 +276,7 @@ def predict(
     batch: np.ndarray | None = None,
 ) -> float:
     """Predicted output tokens/s per GPU (best tp and batch), 0 if nothing is feasible."""
-    config = resolve_config(case.model, case.gpu_id, case.precision, None, calibration)
+    config = resolve_config(case.model, case.gpu_id, case.precision, case.kv_precision, calibration)
     allowed = tensor_parallel_options(config.model, config.gpu)
     tp = allowed[np.isin(allowed, case.tp_options)]
     if tp.size == 0:
@@ -250,6 +290,9 @@ def predict(
         if case.source == "mlperf" and case.round != CURRENT_ROUND
         else 1.0
     )
+    batch = BATCH_GRID if batch is None else batch
+    if case.max_batch is not None:
+        batch = batch[batch <= case.max_batch]
     grid = evaluate_grid(
         config.costs,
         config.gpu,
@@ -258,8 +301,9 @@ def predict(
         case.output_tokens,
         target,
         calibration,
+        batch=batch,
         speed=speed,
-        **({"batch": batch} if batch is not None else {}),
+        ep=np.full(tp.shape, float(case.ep)),
     )
     best = best_index(grid)
     return 0.0 if best is None else float(grid.throughput_per_gpu[best])

@@ -9,7 +9,11 @@ from pydantic import ValidationError
 from gpuplan.catalog.gpus import get_gpu
 from gpuplan.catalog.models import get_model
 from gpuplan.compute.inference import estimate_inference
-from gpuplan.compute.serving_calibration import FittedFactors, default_calibration
+from gpuplan.compute.serving_calibration import (
+    FittedFactors,
+    ServingCalibration,
+    default_calibration,
+)
 from gpuplan.compute.serving_grid import LatencyTarget, evaluate_grid
 from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_experts
 from gpuplan.compute.serving_roofline import (
@@ -25,9 +29,14 @@ from gpuplan.errors import InfeasibleError, InputError
 FIXED = default_calibration().fixed
 IDEAL_ROOFLINE = default_calibration().model_copy(
     update={
-        "fitted": default_calibration().fitted.model_copy(update={"roofline_sharpness": 1000.0})
+        "fitted": default_calibration().fitted.model_copy(
+            update={"roofline_sharpness": 1000.0, "dispatch_efficiency": 1.0}
+        ),
+        "fixed": FIXED.model_copy(update={"gemm_depth_overhead": 0.0}),
     }
 )
+"""The ideal roofline (p = 1000), token dispatch at full HBM speed and every GEMM at its deep
+efficiency: hand-computable."""
 
 
 def test_mistral_7b_kv_cache_with_and_without_its_window_at_32k() -> None:
@@ -211,6 +220,8 @@ def test_every_fitted_efficiency_is_a_fraction_of_peak() -> None:
         fitted.fp4_gemm_efficiency,
         fitted.attention_efficiency,
         fitted.memory_efficiency,
+        fitted.link_efficiency,
+        fitted.dispatch_efficiency,
         fitted.arrival_headroom,
         *fitted.software_vintage.values(),
     ]
@@ -224,6 +235,30 @@ def test_calibration_refuses_an_efficiency_above_one() -> None:
         FittedFactors.model_validate({**fitted, "memory_efficiency": 1.05})
     with pytest.raises(ValidationError):
         FittedFactors.model_validate({**fitted, "fp4_gemm_efficiency": 1.2})
+    with pytest.raises(ValidationError):
+        FittedFactors.model_validate({**fitted, "link_efficiency": 1.5})
+    with pytest.raises(ValidationError):
+        FittedFactors.model_validate({**fitted, "dispatch_efficiency": 0.0})
+
+
+def test_moe_dispatch_is_paid_on_every_gpu_of_the_tensor_parallel_group() -> None:
+    # Tensor parallelism replicates the activations: every GPU permutes all T·k token
+    # slots, so the dispatch time does not shrink with tp; with ep attention groups each
+    # GPU permutes T·k/ep. Mixtral 8x7B: 32 MoE layers x 4·k·hidden·2 B = 65,536 B per token
+    # per layer; 1,000 tokens at 1 TB/s: 2.097 ms at full HBM speed, twice that at half.
+    arch = get_model("mixtral-8x7b").architecture
+    costs = ServingCosts.build(arch, "bf16", "bf16", FIXED)
+    rates = Rates(gemm_flops=1e15, attention_flops=1e15, memory_bytes=1e12, link_bytes=1e11)
+
+    def at(efficiency: float) -> ServingCalibration:
+        fitted = IDEAL_ROOFLINE.fitted.model_copy(update={"dispatch_efficiency": efficiency})
+        return IDEAL_ROOFLINE.model_copy(update={"fitted": fitted})
+
+    full_speed = 32 * 1000 * 65536 / 1e12
+    for tp in (1, 2, 8):
+        slower = linear_time(costs, rates, tp, 1000.0, at(0.5))
+        faster = linear_time(costs, rates, tp, 1000.0, at(1.0))
+        assert float(slower - faster) == pytest.approx(full_speed, rel=1e-9)
 
 
 def test_power_limited_part_runs_below_its_datasheet_peak() -> None:
@@ -371,3 +406,25 @@ def test_attention_data_parallel_does_not_replicate_kv_heads() -> None:
     )
     ratio = expert_parallel.max_batch_size / tp_only.max_batch_size
     assert 1.6 < ratio < 2.0
+
+
+def test_shallow_gemms_run_below_the_deep_gemm_efficiency() -> None:
+    # A GEMM of reduction depth K runs at K/(K + k0) of the deep-GEMM efficiency, k0 = 490
+    # (DeepGEMM H800 FP8, M = 4,096: K = 512 at 751 TFLOP/s vs K = 16,384 at 1,426).
+    # Mistral 7B (hidden 4,096, 32 layers, 32 x 128 query and 8 x 128 KV heads, MLP 14,336,
+    # vocab 32,000): column-parallel outputs 2·(32·6,144 + 32·2·14,336 + 32,000) =
+    # 2,292,224 per token, row-parallel (attention out + MLP down) 2·64·4,096 = 524,288;
+    # matmul FLOPs 2·(32·218,112,000 + 131,072,000 + 4,096) = 14,221,320,192 per token.
+    costs = ServingCosts.build(get_model("mistral-7b").architecture, "bf16", "bf16", FIXED)
+    assert costs.column_parallel_outputs_per_token == 2_292_224
+    assert costs.row_parallel_outputs_per_token == 524_288
+    assert float(costs.dense_depth_factor(1, 490.0)) == pytest.approx(1.09704, abs=1e-5)
+    # tp 8 cuts the down and output projections' depth 8-fold: 1 + 490·6,486,528/FLOPs.
+    assert float(costs.dense_depth_factor(8, 490.0)) == pytest.approx(1.22350, abs=1e-5)
+    # Qwen3-30B-A3B experts (hidden 2,048, 768 wide): gate/up of depth 2,048, down of depth
+    # 768: 1 + 490·(2/2,048 + 1/768)/3 = 1.3722; Mixtral's (14,336 wide) 1 + 490·(2/4,096 +
+    # 1/14,336)/3 = 1.09115.
+    qwen = ServingCosts.build(get_model("qwen3-30b-a3b").architecture, "fp8", "fp8", FIXED)
+    assert float(qwen.expert_depth_factor(1, 490.0)) == pytest.approx(1.37218, abs=1e-5)
+    mixtral = ServingCosts.build(get_model("mixtral-8x7b").architecture, "fp8", "fp8", FIXED)
+    assert float(mixtral.expert_depth_factor(1, 490.0)) == pytest.approx(1.09115, abs=1e-5)

@@ -7,6 +7,7 @@ that makes leave-one-model-out worse fails here even before anyone refits.
 
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 
@@ -43,3 +44,36 @@ def test_leave_one_model_out_median_error_within_20_percent() -> None:
     folds = held_out_errors(cases, shipped_fit(), lambda case: case.model)
     errors = np.concatenate([fold_errors for _, fold_errors in folds.values()])
     assert float(np.median(np.abs(errors))) <= LOMO_LIMIT
+
+
+def test_added_calibration_rows_are_cited_and_never_held_out() -> None:
+    # The repo's calibration rows (scripts/data/inference_serving_tables_extra.csv) each
+    # cite their source and never name a model of the held-out set, which no fit may see.
+    sys.path[:0] = [str(ROOT / "scripts")]
+    from serving_benchmarks import EXTRA_TABLES_DATA, MODEL_IDS
+
+    with EXTRA_TABLES_DATA.open(encoding="utf-8") as handle:
+        added = list(csv.DictReader(handle))
+    with (ROOT / "benchmarks/data/heldout_inference.csv").open(encoding="utf-8") as handle:
+        held_out = {row["model"] for row in csv.DictReader(handle)}
+    assert added
+    for row in added:
+        assert row["result_url"].startswith("https://") and row["source"]
+        per_gpu = float(row["throughput"]) / float(row["accelerators_total"])
+        assert float(row["throughput_per_accelerator"]) == pytest.approx(per_gpu, rel=1e-4)
+    assert not {MODEL_IDS[row["model"]] for row in added} & held_out
+
+
+def test_a_table_row_names_the_layout_batch_cap_and_kv_it_ran() -> None:
+    # DeepSeek-R1 on B200 ran tp 8 with ep 8, at most 896 sequences per rank and an fp8 KV
+    # cache; a row that fixes none of these leaves the model's defaults.
+    sys.path[:0] = [str(ROOT / "scripts")]
+    from serving_benchmarks import run_settings
+
+    fixed = "concurrency 7168; tp 8, ep 8 (enable_attention_dp); max_batch_size 896 per rank; "
+    assert run_settings(fixed + "kv_cache_dtype fp8") == {
+        "ep": 8,
+        "max_batch": 896.0,
+        "kv_precision": "fp8",
+    }
+    assert run_settings("all 5000 prompts at once; request throughput 22.03 req/s") == {}

@@ -73,6 +73,23 @@ class FittedFactors(BaseModel):
     allreduce_latency_s: float = Field(
         ge=0, description="Fixed latency of one tensor-parallel all-reduce, seconds."
     )
+    link_efficiency: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Achieved fraction (0-1] of the datasheet per-direction scale-up "
+        "(NVLink / Infinity Fabric) bandwidth in collectives: NCCL's all-reduce bus "
+        "bandwidth over the link's line rate. Fitted on the tp 2-8 rows.",
+    )
+    dispatch_efficiency: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Achieved fraction (0-1] of the HBM bandwidth of the MoE token "
+        "permute / unpermute kernels (scattered row gathers, activation quantisation, "
+        "top-k combine) on their 4·k·hidden bf16 values per token per MoE layer. Fitted "
+        "on the MoE rows of the calibration.",
+    )
     latency_tail_factor: float = Field(
         ge=1, description="p99 / mean of TTFT and TPOT under random arrivals."
     )
@@ -98,9 +115,17 @@ class FixedFactors(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     usable_memory_fraction: float = Field(gt=0, le=1)
-    link_efficiency: float = Field(gt=0, le=1)
     fp4_scale_bytes_per_weight: float = Field(ge=0)
     activation_bytes: float = Field(gt=0, description="Bytes per activation element (bf16).")
+    gemm_depth_overhead: float = Field(
+        default=0.0,
+        ge=0,
+        description="k0, the fixed cost of a GEMM output tile (pipeline fill, epilogue) in "
+        "reduction elements: a GEMM of depth K runs at K/(K + k0) of the deep-GEMM "
+        "efficiency. 490 from DeepGEMM's H800 FP8 dense GEMMs at M = 4,096 (README @ "
+        "8002b769, 2025-03-25: K = 512 at 751 TFLOP/s, K = 16,384 at 1,426; the fit also "
+        "gives K = 1,536 at 1,114 vs 1,125 and K = 2,048 at 1,186 vs 1,168 measured).",
+    )
     expert_gemm_row_tile: float = Field(
         default=128.0,
         ge=1,

@@ -80,6 +80,14 @@ class ServingCosts:
     (4·k·hidden activations); 0 for dense models."""
     activation_bytes_per_token: float
     """Live activation buffers of one layer per token in a step (before dividing the MLP by tp)."""
+    column_parallel_outputs_per_token: float
+    """2 x the output width summed over the non-routed GEMMs of reduction depth ``hidden``
+    (QKV or latent projections, gate/up of dense MLPs and shared experts, router, LM head),
+    all layers: their FLOPs per token over their depth. Tensor parallelism splits their
+    outputs, not their depth."""
+    row_parallel_outputs_per_token: float
+    """The same for the GEMMs whose depth tensor parallelism splits (attention output and
+    MLP down projections: output width ``hidden`` each)."""
 
     @classmethod
     def build(
@@ -89,6 +97,17 @@ class ServingCosts:
         routed = arch.num_moe_layers * arch.num_experts * arch.expert_params
         lookup = 0 if arch.tie_word_embeddings else arch.input_embedding_params
         ffn = max(arch.intermediate_size, arch.experts_per_token * arch.expert_intermediate_size)
+        h, gates = arch.hidden_size, (2 if arch.mlp == "gated" else 1)
+        dense_layers, moe_layers = arch.num_layers - arch.num_moe_layers, arch.num_moe_layers
+        output_projection = arch.num_attention_heads * arch.value_head_dim * h
+        column = (
+            arch.num_layers * (arch.attention_params_per_layer - output_projection) / h
+            + dense_layers * gates * arch.intermediate_size
+            + moe_layers
+            * (arch.num_shared_experts * gates * arch.expert_intermediate_size + arch.num_experts)
+            + arch.vocab_size
+        )
+        row = (arch.num_layers + dense_layers + moe_layers * arch.num_shared_experts) * h
         return cls(
             arch=arch,
             precision=precision,
@@ -109,6 +128,8 @@ class ServingCosts:
             * arch.hidden_size
             * fixed.activation_bytes,
             activation_bytes_per_token=fixed.activation_bytes * (4 * arch.hidden_size + 2 * ffn),
+            column_parallel_outputs_per_token=2.0 * column,
+            row_parallel_outputs_per_token=2.0 * row,
         )
 
     def kv_shards(self, tp: ArrayLike) -> Any:
@@ -116,6 +137,27 @@ class ServingCosts:
         if self.arch.uses_latent_attention:
             return np.ones_like(np.asarray(tp, dtype=float))
         return np.minimum(np.asarray(tp, dtype=float), self.arch.num_kv_heads)
+
+    def dense_depth_factor(self, group: ArrayLike, depth_overhead: float) -> Any:
+        """Time of the non-routed GEMMs over their time at deep-GEMM efficiency, on a
+        ``group``-way tensor-parallel group: a GEMM of reduction depth K runs at K/(K + k0)
+        of it (``depth_overhead`` = k0, :class:`FixedFactors`), so each adds k0·2N FLOP-
+        equivalents per token: 1 + k0·(column outputs + group·row outputs) / FLOPs."""
+        dense_flops = self.matmul_flops_per_token - self.routed_flops_per_token
+        group = np.asarray(group, dtype=float)
+        outputs = (
+            self.column_parallel_outputs_per_token + group * self.row_parallel_outputs_per_token
+        )
+        return 1.0 + depth_overhead * outputs / dense_flops
+
+    def expert_depth_factor(self, shard: ArrayLike, depth_overhead: float) -> Any:
+        """The same for one routed expert split ``shard`` ways: gate/up of depth ``hidden``,
+        down of depth I/shard: 1 + k0·((m - 1)/hidden + shard/I)/m for m matrices."""
+        arch = self.arch
+        matrices = 3 if arch.mlp == "gated" else 2
+        shard = np.asarray(shard, dtype=float)
+        per_depth = (matrices - 1) / arch.hidden_size + shard / arch.expert_intermediate_size
+        return 1.0 + depth_overhead * per_depth / matrices
 
     def weights_per_gpu(self, tp: ArrayLike, ep: ArrayLike = 1.0) -> Any:
         """Weight bytes one GPU holds: experts split over all ``tp`` GPUs, the rest over

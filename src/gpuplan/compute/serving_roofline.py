@@ -18,7 +18,9 @@ overlap:
 * fixed per-step, per-layer (kernel launch) and per-sequence (host scheduling, sampling)
   overheads;
 * MoE token dispatch and combine: every routed token slot gathers and scatters its hidden
-  vector (bf16) through HBM on the way to and from its expert;
+  vector (bf16) through HBM on the way to and from its expert, on every GPU of the tensor-
+  parallel group (activations are replicated), at the fitted fraction of HBM bandwidth
+  these small scattered kernels reach;
 * expert parallelism (``ep`` > 1): attention runs data-parallel in ``ep`` groups, each GPU
   holds ``E/ep`` experts; the MoE layers gather the groups' tokens and scatter the results
   (an all-gather and a reduce-scatter per MoE layer instead of two all-reduces per layer),
@@ -26,7 +28,11 @@ overlap:
   (:func:`busiest_group_load`); with attention data-parallel the prompts admitted in a step
   land on one group each, and the step waits for the group that drew the most prompt tokens;
 * grouped expert GEMMs compute whole row tiles: each expert's rows are padded to the
-  kernel's M tile (:func:`padded_expert_rows`).
+  kernel's M tile (:func:`padded_expert_rows`);
+* shallow GEMMs run below the deep-GEMM efficiency: a GEMM of reduction depth K at
+  K/(K + k0) of it (output-tile fill and epilogue), which slows the row-parallel GEMMs whose
+  depth tensor parallelism splits and the narrow expert GEMMs of fine-grained MoEs
+  (:meth:`ServingCosts.dense_depth_factor`, :meth:`ServingCosts.expert_depth_factor`).
 
 Tensor peaks of power-limited parts (PCIe/NVL cards at a fraction of the SXM board power)
 are scaled down by :func:`power_clock_factor`.
@@ -61,7 +67,7 @@ class Rates:
     def build(
         cls, gpu: GPU, precision: str, kv_precision: str, calibration: ServingCalibration
     ) -> Rates:
-        fitted, fixed = calibration.fitted, calibration.fixed
+        fitted = calibration.fitted
         efficiency = fitted.compute_efficiency_for(gpu.vendor) * power_clock_factor(
             gpu, fitted.power_clock_exponent
         )
@@ -72,7 +78,7 @@ class Rates:
         attention_precision = "fp8" if kv_precision in ("fp8", "int8", "fp4", "int4") else "bf16"
         if not gpu.supports(attention_precision):
             attention_precision = "bf16"
-        link = (gpu.scaleup_bandwidth_gbps or 0.0) * 1e9 * fixed.link_efficiency
+        link = (gpu.scaleup_bandwidth_gbps or 0.0) * 1e9 * fitted.link_efficiency
         return cls(
             gemm_flops=gpu.peak_flops(precision) * gemm_efficiency,
             attention_flops=gpu.peak_flops(attention_precision)
@@ -208,8 +214,13 @@ def linear_time(
     sharpness = calibration.fitted.roofline_sharpness
     dense_flops = costs.matmul_flops_per_token - costs.routed_flops_per_token
     dense_tokens = tokens if dense_tokens is None else np.asarray(dense_tokens, dtype=float)
+    depth_overhead = calibration.fixed.gemm_depth_overhead
     dense = smooth_max(
-        dense_tokens * dense_flops / tp / rates.gemm_flops,
+        dense_tokens
+        * dense_flops
+        / tp
+        * costs.dense_depth_factor(tp / ep, depth_overhead)
+        / rates.gemm_flops,
         costs.streamed_dense_bytes * ep / tp / rates.memory_bytes,
         sharpness,
     )
@@ -222,11 +233,22 @@ def linear_time(
     )
     flops_per_row = costs.routed_flops_per_token / (arch.num_moe_layers * arch.experts_per_token)
     one_expert = smooth_max(
-        rows * flops_per_row / shard / rates.gemm_flops,
+        rows
+        * flops_per_row
+        / shard
+        * costs.expert_depth_factor(shard, depth_overhead)
+        / rates.gemm_flops,
         costs.expert_bytes / shard / rates.memory_bytes + 0.0 * rows,
         sharpness,
     )
-    dispatch = tokens * costs.dispatch_bytes_per_token / tp / rates.memory_bytes
+    # Every GPU of an attention group permutes all the step's T·k token slots (activations
+    # are replicated across tensor parallelism); with ep groups each GPU takes T·k/ep.
+    dispatch = (
+        tokens
+        * costs.dispatch_bytes_per_token
+        / ep
+        / (rates.memory_bytes * calibration.fitted.dispatch_efficiency)
+    )
     imbalance = busiest_group_load(tokens * arch.experts_per_token, ep)
     experts_per_gpu = costs.experts_touched(tokens) / ep
     return dense + arch.num_moe_layers * imbalance * (experts_per_gpu * one_expert + dispatch)
@@ -302,9 +324,12 @@ def prefill_time(
     tp = np.asarray(tp, dtype=float)
     group = tp / np.asarray(ep, dtype=float)
     dense_flops = costs.matmul_flops_per_token - costs.routed_flops_per_token
-    gemm = (
-        input_tokens * (dense_flops / group + costs.routed_flops_per_token / tp) / rates.gemm_flops
+    depth_overhead = calibration.fixed.gemm_depth_overhead
+    dense_gemm = dense_flops / group * costs.dense_depth_factor(group, depth_overhead)
+    routed_gemm = (
+        costs.routed_flops_per_token / tp * costs.expert_depth_factor(group, depth_overhead)
     )
+    gemm = input_tokens * (dense_gemm + routed_gemm) / rates.gemm_flops
     attention = (
         input_tokens
         * costs.attention_flops_per_key
