@@ -34,12 +34,6 @@ class FittedFactors(BaseModel):
         description="Fraction (0-1] of the fp8 GEMM efficiency that fp4 GEMMs reach on the "
         "same GPU (block-scale handling, smaller tiles): measured from Blackwell fp4 rows.",
     )
-    attention_efficiency: float = Field(
-        gt=0,
-        le=1,
-        description="Fraction (0-1] of the GEMM efficiency that attention kernels reach on "
-        "their FLOPs (softmax and masking between the matmuls; FlashAttention).",
-    )
     memory_efficiency: float = Field(
         gt=0, le=1, description="Achievable fraction (0-1] of HBM bandwidth streaming weights/KV."
     )
@@ -114,8 +108,32 @@ class FixedFactors(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    usable_memory_fraction: float = Field(gt=0, le=1)
+    kv_cache_memory_fraction: float = Field(
+        gt=0,
+        le=1,
+        description="Fraction (0-1] of the memory left free after weights, runtime reserve "
+        "and activations that the engine gives the KV cache (TensorRT-LLM "
+        "KvCacheConfig.free_gpu_memory_fraction and trtllm-bench "
+        "--kv_cache_free_gpu_mem_fraction, default 0.9).",
+    )
+    runtime_reserve_bytes: float = Field(
+        ge=0,
+        description="Device memory per GPU no engine can use for weights, KV or activations: "
+        "memory the driver keeps (PyTorch sees 79.22 GiB of an 80 GiB H100) plus the CUDA "
+        "context, cuBLAS and communicator workspaces (1.79 GiB at tp 1); vLLM memory "
+        "profile of Llama 3 8B on H100, vllm-project/vllm PR #10511 (2024-12-14).",
+    )
     fp4_scale_bytes_per_weight: float = Field(ge=0)
+    attention_efficiency: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Fraction (0-1] of the GEMM efficiency that attention kernels reach on "
+        "their FLOPs. 1: FlashAttention-3 reaches 740 TFLOP/s bf16 on H100, 75% of the "
+        "dense peak (Shah et al. 2024, arXiv:2407.08608, abstract), above the GEMM "
+        "efficiency the fit finds (0.64-0.68), so attention is not slower per FLOP. Pinned "
+        "rather than fitted: fitted, it was weakly identified (0.14 to 0.75 between fits).",
+    )
     activation_bytes: float = Field(gt=0, description="Bytes per activation element (bf16).")
     gemm_depth_overhead: float = Field(
         default=0.0,
