@@ -59,6 +59,7 @@ PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
     ("compute_efficiency.NVIDIA", 0.2, 1.0, 1.0),
     ("compute_efficiency.AMD", 0.1, 1.0, 1.0),
     ("fp4_gemm_efficiency", 0.2, 1.0, 1.0),
+    ("attention_efficiency", 0.05, 1.0, 1.0),
     ("memory_efficiency", 0.3, 1.0, 1.0),
     ("power_clock_exponent", 0.0, 1.0, 1.0),
     ("roofline_sharpness", 1.0, 8.0, 1.0),
@@ -74,8 +75,8 @@ PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
     ("input.sharegpt", 50.0, 1000.0, 1.0),
 )
 STARTS = (
-    (0.56, 0.39, 0.65, 0.80, 1.0, 2.1, 0.03, 58.0, 0.4, 8.6, 0.5, 0.3, 2.3, 1.0, 0.84, 352.0),
-    (0.8, 0.6, 0.6, 0.8, 0.5, 3.0, 1.0, 5.0, 5.0, 20.0, 0.8, 0.1, 3.0, 0.95, 0.8, 400.0),
+    (0.56, 0.39, 0.65, 0.43, 0.80, 1.0, 2.1, 0.03, 58.0, 0.4, 8.6, 0.5, 0.3, 2.3, 1.0, 0.84, 352.0),
+    (0.8, 0.6, 0.6, 0.8, 0.8, 0.5, 3.0, 1.0, 5.0, 5.0, 20.0, 0.8, 0.1, 3.0, 0.95, 0.8, 400.0),
 )
 BOUNDARY_TOLERANCE = 1e-3
 
@@ -98,6 +99,7 @@ def unpack(
     fitted = FittedFactors(
         compute_efficiency={"NVIDIA": nvidia, "AMD": amd, "default": min(nvidia, amd)},
         fp4_gemm_efficiency=values["fp4_gemm_efficiency"],
+        attention_efficiency=values["attention_efficiency"],
         memory_efficiency=values["memory_efficiency"],
         power_clock_exponent=values["power_clock_exponent"],
         roofline_sharpness=values["roofline_sharpness"],

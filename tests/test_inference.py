@@ -221,7 +221,7 @@ def test_every_fitted_efficiency_is_a_fraction_of_peak() -> None:
     fractions = [
         *fitted.compute_efficiency.values(),
         fitted.fp4_gemm_efficiency,
-        default_calibration().fixed.attention_efficiency,
+        fitted.attention_efficiency,
         fitted.memory_efficiency,
         fitted.link_efficiency,
         fitted.dispatch_efficiency,

@@ -6,7 +6,7 @@ returned on main at 49b683e (calibration of 2026-12-02), recorded before the spe
 re-recorded on r3-inference after the round-three model change (MoE dispatch on every GPU
 of a tensor-parallel group, fitted link and dispatch efficiencies, shallow-GEMM factor) and
 its refit, and on r4-inference after the round-four change (TensorRT-LLM's KV-memory rule,
-attention efficiency pinned at 1) and its refit. When the serving model or its fit changes
+binary HBM GB, cited runtime reserve) and its refit. When the serving model or its fit changes
 on purpose, re-record them from the new code (the failing assertion prints the new value).
 Accuracy is checked against published results in tests/test_inference_validation.py and
 benchmarks/inference_accuracy.py.
@@ -48,10 +48,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 1,
             "batch_size": 442,
             "max_batch_size": 445,
-            "output_tokens_per_second_per_gpu": 2304.639738681383,
-            "tpot_ms": 191.78702535646357,
-            "ttft_ms": 363.7192028190319,
-            "cost_per_million_output_tokens": 0.24105960954809402,
+            "output_tokens_per_second_per_gpu": 2353.3913602978473,
+            "tpot_ms": 187.8140658866276,
+            "ttft_ms": 358.7043669048827,
+            "cost_per_million_output_tokens": 0.236065945056093,
             "moe_experts_touched_per_layer": None,
         },
     ),
@@ -64,10 +64,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 1,
             "batch_size": 39,
             "max_batch_size": 467,
-            "output_tokens_per_second_per_gpu": 2935.8775875036376,
-            "tpot_ms": 13.283932601958883,
-            "ttft_ms": 46.662659959455425,
-            "cost_per_million_output_tokens": 0.1892298091447136,
+            "output_tokens_per_second_per_gpu": 2918.996245776825,
+            "tpot_ms": 13.360757163160043,
+            "ttft_ms": 50.021894476704865,
+            "cost_per_million_output_tokens": 0.19032417611339097,
             "moe_experts_touched_per_layer": None,
         },
     ),
@@ -80,10 +80,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 4,
             "batch_size": 256,
             "max_batch_size": 3176,
-            "output_tokens_per_second_per_gpu": 2993.0027133706403,
-            "tpot_ms": 21.38320814548305,
-            "ttft_ms": 41.781370951172065,
-            "cost_per_million_output_tokens": 0.18561812626287386,
+            "output_tokens_per_second_per_gpu": 3077.109738818603,
+            "tpot_ms": 20.798738242130927,
+            "ttft_ms": 41.37504846572949,
+            "cost_per_million_output_tokens": 0.18054460279627543,
             "moe_experts_touched_per_layer": 8.0,
         },
     ),
@@ -96,10 +96,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 8,
             "batch_size": 9272,
             "max_batch_size": 9296,
-            "output_tokens_per_second_per_gpu": 5952.587868649938,
-            "tpot_ms": 194.70523166974502,
-            "ttft_ms": 310.5555844074389,
-            "cost_per_million_output_tokens": 0.09333008899901497,
+            "output_tokens_per_second_per_gpu": 5539.62681178545,
+            "tpot_ms": 209.21986974542216,
+            "ttft_ms": 335.21984316037907,
+            "cost_per_million_output_tokens": 0.10028754182025797,
             "moe_experts_touched_per_layer": 256.0,
         },
     ),
@@ -112,10 +112,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 1,
             "batch_size": 8,
             "max_batch_size": 828,
-            "output_tokens_per_second_per_gpu": 46.28555742272009,
-            "tpot_ms": 21.605011491319566,
-            "ttft_ms": 56.5094505272519,
-            "cost_per_million_output_tokens": 12.002784161844215,
+            "output_tokens_per_second_per_gpu": 47.27188400466875,
+            "tpot_ms": 21.154223510559387,
+            "ttft_ms": 55.7367917105833,
+            "cost_per_million_output_tokens": 11.752346394755216,
             "moe_experts_touched_per_layer": 101.96216232138947,
         },
     ),
@@ -128,10 +128,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 2,
             "batch_size": 1024,
             "max_batch_size": 1220,
-            "output_tokens_per_second_per_gpu": 13379.206116728616,
-            "tpot_ms": 38.26833935683398,
-            "ttft_ms": 63.70940461921196,
-            "cost_per_million_output_tokens": 0.04152380572573135,
+            "output_tokens_per_second_per_gpu": 13515.447508374526,
+            "tpot_ms": 37.88257841131426,
+            "ttft_ms": 64.00354196497346,
+            "cost_per_million_output_tokens": 0.04110522831088788,
             "moe_experts_touched_per_layer": 128.0,
         },
     ),
@@ -144,10 +144,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 8,
             "batch_size": 4624,
             "max_batch_size": 4664,
-            "output_tokens_per_second_per_gpu": 9029.607107874956,
-            "tpot_ms": 64.01164448184142,
-            "ttft_ms": 107.42742151889621,
-            "cost_per_million_output_tokens": 0.061525994311650734,
+            "output_tokens_per_second_per_gpu": 9161.638522325951,
+            "tpot_ms": 63.08915142105581,
+            "ttft_ms": 106.4126722827933,
+            "cost_per_million_output_tokens": 0.06063932278071493,
             "moe_experts_touched_per_layer": 128.0,
         },
     ),
@@ -168,27 +168,25 @@ def test_curve_pins_of_an_expert_parallel_estimate() -> None:
     estimate = estimate_inference("deepseek-v3", "b200", input_tokens=1000, output_tokens=1000)
     curve = {point.batch_size: point for point in estimate.curve}
     assert list(curve) == [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
-    assert curve[4096].output_tokens_per_second_per_gpu == pytest.approx(
-        5159.119026582762, rel=1e-9
-    )
-    assert curve[8].tpot_p99_ms == pytest.approx(38.66650139603403, rel=1e-9)
+    assert curve[4096].output_tokens_per_second_per_gpu == pytest.approx(4775.39181045921, rel=1e-9)
+    assert curve[8].tpot_p99_ms == pytest.approx(38.44887294334398, rel=1e-9)
     assert all(point.fits_memory and point.meets_latency for point in curve.values())
 
 
 def test_search_matches_its_regression_pin() -> None:
     search = search_deployments("deepseek-v3", max_tpot_ms=50, price_per_gpu_hour=PRICE, top=3)
-    assert (search.configurations_evaluated, search.feasible_deployments) == (150_102, 50)
+    assert (search.configurations_evaluated, search.feasible_deployments) == (150_102, 51)
     top = [
         (o.gpu, o.precision, o.tensor_parallel, o.expert_parallel, o.batch_size)
         for o in search.options
     ]
     assert top == [
-        ("gb300", "fp4", 8, 8, 136),
-        ("b300", "fp4", 8, 8, 120),
-        ("gb300", "fp4", 8, 1, 74),
+        ("gb300", "fp4", 8, 8, 112),
+        ("b300", "fp4", 8, 8, 104),
+        ("gb300", "fp4", 8, 1, 80),
     ]
     assert search.options[0].output_tokens_per_second_per_gpu == pytest.approx(
-        774.1147810190943, rel=1e-9
+        636.3502330880029, rel=1e-9
     )
 
 

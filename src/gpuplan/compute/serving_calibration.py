@@ -34,6 +34,12 @@ class FittedFactors(BaseModel):
         description="Fraction (0-1] of the fp8 GEMM efficiency that fp4 GEMMs reach on the "
         "same GPU (block-scale handling, smaller tiles): measured from Blackwell fp4 rows.",
     )
+    attention_efficiency: float = Field(
+        gt=0,
+        le=1,
+        description="Fraction (0-1] of the GEMM efficiency that attention kernels reach on "
+        "their FLOPs (softmax and masking between the matmuls; FlashAttention).",
+    )
     memory_efficiency: float = Field(
         gt=0, le=1, description="Achievable fraction (0-1] of HBM bandwidth streaming weights/KV."
     )
@@ -124,16 +130,6 @@ class FixedFactors(BaseModel):
         "profile of Llama 3 8B on H100, vllm-project/vllm PR #10511 (2024-12-14).",
     )
     fp4_scale_bytes_per_weight: float = Field(ge=0)
-    attention_efficiency: float = Field(
-        default=1.0,
-        gt=0,
-        le=1,
-        description="Fraction (0-1] of the GEMM efficiency that attention kernels reach on "
-        "their FLOPs. 1: FlashAttention-3 reaches 740 TFLOP/s bf16 on H100, 75% of the "
-        "dense peak (Shah et al. 2024, arXiv:2407.08608, abstract), above the GEMM "
-        "efficiency the fit finds (0.64-0.68), so attention is not slower per FLOP. Pinned "
-        "rather than fitted: fitted, it was weakly identified (0.14 to 0.75 between fits).",
-    )
     activation_bytes: float = Field(gt=0, description="Bytes per activation element (bf16).")
     gemm_depth_overhead: float = Field(
         default=0.0,

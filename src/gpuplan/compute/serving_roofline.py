@@ -83,7 +83,7 @@ class Rates:
             gemm_flops=gpu.peak_flops(precision) * gemm_efficiency,
             attention_flops=gpu.peak_flops(attention_precision)
             * efficiency
-            * calibration.fixed.attention_efficiency,
+            * fitted.attention_efficiency,
             memory_bytes=gpu.memory_bandwidth_bytes_per_s * fitted.memory_efficiency,
             link_bytes=link,
         )
