@@ -335,6 +335,19 @@ def test_kv_cache_is_reserved_for_the_whole_request() -> None:
     assert result.max_batch_size == 183
 
 
+def test_near_full_gpu_keeps_the_kv_pool_tensorrt_llm_gives_it() -> None:
+    # Llama 3.1 70B fp8 on one H100 (TensorRT-LLM 0.17 perf overview, tp 1, 1000/1000:
+    # 840 tok/s). 80 GiB - 2.76 GB reserve - 70.55 GB of weights = 12.59 GB free; the KV
+    # cache gets 90% of it after the step's activations: per sequence 163,840 B x 2,000 =
+    # 327.7 MB of fp8 KV plus 0.9 x (2 tokens x 2 B x (4·8192 + 2·28672) + 128,256 x 4 B):
+    # 0.9 x 12.59e9 / 328.47e6 = 34.5 -> 34 sequences (the rule before round four, 90% of
+    # 80e9 B minus the weights, left 1.45 GB: 4 sequences, and 147 tok/s).
+    result = estimate_inference(
+        "llama-3.1-70b", "h100", input_tokens=1000, output_tokens=1000, tp=1, precision="fp8"
+    )
+    assert result.max_batch_size == 34
+
+
 def test_expert_parallel_layout_replicates_attention_and_splits_experts() -> None:
     # Mixtral 8x7B fp8 on 8 H100 with ep = tp = 8: each GPU holds one whole expert per layer
     # (32 x 176.2M weights) and all non-expert weights (46.70B - 45.10B = 1.61B): 7.24 GB.
