@@ -47,3 +47,15 @@ def test_inference_throughput_per_gpu_is_system_over_gpus() -> None:
     for row in read("heldout_inference.csv"):
         per_gpu = float(row["system_tokens_per_s"]) / int(row["gpus_in_system"])
         assert float(row["published_tokens_per_s_per_gpu"]) == pytest.approx(per_gpu, rel=1e-3)
+
+
+def test_moe_rows_of_the_perf_overview_run_attention_data_parallel() -> None:
+    # The TensorRT-LLM perf overview runs MoE models with `--ep` and
+    # `enable_attention_dp: true`, which gpuplan expresses as ep = tp; dense rows and the
+    # MLPerf rows (no layout published beyond tp) leave ep to the estimator.
+    for row in read("heldout_inference.csv"):
+        moe = get_model(row["model"]).architecture.is_moe
+        if moe and "perf overview" in row["benchmark"]:
+            assert row["ep"] == row["tp"], row
+        else:
+            assert row["ep"] == "", row
