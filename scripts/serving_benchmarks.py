@@ -54,9 +54,11 @@ TABLES_DATA = CALIBRATION_DIR / "inference_serving_tables.csv"
 EXTRA_TABLES_DATA = Path(__file__).with_name("data") / "inference_serving_tables_extra.csv"
 """Rows added to the shared tables (same layout, each row cited): the TensorRT-LLM 0.17
 perf overview's Llama 3.1 70B at tp 2-8 and Mixtral 8x22B at tp 8 (H100/H200 fp8, A100
-fp16), the calibration's only tp 4-8 rows, and the three DeepSeek-R1 max-throughput runs
-of TensorRT-LLM's DeepSeek-R1 best-practice blog (B200 fp4, H200 fp8; tp 8 with ep 8 and
-attention data-parallel), its only fine-grained MoE rows. The 0.17 table's Mixtral 8x7B
+fp16), the calibration's only tp 4-8 rows; its Llama 3.1 70B tp 1 H100 fp8 rows (70.6 GB
+of weights on an 80 GB GPU: the rows where the KV-memory rule sets the batch); and the
+three DeepSeek-R1 max-throughput runs of TensorRT-LLM's DeepSeek-R1 best-practice blog
+(B200 fp4, H200 fp8; tp 8 with ep 8 and attention data-parallel), its only fine-grained MoE
+rows. The 0.17 table's Mixtral 8x7B
 and Llama 3.1 405B rows are left out: those models are in the held-out set. A row's
 ``batch_or_concurrency`` names the settings the run fixed: ``ep N``, ``max_batch_size N
 per rank`` (the batch cap of an attention group), ``kv_cache_dtype X``."""

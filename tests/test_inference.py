@@ -160,7 +160,10 @@ def test_best_point_meets_latency_target_and_is_dearer_than_offline() -> None:
 
 
 def test_model_that_does_not_fit_says_what_is_missing_and_what_fits() -> None:
-    with pytest.raises(InfeasibleError, match=r"missing 334\.2 GB.*tp 8 at fp8"):
+    # 405.85e9 weights x 2 B (bf16) = 811.7 GB, 405.85 GB per GPU at tp 2, plus
+    # free memory whose 90% KV share holds one 1200-token sequence (516,096 B x 1,200 / 2
+    # GPUs / 0.9 = 0.34 GB): 406.20 GB against 80 GiB - 2.76 GB = 83.14 GB usable.
+    with pytest.raises(InfeasibleError, match=r"missing 323\.1 GB.*tp 8 at fp8"):
         estimate_inference(
             "llama-3.1-405b", "h100", tp=2, precision="bf16", input_tokens=1000, output_tokens=200
         )
@@ -314,10 +317,12 @@ def test_grouped_gemm_rows_are_padded_to_whole_tiles() -> None:
 
 
 def test_kv_cache_is_reserved_for_the_whole_request() -> None:
-    # Llama 3 8B bf16 on H100 80 GB, tp 1, 2000 in / 500 out: 0.9 x 80 GB - 16.06 GB of
-    # weights = 55.94 GB; per sequence 131,072 B x 2,500 tokens = 327.7 MB of KV plus
-    # activations (5 tokens x 2 B x (4·4096 + 2·14336)) and fp32 logits (128,256 x 4 B):
-    # floor(55.94e9 / (327.68e6 + 0.45e6 + 0.51e6)) = 170 sequences.
+    # Llama 3 8B bf16 on H100 80 GB (80 GiB = 85.90e9 B), tp 1, 2000 in / 500 out. Memory left
+    # after the 2.76 GB runtime reserve and 16.06 GB of weights: 67.08e9 B; TensorRT-LLM gives
+    # the KV cache 90% of what the step's activations leave (free_gpu_memory_fraction 0.9).
+    # Per sequence 131,072 B x 2,500 tokens = 327.7 MB of KV, activations 5 tokens x 2 B x
+    # (4·4096 + 2·14336) = 0.45 MB and fp32 logits 128,256 x 4 B = 0.51 MB:
+    # B <= 0.9 x 67.08e9 / (327.68e6 + 0.9 x 0.96e6) = 183.75 -> 183 sequences.
     result = estimate_inference(
         "llama-3-8b",
         "h100",
@@ -327,10 +332,20 @@ def test_kv_cache_is_reserved_for_the_whole_request() -> None:
         precision="bf16",
         kv_precision="bf16",
     )
-    arch = get_model("llama-3-8b").architecture
-    free = 0.9 * 80e9 - arch.params_total * 2
-    per_sequence = 131_072 * 2500 + 5 * 2 * (4 * 4096 + 2 * 14336) + arch.vocab_size * 4
-    assert result.max_batch_size == int(free // per_sequence)
+    assert result.max_batch_size == 183
+
+
+def test_near_full_gpu_keeps_the_kv_pool_tensorrt_llm_gives_it() -> None:
+    # Llama 3.1 70B fp8 on one H100 (TensorRT-LLM 0.17 perf overview, tp 1, 1000/1000:
+    # 840 tok/s). 80 GiB - 2.76 GB reserve - 70.55 GB of weights = 12.59 GB free; the KV
+    # cache gets 90% of it after the step's activations: per sequence 163,840 B x 2,000 =
+    # 327.7 MB of fp8 KV plus 0.9 x (2 tokens x 2 B x (4·8192 + 2·28672) + 128,256 x 4 B):
+    # 0.9 x 12.59e9 / 328.47e6 = 34.5 -> 34 sequences (the rule before round four, 90% of
+    # 80e9 B minus the weights, left 1.45 GB: 4 sequences, and 147 tok/s).
+    result = estimate_inference(
+        "llama-3.1-70b", "h100", input_tokens=1000, output_tokens=1000, tp=1, precision="fp8"
+    )
+    assert result.max_batch_size == 34
 
 
 def test_expert_parallel_layout_replicates_attention_and_splits_experts() -> None:

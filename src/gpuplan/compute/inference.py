@@ -41,7 +41,12 @@ from gpuplan.compute.serving_grid import (
     best_index,
     evaluate_grid,
 )
-from gpuplan.compute.serving_memory import ServingCosts, expected_distinct_experts, max_batch_size
+from gpuplan.compute.serving_memory import (
+    ServingCosts,
+    expected_distinct_experts,
+    max_batch_size,
+    usable_memory_bytes,
+)
 from gpuplan.errors import InfeasibleError, InputError
 from gpuplan.humanize import plain
 from gpuplan.units import GIGA, MEGA, SECONDS_PER_HOUR
@@ -119,7 +124,11 @@ class InferenceEstimate(BaseModel):
         description="KV cache of one sequence of input+output tokens, all GPUs together."
     )
     kv_cache_gb_per_sequence_per_gpu: float
-    usable_memory_gb_per_gpu: float
+    usable_memory_gb_per_gpu: float = Field(
+        description="Device memory for weights, KV cache and activations: the datasheet GB "
+        "(binary, HBM) less the runtime reserve; the KV pool is 90% of what the weights and "
+        "activations leave (TensorRT-LLM's rule)."
+    )
     moe_experts_touched_per_layer: float | None = Field(
         default=None, description="Expected distinct routed experts one step reads per layer."
     )
@@ -158,11 +167,16 @@ def latency_target(max_ttft_ms: float | None, max_tpot_ms: float | None) -> Late
 
 
 def _min_bytes_per_gpu(
-    costs: ServingCosts, tp: float, input_tokens: float, output_tokens: float
+    costs: ServingCosts,
+    tp: float,
+    input_tokens: float,
+    output_tokens: float,
+    kv_cache_memory_fraction: float,
 ) -> float:
-    """Weights per GPU plus the KV cache of one full-length sequence."""
+    """Weights per GPU plus the free memory whose KV share (``kv_cache_memory_fraction``)
+    holds one full-length sequence."""
     kv = costs.kv_bytes_per_sequence(input_tokens + output_tokens) / float(costs.kv_shards(tp))
-    return costs.resident_weight_bytes / tp + kv
+    return costs.resident_weight_bytes / tp + kv / kv_cache_memory_fraction
 
 
 def explain_no_fit(
@@ -174,9 +188,11 @@ def explain_no_fit(
 ) -> InfeasibleError:
     """Say how much memory is missing and which tp / precision would fit."""
     gpu, fixed = config.gpu, calibration.fixed
-    usable = gpu.memory_bytes * fixed.usable_memory_fraction
+    usable = usable_memory_bytes(gpu.memory_gb, fixed)
+    fraction = fixed.kv_cache_memory_fraction
     need = min(
-        _min_bytes_per_gpu(config.costs, tp, input_tokens, output_tokens) for tp in tp_options
+        _min_bytes_per_gpu(config.costs, tp, input_tokens, output_tokens, fraction)
+        for tp in tp_options
     )
     alternatives = []
     all_tp = tensor_parallel_options(config.model, gpu)
@@ -185,7 +201,7 @@ def explain_no_fit(
             continue
         kv = default_kv_precision(gpu, precision)
         costs = serving_costs(config.model.architecture, precision, kv, fixed)
-        limits = max_batch_size(costs, gpu.memory_bytes, all_tp, input_tokens, output_tokens, fixed)
+        limits = max_batch_size(costs, gpu.memory_gb, all_tp, input_tokens, output_tokens, fixed)
         for tp, limit in zip(all_tp, limits, strict=True):
             if limit >= 1 and (precision, tp) != (config.precision, tp_options[0]):
                 alternatives.append(f"tp {int(tp)} at {precision} (max batch {int(limit)})")
@@ -201,8 +217,10 @@ def explain_no_fit(
         f"{config.model.id} at {config.precision} weights / {config.kv_precision} KV does not fit "
         f"on {gpu.id} with tp {tried}: one sequence of {plain(input_tokens)}+"
         f"{plain(output_tokens)} tokens "
-        f"needs {need / GIGA:.1f} GB per GPU but {usable / GIGA:.1f} GB are usable "
-        f"({fixed.usable_memory_fraction:.0%} of {gpu.memory_gb:g} GB); "
+        f"needs {need / GIGA:.1f} GB per GPU (weights, and free memory whose "
+        f"{fraction:.0%} KV share holds the sequence) but {usable / GIGA:.1f} GB are usable "
+        f"({gpu.memory_gb:g} GiB less {fixed.runtime_reserve_bytes / GIGA:.1f} GB runtime "
+        "reserve); "
         f"missing {(need - usable) / GIGA:.1f} GB. {hint}"
     )
 
@@ -328,7 +346,7 @@ def build_estimate(
         weights_gb_per_gpu=float(costs.weights_per_gpu(tp, ep)) / GIGA,
         kv_cache_gb_per_sequence=kv_sequence / GIGA,
         kv_cache_gb_per_sequence_per_gpu=kv_sequence / float(costs.kv_shards(tp / ep)) / GIGA,
-        usable_memory_gb_per_gpu=gpu.memory_gb * grid.calibration.fixed.usable_memory_fraction,
+        usable_memory_gb_per_gpu=usable_memory_bytes(gpu.memory_gb, grid.calibration.fixed) / GIGA,
         moe_experts_touched_per_layer=experts,
         prefill_time_fraction=prefill_fraction,
         price_per_gpu_hour=price_per_hour,

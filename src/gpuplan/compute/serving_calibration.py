@@ -114,7 +114,21 @@ class FixedFactors(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    usable_memory_fraction: float = Field(gt=0, le=1)
+    kv_cache_memory_fraction: float = Field(
+        gt=0,
+        le=1,
+        description="Fraction (0-1] of the memory left free after weights, runtime reserve "
+        "and activations that the engine gives the KV cache (TensorRT-LLM "
+        "KvCacheConfig.free_gpu_memory_fraction and trtllm-bench "
+        "--kv_cache_free_gpu_mem_fraction, default 0.9).",
+    )
+    runtime_reserve_bytes: float = Field(
+        ge=0,
+        description="Device memory per GPU no engine can use for weights, KV or activations: "
+        "memory the driver keeps (PyTorch sees 79.22 GiB of an 80 GiB H100) plus the CUDA "
+        "context, cuBLAS and communicator workspaces (1.79 GiB at tp 1); vLLM memory "
+        "profile of Llama 3 8B on H100, vllm-project/vllm PR #10511 (2024-12-14).",
+    )
     fp4_scale_bytes_per_weight: float = Field(ge=0)
     activation_bytes: float = Field(gt=0, description="Bytes per activation element (bf16).")
     gemm_depth_overhead: float = Field(

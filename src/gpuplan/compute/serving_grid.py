@@ -110,7 +110,7 @@ def evaluate_grid(
     headroom = 1.0 if target.offline else calibration.fitted.arrival_headroom
     throughput = headroom * batch_row / tpot / tp_col
     limit = max_batch_size(
-        costs, gpu.memory_bytes, tp_col, input_tokens, output_tokens, calibration.fixed, ep_col
+        costs, gpu.memory_gb, tp_col, input_tokens, output_tokens, calibration.fixed, ep_col
     )
     step_tokens = batch_row / ep_col * (1.0 + input_tokens / output_tokens)
     fits = (batch_row <= limit) & (step_tokens <= MAX_STEP_TOKENS)

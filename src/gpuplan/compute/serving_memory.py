@@ -191,35 +191,48 @@ class ServingCosts:
         return self.arch.kv_bytes_per_sequence(context, self.kv_precision)
 
 
-def usable_memory_bytes(memory_bytes: float, fixed: FixedFactors) -> float:
-    """HBM left after the runtime reserve (CUDA/ROCm context, allocator fragmentation)."""
-    return memory_bytes * fixed.usable_memory_fraction
+BYTES_PER_HBM_GB = 2.0**30
+"""Bytes in one "GB" of a datasheet's HBM capacity: HBM stacks come in binary sizes, so an
+"80 GB" H100 holds 80 GiB (nvidia-smi: 81,559 MiB) and a "141 GB" H200 141 GiB."""
+
+
+def usable_memory_bytes(memory_gb: float, fixed: FixedFactors) -> float:
+    """Device memory one GPU can give weights, KV cache and activations: the datasheet
+    capacity in bytes (:data:`BYTES_PER_HBM_GB`) less the runtime reserve (driver, CUDA
+    context, library and communicator workspaces)."""
+    return memory_gb * BYTES_PER_HBM_GB - fixed.runtime_reserve_bytes
 
 
 def max_batch_size(
     costs: ServingCosts,
-    memory_bytes: float,
+    memory_gb: float,
     tp: ArrayLike,
     input_tokens: float,
     output_tokens: float,
     fixed: FixedFactors,
     ep: ArrayLike = 1.0,
 ) -> Any:
-    """Largest number of concurrent sequences per replica whose KV cache and activations
-    fit next to the weights. A running sequence holds the KV blocks of its whole request
-    (input + output): TensorRT-LLM's default capacity scheduler (GUARANTEED_NO_EVICT) admits
-    a request only when its full length fits, and ``trtllm-bench`` sizes the batch as KV
-    memory / (bytes per token x (input + output)) (``tensorrt_llm/bench/build/tuning.py``,
+    """Largest number of concurrent sequences per replica whose KV cache fits the engine's
+    KV pool. TensorRT-LLM sizes the pool after loading the weights and running its largest
+    step: pool = f x (usable memory - weights - activations), f = ``kv_cache_memory_fraction``
+    (``KvCacheConfig.free_gpu_memory_fraction``, default 0.9). The activations of a step scale
+    with its tokens (``max_num_tokens``, which ``trtllm-bench`` sets to batch x (1 + I/O)),
+    so a batch B fits when B x kv <= f x (free - B x a): B <= f x free / (kv + f x a).
+    A running sequence holds the KV blocks of its whole request (input + output):
+    TensorRT-LLM's default capacity scheduler (GUARANTEED_NO_EVICT) admits a request only
+    when its full length fits, and ``trtllm-bench`` sizes the batch as KV memory / (bytes per
+    token x (input + output)) (``tensorrt_llm/bench/build/tuning.py``,
     ``calc_engine_setting``). With ``ep`` attention groups each group holds its own
     sequences: ``ep`` x what fits on one group's GPU.
     """
     tp = np.asarray(tp, dtype=float)
     ep = np.asarray(ep, dtype=float)
     group = tp / ep
-    free = usable_memory_bytes(memory_bytes, fixed) - costs.weights_per_gpu(tp, ep)
+    free = usable_memory_bytes(memory_gb, fixed) - costs.weights_per_gpu(tp, ep)
     kv_per_gpu = costs.kv_bytes_per_sequence(input_tokens + output_tokens) / costs.kv_shards(group)
     tokens_per_sequence_step = 1.0 + input_tokens / output_tokens
     activations = tokens_per_sequence_step * costs.activation_bytes_per_token / group
     logits = costs.arch.vocab_size * 4.0 / group
-    per_sequence = kv_per_gpu + activations + logits
-    return ep * np.floor(np.maximum(free, 0.0) / per_sequence)
+    fraction = fixed.kv_cache_memory_fraction
+    per_sequence = kv_per_gpu + fraction * (activations + logits)
+    return ep * np.floor(fraction * np.maximum(free, 0.0) / per_sequence)
