@@ -10,8 +10,9 @@ The published figure of a row is only compared with the estimate; it never enter
 Training runs: ``estimate_training`` P50 GPU-hours vs published, signed error, inside
 P10-P90, and ``implied_training`` tokens from the published GPU-hours vs the published
 tokens. Throughput rows: gpuplan's benchmark MFU (run MFU / goodput) vs published MFU.
-Inference: ``estimate_inference`` under the row's latency limits and precision, per-GPU
-output tokens/s vs published; MLPerf v4.1 rows are run at the fitted v4.1 software speed
+Inference: ``estimate_inference`` under the row's latency limits, precision and published
+layout (tp; ep = tp where the source ran attention data-parallel), per-GPU output tokens/s
+vs published; MLPerf v4.1 rows are run at the fitted v4.1 software speed
 (as the calibration does) and at current software. Prints median and max |error| per group.
 """
 
@@ -153,6 +154,13 @@ def training_throughput() -> list[float]:
     return errors
 
 
+def published_ep(row: dict[str, str]) -> int | None:
+    """The row's expert-parallel degree: ep = tp where the source ran attention data-parallel
+    (the TensorRT-LLM perf overview's MoE options, ``enable_attention_dp: true`` with
+    ``--ep``), None (the estimator picks) where the source does not say."""
+    return int(row["ep"]) if row["ep"] else None
+
+
 def inference_rows() -> dict[str, list[float]]:
     print("\nInference (per-GPU output tokens/s; MLPerf latency limits are p99)")
     print(
@@ -171,6 +179,7 @@ def inference_rows() -> dict[str, list[float]]:
             "max_ttft_ms": number(row["max_ttft_ms"]),
             "max_tpot_ms": number(row["max_tpot_ms"]),
             "tp": int(row["tp"]) if row["tp"] else None,
+            "ep": published_ep(row),
         }
         at_round = estimate_inference(row["model"], row["gpu"], speed=speed, **settings)  # type: ignore[arg-type]
         current = estimate_inference(row["model"], row["gpu"], **settings)  # type: ignore[arg-type]
@@ -243,8 +252,23 @@ def moe_layouts() -> None:
         print(f"  {label:<8} all {statistics.median(map(abs, every)):.1%}: " + ", ".join(parts))
 
 
+def moe_by_gpu() -> None:
+    """Signed median error of each MoE model on each GPU at the published layout."""
+    print("\nMoE rows at the published layout, by GPU (signed median, n)")
+    errors: dict[tuple[str, str], list[float]] = {}
+    for row in moe_table_rows():
+        result = estimate_moe_row(row, published_ep(row))
+        published = float(row["published_tokens_per_s_per_gpu"])
+        errors.setdefault((row["model"], row["gpu"]), []).append(
+            result.output_tokens_per_second_per_gpu / published - 1.0
+        )
+    for (model, gpu), values in errors.items():
+        print(f"  {model:<17}{gpu:<10}{statistics.median(values):+.0%}  n={len(values)}")
+
+
 def moe_step_gaps() -> None:
-    """Where the modelled step of each MoE row goes (ms, at the estimate's layout and batch)
+    """Where the modelled step of each MoE row goes (ms, at the published layout and the
+    estimate's batch)
     and the step the published throughput implies at that batch (batch / (published x tp)):
     the gap is time the model does not see, or a smaller batch than modelled."""
     print("\nMoE rows: modelled step (ms) vs the step the published figure implies at that batch")
@@ -254,7 +278,7 @@ def moe_step_gaps() -> None:
     )
     gaps: dict[str, list[float]] = {}
     for row in moe_table_rows():
-        result = estimate_moe_row(row, None)
+        result = estimate_moe_row(row, published_ep(row))
         step = result.tpot_ms
         implied = (
             1e3
@@ -296,6 +320,7 @@ def main() -> None:
     training_throughput()
     inference_rows()
     moe_layouts()
+    moe_by_gpu()
     moe_step_gaps()
     input_length_sensitivity()
 

@@ -87,3 +87,15 @@ def test_fitted_runs_imply_a_physical_run_mfu(calibration_dir: Path) -> None:
     assert len(runs) >= 40
     for run in runs:
         assert 0.0 < run.observed_mfu <= ceiling, (run.label, run.observed_mfu)
+
+
+def test_moe_rows_of_the_perf_overview_run_attention_data_parallel() -> None:
+    # The TensorRT-LLM perf overview runs MoE models with `--ep` and
+    # `enable_attention_dp: true`, which gpuplan expresses as ep = tp; dense rows and the
+    # MLPerf rows (no layout published beyond tp) leave ep to the estimator.
+    for row in read("heldout_inference.csv"):
+        moe = get_model(row["model"]).architecture.is_moe
+        if moe and "perf overview" in row["benchmark"]:
+            assert row["ep"] == row["tp"], row
+        else:
+            assert row["ep"] == "", row
