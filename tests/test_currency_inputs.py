@@ -147,6 +147,16 @@ def test_other_fx_table_currencies_are_ecb_cross_rates() -> None:
     assert "GBP/useful GPU-h" in out.output and "USD per GBP (2026-10-06" in out.output
 
 
+def test_global_options_may_follow_the_command() -> None:
+    """`gpuplan tco ... --currency GBP --as-of D` prints what `gpuplan --currency GBP --as-of D
+    tco ...` prints: the options hold for every command wherever they are written."""
+    command = ["tco", "--gpu", "h100", "--site-country", "DE"]
+    before = CliRunner().invoke(app, ["--currency", "GBP", "--as-of", "2026-10-06", *command])
+    after = CliRunner().invoke(app, [*command, "--currency=GBP", "--as-of", "2026-10-06"])
+    assert before.exit_code == after.exit_code == 0, after.output
+    assert "GBP/useful GPU-h" in after.output and after.output == before.output
+
+
 def test_site_costs_use_the_rate_of_supply_prices_as_of() -> None:
     """With supply.prices_as_of 2025-06-01 the EUR site is converted at ECB 1.0411 (2025-02-28),
     as a scenario offer of that date would be."""

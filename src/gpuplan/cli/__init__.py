@@ -6,10 +6,45 @@ Command modules register themselves on the sub-apps below when imported; heavy l
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+
+#: Options of the root command that users also write after the command name
+#: (``gpuplan tco --gpu h100 --currency EUR``); each takes one value.
+GLOBAL_VALUE_OPTIONS = ("--as-of", "--currency")
+
+
+class GlobalOptionsAnywhere(TyperGroup):
+    """The root group: ``--as-of`` and ``--currency`` hold for every command, so they are
+    accepted after the command name too and moved in front of it before click parses
+    (click reads a group's options only before its command)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's vendored click Context
+        hoisted: list[str] = []
+        rest: list[str] = []
+        index = 0
+        while index < len(args):
+            token = args[index]
+            if token == "--":
+                rest.extend(args[index:])
+                break
+            if token in GLOBAL_VALUE_OPTIONS and index + 1 < len(args):
+                hoisted.extend(args[index : index + 2])
+                index += 2
+                continue
+            if token.split("=", 1)[0] in GLOBAL_VALUE_OPTIONS and "=" in token:
+                hoisted.append(token)
+            else:
+                rest.append(token)
+            index += 1
+        return super().parse_args(ctx, hoisted + rest)
+
 
 app = typer.Typer(
     name="gpuplan",
+    cls=GlobalOptionsAnywhere,
     help="Plan GPU procurement for AI labs: compute from architecture, prices, plans, finance.",
     no_args_is_help=True,
     add_completion=False,
@@ -50,8 +85,8 @@ def global_options(
 ) -> None:
     """Plan GPU procurement for AI labs: compute from architecture, prices, plans, finance.
 
-    The options before the command hold for every command: the price date and the
-    currency money is printed in."""
+    These options hold for every command, written before or after its name: the price
+    date and the currency money is printed in."""
     from gpuplan.cli.common import apply_global_options
 
     apply_global_options(ctx, as_of, currency)
