@@ -172,7 +172,7 @@ def _fraction(value: float | Distribution) -> float | Distribution:
     low, high = (value.low, value.high) if isinstance(value, Distribution) else (value, value)
     if low < 0 or high > 1:
         got = plain(low) if low == high else f"{plain(low)}..{plain(high)}"
-        raise ValueError(f"must lie within [0, 1] (got {got}); write 0.12 for 12 %")
+        raise ValueError(f"must lie within [0, 1] (got {got}); write 0.12 for 12%")
     return value
 
 
