@@ -80,10 +80,10 @@ def _stale_finding(offer: Offer, age_days: int, max_age_days: int) -> AuditFindi
     checked = last_checked(offer)
     searched = f"; checked {checked}: no newer public figure" if checked else "; no search recorded"
     reason = f"{age_days} days old (limit {max_age_days}){searched}"
-    return _finding(offer, reason).model_copy(update={"checked_on": checked})
+    return _finding(offer, reason, checked_on=checked)
 
 
-def _finding(offer: Offer, reason: str) -> AuditFinding:
+def _finding(offer: Offer, reason: str, checked_on: date | None = None) -> AuditFinding:
     return AuditFinding(
         provider=offer.provider,
         region=offer.region,
@@ -93,6 +93,7 @@ def _finding(offer: Offer, reason: str) -> AuditFinding:
         price_per_gpu_hour=offer.usd_per_gpu_hour,
         as_of=offer.as_of,
         reason=reason,
+        checked_on=checked_on,
     )
 
 
