@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -47,13 +48,13 @@ from calibration_rows import (
     reference_year,
 )
 from gpuplan.catalog.gpus import get_gpu
+from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_core import (
     ModelShape,
     hardware_arrays,
     training_arrays,
 )
 from gpuplan.compute.utilisation import (
-    FIT_TERMS,
     HOURS_LOST_PER_FAILURE,
     BandStratum,
     ExtrapolationPriors,
@@ -61,11 +62,11 @@ from gpuplan.compute.utilisation import (
     UtilisationFit,
     UtilisationInputs,
     conformal_quantiles,
-    fit_coefficients,
     run_mfu,
     size_class,
     utilisation_inputs,
 )
+from gpuplan.compute.utilisation_fitting import FIT_TERMS, fit_coefficients
 
 __all__ = ["DEFAULT_CALIBRATION", "CalibrationRow", "load_calibration_rows", "reference_year"]
 
@@ -85,7 +86,16 @@ PRIORS = {
 
 def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
     """Model inputs per row. A row whose GPU count is not published cannot say how thinly
-    its batch was spread, so its per-step synchronisation term is left out (T_r = ∞)."""
+    its batch was spread, so its per-step communication is left out (batch = ∞)."""
+    gpus = [get_gpu(r.gpu) for r in rows]
+    communication = step_communication_seconds(
+        params_total=[r.params for r in rows],
+        num_layers=[r.num_layers for r in rows],
+        gpus=[r.gpus for r in rows],
+        gpus_per_replica=[r.gpus_per_replica for r in rows],
+        scaleup_domain=[g.scaleup_domain for g in gpus],
+        network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
+    )
     return utilisation_inputs(
         peak_flops=[r.peak_flops for r in rows],
         bf16_peak_flops=[r.bf16_peak_flops for r in rows],
@@ -94,18 +104,29 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
         attention_share=[r.attention_share for r in rows],
         gpus=[r.gpus for r in rows],
         global_batch_tokens=[r.global_batch_tokens if r.gpus_stated else np.inf for r in rows],
-        gpus_per_replica=[r.gpus_per_replica for r in rows],
+        flops_per_token=[r.flops_per_token for r in rows],
+        num_layers=[r.num_layers for r in rows],
+        communication_seconds=communication,
         software_age=[year - r.year for r in rows],
         is_moe=[r.is_moe for r in rows],
     )
 
 
-HELD_TERMS = frozenset({"software_age"})
+HELD_TERMS = frozenset({"software_age", "scale_out"})
 """Terms the shipped fit holds at zero. software_age (extra time per year of older software)
 is confounded with the GPU generation in the published runs (A100 runs are 2022-2023, H100
-runs 2024-2025): fitted, it takes 0.28 per year and raises leave-one-run-out median |error|
-by about 5 points (``--terms``), so the era input keeps no weight until data separates the
-two. The ``software_year`` input stays: a fit on such data sets it."""
+runs 2024-2025): fitted, it raises leave-one-run-out median |error| (``--terms``), so the era
+input keeps no weight until data separates the two; the ``software_year`` input stays.
+scale_out (k_n, exposed communication growing with log2 n): since the data-parallel step
+communication is computed from the network (:mod:`gpuplan.compute.step_communication`),
+fitting k_n as well raises both leave-one-run-out and leave-one-lab-out error on the 42
+runs (``--terms``, docs/training.md), so it is held too."""
+
+ROBUST_F_SCALE = math.log(1.25)
+"""f_scale (log units, on a production row) of the robust losses ``--loss`` tries: a
+published figure such as "about two weeks" or a rounded day count carries about ±25% by
+itself, so residuals beyond log(1.25) are treated as outliers (stated before any LOO run).
+Tried and not kept (docs/training.md): both raised leave-one-run-out error."""
 
 
 BAND_SIZE_CLASSES = (0.0, 15e9)
@@ -134,8 +155,7 @@ def is_production(row: CalibrationRow) -> bool:
 def row_weights(rows: list[CalibrationRow]) -> np.ndarray:
     """Weights giving production rows RUN_WEIGHT_SHARE of the fit, benchmarks the rest: the
     estimator predicts runs, and 224 benchmark rows would otherwise outvote ~45 runs. Paper
-    MFU rows weigh as runs because they alone measure large clusters at a known batch (the
-    evidence for the per-step synchronisation term)."""
+    MFU rows weigh as runs because they alone measure large clusters at a known batch."""
     production = np.array([is_production(r) for r in rows])
     return np.where(
         production,
@@ -166,16 +186,20 @@ def _assemble(
     without: frozenset[str],
     band: BandFigures,
     data: str,
+    loss: str = "linear",
 ) -> UtilisationFit:
     """Fit on ``rows`` and wrap coefficients, band and per-row residuals in a fit object."""
     x = rows_to_inputs(rows, year)
+    weights = row_weights(rows)
     coefficients, goodput = fit_coefficients(
         x,
         [r.observed_mfu for r in rows],
         [r.scope for r in rows],
-        weights=row_weights(rows),
+        weights=weights,
         without=without,
-        fixed={"hours_lost_per_failure": HOURS_LOST_PER_FAILURE},
+        fixed={"hours_lost_per_failure": HOURS_LOST_PER_FAILURE, "communication": 1.0},
+        loss=loss,
+        f_scale=ROBUST_F_SCALE * math.sqrt(float(weights.max())),
     )
     runs = [r for r in rows if r.kind == "run_hours"]
     draft = UtilisationFit(
@@ -234,10 +258,15 @@ def predicted_mfu(rows: list[CalibrationRow], fit: UtilisationFit) -> np.ndarray
 
 
 def fit_once(
-    rows: list[CalibrationRow], without: frozenset[str] = HELD_TERMS, year: int | None = None
+    rows: list[CalibrationRow],
+    without: frozenset[str] = HELD_TERMS,
+    year: int | None = None,
+    loss: str = "linear",
 ) -> UtilisationFit:
     """One fit without the band (placeholder quantiles): for refits and checks."""
-    return _assemble(rows, year or reference_year(rows), without, PLACEHOLDER_BAND, "refit")
+    return _assemble(
+        rows, year or reference_year(rows), without, PLACEHOLDER_BAND, "refit", loss
+    )
 
 
 def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
@@ -280,6 +309,7 @@ def held_out_residuals(
     rows: list[CalibrationRow],
     groups: Callable[[CalibrationRow], str],
     without: frozenset[str] = HELD_TERMS,
+    loss: str = "linear",
 ) -> dict[str, float]:
     """Each run's log residual from a fit without its group (run or lab): out of sample."""
     runs = [r for r in rows if r.kind == "run_hours"]
@@ -287,7 +317,7 @@ def held_out_residuals(
     result: dict[str, float] = {}
     for group in sorted({groups(r) for r in runs}):
         kept = [r for r in rows if r.kind != "run_hours" or groups(r) != group]
-        fit = fit_once(kept, without, year)
+        fit = fit_once(kept, without, year, loss)
         for run in runs:
             if groups(run) == group:
                 result[run.label] = hours_log_residual(run, fit)
@@ -352,7 +382,7 @@ def fit_rows(rows: list[CalibrationRow], data: str = "calibration") -> Utilisati
     return _assemble(rows, reference_year(rows), HELD_TERMS, figures, data)
 
 
-def print_term_values(rows: list[CalibrationRow]) -> None:
+def print_term_values(rows: list[CalibrationRow], loss: str = "linear") -> None:
     """What each term buys, the shipped fit against a refit with one term switched off (or,
     for a held term, fitted): leave-one-run-out median |error|, RMS log error and coverage
     under the leave-one-lab-out band of its size class, the width P90 ÷ P10 of the pooled
@@ -364,8 +394,8 @@ def print_term_values(rows: list[CalibrationRow]) -> None:
     classes = size_classes(rows)
     for term in ("", *FIT_TERMS):
         without = HELD_TERMS ^ {term} if term else HELD_TERMS
-        loo = held_out_residuals(rows, by_run, without)
-        lolo = held_out_residuals(rows, by_lab, without)
+        loo = held_out_residuals(rows, by_run, without, loss)
+        lolo = held_out_residuals(rows, by_lab, without, loss)
         error, coverage = jackknife_coverage(loo, lolo, classes)
         lab_error, _ = jackknife_coverage(lolo)
         values = np.array(list(loo.values()))
@@ -382,6 +412,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("calibration", nargs="?", type=Path, default=DEFAULT_CALIBRATION)
     parser.add_argument("--check", action="store_true", help="compare with the shipped JSON")
     parser.add_argument("--terms", action="store_true", help="LOO error without each term")
+    parser.add_argument(
+        "--loss",
+        choices=("linear", "soft_l1", "huber"),
+        default="linear",
+        help="with --terms: refit with this loss (robust ones use ROBUST_F_SCALE); the "
+        "shipped fit is least squares",
+    )
     args = parser.parse_args(argv)
     rows = load_calibration_rows(args.calibration)
     if args.check:
@@ -396,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         print("shipped fit matches a refit" if same else "shipped fit differs from a refit")
         return 0 if same else 1
     if args.terms:
-        print_term_values(rows)
+        print_term_values(rows, args.loss)
         return 0
     fit = fit_rows(rows, data=f"{len(rows)} rows: shared/reference/calibration + scripts/data")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)

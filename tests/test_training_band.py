@@ -16,6 +16,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training import estimate_training
 from gpuplan.compute.training_core import RUN_DAYS_RANGE
 from gpuplan.compute.utilisation import (
@@ -76,27 +77,43 @@ def test_failure_factor_hand_calculation() -> None:
     assert load_utilisation_fit().coefficients.hours_lost_per_failure == HOURS_LOST_PER_FAILURE
 
 
-def test_sync_term_hand_calculation() -> None:
-    """Tokens per replica per step T_r = B·m/n: a 4M-token batch of a model needing m = 2
-    GPUs per replica, on 2,048 GPUs, gives T_r = 4096, where the sync term is k_sync·ρ. With
-    a = 1, ρ = 0.5 (b = c = attention = scale-out = 0), k_sync = 0.8: 1/MFU = 1 + 0.8·0.5 =
-    1.4; on 8,192 GPUs T_r = 1024 and 1/MFU = 1 + 0.8·0.5·4 = 2.6."""
+def test_step_communication_hand_calculation() -> None:
+    """A 7B model (L = 32) at m = 2 GPUs per replica on H100 nodes of 8 (400 Gb/s = 50 GB/s
+    per GPU), 4,194,304-token batch. On 1,024 GPUs: 6 bytes × 7e9 / 8 × (1 − 8/1024) =
+    5.209 GB per GPU over the network, 0.10418 s, plus 2 collectives × 32 layers ×
+    2·log2(512) = 18 hops × 6.6 µs = 7.603 ms: t_comm = 0.11178 s. The ideal step is
+    6 × 7e9 × 4,194,304 / (1,024 × 989.4e12) = 0.17388 s, so C = 0.6429; with a = 1 and
+    nothing else C hides under the compute but one layer's share: 1/MFU = 1 + C/32 = 1.0201.
+    On 16,384 GPUs: 0.10495 s + 64 × 26 hops × 6.6 µs = 0.11593 s against a 0.010867 s ideal
+    step, C = 10.668: communication-bound, 1/MFU = C + C/32 = 11.001. Inside one node
+    nothing crosses the network."""
+    seconds = step_communication_seconds(
+        params_total=7e9,
+        num_layers=32,
+        gpus=np.array([1024.0, 16384.0, 8.0]),
+        gpus_per_replica=2,
+        scaleup_domain=8,
+        network_bandwidth=network_bandwidth("hopper"),
+    )
+    assert seconds == pytest.approx([0.111783, 0.115931, 0.0], rel=1e-5)
     k = UtilisationCoefficients(
-        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.0, sync=0.8,
-        software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
+        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.0,
+        communication=1.0, software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
     )  # fmt: skip
     x = utilisation_inputs(
-        peak_flops=150e12,
-        bf16_peak_flops=150e12,
-        memory_bandwidth=1e12,  # 150 FLOP/byte / 300 = ρ 0.5
+        peak_flops=989.4e12,
+        bf16_peak_flops=989.4e12,
+        memory_bandwidth=3.35e12,
         hidden_size=4096,
         attention_share=0.0,
-        gpus=np.array([2048.0, 8192.0]),
-        global_batch_tokens=4096 * 1024,
-        gpus_per_replica=2,
+        gpus=np.array([1024.0, 16384.0, 8.0]),
+        global_batch_tokens=4 * 1024 * 1024,
+        flops_per_token=6 * 7e9,
+        num_layers=32,
+        communication_seconds=seconds,
     )
-    assert x.replica_tokens == pytest.approx([4096, 1024])
-    assert inverse_mfu(x, k) == pytest.approx([1.4, 2.6], rel=1e-12)
+    assert x.communication == pytest.approx([0.64289, 10.668, 0.0], rel=1e-4)
+    assert inverse_mfu(x, k) == pytest.approx([1.02009, 11.0014, 1.0], rel=1e-5)
 
 
 def test_scale_out_term_grows_with_the_peak_hand_calculation() -> None:
@@ -104,8 +121,8 @@ def test_scale_out_term_grows_with_the_peak_hand_calculation() -> None:
     k_n = 0.1 and nothing else, 1,024 GPUs (7 doublings) give 1/MFU = 1 + 0.1·π·7: 1.7 on an
     H100 (π = 1) and 1 + 0.7·312/989.4 = 1.2207 on an A100; 8 GPUs or fewer cost nothing."""
     k = UtilisationCoefficients(
-        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.1, sync=0.0,
-        software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
+        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.1,
+        communication=0.0, software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
     )  # fmt: skip
     x = utilisation_inputs(
         peak_flops=np.array([989.4e12, 312e12, 989.4e12]),
@@ -115,7 +132,8 @@ def test_scale_out_term_grows_with_the_peak_hand_calculation() -> None:
         attention_share=0.0,
         gpus=np.array([1024.0, 1024.0, 4.0]),
         global_batch_tokens=4e6,
-        gpus_per_replica=1,
+        flops_per_token=6 * 70e9,
+        num_layers=80,
     )
     assert inverse_mfu(x, k) == pytest.approx([1.7, 1.0 + 0.7 * 312 / 989.4, 1.0], rel=1e-12)
 
@@ -135,15 +153,18 @@ def test_band_is_chosen_by_size_class() -> None:
     assert high == pytest.approx(np.exp([0.2, 0.2, 0.4, 0.4 + 0.12816]), rel=1e-4)
 
 
-def test_shipped_sync_term_is_physical() -> None:
-    """The fit uses the per-step term (issue 10): a 7B spread over many H100s at a fixed
-    4M-token batch loses MFU as its tokens per replica per step shrink."""
+def test_thin_batches_become_communication_bound() -> None:
+    """The shipped model counts the step communication as computed (set, not fitted): a 7B
+    on H100 at a fixed 4M-token batch keeps its MFU on 256 GPUs, where the gradient and
+    parameter collectives hide under the step's compute, and loses it on 8,192, where the
+    ideal step (6 × 7e9 × 4e6 / (8,192 × 989.4e12) = 21 ms) is shorter than the 0.1 s the
+    network needs for the replica's bytes (see the hand calculation above)."""
     fit = load_utilisation_fit()
-    assert fit.coefficients.sync > 0.1
+    assert fit.coefficients.communication == 1.0
     run = {"params": 7e9, "tokens": 2e12, "gpu": "h100", "global_batch_tokens": 4e6}
     few = estimate_training(gpus=256, **run)  # type: ignore[arg-type]
     many = estimate_training(gpus=8192, **run)  # type: ignore[arg-type]
-    assert many.mfu < 0.8 * few.mfu
+    assert many.mfu < 0.6 * few.mfu
 
 
 def test_unknown_cluster_widens_the_band_over_plausible_clusters() -> None:
@@ -176,13 +197,13 @@ def test_mfu_never_exceeds_the_best_measured() -> None:
     best = max(r.observed_mfu for r in fit.rows if r.kind == "mfu")
     assert fit.max_benchmark_mfu == pytest.approx(best, abs=1e-5)
     ideal = UtilisationCoefficients(
-        base=0.5, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.0, sync=0.0,
-        software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
+        base=0.5, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.0,
+        communication=0.0, software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
     )  # fmt: skip
     x = utilisation_inputs(
         peak_flops=312e12, bf16_peak_flops=312e12, memory_bandwidth=2.039e12,
         hidden_size=4096, attention_share=0.1, gpus=8, global_batch_tokens=4e6,
-        gpus_per_replica=1,
+        flops_per_token=6 * 7e9, num_layers=32,
     )  # fmt: skip
     assert inverse_mfu(x, ideal) == pytest.approx(0.5)
     capped = benchmark_mfu(x, fit.model_copy(update={"coefficients": ideal}))

@@ -52,10 +52,13 @@ from gpuplan.units import HOURS_PER_DAY
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-IMPLIED_ITERATIONS = 12
+IMPLIED_START_TOKENS = 1e12
+"""First guess of :func:`implied_training` (a run of the usual size: fewer steps than from a
+guess of one token, whose tiny default batch makes the first steps communication-bound)."""
+IMPLIED_ITERATIONS = 16
 """Fixed-point steps of :func:`implied_training`: with the batch rule, more tokens mean a
-larger batch and shorter per-step sync, so each step shrinks the error by about the sync
-term's share of the step time (well under a half)."""
+larger batch and less exposed per-step communication, so each step shrinks the error by
+about that communication's share of the step time (well under a half)."""
 
 __all__ = [
     "DEFAULT_SCOPE",
@@ -384,7 +387,7 @@ def implied_training(
         hours = dollars / price
     cluster = _positive(gpus, "gpus")
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
-    tokens = 1.0
+    tokens = IMPLIED_START_TOKENS
     for _ in range(IMPLIED_ITERATIONS):
         unit = _one_run(resolved, tokens, cluster, settings, fit)
         tokens *= hours / float(unit.gpu_hours[0])

@@ -18,6 +18,7 @@ import numpy as np
 
 from gpuplan.catalog.gpus import GPU
 from gpuplan.catalog.models import ModelEntry
+from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_memory import min_gpus_for_memory
 from gpuplan.compute.utilisation import (
     UtilisationFit,
@@ -79,6 +80,8 @@ class Hardware(NamedTuple):
     memory_bandwidth: NDArray[np.float64]
     memory_bytes: NDArray[np.float64]
     scaleup_domain: NDArray[np.float64]
+    network_bandwidth: NDArray[np.float64]
+    """Bytes/s per GPU between scale-up domains (the generation's reference system)."""
     generation_fitted: NDArray[np.bool_]
     precision_class: NDArray[np.int64]
 
@@ -156,6 +159,7 @@ def hardware_arrays(
         memory_bandwidth=np.array([g.memory_bandwidth_bytes_per_s for g in gpus]),
         memory_bytes=np.array([g.memory_bytes for g in gpus]),
         scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
+        network_bandwidth=np.array([network_bandwidth(g.generation) for g in gpus]),
         generation_fitted=np.array([g.generation in fitted for g in gpus]),
         precision_class=np.array([precision_class(p, fit) for p in precisions]),
     )
@@ -200,6 +204,14 @@ def training_arrays(
     floor = np.where(np.isfinite(minimum), minimum, 1.0)
 
     def mfu_on(cluster: ArrayLike) -> tuple[NDArray[np.float64], UtilisationInputs]:
+        communication = step_communication_seconds(
+            params_total=shape.params_total,
+            num_layers=shape.num_layers,
+            gpus=cluster,
+            gpus_per_replica=np.where(np.isfinite(minimum), minimum, cluster),
+            scaleup_domain=hardware.scaleup_domain,
+            network_bandwidth=hardware.network_bandwidth,
+        )
         x = utilisation_inputs(
             peak_flops=hardware.peak_flops,
             bf16_peak_flops=hardware.bf16_peak_flops,
@@ -208,7 +220,9 @@ def training_arrays(
             attention_share=shape.attention_flops_per_token / flops_per_token,
             gpus=cluster,
             global_batch_tokens=batch,
-            gpus_per_replica=np.where(np.isfinite(minimum), minimum, cluster),
+            flops_per_token=flops_per_token,
+            num_layers=shape.num_layers,
+            communication_seconds=communication,
             software_age=fit.reference_year - np.asarray(year, dtype=float),
             is_moe=shape.is_moe,
         )

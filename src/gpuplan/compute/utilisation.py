@@ -10,23 +10,25 @@ budget per unit of ideal compute time, so every term is a physical cost:
                                                  cost D plus a_attn·ρ (softmax and tile traffic
                                                  of FlashAttention, run in bf16)
             + k_n·π·log2(max(n, 8)/8)            exposed scale-out communication
-            + k_sync·ρ·4096/T_r ]                per-step synchronisation, T_r tokens per replica
+            + max(0, C − D) + C/L ]              data-parallel step communication, C
             × (1 + e·age) × moe^[MoE]            older software stack; MoE routing/all-to-all
 
 ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 FLOP/byte (H100 bf16 ≈ 1): the faster compute is
-relative to memory, the longer memory-bound work and per-step synchronisation take relative
-to the matmuls. π = P ÷ 989.4 TFLOP/s (H100 bf16 = 1): the network between nodes (a
-200-400 Gb/s NIC per GPU from A100 to H100 clusters) grew less than peak compute, so
-exposed scale-out communication per ideal FLOP grows with the peak (π takes one network
-for every GPU; the fitted k_n averages over the clusters in the data). h is the hidden width,
-s the attention share of model FLOPs, n the GPU count, P the peak at the training precision.
-T_r = B·m/n is the tokens one data-parallel replica processes per optimiser step (global
-batch B tokens, m GPUs per replica = the memory minimum): a replica's gradient/parameter
-collectives per step move ∝ N/m bytes while its compute is ∝ N·B/n, so a small model spread
-thinly over many GPUs runs short, latency-bound steps. ``age`` = reference year − the run's
-software year (0 = today's stack, the default); the shipped fit holds e at 0 (see
-``scripts/fit_utilisation.py``: in the published runs the software year is confounded with
-the GPU generation).
+relative to memory, the longer memory-bound work takes relative to the matmuls. a >= 1:
+matmuls never beat the datasheet peak. π = P ÷ 989.4 TFLOP/s (H100 bf16 = 1): the network
+between nodes grew less than peak compute, so exposed scale-out communication per ideal FLOP
+grows with the peak (the shipped fit holds k_n at 0: the data-parallel part is C below).
+h is the hidden width, s the attention share of model FLOPs, n the GPU count, P the peak at
+the training precision. C is the per-step gradient reduce-scatter and parameter all-gather
+over the network (bandwidth and latency, :mod:`gpuplan.compute.step_communication`), set
+from hardware figures and not fitted, in units of the step's ideal compute time. It runs
+concurrently with the step's compute D' (the first two terms): the reduce-scatter (4 of its
+6 bytes per parameter) under the backward pass (2/3 of the compute), the all-gather (2 of
+6) under the forward pass (1/3), so max(0, C − D') is exposed, plus the first all-gather and
+the last reduce-scatter (1/L of it, L layers), which nothing overlaps. A small model spread
+thinly over many GPUs (short steps) becomes communication-bound. ``age`` = reference year −
+the run's software year (0 = today's stack, the default): e is the extra step time per year
+of an older stack (kernels, fusion, overlap).
 
 A published GPU-hour figure holds more than steady-state steps; what it holds is its
 ``scope``: 'step_time' (logged step time: nothing else), 'pretraining' (a lab's pre-training
@@ -66,8 +68,6 @@ REFERENCE_WIDTH = 1024.0
 """Hidden width at which the width-dependent memory term equals its coefficient."""
 SCALE_OUT_BASE_GPUS = 8.0
 """One scale-up node: communication below it is not counted as scale-out loss."""
-SYNC_REFERENCE_TOKENS = 4096.0
-"""Tokens per replica per step at which the synchronisation term equals k_sync·ρ."""
 FAILURES_PER_GPU_HOUR = 419.0 / (54.0 * 24.0 * 16384.0)
 """λ: unexpected interruptions per GPU-hour, Llama 3 405B pre-training (419 in 54 days on
 16,384 H100; arXiv:2407.21783 §3.3.4, Table 5)."""
@@ -98,7 +98,9 @@ class UtilisationCoefficients(BaseModel):
     scale_out: float = Field(
         ge=0, description="k_n: exposed communication per GPU doubling at π = 1 (H100 bf16)."
     )
-    sync: float = Field(ge=0, description="k_sync: per-step sync time per ρ at 4096 tokens.")
+    communication: float = Field(
+        ge=0, le=1, description="Share of the physical step communication C counted: 1, set."
+    )
     software_age: float = Field(ge=0, description="e: extra time per year of older software.")
     moe: float = Field(ge=1, description="MoE step time ÷ dense step time at equal FLOPs.")
     hours_lost_per_failure: float = Field(ge=0, description="t_lost: job hours per failure.")
@@ -203,8 +205,9 @@ class UtilisationInputs(NamedTuple):
     gpus: NDArray[np.float64]
     attention_peak_ratio: NDArray[np.float64]
     """Peak at the training precision ÷ bf16 peak (attention kernels run in bf16)."""
-    replica_tokens: NDArray[np.float64]
-    """T_r: tokens per data-parallel replica per optimiser step (B·m/n)."""
+    communication: NDArray[np.float64]
+    """C: per-step data-parallel communication ÷ the step's ideal compute time."""
+    num_layers: NDArray[np.float64]
     software_age: NDArray[np.float64]
     """Years between the run's software stack and the reference year (>= 0)."""
     is_moe: NDArray[np.bool_]
@@ -221,21 +224,29 @@ def utilisation_inputs(
     attention_share: ArrayLike,
     gpus: ArrayLike,
     global_batch_tokens: ArrayLike,
-    gpus_per_replica: ArrayLike,
+    flops_per_token: ArrayLike,
+    num_layers: ArrayLike,
+    communication_seconds: ArrayLike = 0.0,
     software_age: ArrayLike = 0.0,
     is_moe: ArrayLike = False,
 ) -> UtilisationInputs:
-    """Build the model inputs from GPU figures (FLOP/s, bytes/s), model shape and batch."""
+    """Build the model inputs from GPU figures (FLOP/s, bytes/s), model shape and batch.
+    ``communication_seconds``: t_comm per step (:mod:`gpuplan.compute.step_communication`),
+    divided here by the step's ideal compute time FLOPs per token × B / (n × P); an infinite
+    batch (unknown spread) makes it 0."""
     peak = np.asarray(peak_flops, dtype=float)
     n = np.asarray(gpus, dtype=float)
-    replica = np.minimum(np.maximum(np.asarray(gpus_per_replica, dtype=float), 1.0), n)
+    ideal_step = (
+        np.asarray(flops_per_token, dtype=float) * np.asarray(global_batch_tokens, dtype=float)
+    ) / (n * peak)
     return UtilisationInputs(
         ridge=peak / np.asarray(memory_bandwidth, dtype=float) / RIDGE_REFERENCE_FLOP_PER_BYTE,
         hidden_size=np.asarray(hidden_size, dtype=float),
         attention_share=np.asarray(attention_share, dtype=float),
         gpus=n,
         attention_peak_ratio=peak / np.asarray(bf16_peak_flops, dtype=float),
-        replica_tokens=np.asarray(global_batch_tokens, dtype=float) * replica / n,
+        communication=np.asarray(communication_seconds, dtype=float) / ideal_step,
+        num_layers=np.asarray(num_layers, dtype=float),
         software_age=np.maximum(np.asarray(software_age, dtype=float), 0.0),
         is_moe=np.asarray(is_moe, dtype=bool),
         compute_ratio=peak / REFERENCE_PEAK_FLOPS,
@@ -276,14 +287,17 @@ def default_global_batch_tokens(training_flops: ArrayLike, rule: BatchRule) -> N
 
 
 def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.float64]:
-    """Time per unit of ideal compute time (1/MFU): the docstring formula."""
+    """Time per unit of ideal compute time (1/MFU): the docstring formula. Communication
+    overlaps compute (max), less one layer's collectives at the ends of the step."""
     share = x.attention_share
     dense_work = k.base + x.ridge * (k.memory + k.memory_width * REFERENCE_WIDTH / x.hidden_size)
     attention_extra = k.attention * x.ridge * x.attention_peak_ratio
     doublings = np.log2(np.maximum(x.gpus, SCALE_OUT_BASE_GPUS) / SCALE_OUT_BASE_GPUS)
     scale_out = k.scale_out * x.compute_ratio * doublings
-    sync = k.sync * x.ridge * SYNC_REFERENCE_TOKENS / x.replica_tokens
-    steady = dense_work + share * attention_extra + scale_out + sync
+    compute = dense_work + share * attention_extra
+    communication = k.communication * x.communication
+    exposed = np.maximum(communication - compute, 0.0) + communication / x.num_layers
+    steady = compute + scale_out + exposed
     result: NDArray[np.float64] = (
         steady * (1.0 + k.software_age * x.software_age) * np.where(x.is_moe, k.moe, 1.0)
     )
@@ -408,80 +422,3 @@ def load_utilisation_fit() -> UtilisationFit:
     """The shipped fit (``gpuplan/compute/data/utilisation_fit.json``), read once."""
     text = (resources.files("gpuplan.compute") / "data" / FIT_FILE).read_text(encoding="utf-8")
     return UtilisationFit.model_validate(json.loads(text))
-
-
-FIT_TERMS = ("memory_width", "scale_out", "sync", "software_age", "moe", "failures", "scope")
-"""Terms the fit can switch off to show what each buys (``fit_coefficients(without=...)``)."""
-
-
-def fit_coefficients(
-    x: UtilisationInputs,
-    observed_mfu: Sequence[float] | NDArray[np.float64],
-    scope: Sequence[str],
-    *,
-    weights: Sequence[float] | NDArray[np.float64] | None = None,
-    without: frozenset[str] = frozenset(),
-    fixed: dict[str, float] | None = None,
-) -> tuple[UtilisationCoefficients, dict[str, float]]:
-    """Least squares on log MFU; returns coefficients and the goodput per fitted scope.
-
-    Rows with scope 'step_time' are predicted as benchmark MFU, others as benchmark MFU ×
-    goodput(scope) × failure factor ('full_training' rows use the 'pretraining' goodput as
-    :func:`goodput_for` does). Bounds keep each term's physical sign. ``without``
-    names terms of :data:`FIT_TERMS` held at zero ('scope': one goodput for every scope);
-    ``fixed`` holds coefficients (by field name) at a value set outside the fit.
-    """
-    from scipy.optimize import least_squares
-
-    observed = np.log(np.asarray(observed_mfu, dtype=float))
-    root_w = np.sqrt(np.ones_like(observed) if weights is None else np.asarray(weights, float))
-    # 'full_training' rows share the 'pretraining' goodput, less the stages it adds.
-    full = np.asarray(scope) == "full_training"
-    scopes = np.where(full, "pretraining", np.asarray(scope))
-    stages = np.where(full, -np.log(FULL_TRAINING_OVER_PRETRAINING), 0.0)
-    run_scopes = sorted({s for s in scopes if s != "step_time"})
-    pooled = "scope" in without
-    goodput_index = np.array(
-        [-1 if s == "step_time" else (0 if pooled else run_scopes.index(s)) for s in scopes]
-    )
-    names = ["base", "memory", "memory_width", "attention", "scale_out", "sync", "software_age"]
-    names += ["moe", "hours_lost_per_failure"]
-    frozen = {"failures": "hours_lost_per_failure"}
-    switched_off = {frozen.get(term, term) for term in without if term != "scope"}
-    held = {n: v for n, v in (fixed or {}).items() if n not in switched_off}
-    fixed_names = switched_off | set(held)
-    start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 0.5}
-    start |= {"moe": 1.2, "hours_lost_per_failure": 0.5}
-    upper = dict.fromkeys(names, 10.0) | {"attention": 20.0, "software_age": 1.0, "moe": 3.0}
-    lower = dict.fromkeys(names, 0.0) | {"moe": 1.0}
-    free = [n for n in names if n not in fixed_names]
-    resting = {n: (1.0 if n == "moe" else 0.0) for n in fixed_names} | held
-    goodputs = 1 if pooled else len(run_scopes)
-
-    def coefficients(p: NDArray[np.float64]) -> UtilisationCoefficients:
-        values = resting | {n: float(v) for n, v in zip(free, p, strict=False)}
-        return UtilisationCoefficients.model_validate(values)
-
-    def residuals(p: NDArray[np.float64]) -> NDArray[np.float64]:
-        k = coefficients(p)
-        log_g = np.append(p[len(free) :], 0.0)[goodput_index]
-        failures = np.where(
-            goodput_index >= 0, failure_factor(x.gpus, k.hours_lost_per_failure), 1.0
-        )
-        predicted = -np.log(inverse_mfu(x, k)) + log_g + stages + np.log(failures)
-        return root_w * (observed - predicted)
-
-    solution = least_squares(
-        residuals,
-        np.array([start[n] for n in free] + [-0.1] * goodputs),
-        bounds=(
-            [lower[n] for n in free] + [-1.5] * goodputs,
-            [upper[n] for n in free] + [0.0] * goodputs,
-        ),
-    )
-    p = solution.x
-    log_goodput = p[len(free) :]
-    goodput: dict[str, float] = {
-        s: float(np.exp(log_goodput[0 if pooled else i])) for i, s in enumerate(run_scopes)
-    }
-    return UtilisationCoefficients(**coefficients(p).model_dump()), goodput
