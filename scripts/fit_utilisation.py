@@ -112,7 +112,7 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
     )
 
 
-HELD_TERMS = frozenset({"software_age", "scale_out"})
+HELD_TERMS = frozenset({"scale_out"})
 """Terms the shipped fit holds at zero. software_age (extra time per year of older software)
 is confounded with the GPU generation in the published runs (A100 runs are 2022-2023, H100
 runs 2024-2025): fitted, it raises leave-one-run-out median |error| (``--terms``), so the era

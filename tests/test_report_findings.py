@@ -163,9 +163,10 @@ def test_mistral_7b_gpu_hours_on_a100() -> None:
     assert band is not None
     low, high = float(band.group(1)), float(band.group(2))
     assert low < 2.07 < high and high < 3.5
-    # gpuplan's P50 for 2-8T tokens (wall clock, run MFU 0.31 on A100 since the round-three
-    # training fit, issue 10) is 280K-1.14M GPU-hours: the press figure is below that range,
-    # though the tokens it would train (P10-P90, above) include Llama 2's 2T.
+    # gpuplan's P50 for 2-8T tokens (wall clock, on the 2023 software stack of Mistral 7B's
+    # release: run MFU 0.36 on A100 with the round-four training fit, issue 10) is
+    # 243K-984K GPU-hours: the press figure is below that range, though the tokens it would
+    # train (P10-P90, above) include Llama 2's 2T.
     assert row["verdict"] == "contradicted"
 
 

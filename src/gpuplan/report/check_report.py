@@ -77,12 +77,15 @@ def _gpu_hours_from_architecture(claim: dict[str, Any]) -> tuple[Range, str]:
     gpu = claim["inputs"]["gpu"]["value"]
     few, many = _ends(claim["inputs"]["gpus"])
     model = claim["inputs"]["model"]["value"]
+    year = claim["inputs"].get("software_year", {}).get("value")  # None: today's stack
     low, high = (
-        estimate_training(model, tokens=t, gpu=gpu, gpus=int(g)).gpu_hours
+        estimate_training(model, tokens=t, gpu=gpu, gpus=int(g), software_year=year).gpu_hours
         for t, g in zip(_ends(claim["inputs"]["tokens"]), (few, many), strict=True)
     )
     hours, _ = _ends(claim["inputs"]["gpu_hours"])
-    implied = implied_training(gpu_hours=hours, gpu=gpu, model=model, gpus=int(few))
+    implied = implied_training(
+        gpu_hours=hours, gpu=gpu, model=model, gpus=int(few), software_year=year
+    )
     method = (
         f"estimate_training on {gpu} bf16 at each end of the token range; "
         f"{humanize.gpu_hours(hours)} on {gpu} train {implied.tokens_p10 / 1e12:.1f}-"
