@@ -118,7 +118,7 @@ class ExtrapolationPriors(BaseModel):
     unseen_generation_sigma: float = Field(ge=0)
     unseen_precision_sigma: float = Field(ge=0)
     fp8_sigma: float = Field(ge=0, description="fp8 rests on few benchmark rows only.")
-    moe_sigma: float = Field(ge=0, description="MoE rests on two runs (one lab) only.")
+    moe_sigma: float = Field(ge=0, description="MoE rests on few runs.")
     per_doubling_sigma: float = Field(
         ge=0, description="Per doubling of GPUs or params beyond the fitted maximum."
     )
