@@ -8,14 +8,17 @@ leave-one-run-out coverage that keeps the band honest (issue 10: >= 75%).
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import sys
+from importlib import resources
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
+from gpuplan.catalog.gpus import list_gpus
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training import estimate_training
 from gpuplan.compute.training_core import RUN_DAYS_RANGE
@@ -114,6 +117,21 @@ def test_step_communication_hand_calculation() -> None:
     )
     assert x.communication == pytest.approx([0.64289, 10.668, 0.0], rel=1e-4)
     assert inverse_mfu(x, k) == pytest.approx([1.02009, 11.0014, 1.0], rel=1e-5)
+
+
+def test_every_catalog_generation_has_a_cited_network_figure() -> None:
+    """The step communication needs a network bandwidth per GPU for every generation the
+    catalog can estimate; each row of the table names its source or says ASSUMPTION. DGX
+    H100: 8 x 400 Gb/s ConnectX-7 = 50 GB/s per GPU (DeepSeek-V3 §3.2.2: 'IB (50 GB/s)')."""
+    for gpu in list_gpus():
+        assert network_bandwidth(gpu.generation) > 0
+    assert network_bandwidth("hopper") == pytest.approx(50e9)
+    text = (resources.files("gpuplan.compute") / "data" / "scale_out_network.csv").read_text()
+    for row in csv.DictReader(text.splitlines()):
+        assert row["source"] and row["as_of"], row["generation"]
+    with pytest.raises(InputError) as error:
+        network_bandwidth("no-such-generation")
+    assert error.value.field == "gpu"
 
 
 def test_scale_out_term_grows_with_the_peak_hand_calculation() -> None:
