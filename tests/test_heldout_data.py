@@ -99,3 +99,33 @@ def test_moe_rows_of_the_perf_overview_run_attention_data_parallel() -> None:
             assert row["ep"] == row["tp"], row
         else:
             assert row["ep"] == "", row
+
+
+def test_held_out_runs_are_not_fitted(calibration_dir: Path) -> None:
+    """A held-out run must not also be a fitted calibration run: no fitted run has the same
+    name, or the same parameter count and tokens within 3% (e.g. Granite 3.0 8B is held out
+    while its sibling 2B, 2.5B parameters on the same 12T tokens, is fitted)."""
+    published = read("training_runs.csv", calibration_dir) + read(
+        "training_runs_extra.csv", CALIBRATION
+    )
+    by_name = {row["model"]: row for row in published}
+    fitted = [
+        by_name[row["key"]]
+        for row in read("calibration_details.csv", CALIBRATION)
+        if row["usable"] == "yes" and row["kind"] == "run_hours"
+    ]
+    fitted_names = {row["model"].lower() for row in fitted}
+    for held in read("heldout_training.csv"):
+        if held["kind"] != "run":
+            continue
+        assert held["run"].lower() not in fitted_names, held["run"]
+        params = (
+            get_model(held["model"]).architecture.params_total
+            if held["model"]
+            else float(held["params"])
+        )
+        tokens = float(held["tokens"])
+        for run in fitted:
+            same_size = abs(float(run["params_total_b"]) * 1e9 / params - 1.0) < 0.03
+            same_tokens = abs(float(run["tokens_trained"]) / tokens - 1.0) < 0.03
+            assert not (same_size and same_tokens), (held["run"], run["model"])
