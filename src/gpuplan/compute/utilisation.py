@@ -10,7 +10,8 @@ budget per unit of ideal compute time, so every term is a physical cost:
                                                  cost D plus a_attn·ρ (softmax and tile traffic
                                                  of FlashAttention, run in bf16)
             + k_n·π·log2(max(n, 8)/8)            exposed scale-out communication
-            + max(0, C − D) + C/L ]              data-parallel step communication, C
+            + max(0, C − D') + C/L ]             data-parallel step communication C; D' the
+                                                 first line (the step's compute)
             × (1 + e·age) × moe^[MoE]            older software stack; MoE routing/all-to-all
 
 ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 FLOP/byte (H100 bf16 ≈ 1): the faster compute is
