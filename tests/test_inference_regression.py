@@ -6,7 +6,9 @@ returned on main at 49b683e (calibration of 2026-12-02), recorded before the spe
 re-recorded on r3-inference after the round-three model change (MoE dispatch on every GPU
 of a tensor-parallel group, fitted link and dispatch efficiencies, shallow-GEMM factor) and
 its refit, and on r4-inference after the round-four change (TensorRT-LLM's KV-memory rule,
-binary HBM GB, cited runtime reserve) and its refit. When the serving model or its fit changes
+binary HBM GB, cited runtime reserve) and its refit, and on i-moe after the round-five change
+(prompt and decode attention added, chunked attention, latent decode FLOPs, overlapped host
+time) and its refit. When the serving model or its fit changes
 on purpose, re-record them from the new code (the failing assertion prints the new value).
 Accuracy is checked against published results in tests/test_inference_validation.py and
 benchmarks/inference_accuracy.py.
@@ -48,10 +50,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 1,
             "batch_size": 442,
             "max_batch_size": 445,
-            "output_tokens_per_second_per_gpu": 2353.3913602978473,
-            "tpot_ms": 187.8140658866276,
-            "ttft_ms": 358.7043669048827,
-            "cost_per_million_output_tokens": 0.236065945056093,
+            "output_tokens_per_second_per_gpu": 2384.531254389061,
+            "tpot_ms": 185.36137833649175,
+            "ttft_ms": 350.72290132488547,
+            "cost_per_million_output_tokens": 0.2329831301363647,
             "moe_experts_touched_per_layer": None,
         },
     ),
@@ -62,12 +64,12 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {
             "tensor_parallel": 1,
             "expert_parallel": 1,
-            "batch_size": 39,
+            "batch_size": 27,
             "max_batch_size": 467,
-            "output_tokens_per_second_per_gpu": 2918.996245776825,
-            "tpot_ms": 13.360757163160043,
-            "ttft_ms": 50.021894476704865,
-            "cost_per_million_output_tokens": 0.19032417611339097,
+            "output_tokens_per_second_per_gpu": 2722.3995109116045,
+            "tpot_ms": 9.91771972395663,
+            "ttft_ms": 41.7727234986985,
+            "cost_per_million_output_tokens": 0.2040683424048684,
             "moe_experts_touched_per_layer": None,
         },
     ),
@@ -78,12 +80,12 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {
             "tensor_parallel": 4,
             "expert_parallel": 4,
-            "batch_size": 256,
+            "batch_size": 168,
             "max_batch_size": 3176,
-            "output_tokens_per_second_per_gpu": 3077.109738818603,
-            "tpot_ms": 20.798738242130927,
-            "ttft_ms": 41.37504846572949,
-            "cost_per_million_output_tokens": 0.18054460279627543,
+            "output_tokens_per_second_per_gpu": 2704.6218087816183,
+            "tpot_ms": 15.528970665230457,
+            "ttft_ms": 32.63253605777055,
+            "cost_per_million_output_tokens": 0.20540970044378332,
             "moe_experts_touched_per_layer": 8.0,
         },
     ),
@@ -96,10 +98,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 8,
             "batch_size": 9272,
             "max_batch_size": 9296,
-            "output_tokens_per_second_per_gpu": 5539.62681178545,
-            "tpot_ms": 209.21986974542216,
-            "ttft_ms": 335.21984316037907,
-            "cost_per_million_output_tokens": 0.10028754182025797,
+            "output_tokens_per_second_per_gpu": 5502.988072212909,
+            "tpot_ms": 210.6128497447266,
+            "ttft_ms": 334.6456602862527,
+            "cost_per_million_output_tokens": 0.10095525344872332,
             "moe_experts_touched_per_layer": 256.0,
         },
     ),
@@ -110,13 +112,13 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {
             "tensor_parallel": 8,
             "expert_parallel": 1,
-            "batch_size": 8,
+            "batch_size": 6,
             "max_batch_size": 828,
-            "output_tokens_per_second_per_gpu": 47.27188400466875,
-            "tpot_ms": 21.154223510559387,
-            "ttft_ms": 55.7367917105833,
-            "cost_per_million_output_tokens": 11.752346394755216,
-            "moe_experts_touched_per_layer": 101.96216232138947,
+            "output_tokens_per_second_per_gpu": 47.47336904443443,
+            "tpot_ms": 15.798328310357112,
+            "ttft_ms": 46.536351329086834,
+            "cost_per_million_output_tokens": 11.702467440968075,
+            "moe_experts_touched_per_layer": 81.10372835952111,
         },
     ),
     (  # small MoE, TTFT target
@@ -128,10 +130,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 2,
             "batch_size": 1024,
             "max_batch_size": 1220,
-            "output_tokens_per_second_per_gpu": 13515.447508374526,
-            "tpot_ms": 37.88257841131426,
-            "ttft_ms": 64.00354196497346,
-            "cost_per_million_output_tokens": 0.04110522831088788,
+            "output_tokens_per_second_per_gpu": 13867.564783259315,
+            "tpot_ms": 36.920679251666016,
+            "ttft_ms": 61.595715452738254,
+            "cost_per_million_output_tokens": 0.04006150785941975,
             "moe_experts_touched_per_layer": 128.0,
         },
     ),
@@ -144,10 +146,10 @@ PINS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "expert_parallel": 8,
             "batch_size": 4624,
             "max_batch_size": 4664,
-            "output_tokens_per_second_per_gpu": 9161.638522325951,
-            "tpot_ms": 63.08915142105581,
-            "ttft_ms": 106.4126722827933,
-            "cost_per_million_output_tokens": 0.06063932278071493,
+            "output_tokens_per_second_per_gpu": 9126.06892909192,
+            "tpot_ms": 63.33504650150755,
+            "ttft_ms": 105.93237647167166,
+            "cost_per_million_output_tokens": 0.06087566945550515,
             "moe_experts_touched_per_layer": 128.0,
         },
     ),
@@ -168,25 +170,27 @@ def test_curve_pins_of_an_expert_parallel_estimate() -> None:
     estimate = estimate_inference("deepseek-v3", "b200", input_tokens=1000, output_tokens=1000)
     curve = {point.batch_size: point for point in estimate.curve}
     assert list(curve) == [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
-    assert curve[4096].output_tokens_per_second_per_gpu == pytest.approx(4775.39181045921, rel=1e-9)
-    assert curve[8].tpot_p99_ms == pytest.approx(38.44887294334398, rel=1e-9)
+    assert curve[4096].output_tokens_per_second_per_gpu == pytest.approx(
+        4814.504610405027, rel=1e-9
+    )
+    assert curve[8].tpot_p99_ms == pytest.approx(45.287068364036294, rel=1e-9)
     assert all(point.fits_memory and point.meets_latency for point in curve.values())
 
 
 def test_search_matches_its_regression_pin() -> None:
     search = search_deployments("deepseek-v3", max_tpot_ms=50, price_per_gpu_hour=PRICE, top=3)
-    assert (search.configurations_evaluated, search.feasible_deployments) == (150_102, 51)
+    assert (search.configurations_evaluated, search.feasible_deployments) == (150_102, 45)
     top = [
         (o.gpu, o.precision, o.tensor_parallel, o.expert_parallel, o.batch_size)
         for o in search.options
     ]
     assert top == [
-        ("gb300", "fp4", 8, 8, 112),
-        ("b300", "fp4", 8, 8, 104),
-        ("gb300", "fp4", 8, 1, 80),
+        ("gb300", "fp4", 8, 8, 48),
+        ("gb300", "fp4", 8, 1, 42),
+        ("b300", "fp4", 8, 1, 35),
     ]
     assert search.options[0].output_tokens_per_second_per_gpu == pytest.approx(
-        636.3502330880029, rel=1e-9
+        361.26650130198175, rel=1e-9
     )
 
 

@@ -50,6 +50,18 @@ class Architecture(ScenarioModel):
     sliding_window: int | None = Field(
         default=None, gt=0, description="Attention window; the KV cache is a rolling buffer."
     )
+    attention_chunk_size: int | None = Field(
+        default=None,
+        gt=0,
+        description="Chunked local attention (Llama 4): a query attends only to the earlier "
+        "keys of its own block of this many tokens.",
+    )
+    local_attention_layers: int | None = Field(
+        default=None,
+        ge=0,
+        description="Layers that use the sliding window or the chunk; the others attend to "
+        "the whole context (default: every layer).",
+    )
     max_position_embeddings: int | None = Field(default=None, gt=0)
     # Mixture of experts
     num_experts: int = Field(default=0, ge=0, description="Routed experts per MoE layer.")
@@ -78,6 +90,15 @@ class Architecture(ScenarioModel):
             raise ValueError("num_experts_per_tok exceeds the number of experts")
         if self.first_dense_layers > self.num_layers:
             raise ValueError("first_k_dense_replace exceeds num_hidden_layers")
+        if self.sliding_window and self.attention_chunk_size:
+            raise ValueError("a config has either sliding_window or attention_chunk_size, not both")
+        if self.local_attention_layers is not None:
+            if not (self.sliding_window or self.attention_chunk_size):
+                raise ValueError(
+                    "local attention layers need sliding_window or attention_chunk_size"
+                )
+            if self.local_attention_layers > self.num_layers:
+                raise ValueError("local attention layers exceed num_hidden_layers")
         mla = (self.kv_lora_rank, self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim)
         if any(v is not None for v in mla) and any(v is None for v in mla):
             raise ValueError(
@@ -206,18 +227,89 @@ class Architecture(ScenarioModel):
     def value_head_dim(self) -> int:
         return self.v_head_dim or self.head_dim
 
+    @property
+    def local_attention_share(self) -> float:
+        """Fraction of the layers with a sliding window or chunked attention (0 if none)."""
+        if not (self.sliding_window or self.attention_chunk_size):
+            return 0.0
+        local = self.local_attention_layers
+        return (self.num_layers if local is None else local) / self.num_layers
+
+    def _layer_mean(self, full: float, local: float) -> float:
+        share = self.local_attention_share
+        return full if share == 0 else (1.0 - share) * full + share * local
+
     def attended_tokens(self, context: float) -> float:
-        """Keys one query attends to at position ``context`` (capped by the window)."""
-        return min(context, self.sliding_window) if self.sliding_window else context
+        """Keys one query attends to in a sequence of ``context`` tokens when it sees all of
+        them (training's convention), mean over layers: a window or a chunk caps a local
+        layer at its span."""
+        span = self.sliding_window or self.attention_chunk_size
+        return self._layer_mean(context, min(context, span) if span else context)
+
+    def mean_attended_keys(self, first: float, last: float) -> float:
+        """Mean keys a causal query attends to over positions ``first`` to ``last``, mean
+        over layers: p on a full layer, min(p, W) on a windowed one, p mod C on a chunked
+        one (its own block only: Llama 4, ``attention_chunk_size``). Continuous in p."""
+        if last <= first:
+            return self._layer_mean(first, self._local_keys_at(first))
+        if self.sliding_window:
+            window = self.sliding_window
+
+            def integral(x: float) -> float:
+                return x * x / 2 if x <= window else window * window / 2 + window * (x - window)
+
+        elif self.attention_chunk_size:
+            chunk = self.attention_chunk_size
+
+            def integral(x: float) -> float:
+                whole, rest = divmod(x, chunk)
+                return whole * chunk * chunk / 2 + rest * rest / 2
+
+        else:
+            return (first + last) / 2
+        local = (integral(last) - integral(first)) / (last - first)
+        return self._layer_mean((first + last) / 2, local)
+
+    def _local_keys_at(self, position: float) -> float:
+        if self.sliding_window:
+            return min(position, self.sliding_window)
+        if self.attention_chunk_size:
+            return position % self.attention_chunk_size
+        return position
+
+    def cached_tokens(self, context: float) -> float:
+        """KV-cache tokens one sequence of ``context`` tokens holds, mean over layers: a
+        window is a rolling buffer (Mistral 7B, arXiv:2310.06825 §2); a chunked layer keeps
+        every block (TensorRT-LLM's KV cache is cyclic only for windows, and trtllm-bench
+        sizes every layer's KV for the whole request, ``tensorrt_llm/bench/build/tuning.py``)."""
+        window = self.sliding_window
+        return self._layer_mean(context, min(context, window) if window else context)
+
+    @property
+    def attention_flops_per_key(self) -> float:
+        """Score (QK^T) and value (AV) FLOPs of one query per attended key, all layers,
+        forward: 2·heads·(d_qk + d_v) per layer (Kaplan et al. 2020 Table 1 writes
+        2·n_layer·n_ctx·d_attn for the scores alone)."""
+        per_layer = 2 * self.num_attention_heads * (self.qk_head_dim + self.value_head_dim)
+        return float(self.num_layers * per_layer)
 
     def attention_flops_per_token(self, context: float) -> float:
-        """Score (QK^T) and value (AV) FLOPs for one query over ``context`` keys, forward.
+        """Attention FLOPs of one query that sees ``context`` keys (window- or chunk-capped
+        on local layers: :meth:`attended_tokens`), forward."""
+        return self.attention_flops_per_key * self.attended_tokens(context)
 
-        2·heads·(d_qk + d_v)·context per layer (Kaplan et al. 2020 Table 1 writes 2·n_layer
-        ·n_ctx·d_attn for the scores alone).
-        """
-        per_key = 2 * self.num_attention_heads * (self.qk_head_dim + self.value_head_dim)
-        return self.num_layers * per_key * self.attended_tokens(context)
+    @property
+    def decode_attention_flops_per_key(self) -> float:
+        """Score + value FLOPs of one decoding query per attended key, all layers. Latent
+        attention decodes in the latent space, the up-projections absorbed into the query
+        and output (DeepSeek-V2, arXiv:2405.04434 §2.1.3): scores over kv_lora_rank + rope
+        dims, values over kv_lora_rank (FlashMLA's 576 / 512 head dims for DeepSeek-V3):
+        2·heads·(2·kv_lora_rank + rope) per layer. Otherwise as in a prompt."""
+        if self.uses_latent_attention:
+            assert self.kv_lora_rank and self.qk_rope_head_dim
+            per_head = 2 * self.kv_lora_rank + self.qk_rope_head_dim
+            return self.num_layers * 2.0 * self.num_attention_heads * per_head
+        return self.attention_flops_per_key
 
     def forward_flops_per_token(self, context: float = 0.0) -> float:
         """Forward FLOPs for one token at ``context`` keys: 2·N_matmul + attention."""
@@ -252,9 +344,8 @@ class Architecture(ScenarioModel):
         return self.num_layers * per_layer * width
 
     def kv_bytes_per_sequence(self, context: float, kv_precision: str = "bf16") -> float:
-        """KV-cache bytes of one sequence of ``context`` tokens; a sliding window caps it
-        at the window (the rolling buffer of Mistral 7B, arXiv:2310.06825 §2)."""
-        return self.attended_tokens(context) * self.kv_bytes_per_token(kv_precision)
+        """KV-cache bytes of one sequence of ``context`` tokens (:meth:`cached_tokens`)."""
+        return self.cached_tokens(context) * self.kv_bytes_per_token(kv_precision)
 
     def weight_bytes(self, precision: str = "bf16") -> float:
         """Bytes of all weights stored at ``precision``."""
@@ -275,6 +366,7 @@ _CONFIG_KEYS = {
     "experts_per_token": "num_experts_per_tok",
     "num_shared_experts": "n_shared_experts",
     "first_dense_layers": "first_k_dense_replace",
+    "local_attention_layers": "layer_types / no_rope_layers",
 }
 """config.json key of each :class:`Architecture` field whose name differs (for messages)."""
 
@@ -282,7 +374,8 @@ _CONFIG_KEYS = {
 def architecture_from_hf_config(config: dict[str, Any], source: str = "config") -> Architecture:
     """Build an :class:`Architecture` from Hugging Face ``config.json`` keys.
 
-    Understands Llama/Mistral (``num_key_value_heads``, ``sliding_window``), the MoE
+    Understands Llama/Mistral (``num_key_value_heads``, ``sliding_window``), local
+    attention layers (:func:`local_attention_fields`: Llama 4's chunks), the MoE
     spellings of :func:`moe_fields` (Mixtral, Qwen-MoE, DeepSeek, Llama 4, gpt-oss) and
     GPT-2/3 (``n_embd``, ``n_layer``, ``n_inner``) keys; a multimodal config's
     ``text_config`` (Llama 4) is read as the language model. A missing key is an
@@ -340,6 +433,7 @@ def architecture_from_hf_config(config: dict[str, Any], source: str = "config") 
         "mlp_bias": cfg.get("mlp_bias", gpt_style),
         "norm": "layernorm" if gpt_style else "rmsnorm",
         "sliding_window": cfg.get("sliding_window") if use_window else None,
+        **local_attention_fields(cfg, use_window),
         "max_position_embeddings": cfg.get("max_position_embeddings") or cfg.get("n_positions"),
         **moe_fields(cfg),
         "q_lora_rank": cfg.get("q_lora_rank"),
@@ -407,6 +501,37 @@ def moe_fields(cfg: dict[str, Any]) -> dict[str, Any]:
         "moe_intermediate_size": expert_size,
         "first_dense_layers": dense,
     }
+
+
+LLAMA4_NO_ROPE_LAYER_INTERVAL = 4
+"""transformers' ``Llama4TextConfig.no_rope_layer_interval`` default: every 4th layer is a
+global (NoPE) layer, the others chunked (``configuration_llama4.py`` @ 008e5743)."""
+
+
+def local_attention_fields(cfg: dict[str, Any], use_window: bool = True) -> dict[str, Any]:
+    """``attention_chunk_size`` and how many layers use it or the sliding window.
+
+    Counted from ``layer_types`` ("sliding_attention", "chunked_attention": gpt-oss, Gemma,
+    recent Llama 4 configs), else from Llama 4's ``no_rope_layers`` (1 = a RoPE layer, which
+    is chunked), else, for a chunked config, as transformers derives it: all layers but every
+    ``no_rope_layer_interval``-th (default 4); without either, every layer is local.
+    """
+    chunk = cfg.get("attention_chunk_size")
+    window = cfg.get("sliding_window") if use_window else None
+    if not (chunk or window):
+        return {}
+    layer_types = cfg.get("layer_types")
+    no_rope = cfg.get("no_rope_layers")
+    layers = cfg.get("num_hidden_layers")
+    local: int | None = None
+    if isinstance(layer_types, list) and layer_types:
+        local = sum(kind in ("sliding_attention", "chunked_attention") for kind in layer_types)
+    elif chunk and isinstance(no_rope, list) and no_rope:
+        local = sum(1 for flag in no_rope if flag)
+    elif chunk and isinstance(layers, int):
+        interval = cfg.get("no_rope_layer_interval") or LLAMA4_NO_ROPE_LAYER_INTERVAL
+        local = layers - layers // interval if isinstance(interval, int) else None
+    return {"attention_chunk_size": chunk, "local_attention_layers": local}
 
 
 def load_hf_config(path: Path) -> Architecture:
