@@ -12,8 +12,10 @@ P10-P90, and ``implied_training`` tokens from the published GPU-hours vs the pub
 tokens. Throughput rows: gpuplan's benchmark MFU (run MFU / goodput) vs published MFU.
 Inference: ``estimate_inference`` under the row's latency limits, precision and published
 layout (tp; ep = tp where the source ran attention data-parallel), per-GPU output tokens/s
-vs published; MLPerf v4.1 rows are run at the fitted v4.1 software speed
-(as the calibration does) and at current software. Prints median and max |error| per group.
+vs published; each MLPerf row is run at its own round's fitted software speed (v4.1 rows at
+v4.1, v5.0 rows at v5.0: ``software_vintage``, fitted on that round's Llama 2 70B rows, as
+the calibration treats them) and at current software (the v5.1 round). Prints median and
+max |error| per group.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ calibration (``scripts/fit_inference.py``):
 * per shape class (prefill-heavy: input/output >= 4, decode-heavy: <= 0.25, balanced) and
   overall: median and max |error|, signed median and P10-P90 coverage (share of cases
   whose measured / predicted lies inside the shipped band) for each of the three;
-* the held-out rows of ``benchmarks/data/heldout_inference.csv`` (never fitted), separately.
+* the held-out rows of ``benchmarks/data/heldout_inference.csv`` (never fitted), separately;
+  MLPerf rows at their round's fitted software speed and at current software.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ one full fit, then one refit per left-out model and per left-out GPU).
   :mod:`serving_benchmarks` (MLPerf: one case per GPU x precision x scenario x round, the
   median of its rows; tables: one per model x GPU x precision x tp x shape), every factor
   bounded to its physical range (efficiencies in (0, 1]), ShareGPT's mean input length
-  fitted alongside (not published; MLPerf's is published, :mod:`serving_benchmarks`).
+  fitted alongside (not published; MLPerf's is published, :mod:`serving_benchmarks`), and
+  the software speed of each older MLPerf round (v4.1, v5.0) relative to v5.1, in (0, 1],
+  from that round's Llama 2 70B rows only (no Mixtral: those rows are held out).
   Multi-start: the objective has kinks where the best tp/batch switches.
 * Cross-validation: leave-one-model-out (LOMO) and leave-one-GPU-out (LOGO): refit without
   the model's / GPU's cases (warm start from the full fit) and predict them.
@@ -54,6 +56,9 @@ from serving_benchmarks import (
 
 OUTPUT = Path(__file__).resolve().parents[1] / "src/gpuplan/catalog/data/inference_calibration.json"
 
+VINTAGE_ROUNDS = ("v4.1", "v5.0")
+"""MLPerf rounds older than the current one (``serving_benchmarks.CURRENT_ROUND``) whose
+software speed relative to it is fitted on their Llama 2 70B rows."""
 # name, lower bound, upper bound, scale to SI (overheads are fitted in ms / µs).
 PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
     ("compute_efficiency.NVIDIA", 0.2, 1.0, 1.0),
@@ -71,13 +76,19 @@ PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
     ("dispatch_efficiency", 0.01, 1.0, 1.0),
     ("latency_tail_factor", 1.0, 4.0, 1.0),
     ("arrival_headroom", 0.5, 1.0, 1.0),
-    ("software_vintage.mlperf-v4.1", 0.5, 1.0, 1.0),
+    *((f"software_vintage.mlperf-{round_}", 0.5, 1.0, 1.0) for round_ in VINTAGE_ROUNDS),
     ("input.sharegpt", 50.0, 1000.0, 1.0),
 )
+# fmt: off
 STARTS = (
-    (0.56, 0.39, 0.65, 0.43, 0.80, 1.0, 2.1, 0.03, 58.0, 0.4, 8.6, 0.5, 0.3, 2.3, 1.0, 0.84, 352.0),
-    (0.8, 0.6, 0.6, 0.8, 0.8, 0.5, 3.0, 1.0, 5.0, 5.0, 20.0, 0.8, 0.1, 3.0, 0.95, 0.8, 400.0),
+    (0.56, 0.39, 0.65, 0.43, 0.80, 1.0, 2.1, 0.03, 58.0, 0.4, 8.6, 0.5, 0.3, 2.3, 1.0,
+     0.84, 0.95, 352.0),
+    (0.8, 0.6, 0.6, 0.8, 0.8, 0.5, 3.0, 1.0, 5.0, 5.0, 20.0, 0.8, 0.1, 3.0, 0.95,
+     0.8, 0.9, 400.0),
 )
+# fmt: on
+"""Two starts (PARAMETERS order; the last three: the v4.1 and v5.0 speeds, ShareGPT's mean
+input)."""
 BOUNDARY_TOLERANCE = 1e-3
 
 
@@ -111,7 +122,10 @@ def unpack(
         dispatch_efficiency=values["dispatch_efficiency"],
         latency_tail_factor=values["latency_tail_factor"],
         arrival_headroom=values["arrival_headroom"],
-        software_vintage={"mlperf-v4.1": values["software_vintage.mlperf-v4.1"]},
+        software_vintage={
+            f"mlperf-{round_}": values[f"software_vintage.mlperf-{round_}"]
+            for round_ in VINTAGE_ROUNDS
+        },
     )
     fitted_inputs = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("input.")}
     return base.model_copy(update={"fitted": fitted}), {**DATASET_INPUTS, **fitted_inputs}
@@ -155,9 +169,9 @@ def log_residuals(
 def identified(cases: Sequence[Case]) -> np.ndarray:
     """Which parameters (PARAMETERS order) the cases carry information on: the AMD
     efficiency needs an AMD GPU, the collective latency and link efficiency a tp > 1 case,
-    the dispatch efficiency a MoE case, the latency factors a Server/Interactive case, the v4.1
-    speed a v4.1 case, the power exponent a power-limited GPU, a dataset's mean input a
-    case from it. The others always."""
+    the dispatch efficiency a MoE case, the latency factors a Server/Interactive case, an
+    older MLPerf round's speed an MLPerf case from that round, the power exponent a
+    power-limited GPU, a dataset's mean input a case from it. The others always."""
     vendors = {get_gpu(c.gpu_id).vendor for c in cases}
     needs = {
         "compute_efficiency.AMD": "AMD" in vendors,
@@ -167,7 +181,12 @@ def identified(cases: Sequence[Case]) -> np.ndarray:
         "power_clock_exponent": any(power_clock_factor(get_gpu(c.gpu_id), 1.0) < 1 for c in cases),
         "latency_tail_factor": any(c.scenario != "Offline" for c in cases),
         "arrival_headroom": any(c.scenario != "Offline" for c in cases),
-        "software_vintage.mlperf-v4.1": any(c.round == "v4.1" for c in cases),
+        **{
+            f"software_vintage.mlperf-{round_}": any(
+                c.source == "mlperf" and c.round == round_ for c in cases
+            )
+            for round_ in VINTAGE_ROUNDS
+        },
         **{f"input.{name}": any(c.input_dataset == name for c in cases) for name in FITTED_INPUTS},
     }
     return np.array([needs.get(name, True) for name, *_ in PARAMETERS])
@@ -341,6 +360,7 @@ def main() -> None:
             "fit_data": {
                 "files": [
                     "shared/reference/calibration/inference_mlperf_llama2_70b.csv",
+                    "scripts/data/inference_mlperf_llama2_70b_v5_0.csv",
                     "shared/reference/calibration/inference_serving_tables.csv",
                     "scripts/data/inference_serving_tables_extra.csv",
                 ],

@@ -3,7 +3,8 @@ TensorRT-LLM / SGLang / vLLM serving tables.
 
 Shared by ``scripts/fit_inference.py`` (fits the efficiency factors) and
 ``benchmarks/inference_accuracy.py`` (prints predicted vs reported in and out of sample).
-Reads ``/work/shared/reference/calibration/inference_mlperf_llama2_70b.csv`` and
+Reads ``/work/shared/reference/calibration/inference_mlperf_llama2_70b.csv`` (MLPerf v4.1
+and v5.1), ``scripts/data/inference_mlperf_llama2_70b_v5_0.csv`` (MLPerf v5.0) and
 ``inference_serving_tables.csv`` (or other paths).
 
 Conventions (each a published fact about the benchmark):
@@ -50,6 +51,21 @@ from gpuplan.compute.serving_grid import BATCH_GRID, LatencyTarget, best_index, 
 
 CALIBRATION_DIR = Path("/work/shared/reference/calibration")
 MLPERF_DATA = CALIBRATION_DIR / "inference_mlperf_llama2_70b.csv"
+MLPERF_V5_0_DATA = Path(__file__).with_name("data") / "inference_mlperf_llama2_70b_v5_0.csv"
+"""MLPerf Inference v5.0 closed datacenter Llama 2 70B (the shared file has v4.1 and v5.1):
+every system's llama2-70b-99 Offline and Server result in MLCommons' v5.0 results table
+(row IDs 5.0-00NN, as exported in openshift-psap/performance-dashboard
+``mlperf-data/mlperf-5.0.csv`` @ 7cd1065d, read 2026-12-02; -99.9 repeats the -99
+figures). Spot-checked against the run logs (ntuhpc/mlperf_inference_results_v5.0 @
+cf354115, ``closed/NVIDIA/results/*/llama2-70b-99/Offline/performance/run_1/
+mlperf_log_summary.txt``): DGX H100 31,306.8 and H200 34,988.2 tokens/s. v5.0's
+Interactive runs (a separate benchmark, ``llama2-70b-interactive-99``) are not included:
+the round's speed is fitted on the two scenarios of its held-out Mixtral rows, Offline
+and Server (with them it was tried: docs/inference.md, The fit). The table gives no
+precision: ``weight_dtype`` is NVIDIA's v5.0 llama2-70b configuration
+(mlcommons/inference_results_v5.0 ``closed/NVIDIA/configs/llama2-70b/Offline/__init__.py``:
+Hopper ``precision = "fp8"``, Blackwell ``precision = 'fp4'``) and FP8 for AMD's CDNA3
+submissions, as in v4.1 and v5.1."""
 TABLES_DATA = CALIBRATION_DIR / "inference_serving_tables.csv"
 EXTRA_TABLES_DATA = Path(__file__).with_name("data") / "inference_serving_tables_extra.csv"
 """Rows added to the shared tables (same layout, each row cited): the TensorRT-LLM 0.17
@@ -268,7 +284,9 @@ def load_tables(path: Path = TABLES_DATA) -> list[Case]:
 def load_cases() -> tuple[list[Case], list[str]]:
     """Every calibration case and the MLPerf accelerators not modelled."""
     mlperf, skipped = load_mlperf()
-    return mlperf + load_tables() + load_tables(EXTRA_TABLES_DATA), skipped
+    mlperf_v5_0, skipped_v5_0 = load_mlperf(MLPERF_V5_0_DATA)
+    tables = load_tables() + load_tables(EXTRA_TABLES_DATA)
+    return mlperf + mlperf_v5_0 + tables, sorted({*skipped, *skipped_v5_0})
 
 
 def predict(

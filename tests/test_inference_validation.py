@@ -77,3 +77,40 @@ def test_a_table_row_names_the_layout_batch_cap_and_kv_it_ran() -> None:
         "kv_precision": "fp8",
     }
     assert run_settings("all 5000 prompts at once; request throughput 22.03 req/s") == {}
+
+
+def test_mlperf_v5_0_rows_are_cited_and_read_as_published() -> None:
+    # NVIDIA's H200 x8 system ran llama2-70b-99 Offline at 34,988.2 tokens/s (run log
+    # closed/NVIDIA/results/H200-SXM-141GBx8_TRT/llama2-70b-99/Offline/performance/run_1/
+    # mlperf_log_summary.txt, v5.0): 4,373.5 per GPU.
+    sys.path[:0] = [str(ROOT / "scripts")]
+    from serving_benchmarks import MLPERF_V5_0_DATA, load_mlperf
+
+    with MLPERF_V5_0_DATA.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    for row in rows:
+        assert "row ID 5.0-" in row["source"] and row["benchmark"].startswith("MLPerf")
+        assert row["weight_dtype"] in ("fp8", "fp4")
+        per_gpu = float(row["throughput"]) / float(row["accelerators_total"])
+        assert float(row["throughput_per_accelerator"]) == pytest.approx(per_gpu, rel=1e-4)
+    nvidia_h200 = [r for r in rows if "5.0-0060" in r["source"] and r["scenario"] == "Offline"]
+    assert float(nvidia_h200[0]["throughput_per_accelerator"]) == pytest.approx(4373.5, abs=0.1)
+    cases, _ = load_mlperf(MLPERF_V5_0_DATA)
+    assert {c.round for c in cases} == {"v5.0"}
+    assert {("h100-sxm", "Offline"), ("h200", "Server")} <= {(c.gpu_id, c.scenario) for c in cases}
+
+
+def test_every_held_out_mlperf_round_has_a_fitted_software_speed() -> None:
+    # A held-out MLPerf row is estimated at its own round's software (a speed fitted on
+    # that round's Llama 2 70B rows, in (0, 1] of the current round's); a round without
+    # one would silently run at current software.
+    sys.path[:0] = [str(ROOT / "scripts")]
+    from serving_benchmarks import CURRENT_ROUND
+
+    vintage = default_calibration().fitted.software_vintage
+    with (ROOT / "benchmarks/data/heldout_inference.csv").open(encoding="utf-8") as handle:
+        rounds = {r["round"] for r in csv.DictReader(handle) if r["benchmark"].startswith("MLPerf")}
+    assert rounds - {CURRENT_ROUND}
+    for round_ in rounds - {CURRENT_ROUND}:
+        assert 0.0 < vintage[f"mlperf-{round_}"] <= 1.0

@@ -101,8 +101,9 @@ class FittedFactors(BaseModel):
     )
     software_vintage: dict[str, float] = Field(
         default_factory=dict,
-        description="Speed of an older software round relative to the fitted current one "
-        "(e.g. MLPerf v4.1 = 0.85); estimates use the current software (1.0).",
+        description="Speed (0-1] of an older software round relative to the fitted current "
+        "one (MLPerf v5.1), by round ('mlperf-v4.1', 'mlperf-v5.0'), each fitted on that "
+        "round's MLPerf Llama 2 70B rows; estimates use the current software (1.0).",
     )
 
     def compute_efficiency_for(self, vendor: str) -> float:
