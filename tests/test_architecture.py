@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gpuplan.catalog.models import get_model
-from gpuplan.compute.architecture import architecture_from_hf_config, load_hf_config
+from gpuplan.compute.hf_config import architecture_from_hf_config, load_hf_config
 from gpuplan.errors import InputError
 
 
