@@ -293,11 +293,13 @@ def test_sliding_window_keys_and_buffer_by_hand() -> None:
     assert half.cached_tokens(1_000) == pytest.approx(564.0)
 
 
-def test_a_window_and_a_chunk_together_are_refused() -> None:
+def test_a_window_and_a_chunk_together_or_a_zero_chunk_are_refused() -> None:
     with pytest.raises(InputError, match="sliding_window or attention_chunk_size"):
         architecture_from_hf_config(
             {**LLAMA4_SCOUT_TEXT, "attention_chunk_size": 8192, "sliding_window": 4096}
         )
+    with pytest.raises(InputError, match="attention_chunk_size"):
+        architecture_from_hf_config({**LLAMA4_SCOUT_TEXT, "attention_chunk_size": 0})
 
 
 def test_latent_attention_decodes_in_the_latent_space() -> None:

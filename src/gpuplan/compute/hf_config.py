@@ -183,7 +183,7 @@ def local_attention_fields(cfg: dict[str, Any], use_window: bool = True) -> dict
     """
     chunk = cfg.get("attention_chunk_size")
     window = cfg.get("sliding_window") if use_window else None
-    if not (chunk or window):
+    if chunk is None and not window:
         return {}
     layer_types = cfg.get("layer_types")
     no_rope = cfg.get("no_rope_layers")
