@@ -275,13 +275,13 @@ def moe_by_gpu() -> None:
 
 def moe_step_gaps() -> None:
     """Where the modelled step of each MoE row goes (ms, at the published layout and the
-    estimate's batch)
+    estimate's batch; the step is the GPU's time, or the overlapped host time when longer)
     and the step the published throughput implies at that batch (batch / (published x tp)):
     the gap is time the model does not see, or a smaller batch than modelled."""
     print("\nMoE rows: modelled step (ms) vs the step the published figure implies at that batch")
     print(
         f"{'model':<17}{'GPU':<10}{'shape':<11}{'tp x ep x batch':>17}{'linear':>8}{'attn':>7}"
-        f"{'comm':>7}{'ovh':>6}{'step':>7}{'implied':>9}{'gap':>8}"
+        f"{'comm':>7}{'ovh':>6}{'host':>7}{'step':>7}{'implied':>9}{'gap':>8}"
     )
     gaps: dict[str, list[float]] = {}
     for row in moe_table_rows():
@@ -299,7 +299,8 @@ def moe_step_gaps() -> None:
         print(
             f"{row['model']:<17}{row['gpu']:<10}{shape:<11}{layout:>17}"
             f"{parts['linear']:>8.1f}{parts['attention']:>7.1f}{parts['communication']:>7.1f}"
-            f"{parts['overhead']:>6.1f}{step:>7.1f}{implied:>9.1f}{implied / step - 1.0:>+8.0%}"
+            f"{parts['overhead']:>6.1f}{parts['host']:>7.1f}{step:>7.1f}{implied:>9.1f}"
+            f"{implied / step - 1.0:>+8.0%}"
         )
     for model, values in gaps.items():
         print(f"  {model}: median gap {statistics.median(values):+.0%} of the modelled step")

@@ -193,15 +193,21 @@ def identified(cases: Sequence[Case]) -> np.ndarray:
 
 
 def fit(
-    cases: Sequence[Case], base: ServingCalibration, starts: Sequence[Sequence[float]] = STARTS
+    cases: Sequence[Case],
+    base: ServingCalibration,
+    starts: Sequence[Sequence[float]] = STARTS,
+    pinned: dict[str, float] | None = None,
 ) -> Fit:
     """Least squares on log error from each start; the lowest cost wins. Parameters the
     cases carry no information on (:func:`identified`) stay at the start's value, except
-    the AMD efficiency, which then takes the NVIDIA one (what an unseen vendor gets)."""
+    the AMD efficiency, which then takes the NVIDIA one (what an unseen vendor gets);
+    ``pinned`` parameters (name -> value in PARAMETERS units) are held at that value."""
     lower = np.array([p[1] for p in PARAMETERS])
     upper = np.array([p[2] for p in PARAMETERS])
-    free = identified(cases)
     names = [p[0] for p in PARAMETERS]
+    pinned = pinned or {}
+    free = identified(cases) & np.array([name not in pinned for name in names])
+    pinned_at = np.array([pinned.get(name, np.nan) for name in names])
     full_residuals = log_residuals(cases, base)
 
     def complete(start: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -216,6 +222,7 @@ def fit(
     results = []
     for start in starts:
         start_vector = np.clip(np.array(start, dtype=float), lower, upper)
+        start_vector = np.where(np.isnan(pinned_at), start_vector, pinned_at)
         result = least_squares(
             lambda values, s=start_vector: full_residuals(complete(s, values)),
             start_vector[free],
@@ -230,7 +237,10 @@ def fit(
 
 
 def held_out_errors(
-    cases: Sequence[Case], full: Fit, key: Callable[[Case], str]
+    cases: Sequence[Case],
+    full: Fit,
+    key: Callable[[Case], str],
+    pinned: dict[str, float] | None = None,
 ) -> dict[str, tuple[list[Case], np.ndarray]]:
     """For each value of ``key`` (model or GPU): refit without its cases (warm start from
     the full fit) and return its cases' signed errors. Parameters without training data
@@ -241,7 +251,7 @@ def held_out_errors(
     for value in sorted({key(c) for c in cases}):
         train = [c for c in cases if key(c) != value]
         test = [c for c in cases if key(c) == value]
-        refit = fit(train, full.calibration, starts=[full.vector])
+        refit = fit(train, full.calibration, starts=[full.vector], pinned=pinned)
         out[value] = (test, signed_errors(test, refit.calibration, refit.dataset_inputs))
     return out
 
@@ -317,13 +327,25 @@ def by_label(folds: dict[str, tuple[list[Case], np.ndarray]]) -> dict[str, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="Print, do not write.")
+    parser.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Hold a parameter at a value (PARAMETERS name and units), e.g. a kernel "
+        "measurement: --pin attention_efficiency=0.87.",
+    )
     args = parser.parse_args()
+    pinned = {name: float(value) for name, _, value in (p.partition("=") for p in args.pin)}
+    unknown = sorted(set(pinned) - {p[0] for p in PARAMETERS})
+    if unknown:
+        parser.error(f"--pin: unknown parameter(s) {unknown}; one of {[p[0] for p in PARAMETERS]}")
     cases, skipped = load_cases()
     base = default_calibration()
-    full = fit(cases, base)
+    full = fit(cases, base, pinned=pinned)
     errors = signed_errors(cases, full.calibration, full.dataset_inputs)
-    lomo = held_out_errors(cases, full, lambda c: c.model)
-    logo = held_out_errors(cases, full, lambda c: c.gpu_id)
+    lomo = held_out_errors(cases, full, lambda c: c.model, pinned)
+    logo = held_out_errors(cases, full, lambda c: c.gpu_id, pinned)
     band = envelope(
         conformal_band(np.concatenate([e for _, e in lomo.values()]), "LOMO"),
         conformal_band(np.concatenate([e for _, e in logo.values()]), "LOGO"),
@@ -346,6 +368,7 @@ def main() -> None:
                 "cases": len(cases),
                 "mean_input_tokens": {k: round(v, 1) for k, v in full.dataset_inputs.items()},
                 "parameters_at_bounds": at_bounds(full.vector),
+                "parameters_pinned": pinned,
                 "accelerators_skipped": skipped,
                 "script": "scripts/fit_inference.py",
             },

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gpuplan.catalog.models import get_model
-from gpuplan.compute.architecture import architecture_from_hf_config, load_hf_config
+from gpuplan.compute.hf_config import architecture_from_hf_config, load_hf_config
 from gpuplan.errors import InputError
 
 
@@ -235,3 +235,80 @@ def test_qwen2_moe_shared_expert_counts_by_size() -> None:
     assert arch.num_shared_experts == 4
     assert arch.params_total == pytest.approx(14.3e9, rel=0.01)
     assert arch.params_active == pytest.approx(2.7e9, rel=0.02)
+
+
+def test_llama4_chunked_attention_layers_are_read_from_the_config() -> None:
+    # Scout's config.json: attention_chunk_size 8,192 and an empty no_rope_layers, which
+    # transformers' Llama4TextConfig fills as every 4th layer global (NoPE), the others
+    # chunked: 36 of 48. An explicit no_rope_layers list or layer_types says the same.
+    scout = architecture_from_hf_config(
+        {"text_config": {**LLAMA4_SCOUT_TEXT, "attention_chunk_size": 8192, "no_rope_layers": []}}
+    )
+    assert (scout.attention_chunk_size, scout.local_attention_layers) == (8192, 36)
+    flags = architecture_from_hf_config(
+        {**LLAMA4_SCOUT_TEXT, "attention_chunk_size": 8192, "no_rope_layers": [1, 1, 1, 0] * 12}
+    )
+    assert flags.local_attention_layers == 36
+    kinds = ["chunked_attention"] * 3 + ["full_attention"]
+    typed = architecture_from_hf_config(
+        {**LLAMA4_SCOUT_TEXT, "attention_chunk_size": 8192, "layer_types": kinds * 12}
+    )
+    assert typed.local_attention_layers == 36
+    assert get_model("llama-4-maverick").architecture.local_attention_layers == 36
+    assert get_model("llama-4-scout").architecture.attention_chunk_size == 8192
+
+
+def test_chunked_attention_keys_by_hand() -> None:
+    # A chunked layer's query at position p attends p mod 8,192 earlier keys. Decoding from
+    # 20,000 to 22,000: positions 3,616-5,616 in the third chunk, mean 4,616; the 12 global
+    # layers attend 21,000 on average: (12·21,000 + 36·4,616) / 48 = 8,712.
+    scout = get_model("llama-4-scout").architecture
+    assert scout.mean_attended_keys(20_000, 22_000) == pytest.approx(8_712.0)
+    # A 20,000-token prompt: a chunked layer attends ∫ p mod C dp / 20,000 =
+    # (2·8,192²/2 + 3,616²/2) / 20,000 = 3,682.33 on average, a global one 10,000.
+    assert scout.mean_attended_keys(0, 20_000) == pytest.approx(0.25 * 10_000 + 0.75 * 3_682.3296)
+    # The KV cache keeps every block (TensorRT-LLM's cache is cyclic only for windows).
+    assert scout.cached_tokens(22_000) == 22_000
+    # Training's convention (every query sees the whole sequence): a chunk caps at 8,192.
+    assert scout.attended_tokens(32_768) == pytest.approx(0.25 * 32_768 + 0.75 * 8_192)
+
+
+def test_sliding_window_keys_and_buffer_by_hand() -> None:
+    # Mistral 7B (window 4,096 on every layer): positions 0-8,192 attend min(p, 4,096), a
+    # mean of (4,096²/2 + 4,096·4,096) / 8,192 = 3,072; the buffer holds 4,096.
+    mistral = get_model("mistral-7b").architecture
+    assert mistral.mean_attended_keys(0, 8_192) == pytest.approx(3_072.0)
+    assert mistral.mean_attended_keys(0, 2_000) == pytest.approx(1_000.0)
+    assert mistral.cached_tokens(8_192) == 4_096
+    # gpt-oss style: a 128-token window on half the layers (layer_types): a sequence of 1,000
+    # tokens holds (12·1,000 + 12·128) / 24 = 564 tokens of KV per layer on average.
+    half = architecture_from_hf_config(
+        {
+            **LLAMA4_SCOUT_TEXT,
+            "num_hidden_layers": 24,
+            "sliding_window": 128,
+            "layer_types": ["sliding_attention", "full_attention"] * 12,
+        }
+    )
+    assert half.cached_tokens(1_000) == pytest.approx(564.0)
+
+
+def test_a_window_and_a_chunk_together_or_a_zero_chunk_are_refused() -> None:
+    with pytest.raises(InputError, match="sliding_window or attention_chunk_size"):
+        architecture_from_hf_config(
+            {**LLAMA4_SCOUT_TEXT, "attention_chunk_size": 8192, "sliding_window": 4096}
+        )
+    with pytest.raises(InputError, match="attention_chunk_size"):
+        architecture_from_hf_config({**LLAMA4_SCOUT_TEXT, "attention_chunk_size": 0})
+
+
+def test_latent_attention_decodes_in_the_latent_space() -> None:
+    # DeepSeek-V3 (61 layers, 128 heads, kv_lora_rank 512, rope 64, nope 128, v 128): a
+    # prompt query costs 2·128·(192 + 128) = 81,920 FLOPs per key per layer, 4,997,120 over
+    # the 61 layers; a decoding query, with the up-projections absorbed (DeepSeek-V2 §2.1.3,
+    # FlashMLA's 576/512 head dims), 2·128·(576 + 512) = 278,528 per layer, 16,990,208.
+    arch = get_model("deepseek-v3").architecture
+    assert arch.attention_flops_per_key == 4_997_120
+    assert arch.decode_attention_flops_per_key == 16_990_208
+    llama = get_model("llama-3-8b").architecture
+    assert llama.decode_attention_flops_per_key == llama.attention_flops_per_key == 524_288

@@ -187,7 +187,7 @@ def test_config_json_nan_and_encoding(tmp_path: Path) -> None:  # regression: tr
     fails(["estimate", "inference", "--model", str(path), "--gpu", "h100"], "hidden_size")
     path.write_bytes(b"\xff\xfe{}")
     fails(["estimate", "inference", "--model", str(path), "--gpu", "h100"], "model", "UTF-8")
-    from gpuplan.compute.architecture import architecture_from_hf_config
+    from gpuplan.compute.hf_config import architecture_from_hf_config
 
     with pytest.raises(InputError, match="hidden_size"):
         architecture_from_hf_config(CONFIG | {"hidden_size": "big"})

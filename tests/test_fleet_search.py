@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from gpuplan.catalog.gpus import get_gpu
 from gpuplan.catalog.models import ModelEntry
 from gpuplan.cli import app
-from gpuplan.compute.architecture import architecture_from_hf_config
 from gpuplan.compute.deployment_search import search_deployments
 from gpuplan.compute.fleet import estimate_fleet
+from gpuplan.compute.hf_config import architecture_from_hf_config
 from gpuplan.compute.serving_config import tensor_parallel_options
 from gpuplan.errors import InfeasibleError, InputError
 

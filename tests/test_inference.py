@@ -23,6 +23,7 @@ from gpuplan.compute.serving_roofline import (
     linear_time,
     padded_expert_rows,
     power_clock_factor,
+    step_times,
 )
 from gpuplan.errors import InfeasibleError, InputError
 
@@ -443,3 +444,48 @@ def test_shallow_gemms_run_below_the_deep_gemm_efficiency() -> None:
     assert float(qwen.expert_depth_factor(1, 490.0)) == pytest.approx(1.37218, abs=1e-5)
     mixtral = ServingCosts.build(get_model("mixtral-8x7b").architecture, "fp8", "fp8", FIXED)
     assert float(mixtral.expert_depth_factor(1, 490.0)) == pytest.approx(1.09115, abs=1e-5)
+
+
+ROUND_RATES = Rates(gemm_flops=1e15, attention_flops=1e15, memory_bytes=1e12, link_bytes=1e11)
+
+
+def test_prompt_attention_adds_to_the_decode_kv_reads() -> None:
+    # Context and generation attention are two kernels of a step, one after the other
+    # (TensorRT-LLM attention_inplace), so their times add. Llama 3 8B (32 layers, 32 query
+    # and 8 KV heads of 128), fp8 KV, tp 1, 10 sequences of 1,000 in / 100 out, round rates:
+    # decode reads 10 · 1,050 keys · 65,536 B = 688.128 MB -> 0.688128 ms (its FLOPs, 10 ·
+    # 1,050 · 524,288 = 5.5 GFLOP, take 5.5 µs); the step's 100 prompt tokens attend 500
+    # keys on average: 100 · 500 · 524,288 = 26.2144 GFLOP -> 0.0262144 ms.
+    costs = ServingCosts.build(get_model("llama-3-8b").architecture, "bf16", "fp8", FIXED)
+    times = step_times(costs, ROUND_RATES, 1, 10, 1000, 100, default_calibration())
+    assert float(times.attention) == pytest.approx(0.688128e-3 + 0.0262144e-3, rel=1e-9)
+
+
+def test_attention_data_parallel_counts_attention_per_gpu() -> None:
+    # Qwen3-235B-A22B (94 layers, 64 query heads of 128, 4 KV heads), fp8 KV, tp = ep = 8,
+    # 368 sequences of 20,000 in / 2,000 out (the perf overview's H200 run): each GPU holds
+    # its own 46 sequences with their whole KV (no head split): 46 · 21,000 keys · 96,256 B
+    # = 92.983 GB read -> 92.983 ms at 1 TB/s. 368/2,000 = 0.184 prompts join a step, 0.023
+    # per GPU: the balls-into-bins maximum puts them all on one GPU, which runs 3,680 prompt
+    # tokens at 10,000 keys each: 3,680 · 10,000 · 3,080,192 FLOP = 113.35 TFLOP -> 113.35
+    # ms at 1 PFLOP/s (its decode FLOPs, 2.98 ms, hide under the KV reads).
+    costs = ServingCosts.build(get_model("qwen3-235b-a22b").architecture, "fp8", "fp8", FIXED)
+    times = step_times(costs, ROUND_RATES, 8, 368, 20_000, 2_000, default_calibration(), ep=8)
+    assert float(times.attention) == pytest.approx(92.983296e-3 + 113.3510656e-3, rel=1e-9)
+
+
+def test_host_time_per_request_sets_the_step_when_longer_than_the_gpu() -> None:
+    # TensorRT-LLM PR #10273: a host step of 45.11 ms at 1,536 running requests per rank
+    # (GB200, attention DP 2, 3,072 in flight): 29.4 µs per request. A 1B-class step of
+    # 3,072 sequences over 2 ranks waits for the host: 1,536 · 29.4 µs = 45.16 ms, however
+    # fast the GPU; at 64 sequences the GPU's time is the step.
+    assert FIXED.host_seconds_per_sequence == pytest.approx(29.4e-6)
+    costs = ServingCosts.build(get_model("qwen3-30b-a3b").architecture, "fp8", "fp8", FIXED)
+    fast = Rates(gemm_flops=1e18, attention_flops=1e18, memory_bytes=1e15, link_bytes=1e14)
+    big = step_times(costs, fast, 2, 3072, 1000, 1000, default_calibration(), ep=2)
+    assert float(big.host) == pytest.approx(45.1584e-3)
+    assert float(big.total) == pytest.approx(45.1584e-3)
+    small = step_times(costs, ROUND_RATES, 2, 64, 1000, 1000, default_calibration(), ep=2)
+    gpu = small.linear + small.attention + small.communication + small.overhead
+    assert float(small.total) == pytest.approx(float(gpu))
+    assert float(gpu) > float(small.host)

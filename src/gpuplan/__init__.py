@@ -20,7 +20,7 @@ _API: dict[str, str] = {
     "get_model": "gpuplan.catalog.models",
     "list_models": "gpuplan.catalog.models",
     "Architecture": "gpuplan.compute.architecture",
-    "architecture_from_hf_config": "gpuplan.compute.architecture",
+    "architecture_from_hf_config": "gpuplan.compute.hf_config",
     "estimate_inference": "gpuplan.compute.inference",
     "estimate_fleet": "gpuplan.compute.fleet",
     "search_deployments": "gpuplan.compute.deployment_search",

@@ -16,11 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from gpuplan.catalog.tables import packaged_data
-from gpuplan.compute.architecture import (
-    Architecture,
-    architecture_from_hf_config,
-    load_hf_config,
-)
+from gpuplan.compute.architecture import Architecture
+from gpuplan.compute.hf_config import architecture_from_hf_config, load_hf_config
 from gpuplan.errors import UnknownIdError
 from gpuplan.userfiles import is_user_file, user_path
 

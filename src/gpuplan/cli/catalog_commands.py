@@ -68,6 +68,8 @@ def catalog_models(as_json: bool = typer.Option(False, "--json", help="Print JSO
             "params_active": m.params_active,
             "kv_cache_bytes_per_token_bf16": m.architecture.kv_bytes_per_token("bf16"),
             "sliding_window": m.architecture.sliding_window,
+            "attention_chunk_size": m.architecture.attention_chunk_size,
+            "local_attention_layers": m.architecture.local_attention_layers,
             "moe": m.architecture.is_moe,
             "source": m.source,
             "note": m.note,

@@ -1,8 +1,9 @@
 """Transformer architecture maths: parameters, FLOPs per token and KV-cache bytes.
 
 An :class:`Architecture` is read from a Hugging Face style ``config.json`` (Llama, Mistral,
-Mixtral, DeepSeek-V3 and GPT-2/3 keys). All counts are exact for the matrices a decoder
-holds; norms and biases are included so totals match published parameter counts.
+Mixtral, DeepSeek-V3 and GPT-2/3 keys) by :mod:`gpuplan.compute.hf_config`. All counts are
+exact for the matrices a decoder holds; norms and biases are included so totals match
+published parameter counts.
 
 Conventions (stated once here, used everywhere):
 
@@ -15,14 +16,12 @@ Conventions (stated once here, used everywhere):
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from gpuplan.errors import InputError
-from gpuplan.schema import ScenarioModel, check_magnitude
+from gpuplan.schema import ScenarioModel
 from gpuplan.units import BYTES_PER_ELEMENT
 
 
@@ -49,6 +48,18 @@ class Architecture(ScenarioModel):
     norm: Literal["rmsnorm", "layernorm"] = "rmsnorm"
     sliding_window: int | None = Field(
         default=None, gt=0, description="Attention window; the KV cache is a rolling buffer."
+    )
+    attention_chunk_size: int | None = Field(
+        default=None,
+        gt=0,
+        description="Chunked local attention (Llama 4): a query attends only to the earlier "
+        "keys of its own block of this many tokens.",
+    )
+    local_attention_layers: int | None = Field(
+        default=None,
+        ge=0,
+        description="Layers that use the sliding window or the chunk; the others attend to "
+        "the whole context (default: every layer).",
     )
     max_position_embeddings: int | None = Field(default=None, gt=0)
     # Mixture of experts
@@ -78,6 +89,15 @@ class Architecture(ScenarioModel):
             raise ValueError("num_experts_per_tok exceeds the number of experts")
         if self.first_dense_layers > self.num_layers:
             raise ValueError("first_k_dense_replace exceeds num_hidden_layers")
+        if self.sliding_window and self.attention_chunk_size:
+            raise ValueError("a config has either sliding_window or attention_chunk_size, not both")
+        if self.local_attention_layers is not None:
+            if not (self.sliding_window or self.attention_chunk_size):
+                raise ValueError(
+                    "local attention layers need sliding_window or attention_chunk_size"
+                )
+            if self.local_attention_layers > self.num_layers:
+                raise ValueError("local attention layers exceed num_hidden_layers")
         mla = (self.kv_lora_rank, self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim)
         if any(v is not None for v in mla) and any(v is None for v in mla):
             raise ValueError(
@@ -206,18 +226,89 @@ class Architecture(ScenarioModel):
     def value_head_dim(self) -> int:
         return self.v_head_dim or self.head_dim
 
+    @property
+    def local_attention_share(self) -> float:
+        """Fraction of the layers with a sliding window or chunked attention (0 if none)."""
+        if not (self.sliding_window or self.attention_chunk_size):
+            return 0.0
+        local = self.local_attention_layers
+        return (self.num_layers if local is None else local) / self.num_layers
+
+    def _layer_mean(self, full: float, local: float) -> float:
+        share = self.local_attention_share
+        return full if share == 0 else (1.0 - share) * full + share * local
+
     def attended_tokens(self, context: float) -> float:
-        """Keys one query attends to at position ``context`` (capped by the window)."""
-        return min(context, self.sliding_window) if self.sliding_window else context
+        """Keys one query attends to in a sequence of ``context`` tokens when it sees all of
+        them (training's convention), mean over layers: a window or a chunk caps a local
+        layer at its span."""
+        span = self.sliding_window or self.attention_chunk_size
+        return self._layer_mean(context, min(context, span) if span else context)
+
+    def mean_attended_keys(self, first: float, last: float) -> float:
+        """Mean keys a causal query attends to over positions ``first`` to ``last``, mean
+        over layers: p on a full layer, min(p, W) on a windowed one, p mod C on a chunked
+        one (its own block only: Llama 4, ``attention_chunk_size``). Continuous in p."""
+        if last <= first:
+            return self._layer_mean(first, self._local_keys_at(first))
+        if self.sliding_window:
+            window = self.sliding_window
+
+            def integral(x: float) -> float:
+                return x * x / 2 if x <= window else window * window / 2 + window * (x - window)
+
+        elif self.attention_chunk_size:
+            chunk = self.attention_chunk_size
+
+            def integral(x: float) -> float:
+                whole, rest = divmod(x, chunk)
+                return whole * chunk * chunk / 2 + rest * rest / 2
+
+        else:
+            return (first + last) / 2
+        local = (integral(last) - integral(first)) / (last - first)
+        return self._layer_mean((first + last) / 2, local)
+
+    def _local_keys_at(self, position: float) -> float:
+        if self.sliding_window:
+            return min(position, self.sliding_window)
+        if self.attention_chunk_size:
+            return position % self.attention_chunk_size
+        return position
+
+    def cached_tokens(self, context: float) -> float:
+        """KV-cache tokens one sequence of ``context`` tokens holds, mean over layers: a
+        window is a rolling buffer (Mistral 7B, arXiv:2310.06825 §2); a chunked layer keeps
+        every block (TensorRT-LLM's KV cache is cyclic only for windows, and trtllm-bench
+        sizes every layer's KV for the whole request, ``tensorrt_llm/bench/build/tuning.py``)."""
+        window = self.sliding_window
+        return self._layer_mean(context, min(context, window) if window else context)
+
+    @property
+    def attention_flops_per_key(self) -> float:
+        """Score (QK^T) and value (AV) FLOPs of one query per attended key, all layers,
+        forward: 2·heads·(d_qk + d_v) per layer (Kaplan et al. 2020 Table 1 writes
+        2·n_layer·n_ctx·d_attn for the scores alone)."""
+        per_layer = 2 * self.num_attention_heads * (self.qk_head_dim + self.value_head_dim)
+        return float(self.num_layers * per_layer)
 
     def attention_flops_per_token(self, context: float) -> float:
-        """Score (QK^T) and value (AV) FLOPs for one query over ``context`` keys, forward.
+        """Attention FLOPs of one query that sees ``context`` keys (window- or chunk-capped
+        on local layers: :meth:`attended_tokens`), forward."""
+        return self.attention_flops_per_key * self.attended_tokens(context)
 
-        2·heads·(d_qk + d_v)·context per layer (Kaplan et al. 2020 Table 1 writes 2·n_layer
-        ·n_ctx·d_attn for the scores alone).
-        """
-        per_key = 2 * self.num_attention_heads * (self.qk_head_dim + self.value_head_dim)
-        return self.num_layers * per_key * self.attended_tokens(context)
+    @property
+    def decode_attention_flops_per_key(self) -> float:
+        """Score + value FLOPs of one decoding query per attended key, all layers. Latent
+        attention decodes in the latent space, the up-projections absorbed into the query
+        and output (DeepSeek-V2, arXiv:2405.04434 §2.1.3): scores over kv_lora_rank + rope
+        dims, values over kv_lora_rank (FlashMLA's 576 / 512 head dims for DeepSeek-V3):
+        2·heads·(2·kv_lora_rank + rope) per layer. Otherwise as in a prompt."""
+        if self.uses_latent_attention:
+            assert self.kv_lora_rank and self.qk_rope_head_dim
+            per_head = 2 * self.kv_lora_rank + self.qk_rope_head_dim
+            return self.num_layers * 2.0 * self.num_attention_heads * per_head
+        return self.attention_flops_per_key
 
     def forward_flops_per_token(self, context: float = 0.0) -> float:
         """Forward FLOPs for one token at ``context`` keys: 2·N_matmul + attention."""
@@ -252,169 +343,9 @@ class Architecture(ScenarioModel):
         return self.num_layers * per_layer * width
 
     def kv_bytes_per_sequence(self, context: float, kv_precision: str = "bf16") -> float:
-        """KV-cache bytes of one sequence of ``context`` tokens; a sliding window caps it
-        at the window (the rolling buffer of Mistral 7B, arXiv:2310.06825 §2)."""
-        return self.attended_tokens(context) * self.kv_bytes_per_token(kv_precision)
+        """KV-cache bytes of one sequence of ``context`` tokens (:meth:`cached_tokens`)."""
+        return self.cached_tokens(context) * self.kv_bytes_per_token(kv_precision)
 
     def weight_bytes(self, precision: str = "bf16") -> float:
         """Bytes of all weights stored at ``precision``."""
         return self.params_total * BYTES_PER_ELEMENT[precision]
-
-
-_GPT2_KEYS = {
-    "n_embd": "hidden_size",
-    "n_layer": "num_hidden_layers",
-    "n_head": "num_attention_heads",
-}
-
-
-_CONFIG_KEYS = {
-    "num_layers": "num_hidden_layers",
-    "num_kv_heads": "num_key_value_heads",
-    "num_experts": "num_local_experts / num_experts / n_routed_experts",
-    "experts_per_token": "num_experts_per_tok",
-    "num_shared_experts": "n_shared_experts",
-    "first_dense_layers": "first_k_dense_replace",
-}
-"""config.json key of each :class:`Architecture` field whose name differs (for messages)."""
-
-
-def architecture_from_hf_config(config: dict[str, Any], source: str = "config") -> Architecture:
-    """Build an :class:`Architecture` from Hugging Face ``config.json`` keys.
-
-    Understands Llama/Mistral (``num_key_value_heads``, ``sliding_window``), the MoE
-    spellings of :func:`moe_fields` (Mixtral, Qwen-MoE, DeepSeek, Llama 4, gpt-oss) and
-    GPT-2/3 (``n_embd``, ``n_layer``, ``n_inner``) keys; a multimodal config's
-    ``text_config`` (Llama 4) is read as the language model. A missing key is an
-    :class:`InputError` naming it.
-    """
-    cfg = dict(config)
-    if isinstance(cfg.get("text_config"), dict) and "hidden_size" not in cfg:
-        cfg = {**cfg, **cfg["text_config"]}
-    for old, new in _GPT2_KEYS.items():
-        if old in cfg and new not in cfg:
-            cfg[new] = cfg[old]
-    gpt_style = "n_embd" in cfg or cfg.get("model_type") in {"gpt2", "gpt3"}
-
-    def need(key: str) -> Any:
-        if cfg.get(key) is None:
-            raise InputError(f"{source}.{key}", "is required but missing from the config.")
-        return cfg[key]
-
-    def whole(key: str) -> int:
-        value = need(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            try:
-                check_magnitude(value)  # before any float conversion of a huge integer
-            except ValueError as error:
-                raise InputError(f"{source}.{key}", f"{error}.") from None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value != int(value)
-        ):
-            raise InputError(f"{source}.{key}", f"must be a whole number (got {value!r}).")
-        return int(value)
-
-    hidden = whole("hidden_size")
-    heads = whole("num_attention_heads")
-    intermediate = (
-        cfg.get("intermediate_size") or cfg.get("n_inner") or (4 * hidden if gpt_style else None)
-    )
-    if intermediate is None:
-        raise InputError(f"{source}.intermediate_size", "is required but missing from the config.")
-    use_window = cfg.get("use_sliding_window", True)
-    fields: dict[str, Any] = {
-        "vocab_size": need("vocab_size"),
-        "hidden_size": hidden,
-        "num_layers": need("num_hidden_layers"),
-        "num_attention_heads": heads,
-        "num_kv_heads": cfg.get("num_key_value_heads") or heads,
-        "head_dim": cfg.get("head_dim") or hidden // heads,
-        "intermediate_size": intermediate,
-        "mlp": "plain" if gpt_style else "gated",
-        "tie_word_embeddings": cfg.get("tie_word_embeddings", gpt_style),
-        "learned_position_embeddings": (cfg.get("n_positions") or 0) if gpt_style else 0,
-        "attention_bias": cfg.get("attention_bias", gpt_style),
-        "mlp_bias": cfg.get("mlp_bias", gpt_style),
-        "norm": "layernorm" if gpt_style else "rmsnorm",
-        "sliding_window": cfg.get("sliding_window") if use_window else None,
-        "max_position_embeddings": cfg.get("max_position_embeddings") or cfg.get("n_positions"),
-        **moe_fields(cfg),
-        "q_lora_rank": cfg.get("q_lora_rank"),
-        "kv_lora_rank": cfg.get("kv_lora_rank"),
-        "qk_nope_head_dim": cfg.get("qk_nope_head_dim"),
-        "qk_rope_head_dim": cfg.get("qk_rope_head_dim"),
-        "v_head_dim": cfg.get("v_head_dim"),
-        "extra_params": cfg.get("extra_params", 0.0),
-    }
-    try:
-        return Architecture.model_validate(fields)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(_CONFIG_KEYS.get(str(p), str(p)) for p in first["loc"]) or "config"
-        got = first.get("input")
-        message = str(first["msg"]).removeprefix("Value error, ")
-        shown = (
-            f" (got {got!r})"
-            if got is not None and not isinstance(got, dict) and "(got " not in message
-            else ""
-        )
-        raise InputError(f"{source}.{field}", f"{message}{shown}.") from None
-
-
-def _first(cfg: dict[str, Any], *keys: str) -> Any:
-    return next((cfg[k] for k in keys if cfg.get(k) is not None), None)
-
-
-def moe_fields(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The MoE fields of :class:`Architecture` from any common config spelling.
-
-    Routed experts: ``num_local_experts`` (Mixtral, Llama 4, gpt-oss), ``n_routed_experts``
-    (DeepSeek), ``num_experts`` (Qwen2/3-MoE, OLMoE). Experts per token:
-    ``num_experts_per_tok`` or ``experts_per_token`` (gpt-oss). Shared experts:
-    ``n_shared_experts`` (DeepSeek); Qwen2-MoE's one shared expert of
-    ``shared_expert_intermediate_size`` counts as that size / ``moe_intermediate_size``
-    experts; Llama 4 has one per MoE layer, its experts sized ``intermediate_size`` and its
-    dense layers ``intermediate_size_mlp``. Dense layers: ``first_k_dense_replace``
-    (DeepSeek), or every layer but each ``interleave_moe_layer_step``-th (Llama 4) /
-    ``decoder_sparse_step``-th (Qwen), counted, not placed (same weights and FLOPs).
-    """
-    experts = _first(cfg, "num_local_experts", "n_routed_experts", "num_experts") or 0
-    if not experts:
-        return {"num_experts": 0, "experts_per_token": 0, "num_shared_experts": 0}
-    layers = cfg.get("num_hidden_layers") or 0
-    step = _first(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1
-    expert_size = cfg.get("moe_intermediate_size")
-    shared = cfg.get("n_shared_experts") or 0
-    fields: dict[str, Any] = {}
-    if cfg.get("intermediate_size_mlp"):  # Llama 4: experts at intermediate_size
-        expert_size = cfg.get("intermediate_size")
-        fields["intermediate_size"] = cfg["intermediate_size_mlp"]
-        shared = shared or 1
-    shared_size = cfg.get("shared_expert_intermediate_size")
-    if shared_size and expert_size and not shared:
-        shared = max(1, round(shared_size / expert_size))
-    dense = cfg.get("first_k_dense_replace") or 0
-    if isinstance(step, int) and step > 1 and isinstance(layers, int):
-        dense = max(dense, layers - layers // step)
-    return {
-        **fields,
-        "num_experts": experts,
-        "experts_per_token": _first(cfg, "num_experts_per_tok", "experts_per_token") or 0,
-        "num_shared_experts": shared,
-        "moe_intermediate_size": expert_size,
-        "first_dense_layers": dense,
-    }
-
-
-def load_hf_config(path: Path) -> Architecture:
-    """Read a ``config.json`` file into an :class:`Architecture` (nesting bounded)."""
-    from gpuplan.userfiles import load_json_text, read_user_text, user_path
-
-    path = user_path(path, "model")
-    config = load_json_text(read_user_text(path, "model"), f"model: '{path}'")
-    if not isinstance(config, dict):
-        raise InputError("model", f"'{path}' must hold a JSON object of config keys.")
-    return architecture_from_hf_config(config, source=path.name)

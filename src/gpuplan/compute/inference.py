@@ -118,7 +118,9 @@ class InferenceEstimate(BaseModel):
     bound: Literal["compute", "memory"] = Field(
         description="What limits the linear layers at this batch: FLOPs or weight reads."
     )
-    step_ms: dict[str, float] = Field(description="One step: linear, attention, comm, overhead.")
+    step_ms: dict[str, float] = Field(
+        description="One step: linear, attention, comm, overhead (GPU) and host (CPU, overlapped)."
+    )
     weights_gb_per_gpu: float
     kv_cache_gb_per_sequence: float = Field(
         description="KV cache of one sequence of input+output tokens, all GPUs together."
@@ -342,6 +344,7 @@ def build_estimate(
             "attention": float(steps.attention[row, col] * 1e3),
             "communication": float(steps.communication[row, col] * 1e3),
             "overhead": float(steps.overhead[row, col] * 1e3),
+            "host": float(steps.host[row, col] * 1e3),
         },
         weights_gb_per_gpu=float(costs.weights_per_gpu(tp, ep)) / GIGA,
         kv_cache_gb_per_sequence=kv_sequence / GIGA,

@@ -141,6 +141,16 @@ class FixedFactors(BaseModel):
         "8002b769, 2025-03-25: K = 512 at 751 TFLOP/s, K = 16,384 at 1,426; the fit also "
         "gives K = 1,536 at 1,114 vs 1,125 and K = 2,048 at 1,186 vs 1,168 measured).",
     )
+    host_seconds_per_sequence: float = Field(
+        default=0.0,
+        ge=0,
+        description="Host (CPU) time per running request per step of the engine's Python "
+        "executor (scheduling, request bookkeeping, sampling and response handling), "
+        "overlapped with the GPU's previous step: the step lasts max(GPU time, host "
+        "time). 29.4 µs = TensorRT-LLM's measured host step of 45.11 ms per iteration at "
+        "1,536 running requests per rank (GB200, GPT-OSS-120B, attention DP 2, ISL/OSL "
+        "1k/1k, a host-bound run; NVIDIA/TensorRT-LLM PR #10273, 2025-12-24).",
+    )
     expert_gemm_row_tile: float = Field(
         default=128.0,
         ge=1,

@@ -73,7 +73,9 @@ class ServingCosts:
     per MoE layer, all MoE layers."""
     kv_bytes_per_token: float
     attention_flops_per_key: float
-    """Score + value FLOPs per query per attended key, all layers."""
+    """Score + value FLOPs per prompt query per attended key, all layers."""
+    decode_attention_flops_per_key: float
+    """The same for a decoding query (latent attention: in the latent space)."""
     dispatch_bytes_per_token: float
     """HBM traffic of MoE token dispatch and combine per token per MoE layer: k routed
     copies of the hidden vector, each written and read on the way to the expert and back
@@ -122,7 +124,8 @@ class ServingCosts:
             * arch.experts_per_token
             * arch.expert_params,
             kv_bytes_per_token=arch.kv_bytes_per_token(kv_precision),
-            attention_flops_per_key=arch.attention_flops_per_token(1.0),
+            attention_flops_per_key=arch.attention_flops_per_key,
+            decode_attention_flops_per_key=arch.decode_attention_flops_per_key,
             dispatch_bytes_per_token=4.0
             * arch.experts_per_token
             * arch.hidden_size

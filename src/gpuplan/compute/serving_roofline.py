@@ -12,11 +12,16 @@ overlap:
   routed expert is its own GEMM of T·k/D rows (D distinct experts touched) with its own
   arithmetic intensity, summed over the touched experts (grouped GEMM), so small expert
   GEMMs pay their weight reads instead of hiding them behind the step's total FLOPs;
-* attention: max(KV bytes read, attention FLOPs) against the same roofs;
+* attention: the decode tokens' max(KV bytes read, attention FLOPs) plus the prompt
+  tokens' attention FLOPs (two kernels, one after the other), against the same roofs, over
+  the keys each query attends (windowed and chunked layers:
+  :meth:`Architecture.mean_attended_keys`);
 * tensor-parallel all-reduces: two per layer (Megatron-LM, arXiv:1909.08053), ring
   volume 2(tp-1)/tp of the activations over the scale-up link, plus a fixed latency;
 * fixed per-step, per-layer (kernel launch) and per-sequence (host scheduling, sampling)
   overheads;
+* host (CPU) time per running request of the engine's executor, overlapped with the GPU:
+  the step lasts max(GPU time, host time) (:attr:`StepTimes.total`);
 * MoE token dispatch and combine: every routed token slot gathers and scatters its hidden
   vector (bf16) through HBM on the way to and from its expert, on every GPU of the tensor-
   parallel group (activations are replicated), at the fitted fraction of HBM bandwidth
@@ -121,11 +126,16 @@ class StepTimes:
     attention: FloatArray
     communication: FloatArray
     overhead: FloatArray
+    host: FloatArray
+    """Host (CPU) time of the step, overlapped with the GPU's work."""
     compute_bound: Any
 
     @property
     def total(self) -> FloatArray:
-        return self.linear + self.attention + self.communication + self.overhead
+        """GPU time, or the host's when it is longer (the executor prepares a step while the
+        GPU runs the previous one: TensorRT-LLM's overlap scheduler)."""
+        gpu = self.linear + self.attention + self.communication + self.overhead
+        return np.maximum(gpu, self.host)
 
 
 def smooth_max(first: ArrayLike, second: ArrayLike, sharpness: float) -> Any:
@@ -280,15 +290,26 @@ def step_times(
     linear = linear_time(
         costs, rates, tp, tokens, calibration, ep, dense_tokens=batch * (1.0 + busiest_prefill)
     )
-    decode_context = arch.attended_tokens(input_tokens + output_tokens / 2.0)
-    prefill_context = arch.attended_tokens(input_tokens / 2.0)
-    kv_read = batch / ep * decode_context * costs.kv_bytes_per_token / costs.kv_shards(tp / ep)
-    attention_flops = (
-        batch * costs.attention_flops_per_key * (decode_context + busiest_prefill * prefill_context)
+    decode_keys = arch.mean_attended_keys(input_tokens, input_tokens + output_tokens)
+    prefill_keys = arch.mean_attended_keys(0.0, input_tokens)
+    kv_read = batch / ep * decode_keys * costs.kv_bytes_per_token / costs.kv_shards(tp / ep)
+    # Context and generation attention are two kernel launches of a step, one after the
+    # other (TensorRT-LLM ``attention_inplace``: the context requests, then the generation
+    # requests), so their times add: decode reads its KV (or computes, whichever is longer),
+    # the prompt tokens compute.
+    decode_attention = np.maximum(
+        kv_read / rates.memory_bytes,
+        batch * costs.decode_attention_flops_per_key * decode_keys / tp / rates.attention_flops,
     )
-    attention = np.maximum(
-        kv_read / rates.memory_bytes, attention_flops / tp / rates.attention_flops
+    prefill_attention = (
+        batch
+        * busiest_prefill
+        * costs.attention_flops_per_key
+        * prefill_keys
+        / tp
+        / rates.attention_flops
     )
+    attention = decode_attention + prefill_attention
     communication = allreduce_time(
         tokens / ep, tp / ep, arch.hidden_size, arch.num_layers, rates, calibration
     ) + expert_parallel_time(tokens, ep, costs, rates, calibration)
@@ -304,6 +325,7 @@ def step_times(
         attention=attention + 0.0 * batch,
         communication=communication + 0.0 * batch,
         overhead=overhead,
+        host=batch / ep * calibration.fixed.host_seconds_per_sequence + 0.0 * tp,
         compute_bound=gemm >= weights,
     )
 
@@ -317,7 +339,8 @@ def prefill_time(
     ep: ArrayLike = 1.0,
 ) -> Any:
     """Extra time one prompt of ``input_tokens`` adds to the step it joins: its GEMM and
-    causal attention FLOPs (mean key count I/2, window-capped) and its all-reduces. With
+    causal attention FLOPs (mean key count I/2 on full layers, less on windowed and chunked
+    ones) and its all-reduces. With
     ``ep`` attention groups the prompt's attention and dense layers run on one group of
     tp/ep GPUs, its experts on all tp."""
     arch = costs.arch
@@ -333,7 +356,7 @@ def prefill_time(
     attention = (
         input_tokens
         * costs.attention_flops_per_key
-        * arch.attended_tokens(input_tokens / 2.0)
+        * arch.mean_attended_keys(0.0, input_tokens)
         / group
         / rates.attention_flops
     )
