@@ -48,9 +48,10 @@ BYTES_PER_PARAMETER = 4.0 + 2.0
 all-gather, bytes per parameter per step."""
 COLLECTIVES_PER_LAYER = 2.0
 """One reduce-scatter and one all-gather per layer per step (FSDP wraps each layer)."""
-RING_HOP_LATENCY_S = 6.6e-6
-"""α: seconds per network hop of an NCCL ring (Simple protocol), NCCL's latency model
-(github.com/NVIDIA/nccl src/graph/tuning.cc, hwLat[NCCL_HW_NET][Ring][Simple] = 6.6 µs)."""
+NETWORK_HOP_LATENCY_S = 6.6e-6
+"""α: seconds per network hop, counted over the tree's hops: NCCL's latency model's figure
+for a network hop of its Simple protocol (github.com/NVIDIA/nccl src/graph/tuning.cc,
+hwLat[NCCL_HW_NET][Ring][Simple] = 6.6 µs)."""
 NETWORK_FILE = "scale_out_network.csv"
 
 
@@ -85,7 +86,8 @@ def step_communication_seconds(
     scaleup_domain: ArrayLike,
     network_bandwidth: ArrayLike,
 ) -> NDArray[np.float64]:
-    """t_comm per optimiser step (s): bandwidth and ring latency terms of the docstring."""
+    """t_comm per optimiser step (s): the bandwidth and tree-latency terms of the module
+    docstring."""
     n = np.asarray(gpus, dtype=float)
     replica = np.minimum(np.maximum(np.asarray(gpus_per_replica, dtype=float), 1.0), n)
     domain = np.maximum(replica, np.asarray(scaleup_domain, dtype=float))
@@ -94,6 +96,6 @@ def step_communication_seconds(
     hops = 2.0 * np.log2(np.maximum(n / replica, 1.0)) * (crossing > 0)
     latency = COLLECTIVES_PER_LAYER * np.asarray(num_layers, dtype=float) * hops
     result: NDArray[np.float64] = (
-        volume / np.asarray(network_bandwidth, dtype=float) + latency * RING_HOP_LATENCY_S
+        volume / np.asarray(network_bandwidth, dtype=float) + latency * NETWORK_HOP_LATENCY_S
     )
     return result
