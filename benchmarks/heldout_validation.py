@@ -4,7 +4,8 @@ are NOT in the calibration set (../shared/reference/calibration/) and never used
 Run: ``PYTHONPATH=src python3 benchmarks/heldout_validation.py``
 
 Data (each row with its source, date read and every setting the estimate needs):
-``benchmarks/data/heldout_training.csv`` and ``benchmarks/data/heldout_inference.csv``.
+``benchmarks/data/heldout_training.csv`` (with ``heldout_moe_layouts.csv``: the MoE runs'
+stated expert parallelism) and ``benchmarks/data/heldout_inference.csv``.
 The published figure of a row is only compared with the estimate; it never enters it.
 
 Training runs: ``estimate_training`` P50 GPU-hours vs published, signed error, inside
@@ -52,13 +53,27 @@ def number(text: str) -> float | None:
     return float(text) if text.strip() else None
 
 
+def stated_moe_layouts() -> dict[str, dict[str, object]]:
+    """Stated expert-parallel degree and exposed all-to-all share of held-out MoE runs
+    (``heldout_moe_layouts.csv``, each with its source); other runs take the defaults."""
+    return {
+        row["run"]: {
+            "expert_parallel": int(row["expert_parallel"]),
+            "exposed_all_to_all": float(row["exposed_all_to_all"]),
+        }
+        for row in rows("heldout_moe_layouts.csv")
+    }
+
+
 def model_arguments(row: dict[str, str]) -> dict[str, object]:
     """Catalog id when the row has one, else a bare parameter count (6ND); plus the run's
-    scope, software year and global batch (blank batch: the estimator's default rule)."""
+    scope, software year, global batch (blank batch: the estimator's default rule) and a
+    MoE run's stated layout."""
     settings: dict[str, object] = {
         "scope": row["scope_class"],
         "software_year": int(row["software_year"]),
         "global_batch_tokens": number(row["global_batch_tokens"]),
+        **stated_moe_layouts().get(row["run"], {}),
     }
     if row["model"]:
         return {"model": row["model"], **settings}

@@ -48,6 +48,7 @@ from calibration_rows import (
     reference_year,
 )
 from gpuplan.catalog.gpus import get_gpu
+from gpuplan.compute.moe_step import MoELayout, default_expert_parallel, moe_step_costs
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_core import (
     ModelShape,
@@ -59,6 +60,7 @@ from gpuplan.compute.utilisation import (
     BandStratum,
     ExtrapolationPriors,
     FitRow,
+    UtilisationCoefficients,
     UtilisationFit,
     UtilisationInputs,
     conformal_quantiles,
@@ -67,6 +69,7 @@ from gpuplan.compute.utilisation import (
     utilisation_inputs,
 )
 from gpuplan.compute.utilisation_fitting import FIT_TERMS, fit_coefficients
+from moe_calibration import rows_expert_parallel, rows_exposed_all_to_all, rows_moe_shape
 
 __all__ = ["DEFAULT_CALIBRATION", "CalibrationRow", "load_calibration_rows", "reference_year"]
 
@@ -96,7 +99,7 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
         scaleup_domain=[g.scaleup_domain for g in gpus],
         network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
     )
-    return utilisation_inputs(
+    x = utilisation_inputs(
         peak_flops=[r.peak_flops for r in rows],
         bf16_peak_flops=[r.bf16_peak_flops for r in rows],
         memory_bandwidth=[r.memory_bandwidth for r in rows],
@@ -110,9 +113,30 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
         software_age=[year - r.year for r in rows],
         is_moe=[r.is_moe for r in rows],
     )
+    shape = rows_moe_shape(rows)
+    stated = rows_expert_parallel(rows)
+    domain = np.array([g.scaleup_domain for g in gpus], dtype=float)
+    gemm, other = moe_step_costs(
+        shape,
+        MoELayout(
+            expert_parallel=np.where(
+                np.isnan(stated), default_expert_parallel(shape.experts, domain, x.gpus), stated
+            ),
+            micro_batch_tokens=np.array([r.seq_len for r in rows]),
+            exposed_all_to_all=rows_exposed_all_to_all(rows),
+        ),
+        x.hidden_size,
+        flops_per_token=[r.flops_per_token for r in rows],
+        peak_flops=[r.peak_flops for r in rows],
+        memory_bandwidth=[r.memory_bandwidth for r in rows],
+        scaleup_domain=domain,
+        scaleup_bandwidth=[(g.scaleup_bandwidth_gbps or 0.0) * 1e9 / 2.0 for g in gpus],
+        network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
+    )
+    return x._replace(moe_expert_gemm=gemm, moe_other=other)
 
 
-HELD_TERMS = frozenset({"scale_out"})
+HELD_TERMS = frozenset({"scale_out", "moe"})
 """Terms the shipped fit holds at zero. scale_out (k_n, exposed communication growing with
 log2 n): since the data-parallel step communication is computed from the network
 (:mod:`gpuplan.compute.step_communication`), fitting k_n as well raises both
@@ -179,6 +203,57 @@ PLACEHOLDER_BAND = BandFigures(
 """For refits whose band is not used (leave-one-out predictions, --check)."""
 
 
+FIXED_COEFFICIENTS = {
+    "hours_lost_per_failure": HOURS_LOST_PER_FAILURE,
+    "communication": 1.0,
+    "moe_step": 1.0,
+}
+"""Coefficients set outside the fit (module docstring of gpuplan.compute.utilisation)."""
+MOE_COEFFICIENTS = frozenset({"moe", "moe_step", "expert_gemm_efficiency"})
+
+
+def fit_in_two_stages(
+    rows: list[CalibrationRow],
+    x: UtilisationInputs,
+    weights: np.ndarray,
+    without: frozenset[str],
+    loss: str,
+    f_scale: float,
+) -> tuple[UtilisationCoefficients, dict[str, float]]:
+    """The dense terms and goodputs on every row with the MoE runs' level absorbed by a
+    fitted constant (round four's model), then the MoE terms (η_e of
+    :mod:`gpuplan.compute.moe_step`, and the constant where it is not held) on the MoE runs
+    alone with those held: the seven MoE runs set what a MoE costs and cannot move the dense
+    terms through a misfit of the MoE shape (round five)."""
+    moe = np.array([r.is_moe for r in rows])
+    observed = np.array([r.observed_mfu for r in rows])
+    scopes = np.array([r.scope for r in rows])
+    settings = {"fixed": FIXED_COEFFICIENTS, "loss": loss, "f_scale": f_scale}
+    first = without if "moe_step" in without else (without - {"moe"}) | {"moe_step"}
+    dense, goodput = fit_coefficients(
+        x,
+        observed,
+        scopes,
+        weights=weights,
+        without=first,
+        **settings,  # type: ignore[arg-type]
+    )
+    if "moe_step" in without or not moe.any():
+        return dense, goodput
+    held = {n: v for n, v in dense.model_dump().items() if n not in MOE_COEFFICIENTS}
+    settings["fixed"] = FIXED_COEFFICIENTS | held
+    coefficients, _ = fit_coefficients(
+        UtilisationInputs._make(np.broadcast_to(v, moe.shape)[moe] for v in x),
+        observed[moe],
+        scopes[moe],
+        weights=weights[moe],
+        without=without,
+        goodput=goodput,
+        **settings,  # type: ignore[arg-type]
+    )
+    return coefficients, goodput
+
+
 def _assemble(
     rows: list[CalibrationRow],
     year: int,
@@ -190,15 +265,8 @@ def _assemble(
     """Fit on ``rows`` and wrap coefficients, band and per-row residuals in a fit object."""
     x = rows_to_inputs(rows, year)
     weights = row_weights(rows)
-    coefficients, goodput = fit_coefficients(
-        x,
-        [r.observed_mfu for r in rows],
-        [r.scope for r in rows],
-        weights=weights,
-        without=without,
-        fixed={"hours_lost_per_failure": HOURS_LOST_PER_FAILURE, "communication": 1.0},
-        loss=loss,
-        f_scale=ROBUST_F_SCALE * math.sqrt(float(weights.max())),
+    coefficients, goodput = fit_in_two_stages(
+        rows, x, weights, without, loss, ROBUST_F_SCALE * math.sqrt(float(weights.max()))
     )
     runs = [r for r in rows if r.kind == "run_hours"]
     draft = UtilisationFit(
@@ -263,9 +331,7 @@ def fit_once(
     loss: str = "linear",
 ) -> UtilisationFit:
     """One fit without the band (placeholder quantiles): for refits and checks."""
-    return _assemble(
-        rows, year or reference_year(rows), without, PLACEHOLDER_BAND, "refit", loss
-    )
+    return _assemble(rows, year or reference_year(rows), without, PLACEHOLDER_BAND, "refit", loss)
 
 
 def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
@@ -276,7 +342,8 @@ def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
     def one(value: float) -> np.ndarray:
         return np.array([value], dtype=float)
 
-    shape = ModelShape(
+    shape = ModelShape.with_moe(
+        rows_moe_shape([row]),
         matmul_params=one(row.matmul_params),
         params_total=one(row.params),
         attention_flops_per_token=one(row.flops_per_token - 6.0 * row.matmul_params),
@@ -295,6 +362,8 @@ def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
         global_batch_tokens=row.global_batch_tokens,
         software_year=row.year,
         scope=row.scope,
+        expert_parallel=rows_expert_parallel([row]),
+        exposed_all_to_all=rows_exposed_all_to_all([row]),
     )
     return float(result.gpu_hours[0])
 
@@ -385,24 +454,31 @@ def print_term_values(rows: list[CalibrationRow], loss: str = "linear") -> None:
     """What each term buys, the shipped fit against a refit with one term switched off (or,
     for a held term, fitted): leave-one-run-out median |error|, RMS log error and coverage
     under the leave-one-lab-out band of its size class, the width P90 ÷ P10 of the pooled
-    leave-one-lab-out band, and leave-one-lab-out median |error|."""
+    leave-one-lab-out band, leave-one-lab-out median |error| and the leave-one-run-out
+    median |error| of the MoE runs; last, the round-four MoE constant in place of the
+    computed MoE costs."""
     print(
         f"{'fit':<28}{'LOO median |err|':>18}{'RMS log err':>13}{'inside':>8}{'P90/P10':>9}"
-        f"{'LOLO |err|':>12}"
+        f"{'LOLO |err|':>12}{'MoE LOO':>10}"
     )
     classes = size_classes(rows)
-    for term in ("", *FIT_TERMS):
-        without = HELD_TERMS ^ {term} if term else HELD_TERMS
+    fits = [("shipped", HELD_TERMS)] + [
+        (f"{'with' if term in HELD_TERMS else 'without'} {term}", HELD_TERMS ^ {term})
+        for term in FIT_TERMS
+    ]
+    fits.append(("MoE constant, not moe_step", HELD_TERMS - {"moe"} | {"moe_step"}))
+    moe_runs = {r.label for r in rows if r.kind == "run_hours" and r.is_moe}
+    for label, without in fits:
         loo = held_out_residuals(rows, by_run, without, loss)
         lolo = held_out_residuals(rows, by_lab, without, loss)
         error, coverage = jackknife_coverage(loo, lolo, classes)
         lab_error, _ = jackknife_coverage(lolo)
         values = np.array(list(loo.values()))
         low, high = conformal_quantiles(list(lolo.values()))
-        label = "shipped" if not term else f"{'with' if term in HELD_TERMS else 'without'} {term}"
+        moe_error = np.median([abs(np.expm1(-loo[k])) for k in moe_runs])
         print(
             f"{label:<28}{error:>18.1%}{np.sqrt(np.mean(values**2)):>13.3f}{coverage:>8.0%}"
-            f"{np.exp(high - low):>9.2f}{lab_error:>12.1%}"
+            f"{np.exp(high - low):>9.2f}{lab_error:>12.1%}{moe_error:>10.1%}"
         )
 
 

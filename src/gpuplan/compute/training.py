@@ -151,19 +151,45 @@ class RunSettings(NamedTuple):
     """Tokens per optimiser step; NaN = the fitted batch rule of published runs."""
     software_year: int
     scope: str
+    expert_parallel: float = math.nan
+    """GPUs pooling tokens for one expert (MoE); NaN = min(experts, scale-up domain, GPUs)."""
+    exposed_all_to_all: float = 1.0
+    """Share (0-1) of the MoE all-to-all on the critical path (:mod:`moe_step`)."""
 
 
 def run_settings(
-    global_batch_tokens: float | None, software_year: int | None, scope: str, fit: UtilisationFit
+    global_batch_tokens: float | None,
+    software_year: int | None,
+    scope: str,
+    fit: UtilisationFit,
+    *,
+    expert_parallel: int | None = None,
+    exposed_all_to_all: float = 1.0,
 ) -> RunSettings:
-    """Check the run settings; defaults: batch by rule, today's stack, :data:`DEFAULT_SCOPE`."""
+    """Check the run settings; defaults: batch by rule, today's stack, :data:`DEFAULT_SCOPE`,
+    expert parallelism inside one scale-up domain, the all-to-all fully exposed."""
     if scope not in SCOPES:
         raise InputError("scope", f"'{scope}' is not one of {', '.join(SCOPES)}.")
     batch = _positive(global_batch_tokens, "global_batch_tokens")
     year = fit.reference_year if software_year is None else software_year
     if not 2015 <= year <= 2100 or year != int(year):
         raise InputError("software_year", f"must be a year such as 2024 (got {software_year}).")
-    return RunSettings(math.nan if batch is None else batch, int(year), scope)
+    ep = _positive(expert_parallel, "expert_parallel")
+    if ep is not None and ep != int(ep):
+        raise InputError("expert_parallel", f"must be a whole number of GPUs (got {ep:g}).")
+    if not 0.0 <= exposed_all_to_all <= 1.0:
+        raise InputError(
+            "exposed_all_to_all",
+            f"is a share of the all-to-all time, 0 (hidden, e.g. DeepSeek-V3's DualPipe) to 1 "
+            f"(on the critical path, the default); got {exposed_all_to_all}.",
+        )
+    return RunSettings(
+        math.nan if batch is None else batch,
+        int(year),
+        scope,
+        math.nan if ep is None else ep,
+        float(exposed_all_to_all),
+    )
 
 
 class _Resolved(NamedTuple):
@@ -232,6 +258,8 @@ def _one_run(
         global_batch_tokens=settings.global_batch_tokens,
         software_year=settings.software_year,
         scope=settings.scope,
+        expert_parallel=settings.expert_parallel,
+        exposed_all_to_all=settings.exposed_all_to_all,
     )
 
 
@@ -249,6 +277,8 @@ def estimate_training(
     global_batch_tokens: float | None = None,
     software_year: int | None = None,
     scope: str = DEFAULT_SCOPE,
+    expert_parallel: int | None = None,
+    exposed_all_to_all: float = 1.0,
 ) -> TrainingEstimate:
     """Estimate a pre-training run (see the module docstring for the formulas).
 
@@ -257,10 +287,19 @@ def estimate_training(
     (optional: wall clock needs it), ``price_per_gpu_hour`` in USD (optional: cost).
     ``global_batch_tokens`` per step, ``software_year`` of the training stack and ``scope``
     of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to the batch rule
-    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`.
+    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`. A MoE's
+    ``expert_parallel`` degree and ``exposed_all_to_all`` share set its routing cost
+    (:mod:`gpuplan.compute.moe_step`); defaults: one scale-up domain, fully exposed.
     """
     fit = load_utilisation_fit()
-    settings = run_settings(global_batch_tokens, software_year, scope, fit)
+    settings = run_settings(
+        global_batch_tokens,
+        software_year,
+        scope,
+        fit,
+        expert_parallel=expert_parallel,
+        exposed_all_to_all=exposed_all_to_all,
+    )
     count = _positive(tokens, "tokens")
     assert count is not None  # tokens is required; _positive only returns None for None
     cluster = _positive(gpus, "gpus")
@@ -368,6 +407,8 @@ def implied_training(
     global_batch_tokens: float | None = None,
     software_year: int | None = None,
     scope: str = DEFAULT_SCOPE,
+    expert_parallel: int | None = None,
+    exposed_all_to_all: float = 1.0,
 ) -> ImpliedTraining:
     """The reverse question: FLOPs and tokens that ``gpu_hours`` (or ``cost_usd`` at
     ``price_per_gpu_hour``) buy on ``gpu``. Inverts :func:`estimate_training`:
@@ -377,7 +418,14 @@ def implied_training(
     iteration on the MFU.
     """
     fit = load_utilisation_fit()
-    settings = run_settings(global_batch_tokens, software_year, scope, fit)
+    settings = run_settings(
+        global_batch_tokens,
+        software_year,
+        scope,
+        fit,
+        expert_parallel=expert_parallel,
+        exposed_all_to_all=exposed_all_to_all,
+    )
     hours = _positive(gpu_hours, "gpu_hours")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
     dollars = _positive(cost_usd, "cost_usd")

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
 
 from gpuplan.catalog.gpus import GPU
 from gpuplan.catalog.models import ModelEntry
+from gpuplan.compute.moe_step import (
+    MoELayout,
+    MoEShape,
+    architecture_moe_shape,
+    default_expert_parallel,
+    moe_step_costs,
+    params_only_moe_shape,
+)
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_memory import min_gpus_for_memory
 from gpuplan.compute.utilisation import (
@@ -70,6 +78,39 @@ class ModelShape(NamedTuple):
     vocab_size: NDArray[np.float64]
     seq_len: NDArray[np.float64]
     is_moe: NDArray[np.bool_]
+    experts: NDArray[np.float64]
+    """Routed experts per MoE layer (0: dense); this and the next four: :mod:`moe_step`."""
+    experts_per_token: NDArray[np.float64]
+    expert_width: NDArray[np.float64]
+    moe_layers: NDArray[np.float64]
+    expert_matrices: NDArray[np.float64]
+
+    @property
+    def moe(self) -> MoEShape:
+        """The MoE fields as :class:`MoEShape`."""
+        return MoEShape(
+            self.experts,
+            self.experts_per_token,
+            self.expert_width,
+            self.moe_layers,
+            self.expert_matrices,
+        )
+
+    @classmethod
+    def with_moe(cls, moe: MoEShape, **dense: Any) -> ModelShape:
+        """A shape from its dense fields (keywords) and its MoE shape."""
+        fields: dict[str, Any] = dict(zip(MOE_FIELDS, moe, strict=True))
+        return cls(**dense, **fields)
+
+
+MOE_FIELDS: Final = (
+    "experts",
+    "experts_per_token",
+    "expert_width",
+    "moe_layers",
+    "expert_matrices",
+)
+"""ModelShape's MoE fields, in :class:`MoEShape`'s order."""
 
 
 class Hardware(NamedTuple):
@@ -80,6 +121,8 @@ class Hardware(NamedTuple):
     memory_bandwidth: NDArray[np.float64]
     memory_bytes: NDArray[np.float64]
     scaleup_domain: NDArray[np.float64]
+    scaleup_bandwidth: NDArray[np.float64]
+    """Bytes/s per GPU per direction on the scale-up fabric (half the catalog's figure)."""
     network_bandwidth: NDArray[np.float64]
     """Bytes/s per GPU between scale-up domains (the generation's reference system)."""
     generation_fitted: NDArray[np.bool_]
@@ -115,12 +158,14 @@ def params_only_shape(
     total = np.asarray(params, dtype=float)
     active = total if active_params is None else np.asarray(active_params, dtype=float)
     hidden = np.cbrt(active * PARAMS_ONLY_ASPECT / 12.0)
-    return ModelShape(
+    layers = hidden / PARAMS_ONLY_ASPECT
+    return ModelShape.with_moe(
+        params_only_moe_shape(total, active, hidden, layers),
         matmul_params=active,
         params_total=total,
         attention_flops_per_token=np.zeros_like(active),
         hidden_size=hidden,
-        num_layers=hidden / PARAMS_ONLY_ASPECT,
+        num_layers=layers,
         vocab_size=np.full_like(active, PARAMS_ONLY_VOCAB),
         seq_len=np.asarray(seq_len, dtype=float) + np.zeros_like(active),
         is_moe=active < total,
@@ -136,7 +181,8 @@ def architecture_shape(entry: ModelEntry, seq_len: int) -> ModelShape:
     def one(value: float) -> NDArray[np.float64]:
         return np.array([value], dtype=float)
 
-    return ModelShape(
+    return ModelShape.with_moe(
+        architecture_moe_shape(arch),
         matmul_params=one(matmul),
         params_total=one(arch.params_total),
         attention_flops_per_token=one(per_token - 6.0 * matmul),
@@ -159,6 +205,7 @@ def hardware_arrays(
         memory_bandwidth=np.array([g.memory_bandwidth_bytes_per_s for g in gpus]),
         memory_bytes=np.array([g.memory_bytes for g in gpus]),
         scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
+        scaleup_bandwidth=np.array([(g.scaleup_bandwidth_gbps or 0.0) * 1e9 / 2.0 for g in gpus]),
         network_bandwidth=np.array([network_bandwidth(g.generation) for g in gpus]),
         generation_fitted=np.array([g.generation in fitted for g in gpus]),
         precision_class=np.array([precision_class(p, fit) for p in precisions]),
@@ -175,6 +222,8 @@ def training_arrays(
     global_batch_tokens: ArrayLike = math.nan,
     software_year: ArrayLike | None = None,
     scope: str = DEFAULT_SCOPE,
+    expert_parallel: ArrayLike = math.nan,
+    exposed_all_to_all: ArrayLike = 1.0,
 ) -> TrainingArrays:
     """The one vectorised formula path (module docstring). ``gpus`` NaN = not given: the
     P50 then assumes DEFAULT_GPUS (kept within the memory minimum and the clusters that
@@ -182,6 +231,8 @@ def training_arrays(
     clock is NaN.
     ``global_batch_tokens`` NaN = the fitted batch rule of published runs; ``software_year`` None =
     today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`.
+    ``expert_parallel`` NaN = min(experts, scale-up domain, GPUs); ``exposed_all_to_all``
+    the share of the MoE all-to-all not hidden under compute (:mod:`moe_step`).
     """
     flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
     training_flops = np.asarray(tokens, dtype=float) * flops_per_token
@@ -226,6 +277,28 @@ def training_arrays(
             software_age=fit.reference_year - np.asarray(year, dtype=float),
             is_moe=shape.is_moe,
         )
+        ep = np.asarray(expert_parallel, dtype=float)
+        layout = MoELayout(
+            expert_parallel=np.where(
+                np.isnan(ep),
+                default_expert_parallel(shape.moe.experts, hardware.scaleup_domain, cluster),
+                ep,
+            ),
+            micro_batch_tokens=shape.seq_len,
+            exposed_all_to_all=np.asarray(exposed_all_to_all, dtype=float),
+        )
+        gemm, other = moe_step_costs(
+            shape.moe,
+            layout,
+            shape.hidden_size,
+            flops_per_token=flops_per_token,
+            peak_flops=hardware.peak_flops,
+            memory_bandwidth=hardware.memory_bandwidth,
+            scaleup_domain=hardware.scaleup_domain,
+            scaleup_bandwidth=hardware.scaleup_bandwidth,
+            network_bandwidth=hardware.network_bandwidth,
+        )
+        x = x._replace(moe_expert_gemm=gemm, moe_other=other)
         return run_mfu(x, fit, scope), x
 
     def hours_at(mfu: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -10,8 +10,10 @@ budget per unit of ideal compute time, so every term is a physical cost:
                                                  cost D plus a_attn·ρ (softmax and tile traffic
                                                  of FlashAttention, run in bf16)
             + k_n·π·log2(max(n, 8)/8)            exposed scale-out communication
-            + max(0, C − D') + C/L ]             data-parallel step communication C; D' the
+            + max(0, C − D') + C/L               data-parallel step communication C; D' the
                                                  first line (the step's compute)
+            + s_m·(M_g/η_e + M_o) ]              MoE experts (:mod:`moe_step`): expert GEMMs
+                                                 at η_e of the dense rate, permutation, all-to-all
             × (1 + e·age) × moe^[MoE]            older software stack; MoE routing/all-to-all
 
 ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 FLOP/byte (H100 bf16 ≈ 1): the faster compute is
@@ -104,6 +106,18 @@ class UtilisationCoefficients(BaseModel):
     )
     software_age: float = Field(ge=0, description="e: extra time per year of older software.")
     moe: float = Field(ge=1, description="MoE step time ÷ dense step time at equal FLOPs.")
+    moe_step: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the computed MoE costs M_g/η_e + M_o counted: 1, set (0: off).",
+    )
+    expert_gemm_efficiency: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="η_e: rate of grouped expert GEMMs ÷ the dense GEMM rate (moe_step).",
+    )
     hours_lost_per_failure: float = Field(ge=0, description="t_lost: job hours per failure.")
 
 
@@ -214,6 +228,11 @@ class UtilisationInputs(NamedTuple):
     is_moe: NDArray[np.bool_]
     compute_ratio: NDArray[np.float64]
     """π: peak FLOP/s at the training precision ÷ REFERENCE_PEAK_FLOPS."""
+    moe_expert_gemm: NDArray[np.float64] | float = 0.0
+    """M_g: routed-expert GEMM time at the dense rate ÷ ideal compute time (:mod:`moe_step`)."""
+    moe_other: NDArray[np.float64] | float = 0.0
+    """M_o: permutation and exposed all-to-all, less the dense GEMM time of the experts'
+    FLOPs (already in D), ÷ ideal compute time (:mod:`moe_step`)."""
 
 
 def utilisation_inputs(
@@ -295,7 +314,11 @@ def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.
     attention_extra = k.attention * x.ridge * x.attention_peak_ratio
     doublings = np.log2(np.maximum(x.gpus, SCALE_OUT_BASE_GPUS) / SCALE_OUT_BASE_GPUS)
     scale_out = k.scale_out * x.compute_ratio * doublings
-    compute = dense_work + share * attention_extra
+    compute = (
+        dense_work
+        + share * attention_extra
+        + k.moe_step * (x.moe_expert_gemm / k.expert_gemm_efficiency + x.moe_other)
+    )
     communication = k.communication * x.communication
     exposed = np.maximum(communication - compute, 0.0) + communication / x.num_layers
     steady = compute + scale_out + exposed

@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 FIT_TERMS = (
-    "memory_width", "scale_out", "communication", "software_age", "moe", "failures", "scope",
+    "memory_width",
+    "scale_out",
+    "communication",
+    "software_age",
+    "moe",
+    "moe_step",
+    "failures",
+    "scope",
 )
 """Terms the fit can switch off to show what each buys (``fit_coefficients(without=...)``)."""
 
@@ -36,15 +43,18 @@ def fit_coefficients(
     fixed: dict[str, float] | None = None,
     loss: str = "linear",
     f_scale: float = 1.0,
+    goodput: dict[str, float] | None = None,
 ) -> tuple[UtilisationCoefficients, dict[str, float]]:
     """Least squares on log MFU; returns coefficients and the goodput per fitted scope.
 
     Rows with scope 'step_time' are predicted as benchmark MFU, others as benchmark MFU ×
     goodput(scope) × failure factor ('full_training' rows use the 'pretraining' goodput as
     :func:`goodput_for` does). Bounds keep each term's physical sign. ``without``
-    names terms of :data:`FIT_TERMS` held at zero ('scope': one goodput for every scope);
+    names terms of :data:`FIT_TERMS` held at zero ('scope': one goodput for every scope;
+    'moe_step': the computed MoE costs of :mod:`moe_step` left out, η_e held);
     ``fixed`` holds coefficients (by field name) at a value set outside the fit. ``loss``
     and ``f_scale``: scipy's robust loss on the weighted log residuals (default: squares).
+    ``goodput`` holds the goodput per scope at these values instead of fitting it.
     """
     from scipy.optimize import least_squares
 
@@ -61,18 +71,22 @@ def fit_coefficients(
     )
     names = ["base", "memory", "memory_width", "attention", "scale_out", "communication"]
     names += ["software_age"]
-    names += ["moe", "hours_lost_per_failure"]
+    names += ["moe", "moe_step", "expert_gemm_efficiency", "hours_lost_per_failure"]
     frozen = {"failures": "hours_lost_per_failure"}
     switched_off = {frozen.get(term, term) for term in without if term != "scope"}
+    held_at_one = {"expert_gemm_efficiency"} if "moe_step" in without else set()
     held = {n: v for n, v in (fixed or {}).items() if n not in switched_off}
-    fixed_names = switched_off | set(held)
+    fixed_names = switched_off | set(held) | held_at_one
     start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 0.5}
-    start |= {"moe": 1.2, "hours_lost_per_failure": 0.5}
+    start |= {"moe": 1.2, "expert_gemm_efficiency": 0.5, "hours_lost_per_failure": 0.5}
     upper = dict.fromkeys(names, 10.0) | {"attention": 20.0, "software_age": 1.0, "moe": 3.0}
-    lower = dict.fromkeys(names, 0.0) | {"moe": 1.0, "base": 1.0}
+    upper |= {"expert_gemm_efficiency": 1.0, "moe_step": 1.0}
+    lower = dict.fromkeys(names, 0.0) | {"moe": 1.0, "base": 1.0, "expert_gemm_efficiency": 0.02}
     free = [n for n in names if n not in fixed_names]
-    resting = {n: (1.0 if n == "moe" else 0.0) for n in fixed_names} | held
-    goodputs = 1 if pooled else len(run_scopes)
+    ones = {"moe", "expert_gemm_efficiency"}
+    resting = {n: (1.0 if n in ones else 0.0) for n in fixed_names} | held
+    goodputs = 0 if goodput is not None else 1 if pooled else len(run_scopes)
+    held_log_g = np.log([(goodput or {}).get(s, 1.0) for s in run_scopes] or [1.0])
 
     def coefficients(p: NDArray[np.float64]) -> UtilisationCoefficients:
         values = resting | {n: float(v) for n, v in zip(free, p, strict=False)}
@@ -80,7 +94,8 @@ def fit_coefficients(
 
     def residuals(p: NDArray[np.float64]) -> NDArray[np.float64]:
         k = coefficients(p)
-        log_g = np.append(p[len(free) :], 0.0)[goodput_index]
+        fitted_log_g = held_log_g if goodput is not None else p[len(free) :]
+        log_g = np.append(fitted_log_g, 0.0)[goodput_index]
         failures = np.where(
             goodput_index >= 0, failure_factor(x.gpus, k.hours_lost_per_failure), 1.0
         )
@@ -98,8 +113,10 @@ def fit_coefficients(
         f_scale=f_scale,
     )
     p = solution.x
+    if goodput is not None:
+        return UtilisationCoefficients(**coefficients(p).model_dump()), dict(goodput)
     log_goodput = p[len(free) :]
-    goodput: dict[str, float] = {
+    fitted: dict[str, float] = {
         s: float(np.exp(log_goodput[0 if pooled else i])) for i, s in enumerate(run_scopes)
     }
-    return UtilisationCoefficients(**coefficients(p).model_dump()), goodput
+    return UtilisationCoefficients(**coefficients(p).model_dump()), fitted
