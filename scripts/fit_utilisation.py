@@ -13,6 +13,8 @@ Rows used (loaded by ``calibration_rows.py``):
   with a measured MFU become 'mfu' rows. Shapes, sequence lengths, GPU counts, global batch,
   software year and the scope of each figure come from ``scripts/data/calibration_details.csv``
   (each with its source; assumptions are labelled); it also says which rows are not usable.
+  MoE runs' experts, top-k, expert width and stated expert parallelism come from
+  ``scripts/data/moe_runs.csv`` (``moe_calibration.py``).
 * ``training_throughput_benchmarks.csv`` (llm-foundry) rows are 'mfu' rows; their shapes are
   in ``scripts/data/mpt_shapes.csv``.
 
@@ -137,13 +139,16 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
 
 
 HELD_TERMS = frozenset({"scale_out", "moe"})
-"""Terms the shipped fit holds at zero. scale_out (k_n, exposed communication growing with
+"""Terms the shipped fit holds at zero (moe: at 1). scale_out (k_n, exposed communication growing with
 log2 n): since the data-parallel step communication is computed from the network
 (:mod:`gpuplan.compute.step_communication`), fitting k_n as well raises both
 leave-one-run-out and leave-one-lab-out error (48 runs: 15.2% / 19.9% against 13.2% / 17.1%,
 ``--terms``). software_age was held in rounds two and three (confounded with the GPU
 generation); on the 48 runs of round four it is fitted: e is the same without the H100 runs
-or without the A100 runs, and it lowers both errors by about 4 points (docs/training.md)."""
+or without the A100 runs, and it lowers both errors by about 4 points (docs/training.md).
+moe (round four's constant MoE factor, 1.55) is held at 1 since round five: the computed
+MoE costs (:mod:`gpuplan.compute.moe_step`, ``data/moe_runs.csv``) with one fitted
+expert-GEMM efficiency replace it (docs/training.md, "MoE step")."""
 
 ROBUST_F_SCALE = math.log(1.25)
 """f_scale (log units, on a production row) of the robust losses ``--loss`` tries: a
@@ -331,7 +336,9 @@ def fit_once(
     loss: str = "linear",
 ) -> UtilisationFit:
     """One fit without the band (placeholder quantiles): for refits and checks."""
-    return _assemble(rows, year or reference_year(rows), without, PLACEHOLDER_BAND, "refit", loss)
+    return _assemble(
+        rows, year or reference_year(rows), without, PLACEHOLDER_BAND, "refit", loss
+    )
 
 
 def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:

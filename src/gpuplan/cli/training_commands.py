@@ -8,7 +8,14 @@ import typer
 
 from gpuplan import humanize
 from gpuplan.cli import estimate_app
-from gpuplan.cli.common import handle_errors, positive_number, print_json, print_table, say
+from gpuplan.cli.common import (
+    handle_errors,
+    parse_number,
+    positive_number,
+    print_json,
+    print_table,
+    say,
+)
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
 if TYPE_CHECKING:
@@ -92,6 +99,16 @@ def estimate_training_command(
         "--scope",
         help="What the hours cover: step_time, pretraining, wall_clock, full_training.",
     ),
+    expert_parallel: str | None = typer.Option(
+        None,
+        "--expert-parallel",
+        help="MoE: GPUs sharing one set of experts (default: one NVLink domain; 1 = none).",
+    ),
+    exposed_all_to_all: str = typer.Option(
+        "1",
+        "--exposed-all-to-all",
+        help="MoE: share of the all-to-all not hidden under compute (0-1, default 1).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     save: bool = SAVE,
     db: str | None = DB,
@@ -113,6 +130,8 @@ def estimate_training_command(
         "global_batch_tokens": _optional_number(batch, "global_batch_tokens"),
         "software_year": _optional_int(software_year, "software_year"),
         "scope": scope,
+        "expert_parallel": _optional_int(expert_parallel, "expert_parallel"),
+        "exposed_all_to_all": parse_number(exposed_all_to_all, "exposed_all_to_all"),
     }
     estimate = estimate_training(model, **arguments)
     payload = estimate.model_dump(mode="json")

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
+from gpuplan.compute.moe_step import default_expert_parallel
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
@@ -46,7 +47,7 @@ from gpuplan.compute.utilisation import (
     load_utilisation_fit,
 )
 from gpuplan.errors import InputError
-from gpuplan.humanize import number
+from gpuplan.humanize import number, percent
 from gpuplan.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
@@ -263,6 +264,28 @@ def _one_run(
     )
 
 
+def _moe_note(resolved: _Resolved, settings: RunSettings, gpus: float) -> str:
+    """What a MoE estimate assumed about its experts and their layout."""
+    shape = resolved.shape
+    given = not math.isnan(settings.expert_parallel)
+    ep = (
+        settings.expert_parallel
+        if given
+        else float(default_expert_parallel(shape.experts[0], resolved.gpu.scaleup_domain, gpus))
+    )
+    experts = (
+        f"{shape.experts[0]:,.0f} experts, top-{shape.experts_per_token[0]:.0f}, "
+        f"expert width {shape.expert_width[0]:,.0f}"
+    )
+    if resolved.model_id is None:
+        experts += " (assumed from the parameter counts: top-8, experts beyond attention)"
+    layout = "given" if given else "default: one scale-up domain; give expert_parallel"
+    return (
+        f"MoE: {experts}; expert parallel {ep:.0f} ({layout}); all-to-all "
+        f"{percent(settings.exposed_all_to_all)} exposed"
+    )
+
+
 def estimate_training(
     model: str | Path | ModelEntry | None = None,
     *,
@@ -357,6 +380,8 @@ def estimate_training(
             f"global batch from published runs' practice ({rule.coefficient:,.0f}·C^"
             f"{rule.exponent:.3f}, fitted on {rule.runs} runs); give --global-batch-tokens",
         )
+    if bool(resolved.shape.is_moe[0]):
+        notes = (*notes, _moe_note(resolved, settings, float(result.gpus_assumed[0])))
     return TrainingEstimate(
         model=resolved.model_id,
         gpu=resolved.gpu.id,

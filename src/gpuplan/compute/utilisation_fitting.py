@@ -21,15 +21,9 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 FIT_TERMS = (
-    "memory_width",
-    "scale_out",
-    "communication",
-    "software_age",
-    "moe",
-    "moe_step",
-    "failures",
+    "memory_width", "scale_out", "communication", "software_age", "moe", "moe_step", "failures",
     "scope",
-)
+)  # fmt: skip
 """Terms the fit can switch off to show what each buys (``fit_coefficients(without=...)``)."""
 
 
