@@ -139,7 +139,7 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
 
 
 HELD_TERMS = frozenset({"scale_out", "moe"})
-"""Terms the shipped fit holds at zero (moe: at 1). scale_out (k_n, exposed communication growing with
+"""Terms the shipped fit holds at zero (moe at 1). scale_out (k_n, exposed communication growing
 log2 n): since the data-parallel step communication is computed from the network
 (:mod:`gpuplan.compute.step_communication`), fitting k_n as well raises both
 leave-one-run-out and leave-one-lab-out error (48 runs: 15.2% / 19.9% against 13.2% / 17.1%,
@@ -349,8 +349,7 @@ def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
     def one(value: float) -> np.ndarray:
         return np.array([value], dtype=float)
 
-    shape = ModelShape.with_moe(
-        rows_moe_shape([row]),
+    shape = ModelShape(
         matmul_params=one(row.matmul_params),
         params_total=one(row.params),
         attention_flops_per_token=one(row.flops_per_token - 6.0 * row.matmul_params),
@@ -359,6 +358,7 @@ def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
         vocab_size=one(row.vocab_size),
         seq_len=one(row.seq_len),
         is_moe=np.array([row.is_moe]),
+        moe=rows_moe_shape([row]),
     )
     result = training_arrays(
         shape,

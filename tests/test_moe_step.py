@@ -8,11 +8,8 @@ estimator does with a stated layout (DeepSeek-V3, arXiv:2412.19437 §3.2).
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -31,6 +28,7 @@ from gpuplan.compute.moe_step import (
 from gpuplan.compute.training import estimate_training
 from gpuplan.compute.utilisation import load_utilisation_fit
 from gpuplan.errors import InputError
+from test_training_band import _fit_script
 
 
 def granite_3b() -> object:
@@ -161,16 +159,6 @@ def test_bad_layouts_name_their_field(settings: dict[str, float], field: str) ->
     with pytest.raises(InputError) as raised:
         estimate_training("mixtral-8x7b", tokens=1e12, gpu="h100", **settings)  # type: ignore[arg-type]
     assert raised.value.field == field
-
-
-def _fit_script() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_utilisation.py"
-    spec = importlib.util.spec_from_file_location("fit_utilisation", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow

@@ -15,7 +15,9 @@ utilisation model's fitted terms describe) a MoE step pays, per token, in second
        g(h, w, m_e) = [pad·(2 + k0/h + k0/w) + 1 + k0/m_e] / 3,   pad = ⌈m_e/tile⌉·tile/m_e
 
    and the excess over a dense MLP of the same width (g(h, 4h, ∞), what the fit already
-   holds) costs share_experts·(g − g_dense) of ideal compute time.
+   holds) costs share_experts·(g − g_dense) of ideal compute time. Grouping costs nothing
+   more: DeepGEMM's contiguous grouped GEMMs (4,096-8,192 rows per group) run within 1% of
+   the dense GEMM of the same K = 7,168 (launch README, H800 fp8, Feb 2025).
 2. **Permutation through HBM.** Dispatch and combine write and read k copies of the hidden
    vector per token per MoE layer, forward and backward: 2 × 4·k·h activation values
    (the serving model's 4·k·h, :mod:`serving_memory`, twice), at a fraction of the HBM
@@ -39,15 +41,19 @@ token, FLOPs per token ÷ peak, like the data-parallel communication C.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from gpuplan.compute.serving_calibration import default_calibration
+from gpuplan.errors import InputError
+from gpuplan.humanize import percent
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
+    from gpuplan.catalog.gpus import GPU
     from gpuplan.compute.architecture import Architecture
 
 DENSE_MLP_WIDTH_RATIO = 4.0
@@ -74,7 +80,7 @@ class MoEShape(NamedTuple):
 
 
 class MoELayout(NamedTuple):
-    """How a MoE run is laid out and what its kernels reach (per row)."""
+    """How a MoE run is laid out (per row)."""
 
     expert_parallel: NDArray[np.float64]
     """ep: GPUs whose tokens one expert pools (1 = every GPU holds every expert)."""
@@ -182,6 +188,14 @@ def routed_flops_per_token(shape: MoEShape, hidden_size: ArrayLike) -> NDArray[n
     return result
 
 
+def routed_copy_values(shape: MoEShape, hidden_size: ArrayLike) -> NDArray[np.float64]:
+    """k·h·L_moe: activation values of a token's routed copies, all MoE layers."""
+    result: NDArray[np.float64] = (
+        shape.experts_per_token * np.asarray(hidden_size, dtype=float) * shape.moe_layers
+    )
+    return result
+
+
 def permutation_cost(
     shape: MoEShape,
     hidden_size: ArrayLike,
@@ -193,12 +207,7 @@ def permutation_cost(
 ) -> NDArray[np.float64]:
     """Dispatch/combine HBM traffic at the full HBM bandwidth ÷ ideal compute time (divide
     by the kernels' fraction of that bandwidth for their time)."""
-    values = (
-        PERMUTE_VALUES_PER_ROUTED_COPY
-        * shape.experts_per_token
-        * np.asarray(hidden_size, dtype=float)
-        * shape.moe_layers
-    )
+    values = PERMUTE_VALUES_PER_ROUTED_COPY * routed_copy_values(shape, hidden_size)
     seconds = values * activation_bytes / np.asarray(memory_bandwidth, dtype=float)
     result: NDArray[np.float64] = (
         seconds * np.asarray(peak_flops, dtype=float) / np.asarray(flops_per_token, dtype=float)
@@ -211,13 +220,7 @@ def all_to_all_bytes_per_token(
 ) -> NDArray[np.float64]:
     """Bytes a token's routed copies carry per step, all MoE layers: dispatch and combine,
     forward and backward, 4·k·h·b·L_moe (before the share that stays on its GPU)."""
-    result: NDArray[np.float64] = (
-        4.0
-        * shape.experts_per_token
-        * np.asarray(hidden_size, dtype=float)
-        * activation_bytes
-        * shape.moe_layers
-    )
+    result: NDArray[np.float64] = 4.0 * activation_bytes * routed_copy_values(shape, hidden_size)
     return result
 
 
@@ -323,3 +326,43 @@ def moe_step_costs(
     gemm: NDArray[np.float64] = np.where(moe, share * expert, 0.0)
     other: NDArray[np.float64] = np.where(moe, permutation + exchange - share * dense, 0.0)
     return gemm, other
+
+
+def check_moe_layout(
+    expert_parallel: float | None, exposed_all_to_all: float
+) -> tuple[float, float]:
+    """(ep, exposed share) of a user's run, validated; ep NaN when not given (the default)."""
+    if expert_parallel is None:
+        ep = math.nan
+    elif not (math.isfinite(expert_parallel) and expert_parallel >= 1):
+        raise InputError(
+            "expert_parallel", f"must be a GPU count of 1 or more (got {expert_parallel})."
+        )
+    elif expert_parallel != int(expert_parallel):
+        raise InputError(
+            "expert_parallel", f"must be a whole number of GPUs (got {expert_parallel:g})."
+        )
+    else:
+        ep = float(expert_parallel)
+    if not 0.0 <= exposed_all_to_all <= 1.0:
+        raise InputError(
+            "exposed_all_to_all",
+            f"is a share of the all-to-all time, 0 (hidden, e.g. DeepSeek-V3's DualPipe) to 1 "
+            f"(on the critical path, the default); got {exposed_all_to_all}.",
+        )
+    return ep, float(exposed_all_to_all)
+
+
+def layout_note(
+    shape: MoEShape, expert_parallel: float, exposed_all_to_all: float, gpu: GPU, gpus: float
+) -> str:
+    """What a one-row MoE estimate assumed about its experts and their layout."""
+    given = not math.isnan(expert_parallel)
+    default = default_expert_parallel(shape.experts[0], gpu.scaleup_domain, gpus)
+    ep = expert_parallel if given else float(default)
+    layout = "given" if given else "default: one scale-up domain; give expert_parallel"
+    return (
+        f"MoE: {shape.experts[0]:,.0f} experts, top-{shape.experts_per_token[0]:.0f}, expert "
+        f"width {shape.expert_width[0]:,.0f}; expert parallel {ep:.0f} ({layout}); "
+        f"all-to-all {percent(exposed_all_to_all)} exposed"
+    )

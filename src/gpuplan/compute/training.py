@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
-from gpuplan.compute.moe_step import default_expert_parallel
+from gpuplan.compute.moe_step import check_moe_layout, layout_note
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
@@ -47,7 +47,7 @@ from gpuplan.compute.utilisation import (
     load_utilisation_fit,
 )
 from gpuplan.errors import InputError
-from gpuplan.humanize import number, percent
+from gpuplan.humanize import number
 from gpuplan.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
@@ -159,38 +159,17 @@ class RunSettings(NamedTuple):
 
 
 def run_settings(
-    global_batch_tokens: float | None,
-    software_year: int | None,
-    scope: str,
-    fit: UtilisationFit,
-    *,
-    expert_parallel: int | None = None,
-    exposed_all_to_all: float = 1.0,
+    global_batch_tokens: float | None, software_year: int | None, scope: str, fit: UtilisationFit
 ) -> RunSettings:
-    """Check the run settings; defaults: batch by rule, today's stack, :data:`DEFAULT_SCOPE`,
-    expert parallelism inside one scale-up domain, the all-to-all fully exposed."""
+    """Check the run settings; defaults: batch by rule, today's stack, :data:`DEFAULT_SCOPE`
+    (the MoE layout is added by :func:`check_moe_layout`)."""
     if scope not in SCOPES:
         raise InputError("scope", f"'{scope}' is not one of {', '.join(SCOPES)}.")
     batch = _positive(global_batch_tokens, "global_batch_tokens")
     year = fit.reference_year if software_year is None else software_year
     if not 2015 <= year <= 2100 or year != int(year):
         raise InputError("software_year", f"must be a year such as 2024 (got {software_year}).")
-    ep = _positive(expert_parallel, "expert_parallel")
-    if ep is not None and ep != int(ep):
-        raise InputError("expert_parallel", f"must be a whole number of GPUs (got {ep:g}).")
-    if not 0.0 <= exposed_all_to_all <= 1.0:
-        raise InputError(
-            "exposed_all_to_all",
-            f"is a share of the all-to-all time, 0 (hidden, e.g. DeepSeek-V3's DualPipe) to 1 "
-            f"(on the critical path, the default); got {exposed_all_to_all}.",
-        )
-    return RunSettings(
-        math.nan if batch is None else batch,
-        int(year),
-        scope,
-        math.nan if ep is None else ep,
-        float(exposed_all_to_all),
-    )
+    return RunSettings(math.nan if batch is None else batch, int(year), scope)
 
 
 class _Resolved(NamedTuple):
@@ -237,8 +216,10 @@ def _resolve(
     if active is not None and active > total:
         raise InputError("active_params", f"{number(active)} exceeds params {number(total)}.")
     notes.append("parameters only: 6·N·D FLOPs without attention; shape from h/L = 128")
+    if active is not None and active < total:
+        notes.append("MoE shape assumed: top-8, the active weights beyond attention in experts")
     shape = params_only_shape(total, active, length or DEFAULT_SEQ_LEN)
-    shape = ModelShape._make(np.atleast_1d(column) for column in shape)
+    shape = shape.map(np.atleast_1d)
     return _Resolved(None, shape, hardware, device, int(length) if length else None, tuple(notes))
 
 
@@ -261,28 +242,6 @@ def _one_run(
         scope=settings.scope,
         expert_parallel=settings.expert_parallel,
         exposed_all_to_all=settings.exposed_all_to_all,
-    )
-
-
-def _moe_note(resolved: _Resolved, settings: RunSettings, gpus: float) -> str:
-    """What a MoE estimate assumed about its experts and their layout."""
-    shape = resolved.shape
-    given = not math.isnan(settings.expert_parallel)
-    ep = (
-        settings.expert_parallel
-        if given
-        else float(default_expert_parallel(shape.experts[0], resolved.gpu.scaleup_domain, gpus))
-    )
-    experts = (
-        f"{shape.experts[0]:,.0f} experts, top-{shape.experts_per_token[0]:.0f}, "
-        f"expert width {shape.expert_width[0]:,.0f}"
-    )
-    if resolved.model_id is None:
-        experts += " (assumed from the parameter counts: top-8, experts beyond attention)"
-    layout = "given" if given else "default: one scale-up domain; give expert_parallel"
-    return (
-        f"MoE: {experts}; expert parallel {ep:.0f} ({layout}); all-to-all "
-        f"{percent(settings.exposed_all_to_all)} exposed"
     )
 
 
@@ -315,13 +274,9 @@ def estimate_training(
     (:mod:`gpuplan.compute.moe_step`); defaults: one scale-up domain, fully exposed.
     """
     fit = load_utilisation_fit()
-    settings = run_settings(
-        global_batch_tokens,
-        software_year,
-        scope,
-        fit,
-        expert_parallel=expert_parallel,
-        exposed_all_to_all=exposed_all_to_all,
+    ep, exposed = check_moe_layout(expert_parallel, exposed_all_to_all)
+    settings = run_settings(global_batch_tokens, software_year, scope, fit)._replace(
+        expert_parallel=ep, exposed_all_to_all=exposed
     )
     count = _positive(tokens, "tokens")
     assert count is not None  # tokens is required; _positive only returns None for None
@@ -381,7 +336,8 @@ def estimate_training(
             f"{rule.exponent:.3f}, fitted on {rule.runs} runs); give --global-batch-tokens",
         )
     if bool(resolved.shape.is_moe[0]):
-        notes = (*notes, _moe_note(resolved, settings, float(result.gpus_assumed[0])))
+        cluster_used = float(result.gpus_assumed[0])
+        notes = (*notes, layout_note(resolved.shape.moe, ep, exposed, resolved.gpu, cluster_used))
     return TrainingEstimate(
         model=resolved.model_id,
         gpu=resolved.gpu.id,
@@ -443,13 +399,9 @@ def implied_training(
     iteration on the MFU.
     """
     fit = load_utilisation_fit()
-    settings = run_settings(
-        global_batch_tokens,
-        software_year,
-        scope,
-        fit,
-        expert_parallel=expert_parallel,
-        exposed_all_to_all=exposed_all_to_all,
+    ep, exposed = check_moe_layout(expert_parallel, exposed_all_to_all)
+    settings = run_settings(global_batch_tokens, software_year, scope, fit)._replace(
+        expert_parallel=ep, exposed_all_to_all=exposed
     )
     hours = _positive(gpu_hours, "gpu_hours")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
@@ -516,7 +468,7 @@ def estimate_training_batch(
     )
     table = hardware_arrays([get_gpu(str(g)) for g in pairs[0]], [str(p) for p in pairs[1]], fit)
     hardware = Hardware._make(np.asarray(column)[inverse.ravel()].reshape(size) for column in table)
-    shape = ModelShape._make(np.broadcast_to(column, size) for column in shape)
+    shape = shape.map(lambda column: np.broadcast_to(column, size))
     cluster = np.full(size, math.nan) if gpus is None else np.asarray(gpus, dtype=float)
     return training_arrays(
         shape,

@@ -11,7 +11,7 @@ inputs and wraps single estimates around it. Pure numpy, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
@@ -78,39 +78,13 @@ class ModelShape(NamedTuple):
     vocab_size: NDArray[np.float64]
     seq_len: NDArray[np.float64]
     is_moe: NDArray[np.bool_]
-    experts: NDArray[np.float64]
-    """Routed experts per MoE layer (0: dense); this and the next four: :mod:`moe_step`."""
-    experts_per_token: NDArray[np.float64]
-    expert_width: NDArray[np.float64]
-    moe_layers: NDArray[np.float64]
-    expert_matrices: NDArray[np.float64]
+    moe: MoEShape
+    """Routed experts, top-k, expert width, MoE layers (:mod:`moe_step`; 0 experts: dense)."""
 
-    @property
-    def moe(self) -> MoEShape:
-        """The MoE fields as :class:`MoEShape`."""
-        return MoEShape(
-            self.experts,
-            self.experts_per_token,
-            self.expert_width,
-            self.moe_layers,
-            self.expert_matrices,
-        )
-
-    @classmethod
-    def with_moe(cls, moe: MoEShape, **dense: Any) -> ModelShape:
-        """A shape from its dense fields (keywords) and its MoE shape."""
-        fields: dict[str, Any] = dict(zip(MOE_FIELDS, moe, strict=True))
-        return cls(**dense, **fields)
-
-
-MOE_FIELDS: Final = (
-    "experts",
-    "experts_per_token",
-    "expert_width",
-    "moe_layers",
-    "expert_matrices",
-)
-"""ModelShape's MoE fields, in :class:`MoEShape`'s order."""
+    def map(self, function: Callable[[Any], Any]) -> ModelShape:
+        """The same shape with ``function`` applied to every array (the MoE ones too)."""
+        arrays = [function(column) for column in self[:-1]]
+        return ModelShape._make([*arrays, MoEShape._make(function(c) for c in self.moe)])
 
 
 class Hardware(NamedTuple):
@@ -159,8 +133,7 @@ def params_only_shape(
     active = total if active_params is None else np.asarray(active_params, dtype=float)
     hidden = np.cbrt(active * PARAMS_ONLY_ASPECT / 12.0)
     layers = hidden / PARAMS_ONLY_ASPECT
-    return ModelShape.with_moe(
-        params_only_moe_shape(total, active, hidden, layers),
+    return ModelShape(
         matmul_params=active,
         params_total=total,
         attention_flops_per_token=np.zeros_like(active),
@@ -169,6 +142,7 @@ def params_only_shape(
         vocab_size=np.full_like(active, PARAMS_ONLY_VOCAB),
         seq_len=np.asarray(seq_len, dtype=float) + np.zeros_like(active),
         is_moe=active < total,
+        moe=params_only_moe_shape(total, active, hidden, layers),
     )
 
 
@@ -181,8 +155,7 @@ def architecture_shape(entry: ModelEntry, seq_len: int) -> ModelShape:
     def one(value: float) -> NDArray[np.float64]:
         return np.array([value], dtype=float)
 
-    return ModelShape.with_moe(
-        architecture_moe_shape(arch),
+    return ModelShape(
         matmul_params=one(matmul),
         params_total=one(arch.params_total),
         attention_flops_per_token=one(per_token - 6.0 * matmul),
@@ -191,6 +164,7 @@ def architecture_shape(entry: ModelEntry, seq_len: int) -> ModelShape:
         vocab_size=one(arch.vocab_size),
         seq_len=one(seq_len),
         is_moe=np.array([arch.is_moe]),
+        moe=architecture_moe_shape(arch),
     )
 
 
