@@ -293,6 +293,10 @@ def moe_step_costs(
     fraction of HBM bandwidth of the same kernels) plus the exposed all-to-all, less the
     dense-rate time share·g(h, 4h, ∞) of the experts' FLOPs that the dense terms already
     count. Both 0 for a dense row."""
+    moe = shape.experts > 0
+    if not np.any(moe):
+        nothing: NDArray[np.float64] = np.zeros(np.shape(moe))
+        return nothing, nothing
     h = np.asarray(hidden_size, dtype=float)
     share = routed_flops_per_token(shape, h) / np.asarray(flops_per_token, dtype=float)
     expert = expert_gemm_time_factor(
@@ -322,7 +326,6 @@ def moe_step_costs(
         peak_flops=peak_flops,
         flops_per_token=flops_per_token,
     )
-    moe = shape.experts > 0
     gemm: NDArray[np.float64] = np.where(moe, share * expert, 0.0)
     other: NDArray[np.float64] = np.where(moe, permutation + exchange - share * dense, 0.0)
     return gemm, other
