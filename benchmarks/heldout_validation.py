@@ -5,7 +5,8 @@ Run: ``PYTHONPATH=src python3 benchmarks/heldout_validation.py``
 
 Data (each row with its source, date read and every setting the estimate needs):
 ``benchmarks/data/heldout_training.csv`` (with ``heldout_moe_layouts.csv``: the MoE runs'
-stated expert parallelism) and ``benchmarks/data/heldout_inference.csv``.
+stated expert parallelism), ``heldout_moe_benchmarks.csv`` (vendor MoE training
+throughput at its expert parallelism) and ``benchmarks/data/heldout_inference.csv``.
 The published figure of a row is only compared with the estimate; it never enters it.
 
 Training runs: ``estimate_training`` P50 GPU-hours vs published, signed error, inside
@@ -176,6 +177,37 @@ def training_throughput() -> list[float]:
     return errors
 
 
+def moe_training_benchmarks() -> list[float]:
+    """Vendor MoE pre-training throughput (NeMo 25.11, tokens force-balanced, dropless) at
+    its published expert parallelism: gpuplan benchmark MFU vs model TFLOP/s ÷ peak."""
+    print("\nMoE training throughput (NeMo 25.11 at its expert parallelism; TP/PP/MBS not in)")
+    print(f"{'benchmark':<40}{'ep':>4}{'published':>10}{'gpuplan':>9}{'error':>8}")
+    errors = []
+    for row in rows("heldout_moe_benchmarks.csv"):
+        seq_len = int(row["seq_len"])
+        estimate = estimate_training(
+            row["model"],
+            tokens=1e12,
+            gpu=row["gpu"],
+            gpus=int(row["gpus"]),
+            precision=row["precision"],
+            seq_len=seq_len,
+            global_batch_tokens=float(row["global_batch_sequences"]) * seq_len,
+            software_year=2025,
+            scope="step_time",
+            expert_parallel=int(row["expert_parallel"]),
+        )
+        peak = get_gpu(row["gpu"]).peak_flops(row["precision"])
+        published = float(row["published_tflops_per_gpu"]) * 1e12 / peak
+        errors.append(estimate.mfu / published - 1.0)
+        print(
+            f"{row['run'][:39]:<40}{row['expert_parallel']:>4}{published:>10.3f}"
+            f"{estimate.mfu:>9.3f}{errors[-1]:>+8.1%}"
+        )
+    print("  " + summary("MoE MFU", errors))
+    return errors
+
+
 def published_ep(row: dict[str, str]) -> int | None:
     """The row's expert-parallel degree: ep = tp where the source ran attention data-parallel
     (the TensorRT-LLM perf overview's MoE options, ``enable_attention_dp: true`` with
@@ -341,6 +373,7 @@ def input_length_sensitivity() -> None:
 def main() -> None:
     training_runs()
     training_throughput()
+    moe_training_benchmarks()
     inference_rows()
     moe_layouts()
     moe_by_gpu()
