@@ -153,9 +153,12 @@ def test_fine_grained_experts_cost_more_per_active_flop() -> None:
         ({"expert_parallel": 2.5}, "expert_parallel"),
         ({"exposed_all_to_all": 1.5}, "exposed_all_to_all"),
         ({"exposed_all_to_all": math.nan}, "exposed_all_to_all"),
+        ({"expert_parallel": 16}, "expert_parallel"),  # Mixtral has 8 experts
+        ({"expert_parallel": 8, "gpus": 4}, "expert_parallel"),
     ],
 )
 def test_bad_layouts_name_their_field(settings: dict[str, float], field: str) -> None:
+    """Each bad layout is one InputError naming its field (CLI exit 2), never a number."""
     with pytest.raises(InputError) as raised:
         estimate_training("mixtral-8x7b", tokens=1e12, gpu="h100", **settings)  # type: ignore[arg-type]
     assert raised.value.field == field

@@ -356,6 +356,24 @@ def check_moe_layout(
     return ep, float(exposed_all_to_all)
 
 
+def check_expert_parallel(expert_parallel: float, experts: float, gpus: float | None) -> None:
+    """InputError unless a given ep fits the model and the cluster (NaN: not given)."""
+    if math.isnan(expert_parallel):
+        return
+    if experts <= 0:
+        raise InputError(
+            "expert_parallel", "applies to a mixture-of-experts model; this one is dense."
+        )
+    if expert_parallel > experts:
+        raise InputError(
+            "expert_parallel",
+            f"{expert_parallel:g} GPUs cannot share {experts:g} experts (one expert per GPU at "
+            f"most here); use at most {experts:g}.",
+        )
+    if gpus is not None and expert_parallel > gpus:
+        raise InputError("expert_parallel", f"exceeds the run's {gpus:g} GPUs.")
+
+
 def layout_note(
     shape: MoEShape, expert_parallel: float, exposed_all_to_all: float, gpu: GPU, gpus: float
 ) -> str:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
-from gpuplan.compute.moe_step import check_moe_layout, layout_note
+from gpuplan.compute.moe_step import check_expert_parallel, check_moe_layout, layout_note
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
@@ -231,6 +231,8 @@ def _one_run(
     fit: UtilisationFit,
 ) -> TrainingArrays:
     """The vectorised core on one validated run."""
+    experts = float(resolved.shape.moe.experts[0])
+    check_expert_parallel(settings.expert_parallel, experts, cluster)
     return training_arrays(
         resolved.shape,
         resolved.hardware,
