@@ -50,7 +50,6 @@ from calibration_rows import (
     reference_year,
 )
 from gpuplan.catalog.gpus import get_gpu
-from gpuplan.compute.moe_step import MoELayout, default_expert_parallel, moe_step_costs
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_core import (
     ModelShape,
@@ -62,7 +61,6 @@ from gpuplan.compute.utilisation import (
     BandStratum,
     ExtrapolationPriors,
     FitRow,
-    UtilisationCoefficients,
     UtilisationFit,
     UtilisationInputs,
     conformal_quantiles,
@@ -70,8 +68,14 @@ from gpuplan.compute.utilisation import (
     size_class,
     utilisation_inputs,
 )
-from gpuplan.compute.utilisation_fitting import FIT_TERMS, fit_coefficients
-from moe_calibration import rows_expert_parallel, rows_exposed_all_to_all, rows_moe_shape
+from gpuplan.compute.utilisation_fitting import FIT_TERMS
+from moe_calibration import (
+    fit_in_two_stages,
+    rows_expert_parallel,
+    rows_exposed_all_to_all,
+    rows_moe_shape,
+    with_moe_costs,
+)
 
 __all__ = ["DEFAULT_CALIBRATION", "CalibrationRow", "load_calibration_rows", "reference_year"]
 
@@ -115,27 +119,7 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
         software_age=[year - r.year for r in rows],
         is_moe=[r.is_moe for r in rows],
     )
-    shape = rows_moe_shape(rows)
-    stated = rows_expert_parallel(rows)
-    domain = np.array([g.scaleup_domain for g in gpus], dtype=float)
-    gemm, other = moe_step_costs(
-        shape,
-        MoELayout(
-            expert_parallel=np.where(
-                np.isnan(stated), default_expert_parallel(shape.experts, domain, x.gpus), stated
-            ),
-            micro_batch_tokens=np.array([r.seq_len for r in rows]),
-            exposed_all_to_all=rows_exposed_all_to_all(rows),
-        ),
-        x.hidden_size,
-        flops_per_token=[r.flops_per_token for r in rows],
-        peak_flops=[r.peak_flops for r in rows],
-        memory_bandwidth=[r.memory_bandwidth for r in rows],
-        scaleup_domain=domain,
-        scaleup_bandwidth=[(g.scaleup_bandwidth_gbps or 0.0) * 1e9 / 2.0 for g in gpus],
-        network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
-    )
-    return x._replace(moe_expert_gemm=gemm, moe_other=other)
+    return with_moe_costs(rows, x)
 
 
 HELD_TERMS = frozenset({"scale_out", "moe"})
@@ -208,55 +192,13 @@ PLACEHOLDER_BAND = BandFigures(
 """For refits whose band is not used (leave-one-out predictions, --check)."""
 
 
-FIXED_COEFFICIENTS = {
+SET_COEFFICIENTS = {
     "hours_lost_per_failure": HOURS_LOST_PER_FAILURE,
     "communication": 1.0,
     "moe_step": 1.0,
 }
-"""Coefficients set outside the fit (module docstring of gpuplan.compute.utilisation)."""
-MOE_COEFFICIENTS = frozenset({"moe", "moe_step", "expert_gemm_efficiency"})
-
-
-def fit_in_two_stages(
-    rows: list[CalibrationRow],
-    x: UtilisationInputs,
-    weights: np.ndarray,
-    without: frozenset[str],
-    loss: str,
-    f_scale: float,
-) -> tuple[UtilisationCoefficients, dict[str, float]]:
-    """The dense terms and goodputs on every row with the MoE runs' level absorbed by a
-    fitted constant (round four's model), then the MoE terms (η_e of
-    :mod:`gpuplan.compute.moe_step`, and the constant where it is not held) on the MoE runs
-    alone with those held: the seven MoE runs set what a MoE costs and cannot move the dense
-    terms through a misfit of the MoE shape (round five)."""
-    moe = np.array([r.is_moe for r in rows])
-    observed = np.array([r.observed_mfu for r in rows])
-    scopes = np.array([r.scope for r in rows])
-    settings = {"fixed": FIXED_COEFFICIENTS, "loss": loss, "f_scale": f_scale}
-    first = without if "moe_step" in without else (without - {"moe"}) | {"moe_step"}
-    dense, goodput = fit_coefficients(
-        x,
-        observed,
-        scopes,
-        weights=weights,
-        without=first,
-        **settings,  # type: ignore[arg-type]
-    )
-    if "moe_step" in without or not moe.any():
-        return dense, goodput
-    held = {n: v for n, v in dense.model_dump().items() if n not in MOE_COEFFICIENTS}
-    settings["fixed"] = FIXED_COEFFICIENTS | held
-    coefficients, _ = fit_coefficients(
-        UtilisationInputs._make(np.broadcast_to(v, moe.shape)[moe] for v in x),
-        observed[moe],
-        scopes[moe],
-        weights=weights[moe],
-        without=without,
-        goodput=goodput,
-        **settings,  # type: ignore[arg-type]
-    )
-    return coefficients, goodput
+"""Coefficients set outside the fit: t_lost from Llama 3's report, and the computed step
+communication and MoE costs counted in full."""
 
 
 def _assemble(
@@ -271,7 +213,13 @@ def _assemble(
     x = rows_to_inputs(rows, year)
     weights = row_weights(rows)
     coefficients, goodput = fit_in_two_stages(
-        rows, x, weights, without, loss, ROBUST_F_SCALE * math.sqrt(float(weights.max()))
+        rows,
+        x,
+        weights,
+        without,
+        fixed=SET_COEFFICIENTS,
+        loss=loss,
+        f_scale=ROBUST_F_SCALE * math.sqrt(float(weights.max())),
     )
     runs = [r for r in rows if r.kind == "run_hours"]
     draft = UtilisationFit(

@@ -1,8 +1,10 @@
-"""MoE shapes and layouts of the calibration runs, from ``data/moe_runs.csv``.
+"""The MoE part of the utilisation fit: shapes and layouts of the calibration's MoE runs
+(``data/moe_runs.csv``), their computed costs (:mod:`gpuplan.compute.moe_step`) and the
+two-stage fit that sets the expert-GEMM efficiency on the MoE runs alone.
 
 Each MoE run's routed experts, top-k, expert FFN width, MoE layers, expert-parallel degree
 (blank: the estimator's default) and exposed all-to-all share, each with its source. Used by
-``fit_utilisation.py`` for :mod:`gpuplan.compute.moe_step`'s costs.
+``fit_utilisation.py``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
-from gpuplan.compute.moe_step import MoEShape, moe_shape
+from gpuplan.catalog.gpus import get_gpu
+from gpuplan.compute.moe_step import (
+    MoELayout,
+    MoEShape,
+    default_expert_parallel,
+    moe_shape,
+    moe_step_costs,
+    scaleup_link_bandwidth,
+)
+from gpuplan.compute.step_communication import network_bandwidth
+from gpuplan.compute.utilisation import UtilisationCoefficients, UtilisationInputs
+from gpuplan.compute.utilisation_fitting import fit_coefficients
+
+if TYPE_CHECKING:
+    from calibration_rows import CalibrationRow
 
 MOE_RUNS = Path(__file__).resolve().parent / "data" / "moe_runs.csv"
 
@@ -60,3 +76,70 @@ def rows_expert_parallel(rows: Sequence[Labelled]) -> np.ndarray:
 def rows_exposed_all_to_all(rows: Sequence[Labelled]) -> np.ndarray:
     """Share of the all-to-all on the critical path per row (1 where not stated)."""
     return _column(rows, "exposed_all_to_all", 1.0)
+
+
+def with_moe_costs(rows: list[CalibrationRow], x: UtilisationInputs) -> UtilisationInputs:
+    """``x`` with the MoE rows' computed costs M_g and M_o (one sequence per micro-batch)."""
+    gpus = [get_gpu(r.gpu) for r in rows]
+    shape = rows_moe_shape(rows)
+    stated = rows_expert_parallel(rows)
+    domain = np.array([g.scaleup_domain for g in gpus], dtype=float)
+    gemm, other = moe_step_costs(
+        shape,
+        MoELayout(
+            expert_parallel=np.where(
+                np.isnan(stated), default_expert_parallel(shape.experts, domain, x.gpus), stated
+            ),
+            micro_batch_tokens=np.array([r.seq_len for r in rows]),
+            exposed_all_to_all=rows_exposed_all_to_all(rows),
+        ),
+        x.hidden_size,
+        flops_per_token=[r.flops_per_token for r in rows],
+        peak_flops=[r.peak_flops for r in rows],
+        memory_bandwidth=[r.memory_bandwidth for r in rows],
+        scaleup_domain=domain,
+        scaleup_bandwidth=[scaleup_link_bandwidth(g) for g in gpus],
+        network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
+    )
+    return x._replace(moe_expert_gemm=gemm, moe_other=other)
+
+
+MOE_COEFFICIENTS = frozenset({"moe", "moe_step", "expert_gemm_efficiency"})
+
+
+def fit_in_two_stages(
+    rows: list[CalibrationRow],
+    x: UtilisationInputs,
+    weights: np.ndarray,
+    without: frozenset[str],
+    *,
+    fixed: dict[str, float],
+    loss: str,
+    f_scale: float,
+) -> tuple[UtilisationCoefficients, dict[str, float]]:
+    """The dense terms and goodputs on every row with the MoE runs' level absorbed by a
+    fitted constant (round four's model), then the MoE terms (η_e, and the constant where it
+    is not held) on the MoE runs alone with those held: the seven MoE runs set what a MoE
+    costs and cannot move the dense terms through a misfit of a MoE shape (round five)."""
+    moe = np.array([r.is_moe for r in rows])
+    observed = np.array([r.observed_mfu for r in rows])
+    scopes = np.array([r.scope for r in rows])
+    first = without if "moe_step" in without else (without - {"moe"}) | {"moe_step"}
+    dense, goodput = fit_coefficients(
+        x, observed, scopes, weights=weights, without=first, fixed=fixed, loss=loss, f_scale=f_scale
+    )
+    if "moe_step" in without or not moe.any():
+        return dense, goodput
+    held = {n: v for n, v in dense.model_dump().items() if n not in MOE_COEFFICIENTS}
+    coefficients, _ = fit_coefficients(
+        UtilisationInputs._make(np.broadcast_to(v, moe.shape)[moe] for v in x),
+        observed[moe],
+        scopes[moe],
+        weights=weights[moe],
+        without=without,
+        fixed=fixed | held,
+        loss=loss,
+        f_scale=f_scale,
+        goodput=goodput,
+    )
+    return coefficients, goodput

@@ -257,6 +257,13 @@ def all_to_all_cost(
     return result
 
 
+def scaleup_link_bandwidth(gpu: GPU) -> float:
+    """Bytes/s per GPU and direction on the scale-up fabric: half the catalog's
+    bidirectional ``scaleup_bandwidth_gbps`` (NVLink 4: 18 links × 25 GB/s each way = 450 of
+    the datasheet's 900 GB/s); 0 where the catalog has none."""
+    return (gpu.scaleup_bandwidth_gbps or 0.0) * 1e9 / 2.0
+
+
 def default_expert_parallel(
     experts: ArrayLike, scaleup_domain: ArrayLike, gpus: ArrayLike
 ) -> NDArray[np.float64]:

@@ -25,6 +25,7 @@ from gpuplan.compute.moe_step import (
     default_expert_parallel,
     moe_step_costs,
     params_only_moe_shape,
+    scaleup_link_bandwidth,
 )
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_memory import min_gpus_for_memory
@@ -179,7 +180,7 @@ def hardware_arrays(
         memory_bandwidth=np.array([g.memory_bandwidth_bytes_per_s for g in gpus]),
         memory_bytes=np.array([g.memory_bytes for g in gpus]),
         scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
-        scaleup_bandwidth=np.array([(g.scaleup_bandwidth_gbps or 0.0) * 1e9 / 2.0 for g in gpus]),
+        scaleup_bandwidth=np.array([scaleup_link_bandwidth(g) for g in gpus]),
         network_bandwidth=np.array([network_bandwidth(g.generation) for g in gpus]),
         generation_fitted=np.array([g.generation in fitted for g in gpus]),
         precision_class=np.array([precision_class(p, fit) for p in precisions]),
