@@ -268,8 +268,9 @@ def default_expert_parallel(
     experts: ArrayLike, scaleup_domain: ArrayLike, gpus: ArrayLike
 ) -> NDArray[np.float64]:
     """ep when a run states none: the experts spread over one scale-up domain,
-    min(E, d, n), so the all-to-all stays on the scale-up fabric (Megatron-Core's MoE
-    guidance: expert parallelism inside a node); 1 for a dense row."""
+    min(E, d, n), so the all-to-all stays on the scale-up fabric (AWS's MoE training guide,
+    awslabs.github.io/accelerated-compute-tutorials, "MoE / Hybrid-EP Validation": "Why keep
+    EP inside a node", EP = 8 on 8-GPU nodes); 1 for a dense row."""
     e = np.asarray(experts, dtype=float)
     result: NDArray[np.float64] = np.where(
         e > 0,
