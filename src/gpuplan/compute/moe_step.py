@@ -382,7 +382,7 @@ def check_expert_parallel(expert_parallel: float, experts: float, gpus: float | 
         raise InputError("expert_parallel", f"exceeds the run's {gpus:g} GPUs.")
 
 
-def layout_note(
+def moe_layout_note(
     shape: MoEShape, expert_parallel: float, exposed_all_to_all: float, gpu: GPU, gpus: float
 ) -> str:
     """What a one-row MoE estimate assumed about its experts and their layout."""

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
-from gpuplan.compute.moe_step import check_expert_parallel, check_moe_layout, layout_note
+from gpuplan.compute.moe_step import check_expert_parallel, check_moe_layout, moe_layout_note
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
@@ -338,8 +338,8 @@ def estimate_training(
             f"{rule.exponent:.3f}, fitted on {rule.runs} runs); give --global-batch-tokens",
         )
     if bool(resolved.shape.is_moe[0]):
-        cluster_used = float(result.gpus_assumed[0])
-        notes = (*notes, layout_note(resolved.shape.moe, ep, exposed, resolved.gpu, cluster_used))
+        used = float(result.gpus_assumed[0])
+        notes = (*notes, moe_layout_note(resolved.shape.moe, ep, exposed, resolved.gpu, used))
     return TrainingEstimate(
         model=resolved.model_id,
         gpu=resolved.gpu.id,
