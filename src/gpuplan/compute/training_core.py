@@ -18,6 +18,7 @@ import numpy as np
 
 from gpuplan.catalog.gpus import GPU
 from gpuplan.catalog.models import ModelEntry
+from gpuplan.compute.model_parallel import SCALEUP_DIRECTIONS, ParallelLayout, layout_costs
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_memory import min_gpus_for_memory
 from gpuplan.compute.utilisation import (
@@ -82,6 +83,8 @@ class Hardware(NamedTuple):
     scaleup_domain: NDArray[np.float64]
     network_bandwidth: NDArray[np.float64]
     """Bytes/s per GPU between scale-up domains (the generation's reference system)."""
+    scaleup_bandwidth: NDArray[np.float64]
+    """Bytes/s per GPU and direction inside the scale-up domain (NaN: not in the catalog)."""
     generation_fitted: NDArray[np.bool_]
     precision_class: NDArray[np.int64]
 
@@ -104,6 +107,8 @@ class TrainingArrays(NamedTuple):
     wall_clock_days: NDArray[np.float64]
     min_gpus_for_memory: NDArray[np.float64]
     fits_in_memory: NDArray[np.bool_]
+    layout: ParallelLayout
+    """Tensor × pipeline × context × data parallel degrees on the P50's cluster."""
 
 
 def params_only_shape(
@@ -160,6 +165,12 @@ def hardware_arrays(
         memory_bytes=np.array([g.memory_bytes for g in gpus]),
         scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
         network_bandwidth=np.array([network_bandwidth(g.generation) for g in gpus]),
+        scaleup_bandwidth=np.array(
+            [
+                (g.scaleup_bandwidth_gbps or math.nan) * 1e9 / SCALEUP_DIRECTIONS
+                for g in gpus
+            ]
+        ),
         generation_fitted=np.array([g.generation in fitted for g in gpus]),
         precision_class=np.array([precision_class(p, fit) for p in precisions]),
     )
@@ -175,13 +186,18 @@ def training_arrays(
     global_batch_tokens: ArrayLike = math.nan,
     software_year: ArrayLike | None = None,
     scope: str = DEFAULT_SCOPE,
+    tensor_parallel: ArrayLike = math.nan,
+    pipeline_parallel: ArrayLike = math.nan,
+    context_parallel: ArrayLike = math.nan,
 ) -> TrainingArrays:
     """The one vectorised formula path (module docstring). ``gpus`` NaN = not given: the
     P50 then assumes DEFAULT_GPUS (kept within the memory minimum and the clusters that
     finish the run in :data:`RUN_DAYS_RANGE`), the band spans those clusters, and wall
     clock is NaN.
     ``global_batch_tokens`` NaN = the fitted batch rule of published runs; ``software_year`` None =
-    today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`.
+    today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`; the parallel
+    degrees NaN = the default layout on each cluster
+    (:func:`gpuplan.compute.model_parallel.default_layout`).
     """
     flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
     training_flops = np.asarray(tokens, dtype=float) * flops_per_token
@@ -203,12 +219,32 @@ def training_arrays(
     year = fit.reference_year if software_year is None else software_year
     floor = np.where(np.isfinite(minimum), minimum, 1.0)
 
-    def mfu_on(cluster: ArrayLike) -> tuple[NDArray[np.float64], UtilisationInputs]:
+    def mfu_on(
+        cluster: ArrayLike,
+    ) -> tuple[NDArray[np.float64], UtilisationInputs, ParallelLayout]:
+        costs = layout_costs(
+            gpus=cluster,
+            global_batch_tokens=batch,
+            seq_len=shape.seq_len,
+            params_total=shape.params_total,
+            hidden_size=shape.hidden_size,
+            num_layers=shape.num_layers,
+            vocab_size=shape.vocab_size,
+            flops_per_token=flops_per_token,
+            peak_flops=hardware.peak_flops,
+            gpu_memory_bytes=hardware.memory_bytes,
+            scaleup_domain=hardware.scaleup_domain,
+            scaleup_bandwidth=hardware.scaleup_bandwidth,
+            memory_minimum=minimum,
+            tensor_parallel=tensor_parallel,
+            pipeline_parallel=pipeline_parallel,
+            context_parallel=context_parallel,
+        )
         communication = step_communication_seconds(
             params_total=shape.params_total,
             num_layers=shape.num_layers,
             gpus=cluster,
-            gpus_per_replica=np.where(np.isfinite(minimum), minimum, cluster),
+            gpus_per_replica=costs.gpus_per_replica,
             scaleup_domain=hardware.scaleup_domain,
             network_bandwidth=hardware.network_bandwidth,
         )
@@ -223,10 +259,12 @@ def training_arrays(
             flops_per_token=flops_per_token,
             num_layers=shape.num_layers,
             communication_seconds=communication,
+            tensor_communication=costs.tensor_communication,
+            pipeline_bubble=costs.pipeline_bubble,
             software_age=fit.reference_year - np.asarray(year, dtype=float),
             is_moe=shape.is_moe,
         )
-        return run_mfu(x, fit, scope), x
+        return run_mfu(x, fit, scope), x, costs.layout
 
     def hours_at(mfu: NDArray[np.float64]) -> NDArray[np.float64]:
         result: NDArray[np.float64] = (
@@ -235,14 +273,14 @@ def training_arrays(
         return result
 
     default = np.where(unknown, np.maximum(DEFAULT_GPUS, floor), given)
-    first, _ = mfu_on(default)
+    first, _, _ = mfu_on(default)
     longest, shortest = (days * HOURS_PER_DAY for days in reversed(RUN_DAYS_RANGE))
     smallest = np.maximum(floor, hours_at(first) / longest)
     largest = np.maximum(smallest, hours_at(first) / shortest)
     assumed = np.where(unknown, np.clip(default, smallest, largest), given)
-    mfu, x = mfu_on(assumed)
-    mfu_small, _ = mfu_on(np.where(unknown, smallest, given))
-    mfu_large, _ = mfu_on(np.where(unknown, largest, given))
+    mfu, x, layout = mfu_on(assumed)
+    mfu_small, _, _ = mfu_on(np.where(unknown, smallest, given))
+    mfu_large, _, _ = mfu_on(np.where(unknown, largest, given))
     sigma = extrapolation_sigma(
         x,
         fit,
@@ -266,4 +304,5 @@ def training_arrays(
         wall_clock_days=hours / given / HOURS_PER_DAY,
         min_gpus_for_memory=minimum,
         fits_in_memory=unknown | (given >= minimum),
+        layout=layout,
     )

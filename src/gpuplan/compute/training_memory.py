@@ -106,3 +106,46 @@ def min_gpus_for_memory(
         allowed = (room > 0) & (domain >= tensor)
         best = np.where(allowed, np.minimum(best, needed), best)
     return best
+
+
+def memory_parallel_degrees(
+    *,
+    params_total: ArrayLike,
+    hidden_size: ArrayLike,
+    num_layers: ArrayLike,
+    vocab_size: ArrayLike,
+    seq_len: ArrayLike,
+    gpu_memory_bytes: ArrayLike,
+    scaleup_domain: ArrayLike,
+    gpus: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(t, c): the least tensor × context parallelism with which ``gpus`` GPUs hold the
+    ZeRO-3 sharded state (16·N/n bytes each) and one sequence's activations, the larger t on
+    a tie (tensor parallelism first, Narayanan et al. 2021, arXiv:2104.04473 §3.3). (1, 1)
+    where nothing fits: :func:`min_gpus_for_memory` reports those rows."""
+    n = np.asarray(gpus, dtype=float)
+    states = STATE_BYTES_PER_PARAM * np.asarray(params_total, dtype=float) / n
+    usable = USABLE_MEMORY_FRACTION * np.asarray(gpu_memory_bytes, dtype=float)
+    domain = np.asarray(scaleup_domain, dtype=float)
+    shape = np.broadcast(states, usable, domain).shape
+    tensor_best, context_best = np.ones(shape), np.ones(shape)
+    found = np.zeros(shape, dtype=bool)
+    pairs = sorted(
+        itertools.product(TENSOR_PARALLEL_DEGREES, CONTEXT_PARALLEL_DEGREES),
+        key=lambda pair: (pair[0] * pair[1], -pair[0]),
+    )
+    for tensor, context in pairs:
+        activations = activation_bytes_per_gpu(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            vocab_size=vocab_size,
+            seq_len=seq_len,
+            tensor_parallel=tensor,
+            context_parallel=context,
+        )
+        fits = (states + activations <= usable) & (domain >= tensor) & (n >= tensor * context)
+        take = fits & ~found
+        tensor_best = np.where(take, float(tensor), tensor_best)
+        context_best = np.where(take, float(context), context_best)
+        found |= fits
+    return tensor_best, context_best
