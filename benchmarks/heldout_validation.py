@@ -27,8 +27,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
 
+from calibration_rows import published_layouts  # noqa: E402
 from gpuplan.catalog.gpus import get_gpu  # noqa: E402
 from gpuplan.catalog.models import get_model  # noqa: E402
 from gpuplan.compute.inference import (  # noqa: E402
@@ -52,13 +53,25 @@ def number(text: str) -> float | None:
     return float(text) if text.strip() else None
 
 
+LAYOUTS = published_layouts()
+"""Published layouts by run (``scripts/data/parallel_layouts.csv``): an input of the
+estimate where the source states one, never the answer."""
+
+
 def model_arguments(row: dict[str, str]) -> dict[str, object]:
     """Catalog id when the row has one, else a bare parameter count (6ND); plus the run's
-    scope, software year and global batch (blank batch: the estimator's default rule)."""
+    scope, software year, global batch (blank batch: the estimator's default rule) and its
+    published parallel layout (none: the estimator's default layout)."""
+    layout = LAYOUTS.get(row["run"], {})
     settings: dict[str, object] = {
         "scope": row["scope_class"],
         "software_year": int(row["software_year"]),
         "global_batch_tokens": number(row["global_batch_tokens"]),
+        **{
+            name: int(layout[name])
+            for name in ("tensor_parallel", "pipeline_parallel", "context_parallel")
+            if name in layout and row["gpus"]
+        },
     }
     if row["model"]:
         return {"model": row["model"], **settings}
@@ -83,7 +96,7 @@ def training_runs() -> dict[str, list[float]]:
     print("\nTraining runs (published GPU-hours)")
     print(
         f"{'run':<16}{'GPU':<10}{'prec':<5}{'published':>12}{'P50':>12}{'error':>8}  "
-        f"{'P10-P90':<34}{'MFU':>6}{'implied tok':>12}{'tok err':>8}"
+        f"{'P10-P90':<34}{'MFU':>6}{'implied tok':>12}{'tok err':>8}  layout t x p x c x d"
     )
     groups: dict[str, list[float]] = {"all": [], "constant run MFU (yardstick)": []}
     fitted_runs = [r.observed_mfu for r in load_utilisation_fit().rows if r.kind == "run_hours"]
@@ -120,7 +133,10 @@ def training_runs() -> dict[str, list[float]]:
         print(
             f"{row['run'][:15]:<16}{row['gpu']:<10}{row['precision']:<5}{published:>12,.0f}"
             f"{estimate.gpu_hours:>12,.0f}{error:>+8.1%}  {'in ' if ok else 'OUT'} {band:<30}"
-            f"{estimate.mfu:>6.3f}{implied.tokens:>12.3g}{token_error:>+8.1%}"
+            f"{estimate.mfu:>6.3f}{implied.tokens:>12.3g}{token_error:>+8.1%}  "
+            f"{estimate.tensor_parallel:g} x {estimate.pipeline_parallel:g} x "
+            f"{estimate.context_parallel:g} x {estimate.data_parallel:,.4g}"
+            f"{' (published)' if row['run'] in LAYOUTS and row['gpus'] else ''}"
         )
     for label, errors in groups.items():
         print("  " + summary(label, errors))

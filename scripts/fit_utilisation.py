@@ -48,6 +48,7 @@ from calibration_rows import (
     reference_year,
 )
 from gpuplan.catalog.gpus import get_gpu
+from gpuplan.compute.model_parallel import SCALEUP_DIRECTIONS, layout_costs
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_core import (
     ModelShape,
@@ -86,13 +87,36 @@ PRIORS = {
 
 def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
     """Model inputs per row. A row whose GPU count is not published cannot say how thinly
-    its batch was spread, so its per-step communication is left out (batch = ∞)."""
+    its batch was spread, so its per-step communication is left out (batch = ∞), and its
+    layout is the one memory alone forces where none is published."""
     gpus = [get_gpu(r.gpu) for r in rows]
+    batch = [r.global_batch_tokens if r.gpus_stated else np.inf for r in rows]
+    costs = layout_costs(
+        gpus=[r.gpus for r in rows],
+        global_batch_tokens=batch,
+        seq_len=[r.seq_len for r in rows],
+        params_total=[r.params for r in rows],
+        hidden_size=[r.hidden_size for r in rows],
+        num_layers=[r.num_layers for r in rows],
+        vocab_size=[r.vocab_size for r in rows],
+        flops_per_token=[r.flops_per_token for r in rows],
+        peak_flops=[r.peak_flops for r in rows],
+        gpu_memory_bytes=[g.memory_bytes for g in gpus],
+        scaleup_domain=[g.scaleup_domain for g in gpus],
+        scaleup_bandwidth=[
+            (g.scaleup_bandwidth_gbps or math.nan) * 1e9 / SCALEUP_DIRECTIONS for g in gpus
+        ],
+        memory_minimum=[r.gpus_per_replica for r in rows],
+        tensor_parallel=[r.tensor_parallel for r in rows],
+        pipeline_parallel=[r.pipeline_parallel for r in rows],
+        context_parallel=[r.context_parallel for r in rows],
+        micro_batch_sequences=[r.micro_batch_sequences for r in rows],
+    )
     communication = step_communication_seconds(
         params_total=[r.params for r in rows],
         num_layers=[r.num_layers for r in rows],
         gpus=[r.gpus for r in rows],
-        gpus_per_replica=[r.gpus_per_replica for r in rows],
+        gpus_per_replica=costs.gpus_per_replica,
         scaleup_domain=[g.scaleup_domain for g in gpus],
         network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
     )
@@ -103,14 +127,20 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
         hidden_size=[r.hidden_size for r in rows],
         attention_share=[r.attention_share for r in rows],
         gpus=[r.gpus for r in rows],
-        global_batch_tokens=[r.global_batch_tokens if r.gpus_stated else np.inf for r in rows],
+        global_batch_tokens=batch,
         flops_per_token=[r.flops_per_token for r in rows],
         num_layers=[r.num_layers for r in rows],
         communication_seconds=communication,
+        tensor_communication=costs.tensor_communication,
+        pipeline_bubble=costs.pipeline_bubble,
         software_age=[year - r.year for r in rows],
         is_moe=[r.is_moe for r in rows],
     )
 
+
+SET_COEFFICIENTS = {"hours_lost_per_failure": HOURS_LOST_PER_FAILURE, "communication": 1.0}
+"""Coefficients set outside the fit: t_lost from Llama 3's report, and the computed step
+communication counted in full."""
 
 HELD_TERMS = frozenset({"scale_out"})
 """Terms the shipped fit holds at zero. scale_out (k_n, exposed communication growing with
@@ -196,7 +226,7 @@ def _assemble(
         [r.scope for r in rows],
         weights=weights,
         without=without,
-        fixed={"hours_lost_per_failure": HOURS_LOST_PER_FAILURE, "communication": 1.0},
+        fixed=SET_COEFFICIENTS,
         loss=loss,
         f_scale=ROBUST_F_SCALE * math.sqrt(float(weights.max())),
     )
@@ -295,6 +325,10 @@ def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
         global_batch_tokens=row.global_batch_tokens,
         software_year=row.year,
         scope=row.scope,
+        tensor_parallel=row.tensor_parallel,
+        pipeline_parallel=row.pipeline_parallel,
+        context_parallel=row.context_parallel,
+        micro_batch_sequences=row.micro_batch_sequences,
     )
     return float(result.gpu_hours[0])
 

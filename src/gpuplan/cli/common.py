@@ -37,6 +37,7 @@ _EXAMPLES = (
     (("usd", "cost"), "20M or 2e7 (USD)"),
     (("_ms",), "200 (milliseconds)"),
     (("software_year",), "2025"),
+    (("_parallel",), "4 (GPUs; tensor parallelism a power of two)"),
     (("days",), "30"),
     (("factor",), "1.5"),
     (("requests_per_second",), "250"),

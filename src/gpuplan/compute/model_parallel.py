@@ -34,10 +34,12 @@ is not in the catalog t = memory's t; p = the rest, at most L (one layer per sta
   directions (Hopper whitepaper: 18 links × 25 GB/s each way = 450 GB/s, "900 GB/s
   total"; Google states v5p's 1,200 GB/s as "bidirectional ICI bandwidth per chip").
   How much of it is exposed is the utilisation model's fitted fraction in [0, 1].
-- pipeline bubble (1F1B, Narayanan et al. 2021 §2.2.1): (p − 1)/m of the ideal step, with
-  m = B/(s·d) micro-batches of one sequence per replica. Interleaved stages (which divide
-  it by the stages per GPU) and the point-to-point activation sends (2·s·h bytes per
-  boundary per micro-batch, small beside the stage's compute) are not counted.
+- pipeline bubble (interleaved 1F1B, Narayanan et al. 2021 §2.2): (p − 1)/(m·v) of the
+  step's compute, with m = B/(s·d·b) micro-batches of b sequences (1 unless the source
+  states it) per replica and v = ⌊L/(2·p)⌋ virtual stages of two layers per GPU (the
+  practice of tuned configurations, :data:`LAYERS_PER_VIRTUAL_STAGE`). The point-to-point
+  activation sends (2·s·h bytes per boundary per micro-batch, small beside the stage's
+  compute) are not counted.
 - data parallelism: the step communication of
   :mod:`gpuplan.compute.step_communication` over the d·c replicas of t·p GPUs that hold
   one copy of the parameters (or the memory minimum's ZeRO-3 group if larger).
@@ -67,6 +69,13 @@ TENSOR_COLLECTIVES_PER_LAYER = 8.0
 sequence parallelism; = 2 + 2 all-reduces)."""
 ACTIVATION_BYTES = 2.0
 """bf16 activations exchanged by tensor parallelism (also in fp8 training)."""
+LAYERS_PER_VIRTUAL_STAGE = 2.0
+"""Layers per interleaved pipeline stage, the practice of tuned configurations: NVIDIA's
+NeMo 25.11 DGX-H100 pre-training configs run Llama 3 70B at PP 8 × VP 5 (80 layers: 2 per
+virtual stage) and Llama 3.1 405B at PP 8 × VP 8 (126 layers: about 2), GPT-3 175B at PP 8
+× VP 12 in NeMo 24.07 (96 layers: 1) (NVIDIA-NeMo/Megatron-Bridge docs/performance-summary.md,
+NVIDIA/NeMo performance_summary.md); Llama 3 interleaves its 16 stages too
+(arXiv:2407.21783 §3.3.2)."""
 
 
 class ParallelLayout(NamedTuple):
@@ -141,13 +150,29 @@ def tensor_communication(
     return result
 
 
+def virtual_stages(*, pipeline_parallel: ArrayLike, num_layers: ArrayLike) -> NDArray[np.float64]:
+    """v: interleaved virtual stages per GPU, of LAYERS_PER_VIRTUAL_STAGE layers each (at
+    least one stage)."""
+    result: NDArray[np.float64] = np.maximum(
+        1.0,
+        np.floor(
+            np.asarray(num_layers, dtype=float)
+            / (LAYERS_PER_VIRTUAL_STAGE * np.asarray(pipeline_parallel, dtype=float))
+        ),
+    )
+    return result
+
+
 def pipeline_bubble(
-    *, pipeline_parallel: ArrayLike, micro_batches: ArrayLike
+    *, pipeline_parallel: ArrayLike, micro_batches: ArrayLike, num_layers: ArrayLike
 ) -> NDArray[np.float64]:
-    """1F1B bubble as a share of the ideal step: (p − 1)/m (Narayanan et al. 2021 §2.2.1),
-    m micro-batches per replica per step."""
-    result: NDArray[np.float64] = (np.asarray(pipeline_parallel, dtype=float) - 1.0) / (
+    """Interleaved 1F1B bubble as a share of the step's compute: (p − 1)/(m·v) (Narayanan
+    et al. 2021 §2.2.1-2.2.2), m micro-batches per replica per step, v virtual stages per
+    GPU (:func:`virtual_stages`)."""
+    p = np.asarray(pipeline_parallel, dtype=float)
+    result: NDArray[np.float64] = (p - 1.0) / (
         np.asarray(micro_batches, dtype=float)
+        * virtual_stages(pipeline_parallel=p, num_layers=num_layers)
     )
     return result
 
@@ -183,11 +208,13 @@ def layout_costs(
     tensor_parallel: ArrayLike = np.nan,
     pipeline_parallel: ArrayLike = np.nan,
     context_parallel: ArrayLike = np.nan,
+    micro_batch_sequences: ArrayLike = np.nan,
 ) -> LayoutCosts:
     """Each row's layout (the given degrees, 1 for a degree left out of a given layout; the
     default rule where none is given) and its costs. ``scaleup_bandwidth`` in bytes/s per
     direction, NaN where the catalog has none; ``global_batch_tokens`` inf = unknown spread
-    (no batch-forced layout, no bubble)."""
+    (no batch-forced layout, no bubble); ``micro_batch_sequences`` NaN = 1 (the bubble's
+    m = B/(s·d·b))."""
     n = np.asarray(gpus, dtype=float)
     sequences = np.asarray(global_batch_tokens, dtype=float) / np.asarray(seq_len, dtype=float)
     bandwidth = np.asarray(scaleup_bandwidth, dtype=float)
@@ -210,8 +237,9 @@ def layout_costs(
         num_layers=num_layers,
         has_scaleup_bandwidth=np.isfinite(bandwidth),
     )
-    given = [np.asarray(v, dtype=float) for v in (tensor_parallel, pipeline_parallel,
-                                                  context_parallel)]
+    given = [
+        np.asarray(v, dtype=float) for v in (tensor_parallel, pipeline_parallel, context_parallel)
+    ]
     stated = np.isfinite(given[0]) | np.isfinite(given[1]) | np.isfinite(given[2])
     tensor, pipeline, context = (
         np.where(stated, np.nan_to_num(value, nan=1.0), default)
@@ -230,7 +258,11 @@ def layout_costs(
             scaleup_bandwidth=bandwidth,
         ),
         pipeline_bubble=pipeline_bubble(
-            pipeline_parallel=pipeline, micro_batches=sequences / data
+            pipeline_parallel=pipeline,
+            micro_batches=sequences
+            / data
+            / np.nan_to_num(np.asarray(micro_batch_sequences, dtype=float), nan=1.0),
+            num_layers=num_layers,
         ),
         gpus_per_replica=np.maximum(np.where(np.isfinite(minimum), minimum, n), tensor * pipeline),
     )
@@ -248,16 +280,19 @@ def check_layout(
     batch_sequences: float,
     gpu: str,
 ) -> None:
-    """Raise InputError naming the rule a user's layout breaks: powers of two, t within
+    """Raise InputError naming the rule a user's layout breaks: t a power of two (it divides
+    heads and width; p and c need not be: Nemotron-4 340B ran PP 12, MT-NLG PP 35), t within
     the scale-up domain (and a scale-up bandwidth to run it on), p <= layers, t·p·c dividing
     n, and d <= the batch's sequences (micro-batch of at least one sequence)."""
-    for field, value in (
-        ("tensor_parallel", tensor),
-        ("pipeline_parallel", pipeline),
-        ("context_parallel", context),
-    ):
-        if value < 1 or value & (value - 1):
-            raise InputError(field, f"must be a power of two such as 1, 2, 4 or 8 (got {value}).")
+    if tensor < 1 or tensor & (tensor - 1):
+        raise InputError(
+            "tensor_parallel",
+            f"must be a power of two such as 1, 2, 4 or 8 (got {tensor}): it splits the "
+            "attention heads and the hidden width.",
+        )
+    for field, value in (("pipeline_parallel", pipeline), ("context_parallel", context)):
+        if value < 1:
+            raise InputError(field, f"must be a whole number of at least 1 (got {value}).")
     if gpus is None:
         raise InputError(
             "gpus",

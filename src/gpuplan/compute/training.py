@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
+from gpuplan.compute.model_parallel import check_layout
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
@@ -93,6 +94,11 @@ class TrainingEstimate(BaseModel):
     scope: str
     global_batch_tokens: float
     software_year: int
+    tensor_parallel: float
+    """Layout on the P50's cluster (given, or the default the batch and memory force)."""
+    pipeline_parallel: float
+    context_parallel: float
+    data_parallel: float
     gpus: int | None
     gpus_assumed_for_mfu: float
     gpu_hours: float
@@ -166,6 +172,51 @@ def run_settings(
     return RunSettings(math.nan if batch is None else batch, int(year), scope)
 
 
+class Layout(NamedTuple):
+    """A run's tensor × pipeline × context parallel degrees (NaN: the default layout)."""
+
+    tensor: float = math.nan
+    pipeline: float = math.nan
+    context: float = math.nan
+
+
+def _layout(
+    tensor_parallel: int | None, pipeline_parallel: int | None, context_parallel: int | None
+) -> Layout:
+    """The degrees given (whole numbers); all None = the default layout, and a degree left
+    out of a given layout is 1."""
+    given = {
+        "tensor_parallel": tensor_parallel,
+        "pipeline_parallel": pipeline_parallel,
+        "context_parallel": context_parallel,
+    }
+    if all(value is None for value in given.values()):
+        return Layout()
+    for field, value in given.items():
+        if value is not None and (value != int(value) or value < 1):
+            raise InputError(field, f"must be a whole number of GPUs such as 4 (got {value}).")
+    return Layout(*(float(1 if value is None else value) for value in given.values()))
+
+
+def _check_given_layout(
+    layout: Layout, resolved: _Resolved, cluster: float | None, result: TrainingArrays
+) -> None:
+    """The rules of :func:`gpuplan.compute.model_parallel.check_layout` for a given layout."""
+    if math.isnan(layout.tensor):
+        return
+    check_layout(
+        tensor=int(layout.tensor),
+        pipeline=int(layout.pipeline),
+        context=int(layout.context),
+        gpus=cluster,
+        scaleup_domain=resolved.gpu.scaleup_domain,
+        scaleup_bandwidth_known=resolved.gpu.scaleup_bandwidth_gbps is not None,
+        num_layers=float(resolved.shape.num_layers[0]),
+        batch_sequences=float(result.global_batch_tokens[0]) / float(resolved.shape.seq_len[0]),
+        gpu=resolved.gpu.id,
+    )
+
+
 class _Resolved(NamedTuple):
     model_id: str | None
     shape: ModelShape
@@ -221,6 +272,7 @@ def _one_run(
     cluster: float | None,
     settings: RunSettings,
     fit: UtilisationFit,
+    layout: Layout,
 ) -> TrainingArrays:
     """The vectorised core on one validated run."""
     return training_arrays(
@@ -232,6 +284,9 @@ def _one_run(
         global_batch_tokens=settings.global_batch_tokens,
         software_year=settings.software_year,
         scope=settings.scope,
+        tensor_parallel=layout.tensor,
+        pipeline_parallel=layout.pipeline,
+        context_parallel=layout.context,
     )
 
 
@@ -249,6 +304,9 @@ def estimate_training(
     global_batch_tokens: float | None = None,
     software_year: int | None = None,
     scope: str = DEFAULT_SCOPE,
+    tensor_parallel: int | None = None,
+    pipeline_parallel: int | None = None,
+    context_parallel: int | None = None,
 ) -> TrainingEstimate:
     """Estimate a pre-training run (see the module docstring for the formulas).
 
@@ -257,16 +315,20 @@ def estimate_training(
     (optional: wall clock needs it), ``price_per_gpu_hour`` in USD (optional: cost).
     ``global_batch_tokens`` per step, ``software_year`` of the training stack and ``scope``
     of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to the batch rule
-    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`.
+    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`. ``tensor_parallel``,
+    ``pipeline_parallel``, ``context_parallel``: the run's layout (powers of two, needs
+    ``gpus``); by default the one the batch and memory force
+    (:func:`gpuplan.compute.model_parallel.default_layout`).
     """
     fit = load_utilisation_fit()
+    layout = _layout(tensor_parallel, pipeline_parallel, context_parallel)
     settings = run_settings(global_batch_tokens, software_year, scope, fit)
     count = _positive(tokens, "tokens")
     assert count is not None  # tokens is required; _positive only returns None for None
     cluster = _positive(gpus, "gpus")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
-    result = _one_run(resolved, count, cluster, settings, fit)
+    result = _one_run(resolved, count, cluster, settings, fit, layout)
     minimum = float(result.min_gpus_for_memory[0])
     if not math.isfinite(minimum):
         # A model given by its size has its width from the size: then the size is to blame.
@@ -291,6 +353,7 @@ def estimate_training(
             f"{int(cluster or 0)} x {resolved.gpu.id} cannot hold the training state and "
             f"activations; at least {int(minimum)} are needed (ZeRO-3 sharding, 16 bytes/param).",
         )
+    _check_given_layout(layout, resolved, cluster, result)
     hours, p10, p90 = (
         float(a[0]) for a in (result.gpu_hours, result.gpu_hours_p10, result.gpu_hours_p90)
     )
@@ -302,6 +365,17 @@ def estimate_training(
         return None if price is None else value * price
 
     notes = resolved.notes
+    degrees = [float(d[0]) for d in result.layout]
+    notes = (
+        *notes,
+        "layout tensor {:g} x pipeline {:g} x context {:g} x data {:,.4g}".format(*degrees)
+        + (
+            " (default: data parallelism up to the batch's sequences and memory, then "
+            "tensor within the server, then pipeline; give --tensor-parallel ...)"
+            if math.isnan(layout.tensor)
+            else ""
+        ),
+    )
     if cluster is None:
         low, high = (float(end[0]) for end in result.cluster_range)
         shortest, longest = RUN_DAYS_RANGE
@@ -335,6 +409,10 @@ def estimate_training(
         scope=settings.scope,
         global_batch_tokens=float(result.global_batch_tokens[0]),
         software_year=settings.software_year,
+        tensor_parallel=degrees[0],
+        pipeline_parallel=degrees[1],
+        context_parallel=degrees[2],
+        data_parallel=degrees[3],
         gpus=None if cluster is None else int(cluster),
         gpus_assumed_for_mfu=float(result.gpus_assumed[0]),
         gpu_hours=hours,
@@ -368,15 +446,19 @@ def implied_training(
     global_batch_tokens: float | None = None,
     software_year: int | None = None,
     scope: str = DEFAULT_SCOPE,
+    tensor_parallel: int | None = None,
+    pipeline_parallel: int | None = None,
+    context_parallel: int | None = None,
 ) -> ImpliedTraining:
     """The reverse question: FLOPs and tokens that ``gpu_hours`` (or ``cost_usd`` at
     ``price_per_gpu_hour``) buy on ``gpu``. Inverts :func:`estimate_training`:
     tokens P50 = GPU-hours × 3600 × peak × MFU ÷ FLOPs per token; a run that needed more
     GPU-hours than P50 (P90 hours) trained fewer tokens (P10 tokens), and vice versa. With
     the default batch rule (which depends on the FLOPs) the tokens are found by fixed-point
-    iteration on the MFU.
+    iteration on the MFU. The layout as in :func:`estimate_training`.
     """
     fit = load_utilisation_fit()
+    layout = _layout(tensor_parallel, pipeline_parallel, context_parallel)
     settings = run_settings(global_batch_tokens, software_year, scope, fit)
     hours = _positive(gpu_hours, "gpu_hours")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
@@ -389,8 +471,9 @@ def implied_training(
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
     tokens = IMPLIED_START_TOKENS
     for _ in range(IMPLIED_ITERATIONS):
-        unit = _one_run(resolved, tokens, cluster, settings, fit)
+        unit = _one_run(resolved, tokens, cluster, settings, fit, layout)
         tokens *= hours / float(unit.gpu_hours[0])
+    _check_given_layout(layout, resolved, cluster, unit)
     low, high = (
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p90[0]),
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p10[0]),

@@ -166,10 +166,7 @@ def hardware_arrays(
         scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
         network_bandwidth=np.array([network_bandwidth(g.generation) for g in gpus]),
         scaleup_bandwidth=np.array(
-            [
-                (g.scaleup_bandwidth_gbps or math.nan) * 1e9 / SCALEUP_DIRECTIONS
-                for g in gpus
-            ]
+            [(g.scaleup_bandwidth_gbps or math.nan) * 1e9 / SCALEUP_DIRECTIONS for g in gpus]
         ),
         generation_fitted=np.array([g.generation in fitted for g in gpus]),
         precision_class=np.array([precision_class(p, fit) for p in precisions]),
@@ -189,6 +186,7 @@ def training_arrays(
     tensor_parallel: ArrayLike = math.nan,
     pipeline_parallel: ArrayLike = math.nan,
     context_parallel: ArrayLike = math.nan,
+    micro_batch_sequences: ArrayLike = math.nan,
 ) -> TrainingArrays:
     """The one vectorised formula path (module docstring). ``gpus`` NaN = not given: the
     P50 then assumes DEFAULT_GPUS (kept within the memory minimum and the clusters that
@@ -197,7 +195,8 @@ def training_arrays(
     ``global_batch_tokens`` NaN = the fitted batch rule of published runs; ``software_year`` None =
     today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`; the parallel
     degrees NaN = the default layout on each cluster
-    (:func:`gpuplan.compute.model_parallel.default_layout`).
+    (:func:`gpuplan.compute.model_parallel.default_layout`), ``micro_batch_sequences`` NaN
+    = 1.
     """
     flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
     training_flops = np.asarray(tokens, dtype=float) * flops_per_token
@@ -239,6 +238,7 @@ def training_arrays(
             tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel,
             context_parallel=context_parallel,
+            micro_batch_sequences=micro_batch_sequences,
         )
         communication = step_communication_seconds(
             params_total=shape.params_total,
