@@ -1,7 +1,8 @@
 """Held-out validation: gpuplan's estimators against published runs and benchmarks that
 are NOT in the calibration set (../shared/reference/calibration/) and never used by a fit.
 
-Run: ``PYTHONPATH=src python3 benchmarks/heldout_validation.py``
+Run: ``PYTHONPATH=src python3 benchmarks/heldout_validation.py [--fit FIT.json]`` (a variant
+fit written by ``scripts/fit_utilisation.py --hold TERM --output FIT.json``).
 
 Data (each row with its source, date read and every setting the estimate needs):
 ``benchmarks/data/heldout_training.csv`` and ``benchmarks/data/heldout_inference.csv``.
@@ -20,6 +21,7 @@ max |error| per group.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import statistics
 import sys
@@ -32,13 +34,14 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
 from calibration_rows import published_layouts  # noqa: E402
 from gpuplan.catalog.gpus import get_gpu  # noqa: E402
 from gpuplan.catalog.models import get_model  # noqa: E402
+from gpuplan.compute import training  # noqa: E402
 from gpuplan.compute.inference import (  # noqa: E402
     InferenceEstimate,
     default_calibration,
     estimate_inference,
 )
 from gpuplan.compute.training import estimate_training, implied_training  # noqa: E402
-from gpuplan.compute.utilisation import load_utilisation_fit  # noqa: E402
+from gpuplan.compute.utilisation import UtilisationFit, load_utilisation_fit  # noqa: E402
 from gpuplan.errors import InputError  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
@@ -339,7 +342,21 @@ def input_length_sensitivity() -> None:
         print(f"  input {tokens:>6.0f}: {result.output_tokens_per_second_per_gpu:>8,.0f} tok/s/GPU")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--fit",
+        type=Path,
+        help="a utilisation fit JSON written by scripts/fit_utilisation.py --output (default: "
+        "the shipped one), e.g. a variant with a term held",
+    )
+    args = parser.parse_args(argv)
+    if args.fit is not None:
+        variant = UtilisationFit.model_validate_json(args.fit.read_text(encoding="utf-8"))
+        # The estimators read the shipped fit through this cached loader: answer the variant.
+        load_utilisation_fit.cache_clear()
+        training.load_utilisation_fit = lambda: variant  # type: ignore[assignment]
+        globals()["load_utilisation_fit"] = lambda: variant
     training_runs()
     training_throughput()
     inference_rows()

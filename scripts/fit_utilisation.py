@@ -401,18 +401,21 @@ def by_lab(row: CalibrationRow) -> str:
     return row.org
 
 
-def fit_rows(rows: list[CalibrationRow], data: str = "calibration") -> UtilisationFit:
+def fit_rows(
+    rows: list[CalibrationRow], data: str = "calibration", held: frozenset[str] = HELD_TERMS
+) -> UtilisationFit:
     """The shipped fit: coefficients on all rows; band from leave-one-lab-out residuals
-    (a planner's lab is usually not in the data), judged on leave-one-run-out residuals."""
-    loo = held_out_residuals(rows, by_run)
-    lolo = held_out_residuals(rows, by_lab)
+    (a planner's lab is usually not in the data), judged on leave-one-run-out residuals.
+    ``held``: the terms held at zero (default the shipped :data:`HELD_TERMS`)."""
+    loo = held_out_residuals(rows, by_run, held)
+    lolo = held_out_residuals(rows, by_lab, held)
     classes = size_classes(rows)
     median_error, coverage = jackknife_coverage(loo, lolo, classes)
     lab_error, lab_coverage = jackknife_coverage(lolo, classes=classes)
     figures = BandFigures(
         class_bands(lolo, classes), median_error, coverage, lab_error, lab_coverage
     )
-    return _assemble(rows, reference_year(rows), HELD_TERMS, figures, data)
+    return _assemble(rows, reference_year(rows), held, figures, data)
 
 
 def print_term_values(rows: list[CalibrationRow], loss: str = "linear") -> None:
@@ -446,6 +449,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the shipped JSON")
     parser.add_argument("--terms", action="store_true", help="LOO error without each term")
     parser.add_argument(
+        "--hold",
+        action="append",
+        choices=FIT_TERMS,
+        default=[],
+        help="also hold this term at zero (repeatable); with --output, to compare a variant",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=OUTPUT, help="where to write the fit (default: shipped)"
+    )
+    parser.add_argument(
         "--loss",
         choices=("linear", "soft_l1", "huber"),
         default="linear",
@@ -468,11 +481,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.terms:
         print_term_values(rows, args.loss)
         return 0
-    fit = fit_rows(rows, data=f"{len(rows)} rows: shared/reference/calibration + scripts/data")
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(fit.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
+    fit = fit_rows(
+        rows,
+        data=f"{len(rows)} rows: shared/reference/calibration + scripts/data",
+        held=HELD_TERMS | set(args.hold),
+    )
+    output: Path = args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(fit.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
     k = fit.coefficients
-    print(f"wrote {OUTPUT.relative_to(ROOT)} from {len(rows)} rows ({fit.run_count} runs)")
+    print(f"wrote {output} from {len(rows)} rows ({fit.run_count} runs)")
     print(", ".join(f"{name}={value:.4g}" for name, value in k.model_dump().items()))
     print(", ".join(f"goodput[{s}]={g:.3f}" for s, g in fit.goodput.items()))
     for stratum in fit.band:

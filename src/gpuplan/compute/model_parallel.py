@@ -242,7 +242,7 @@ def layout_costs(
     ]
     stated = np.isfinite(given[0]) | np.isfinite(given[1]) | np.isfinite(given[2])
     tensor, pipeline, context = (
-        np.where(stated, np.nan_to_num(value, nan=1.0), default)
+        np.where(stated, np.where(np.isnan(value), 1.0, value), default)
         for value, default in zip(given, rule[:3], strict=True)
     )
     data = n / (tensor * pipeline * context)
@@ -261,7 +261,7 @@ def layout_costs(
             pipeline_parallel=pipeline,
             micro_batches=sequences
             / data
-            / np.nan_to_num(np.asarray(micro_batch_sequences, dtype=float), nan=1.0),
+            / np.fmax(np.asarray(micro_batch_sequences, dtype=float), 1.0),
             num_layers=num_layers,
         ),
         gpus_per_replica=np.maximum(np.where(np.isfinite(minimum), minimum, n), tensor * pipeline),
