@@ -48,7 +48,7 @@ from calibration_rows import (
     reference_year,
 )
 from gpuplan.catalog.gpus import get_gpu
-from gpuplan.compute.model_parallel import SCALEUP_DIRECTIONS, layout_costs
+from gpuplan.compute.model_parallel import layout_costs, scaleup_bandwidth
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_core import (
     ModelShape,
@@ -103,9 +103,7 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
         peak_flops=[r.peak_flops for r in rows],
         gpu_memory_bytes=[g.memory_bytes for g in gpus],
         scaleup_domain=[g.scaleup_domain for g in gpus],
-        scaleup_bandwidth=[
-            (g.scaleup_bandwidth_gbps or math.nan) * 1e9 / SCALEUP_DIRECTIONS for g in gpus
-        ],
+        scaleup_bandwidth=[scaleup_bandwidth(g) for g in gpus],
         memory_minimum=[r.gpus_per_replica for r in rows],
         tensor_parallel=[r.tensor_parallel for r in rows],
         pipeline_parallel=[r.pipeline_parallel for r in rows],

@@ -47,6 +47,7 @@ is not in the catalog t = memory's t; p = the rest, at most L (one layer per sta
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -57,6 +58,8 @@ from gpuplan.humanize import count
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
+
+    from gpuplan.catalog.gpus import GPU
 
 SCALEUP_DIRECTIONS = 2.0
 """The catalog's scale-up bandwidth counts both directions (module docstring)."""
@@ -76,6 +79,12 @@ virtual stage) and Llama 3.1 405B at PP 8 × VP 8 (126 layers: about 2), GPT-3 1
 × VP 12 in NeMo 24.07 (96 layers: 1) (NVIDIA-NeMo/Megatron-Bridge docs/performance-summary.md,
 NVIDIA/NeMo performance_summary.md); Llama 3 interleaves its 16 stages too
 (arXiv:2407.21783 §3.3.2)."""
+
+
+def scaleup_bandwidth(gpu: GPU) -> float:
+    """W: bytes/s per direction inside the scale-up domain, half the catalog's two-way
+    figure (module docstring); NaN where the catalog has none."""
+    return (gpu.scaleup_bandwidth_gbps or math.nan) * 1e9 / SCALEUP_DIRECTIONS
 
 
 class ParallelLayout(NamedTuple):

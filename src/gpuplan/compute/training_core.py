@@ -18,7 +18,7 @@ import numpy as np
 
 from gpuplan.catalog.gpus import GPU
 from gpuplan.catalog.models import ModelEntry
-from gpuplan.compute.model_parallel import SCALEUP_DIRECTIONS, ParallelLayout, layout_costs
+from gpuplan.compute.model_parallel import ParallelLayout, layout_costs, scaleup_bandwidth
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_memory import min_gpus_for_memory
 from gpuplan.compute.utilisation import (
@@ -165,9 +165,7 @@ def hardware_arrays(
         memory_bytes=np.array([g.memory_bytes for g in gpus]),
         scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
         network_bandwidth=np.array([network_bandwidth(g.generation) for g in gpus]),
-        scaleup_bandwidth=np.array(
-            [(g.scaleup_bandwidth_gbps or math.nan) * 1e9 / SCALEUP_DIRECTIONS for g in gpus]
-        ),
+        scaleup_bandwidth=np.array([scaleup_bandwidth(g) for g in gpus]),
         generation_fitted=np.array([g.generation in fitted for g in gpus]),
         precision_class=np.array([precision_class(p, fit) for p in precisions]),
     )
