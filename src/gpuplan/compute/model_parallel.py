@@ -48,6 +48,7 @@ is not in the catalog t = memory's t; p = the rest, at most L (one layer per sta
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -277,31 +278,66 @@ def layout_costs(
     )
 
 
+class GivenLayout(NamedTuple):
+    """The degrees a run states; NaN: none given (the default layout)."""
+
+    tensor: float = math.nan
+    pipeline: float = math.nan
+    context: float = math.nan
+
+
+def given_layout(
+    tensor_parallel: int | None, pipeline_parallel: int | None, context_parallel: int | None
+) -> GivenLayout:
+    """The degrees given (whole numbers of GPUs); all None = the default layout, and a degree
+    left out of a given layout is 1."""
+    given = {
+        "tensor_parallel": tensor_parallel,
+        "pipeline_parallel": pipeline_parallel,
+        "context_parallel": context_parallel,
+    }
+    if all(value is None for value in given.values()):
+        return GivenLayout()
+    for field, value in given.items():
+        if value is not None and (value != int(value) or value < 1):
+            raise InputError(field, f"must be a whole number of GPUs such as 4 (got {value}).")
+    return GivenLayout(*(float(1 if value is None else value) for value in given.values()))
+
+
+def layout_note(degrees: Sequence[float], default: bool) -> str:
+    """The estimate's note on its layout (t, p, c, d on the P50's cluster)."""
+    text = "layout tensor {:g} x pipeline {:g} x context {:g} x data {:,.4g}".format(*degrees)
+    if default:
+        text += (
+            " (default: data parallelism up to the batch's sequences and memory, then tensor "
+            "within the server, then pipeline; give --tensor-parallel ...)"
+        )
+    return text
+
+
 def check_layout(
+    layout: GivenLayout,
     *,
-    tensor: int,
-    pipeline: int,
-    context: int,
     gpus: float | None,
-    scaleup_domain: int,
-    scaleup_bandwidth_known: bool,
+    gpu: GPU,
     num_layers: float,
     batch_sequences: float,
-    gpu: str,
 ) -> None:
-    """Raise InputError naming the rule a user's layout breaks: t a power of two (it divides
+    """Raise InputError naming the rule a given layout breaks: t a power of two (it divides
     heads and width; p and c need not be: Nemotron-4 340B ran PP 12, MT-NLG PP 35), t within
     the scale-up domain (and a scale-up bandwidth to run it on), p <= layers, t·p·c dividing
-    n, and d <= the batch's sequences (micro-batch of at least one sequence)."""
-    if tensor < 1 or tensor & (tensor - 1):
+    n, and d <= the batch's sequences (micro-batch of at least one sequence). Nothing to
+    check for the default layout."""
+    if math.isnan(layout.tensor):
+        return
+    tensor, pipeline, context = (int(degree) for degree in layout)
+    scaleup_domain = gpu.scaleup_domain
+    if tensor & (tensor - 1):
         raise InputError(
             "tensor_parallel",
             f"must be a power of two such as 1, 2, 4 or 8 (got {tensor}): it splits the "
             "attention heads and the hidden width.",
         )
-    for field, value in (("pipeline_parallel", pipeline), ("context_parallel", context)):
-        if value < 1:
-            raise InputError(field, f"must be a whole number of at least 1 (got {value}).")
     if gpus is None:
         raise InputError(
             "gpus",
@@ -311,14 +347,14 @@ def check_layout(
     if tensor > scaleup_domain:
         raise InputError(
             "tensor_parallel",
-            f"{tensor}-way tensor parallelism exceeds {gpu}'s scale-up domain of "
+            f"{tensor}-way tensor parallelism exceeds {gpu.id}'s scale-up domain of "
             f"{scaleup_domain} GPUs; use at most {scaleup_domain} and pipeline parallelism "
             "for the rest.",
         )
-    if tensor > 1 and not scaleup_bandwidth_known:
+    if tensor > 1 and gpu.scaleup_bandwidth_gbps is None:
         raise InputError(
             "tensor_parallel",
-            f"{gpu} has no scale-up bandwidth in the GPU catalog to run tensor parallelism "
+            f"{gpu.id} has no scale-up bandwidth in the GPU catalog to run tensor parallelism "
             "on; use tensor_parallel 1 and pipeline parallelism.",
         )
     if pipeline > num_layers:

@@ -27,7 +27,12 @@ from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
-from gpuplan.compute.model_parallel import check_layout
+from gpuplan.compute.model_parallel import (
+    GivenLayout,
+    check_layout,
+    given_layout,
+    layout_note,
+)
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
     DEFAULT_SEQ_LEN,
@@ -172,51 +177,6 @@ def run_settings(
     return RunSettings(math.nan if batch is None else batch, int(year), scope)
 
 
-class Layout(NamedTuple):
-    """A run's tensor × pipeline × context parallel degrees (NaN: the default layout)."""
-
-    tensor: float = math.nan
-    pipeline: float = math.nan
-    context: float = math.nan
-
-
-def _layout(
-    tensor_parallel: int | None, pipeline_parallel: int | None, context_parallel: int | None
-) -> Layout:
-    """The degrees given (whole numbers); all None = the default layout, and a degree left
-    out of a given layout is 1."""
-    given = {
-        "tensor_parallel": tensor_parallel,
-        "pipeline_parallel": pipeline_parallel,
-        "context_parallel": context_parallel,
-    }
-    if all(value is None for value in given.values()):
-        return Layout()
-    for field, value in given.items():
-        if value is not None and (value != int(value) or value < 1):
-            raise InputError(field, f"must be a whole number of GPUs such as 4 (got {value}).")
-    return Layout(*(float(1 if value is None else value) for value in given.values()))
-
-
-def _check_given_layout(
-    layout: Layout, resolved: _Resolved, cluster: float | None, result: TrainingArrays
-) -> None:
-    """The rules of :func:`gpuplan.compute.model_parallel.check_layout` for a given layout."""
-    if math.isnan(layout.tensor):
-        return
-    check_layout(
-        tensor=int(layout.tensor),
-        pipeline=int(layout.pipeline),
-        context=int(layout.context),
-        gpus=cluster,
-        scaleup_domain=resolved.gpu.scaleup_domain,
-        scaleup_bandwidth_known=resolved.gpu.scaleup_bandwidth_gbps is not None,
-        num_layers=float(resolved.shape.num_layers[0]),
-        batch_sequences=float(result.global_batch_tokens[0]) / float(resolved.shape.seq_len[0]),
-        gpu=resolved.gpu.id,
-    )
-
-
 class _Resolved(NamedTuple):
     model_id: str | None
     shape: ModelShape
@@ -266,13 +226,25 @@ def _resolve(
     return _Resolved(None, shape, hardware, device, int(length) if length else None, tuple(notes))
 
 
+def _check_layout(
+    layout: GivenLayout, resolved: _Resolved, cluster: float | None, result: TrainingArrays
+) -> None:
+    check_layout(
+        layout,
+        gpus=cluster,
+        gpu=resolved.gpu,
+        num_layers=float(resolved.shape.num_layers[0]),
+        batch_sequences=float(result.global_batch_tokens[0] / resolved.shape.seq_len[0]),
+    )
+
+
 def _one_run(
     resolved: _Resolved,
     tokens: float,
     cluster: float | None,
     settings: RunSettings,
     fit: UtilisationFit,
-    layout: Layout,
+    layout: GivenLayout,
 ) -> TrainingArrays:
     """The vectorised core on one validated run."""
     return training_arrays(
@@ -321,7 +293,7 @@ def estimate_training(
     (:func:`gpuplan.compute.model_parallel.default_layout`).
     """
     fit = load_utilisation_fit()
-    layout = _layout(tensor_parallel, pipeline_parallel, context_parallel)
+    layout = given_layout(tensor_parallel, pipeline_parallel, context_parallel)
     settings = run_settings(global_batch_tokens, software_year, scope, fit)
     count = _positive(tokens, "tokens")
     assert count is not None  # tokens is required; _positive only returns None for None
@@ -353,7 +325,7 @@ def estimate_training(
             f"{int(cluster or 0)} x {resolved.gpu.id} cannot hold the training state and "
             f"activations; at least {int(minimum)} are needed (ZeRO-3 sharding, 16 bytes/param).",
         )
-    _check_given_layout(layout, resolved, cluster, result)
+    _check_layout(layout, resolved, cluster, result)
     hours, p10, p90 = (
         float(a[0]) for a in (result.gpu_hours, result.gpu_hours_p10, result.gpu_hours_p90)
     )
@@ -366,16 +338,7 @@ def estimate_training(
 
     notes = resolved.notes
     degrees = [float(d[0]) for d in result.layout]
-    notes = (
-        *notes,
-        "layout tensor {:g} x pipeline {:g} x context {:g} x data {:,.4g}".format(*degrees)
-        + (
-            " (default: data parallelism up to the batch's sequences and memory, then "
-            "tensor within the server, then pipeline; give --tensor-parallel ...)"
-            if math.isnan(layout.tensor)
-            else ""
-        ),
-    )
+    notes = (*notes, layout_note(degrees, default=math.isnan(layout.tensor)))
     if cluster is None:
         low, high = (float(end[0]) for end in result.cluster_range)
         shortest, longest = RUN_DAYS_RANGE
@@ -458,7 +421,7 @@ def implied_training(
     iteration on the MFU. The layout as in :func:`estimate_training`.
     """
     fit = load_utilisation_fit()
-    layout = _layout(tensor_parallel, pipeline_parallel, context_parallel)
+    layout = given_layout(tensor_parallel, pipeline_parallel, context_parallel)
     settings = run_settings(global_batch_tokens, software_year, scope, fit)
     hours = _positive(gpu_hours, "gpu_hours")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
@@ -473,7 +436,7 @@ def implied_training(
     for _ in range(IMPLIED_ITERATIONS):
         unit = _one_run(resolved, tokens, cluster, settings, fit, layout)
         tokens *= hours / float(unit.gpu_hours[0])
-    _check_given_layout(layout, resolved, cluster, unit)
+    _check_layout(layout, resolved, cluster, unit)
     low, high = (
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p90[0]),
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p10[0]),
