@@ -1,11 +1,12 @@
 """Held-out validation: gpuplan's estimators against published runs and benchmarks that
 are NOT in the calibration set (../shared/reference/calibration/) and never used by a fit.
 
-Run: ``PYTHONPATH=src python3 benchmarks/heldout_validation.py``
+Run: ``PYTHONPATH=src python3 benchmarks/heldout_validation.py [--fit FIT.json]`` (a variant
+fit written by ``scripts/fit_utilisation.py --hold TERM --output FIT.json``).
 
 Data (each row with its source, date read and every setting the estimate needs):
-``benchmarks/data/heldout_training.csv`` (with ``heldout_moe_layouts.csv``: the MoE runs'
-stated expert parallelism), ``heldout_moe_benchmarks.csv`` (vendor MoE training
+``benchmarks/data/heldout_training.csv`` (with ``heldout_moe_overlap.csv``: how a MoE run
+hid its all-to-all), ``heldout_moe_benchmarks.csv`` (vendor MoE training
 throughput at its expert parallelism) and ``benchmarks/data/heldout_inference.csv``.
 The published figure of a row is only compared with the estimate; it never enters it.
 
@@ -22,6 +23,7 @@ max |error| per group.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import statistics
 import sys
@@ -29,18 +31,21 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
 
+from calibration_rows import published_layouts  # noqa: E402
 from gpuplan.catalog.gpus import get_gpu  # noqa: E402
 from gpuplan.catalog.models import get_model  # noqa: E402
+from gpuplan.compute import training  # noqa: E402
 from gpuplan.compute.inference import (  # noqa: E402
     InferenceEstimate,
     default_calibration,
     estimate_inference,
 )
 from gpuplan.compute.training import estimate_training, implied_training  # noqa: E402
-from gpuplan.compute.utilisation import load_utilisation_fit  # noqa: E402
+from gpuplan.compute.utilisation import UtilisationFit, load_utilisation_fit  # noqa: E402
 from gpuplan.errors import InputError  # noqa: E402
+from moe_calibration import stated_expert_parallel  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 
@@ -54,27 +59,40 @@ def number(text: str) -> float | None:
     return float(text) if text.strip() else None
 
 
-def stated_moe_layouts() -> dict[str, dict[str, object]]:
-    """Stated expert-parallel degree and exposed all-to-all share of held-out MoE runs
-    (``heldout_moe_layouts.csv``, each with its source); other runs take the defaults."""
-    return {
-        row["run"]: {
-            "expert_parallel": int(row["expert_parallel"]),
-            "exposed_all_to_all": float(row["exposed_all_to_all"]),
-        }
-        for row in rows("heldout_moe_layouts.csv")
-    }
+LAYOUTS = published_layouts()
+"""Published layouts by run (``scripts/data/parallel_layouts.csv``): an input of the
+estimate where the source states one, never the answer."""
+EXPERT_PARALLEL = stated_expert_parallel()
+"""Published expert parallelism by run (the same file)."""
+
+
+def exposed_all_to_all() -> dict[str, float]:
+    """Share of the MoE all-to-all on the critical path where a source states how it was
+    hidden (``heldout_moe_overlap.csv``); other runs take the default (1)."""
+    return {row["run"]: float(row["exposed_all_to_all"]) for row in rows("heldout_moe_overlap.csv")}
 
 
 def model_arguments(row: dict[str, str]) -> dict[str, object]:
     """Catalog id when the row has one, else a bare parameter count (6ND); plus the run's
-    scope, software year, global batch (blank batch: the estimator's default rule) and a
-    MoE run's stated layout."""
+    scope, software year, global batch (blank batch: the estimator's default rule) and its
+    published parallel layout (none: the estimator's default layout), expert parallelism
+    and all-to-all overlap."""
+    layout = LAYOUTS.get(row["run"], {})
     settings: dict[str, object] = {
         "scope": row["scope_class"],
         "software_year": int(row["software_year"]),
         "global_batch_tokens": number(row["global_batch_tokens"]),
-        **stated_moe_layouts().get(row["run"], {}),
+        **{
+            name: int(layout[name])
+            for name in ("tensor_parallel", "pipeline_parallel", "context_parallel")
+            if name in layout and row["gpus"]
+        },
+        **(
+            {"expert_parallel": int(EXPERT_PARALLEL[row["run"]])}
+            if row["run"] in EXPERT_PARALLEL
+            else {}
+        ),
+        "exposed_all_to_all": exposed_all_to_all().get(row["run"], 1.0),
     }
     if row["model"]:
         return {"model": row["model"], **settings}
@@ -99,7 +117,7 @@ def training_runs() -> dict[str, list[float]]:
     print("\nTraining runs (published GPU-hours)")
     print(
         f"{'run':<16}{'GPU':<10}{'prec':<5}{'published':>12}{'P50':>12}{'error':>8}  "
-        f"{'P10-P90':<34}{'MFU':>6}{'implied tok':>12}{'tok err':>8}"
+        f"{'P10-P90':<34}{'MFU':>6}{'implied tok':>12}{'tok err':>8}  layout t x p x c x d"
     )
     groups: dict[str, list[float]] = {"all": [], "constant run MFU (yardstick)": []}
     fitted_runs = [r.observed_mfu for r in load_utilisation_fit().rows if r.kind == "run_hours"]
@@ -136,7 +154,10 @@ def training_runs() -> dict[str, list[float]]:
         print(
             f"{row['run'][:15]:<16}{row['gpu']:<10}{row['precision']:<5}{published:>12,.0f}"
             f"{estimate.gpu_hours:>12,.0f}{error:>+8.1%}  {'in ' if ok else 'OUT'} {band:<30}"
-            f"{estimate.mfu:>6.3f}{implied.tokens:>12.3g}{token_error:>+8.1%}"
+            f"{estimate.mfu:>6.3f}{implied.tokens:>12.3g}{token_error:>+8.1%}  "
+            f"{estimate.tensor_parallel:g} x {estimate.pipeline_parallel:g} x "
+            f"{estimate.context_parallel:g} x {estimate.data_parallel:,.4g}"
+            f"{' (published)' if row['run'] in LAYOUTS and row['gpus'] else ''}"
         )
     for label, errors in groups.items():
         print("  " + summary(label, errors))
@@ -179,8 +200,9 @@ def training_throughput() -> list[float]:
 
 def moe_training_benchmarks() -> list[float]:
     """Vendor MoE pre-training throughput (NeMo 25.11, tokens force-balanced, dropless) at
-    its published expert parallelism: gpuplan benchmark MFU vs model TFLOP/s ÷ peak."""
-    print("\nMoE training throughput (NeMo 25.11 at its expert parallelism; TP/PP/MBS not in)")
+    its published tensor, pipeline and expert parallelism: gpuplan benchmark MFU vs model
+    TFLOP/s ÷ peak."""
+    print("\nMoE training throughput (NeMo 25.11 at its published layout; MBS not an input)")
     print(f"{'benchmark':<40}{'ep':>4}{'published':>10}{'gpuplan':>9}{'error':>8}")
     errors = []
     for row in rows("heldout_moe_benchmarks.csv"):
@@ -195,6 +217,8 @@ def moe_training_benchmarks() -> list[float]:
             global_batch_tokens=float(row["global_batch_sequences"]) * seq_len,
             software_year=2025,
             scope="step_time",
+            tensor_parallel=int(row["tensor_parallel"]),
+            pipeline_parallel=int(row["pipeline_parallel"]),
             expert_parallel=int(row["expert_parallel"]),
         )
         peak = get_gpu(row["gpu"]).peak_flops(row["precision"])
@@ -370,7 +394,21 @@ def input_length_sensitivity() -> None:
         print(f"  input {tokens:>6.0f}: {result.output_tokens_per_second_per_gpu:>8,.0f} tok/s/GPU")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--fit",
+        type=Path,
+        help="a utilisation fit JSON written by scripts/fit_utilisation.py --output (default: "
+        "the shipped one), e.g. a variant with a term held",
+    )
+    args = parser.parse_args(argv)
+    if args.fit is not None:
+        variant = UtilisationFit.model_validate_json(args.fit.read_text(encoding="utf-8"))
+        # The estimators read the shipped fit through this cached loader: answer the variant.
+        load_utilisation_fit.cache_clear()
+        training.load_utilisation_fit = lambda: variant  # type: ignore[assignment]
+        globals()["load_utilisation_fit"] = lambda: variant
     training_runs()
     training_throughput()
     moe_training_benchmarks()

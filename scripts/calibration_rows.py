@@ -77,6 +77,13 @@ class CalibrationRow:
     """False where the source gives no GPU count (the row's ``gpus`` is an assumption)."""
     batch_stated: bool = True
     """False where the source gives no batch (``global_batch_tokens`` from the batch rule)."""
+    tensor_parallel: float = float("nan")
+    """Published layout (``data/parallel_layouts.csv``); NaN = not published: the default
+    layout of :mod:`gpuplan.compute.model_parallel`."""
+    pipeline_parallel: float = float("nan")
+    context_parallel: float = float("nan")
+    micro_batch_sequences: float = float("nan")
+    """Sequences per micro-batch where the source states it (NaN: 1)."""
 
 
 def _flops_per_token(
@@ -103,6 +110,24 @@ def _replica_gpus(
             scaleup_domain=float(gpu.scaleup_domain),
         )
     )
+
+
+LAYOUT_COLUMNS = ("tensor_parallel", "pipeline_parallel", "context_parallel")
+
+
+def published_layouts() -> dict[str, dict[str, float]]:
+    """Each run's published layout by run name (``data/parallel_layouts.csv``): degrees
+    left blank in a stated layout are 1; rows stating no degree (sharding only) are left
+    out, so those runs take the default layout."""
+    table = pd.read_csv(DETAILS / "parallel_layouts.csv")
+    layouts = {}
+    for item in table.itertuples():
+        degrees = {c: getattr(item, c) for c in LAYOUT_COLUMNS}
+        if all(pd.isna(v) for v in degrees.values()):
+            continue
+        layouts[str(item.run)] = {c: 1.0 if pd.isna(v) else float(v) for c, v in degrees.items()}
+        layouts[str(item.run)]["micro_batch_sequences"] = float(item.micro_batch_sequences)
+    return layouts
 
 
 def _published_runs(directory: Path) -> pd.DataFrame:
@@ -185,6 +210,8 @@ def load_calibration_rows(directory: Path = DEFAULT_CALIBRATION) -> list[Calibra
             )
         )
     rows.extend(_foundry_rows(directory))
+    layouts = published_layouts()
+    rows = [replace(r, **layouts[r.label]) if r.label in layouts else r for r in rows]
     rule = batch_rule(rows)
     return [
         r

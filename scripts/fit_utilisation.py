@@ -50,6 +50,7 @@ from calibration_rows import (
     reference_year,
 )
 from gpuplan.catalog.gpus import get_gpu
+from gpuplan.compute.model_parallel import layout_costs, scaleup_bandwidth
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_core import (
     ModelShape,
@@ -95,13 +96,34 @@ PRIORS = {
 
 def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
     """Model inputs per row. A row whose GPU count is not published cannot say how thinly
-    its batch was spread, so its per-step communication is left out (batch = ∞)."""
+    its batch was spread, so its per-step communication is left out (batch = ∞), and its
+    layout is the one memory alone forces where none is published."""
     gpus = [get_gpu(r.gpu) for r in rows]
+    batch = [r.global_batch_tokens if r.gpus_stated else np.inf for r in rows]
+    costs = layout_costs(
+        gpus=[r.gpus for r in rows],
+        global_batch_tokens=batch,
+        seq_len=[r.seq_len for r in rows],
+        params_total=[r.params for r in rows],
+        hidden_size=[r.hidden_size for r in rows],
+        num_layers=[r.num_layers for r in rows],
+        vocab_size=[r.vocab_size for r in rows],
+        flops_per_token=[r.flops_per_token for r in rows],
+        peak_flops=[r.peak_flops for r in rows],
+        gpu_memory_bytes=[g.memory_bytes for g in gpus],
+        scaleup_domain=[g.scaleup_domain for g in gpus],
+        scaleup_bandwidth=[scaleup_bandwidth(g) for g in gpus],
+        memory_minimum=[r.gpus_per_replica for r in rows],
+        tensor_parallel=[r.tensor_parallel for r in rows],
+        pipeline_parallel=[r.pipeline_parallel for r in rows],
+        context_parallel=[r.context_parallel for r in rows],
+        micro_batch_sequences=[r.micro_batch_sequences for r in rows],
+    )
     communication = step_communication_seconds(
         params_total=[r.params for r in rows],
         num_layers=[r.num_layers for r in rows],
         gpus=[r.gpus for r in rows],
-        gpus_per_replica=[r.gpus_per_replica for r in rows],
+        gpus_per_replica=costs.gpus_per_replica,
         scaleup_domain=[g.scaleup_domain for g in gpus],
         network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
     )
@@ -112,15 +134,25 @@ def rows_to_inputs(rows: list[CalibrationRow], year: int) -> UtilisationInputs:
         hidden_size=[r.hidden_size for r in rows],
         attention_share=[r.attention_share for r in rows],
         gpus=[r.gpus for r in rows],
-        global_batch_tokens=[r.global_batch_tokens if r.gpus_stated else np.inf for r in rows],
+        global_batch_tokens=batch,
         flops_per_token=[r.flops_per_token for r in rows],
         num_layers=[r.num_layers for r in rows],
         communication_seconds=communication,
+        tensor_communication=costs.tensor_communication,
+        pipeline_bubble=costs.pipeline_bubble,
         software_age=[year - r.year for r in rows],
         is_moe=[r.is_moe for r in rows],
     )
     return with_moe_costs(rows, x)
 
+
+SET_COEFFICIENTS = {
+    "hours_lost_per_failure": HOURS_LOST_PER_FAILURE,
+    "communication": 1.0,
+    "moe_step": 1.0,
+}
+"""Coefficients set outside the fit: t_lost from Llama 3's report, and the computed step
+communication and MoE costs counted in full."""
 
 HELD_TERMS = frozenset({"scale_out", "moe"})
 """Terms the shipped fit holds at zero (moe at 1). scale_out (k_n, exposed communication growing
@@ -190,15 +222,6 @@ PLACEHOLDER_BAND = BandFigures(
     (BandStratum(above_params=0.0, runs=3, log_p10=-0.2, log_p90=0.2),), 0.2, 0.8, 0.2, 0.8
 )
 """For refits whose band is not used (leave-one-out predictions, --check)."""
-
-
-SET_COEFFICIENTS = {
-    "hours_lost_per_failure": HOURS_LOST_PER_FAILURE,
-    "communication": 1.0,
-    "moe_step": 1.0,
-}
-"""Coefficients set outside the fit: t_lost from Llama 3's report, and the computed step
-communication and MoE costs counted in full."""
 
 
 def _assemble(
@@ -317,6 +340,10 @@ def estimate_hours(row: CalibrationRow, fit: UtilisationFit) -> float:
         global_batch_tokens=row.global_batch_tokens,
         software_year=row.year,
         scope=row.scope,
+        tensor_parallel=row.tensor_parallel,
+        pipeline_parallel=row.pipeline_parallel,
+        context_parallel=row.context_parallel,
+        micro_batch_sequences=row.micro_batch_sequences,
         expert_parallel=rows_expert_parallel([row]),
         exposed_all_to_all=rows_exposed_all_to_all([row]),
     )
@@ -391,18 +418,21 @@ def by_lab(row: CalibrationRow) -> str:
     return row.org
 
 
-def fit_rows(rows: list[CalibrationRow], data: str = "calibration") -> UtilisationFit:
+def fit_rows(
+    rows: list[CalibrationRow], data: str = "calibration", held: frozenset[str] = HELD_TERMS
+) -> UtilisationFit:
     """The shipped fit: coefficients on all rows; band from leave-one-lab-out residuals
-    (a planner's lab is usually not in the data), judged on leave-one-run-out residuals."""
-    loo = held_out_residuals(rows, by_run)
-    lolo = held_out_residuals(rows, by_lab)
+    (a planner's lab is usually not in the data), judged on leave-one-run-out residuals.
+    ``held``: the terms held at zero (default the shipped :data:`HELD_TERMS`)."""
+    loo = held_out_residuals(rows, by_run, held)
+    lolo = held_out_residuals(rows, by_lab, held)
     classes = size_classes(rows)
     median_error, coverage = jackknife_coverage(loo, lolo, classes)
     lab_error, lab_coverage = jackknife_coverage(lolo, classes=classes)
     figures = BandFigures(
         class_bands(lolo, classes), median_error, coverage, lab_error, lab_coverage
     )
-    return _assemble(rows, reference_year(rows), HELD_TERMS, figures, data)
+    return _assemble(rows, reference_year(rows), held, figures, data)
 
 
 def print_term_values(rows: list[CalibrationRow], loss: str = "linear") -> None:
@@ -443,6 +473,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the shipped JSON")
     parser.add_argument("--terms", action="store_true", help="LOO error without each term")
     parser.add_argument(
+        "--hold",
+        action="append",
+        choices=FIT_TERMS,
+        default=[],
+        help="also hold this term at zero (repeatable); with --output, to compare a variant",
+    )
+    parser.add_argument(
+        "--free",
+        action="append",
+        choices=sorted(HELD_TERMS),
+        default=[],
+        help="fit this held term (e.g. --free moe --hold moe_step: round four's MoE constant)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=OUTPUT, help="where to write the fit (default: shipped)"
+    )
+    parser.add_argument(
         "--loss",
         choices=("linear", "soft_l1", "huber"),
         default="linear",
@@ -465,11 +512,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.terms:
         print_term_values(rows, args.loss)
         return 0
-    fit = fit_rows(rows, data=f"{len(rows)} rows: shared/reference/calibration + scripts/data")
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(fit.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
+    fit = fit_rows(
+        rows,
+        data=f"{len(rows)} rows: shared/reference/calibration + scripts/data",
+        held=(HELD_TERMS | set(args.hold)) - set(args.free),
+    )
+    output: Path = args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(fit.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
     k = fit.coefficients
-    print(f"wrote {OUTPUT.relative_to(ROOT)} from {len(rows)} rows ({fit.run_count} runs)")
+    print(f"wrote {output} from {len(rows)} rows ({fit.run_count} runs)")
     print(", ".join(f"{name}={value:.4g}" for name, value in k.model_dump().items()))
     print(", ".join(f"goodput[{s}]={g:.3f}" for s, g in fit.goodput.items()))
     for stratum in fit.band:

@@ -2,9 +2,10 @@
 (``data/moe_runs.csv``), their computed costs (:mod:`gpuplan.compute.moe_step`) and the
 two-stage fit that sets the expert-GEMM efficiency on the MoE runs alone.
 
-Each MoE run's routed experts, top-k, expert FFN width, MoE layers, expert-parallel degree
-(blank: the estimator's default) and exposed all-to-all share, each with its source. Used by
-``fit_utilisation.py``.
+Each MoE run's routed experts, top-k, expert FFN width, MoE layers and exposed all-to-all
+share, each with its source; the expert-parallel degree where a source states it comes from
+``data/parallel_layouts.csv`` (blank: the estimator's default). Used by
+``fit_utilisation.py`` and ``benchmarks/heldout_validation.py``.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from gpuplan.catalog.gpus import get_gpu
+from gpuplan.compute.model_parallel import scaleup_bandwidth
 from gpuplan.compute.moe_step import (
     MoELayout,
     MoEShape,
     default_expert_parallel,
     moe_shape,
     moe_step_costs,
-    scaleup_link_bandwidth,
 )
 from gpuplan.compute.step_communication import network_bandwidth
 from gpuplan.compute.utilisation import UtilisationCoefficients, UtilisationInputs
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from calibration_rows import CalibrationRow
 
 MOE_RUNS = Path(__file__).resolve().parent / "data" / "moe_runs.csv"
+PARALLEL_LAYOUTS = Path(__file__).resolve().parent / "data" / "parallel_layouts.csv"
 
 
 class Labelled(Protocol):
@@ -68,9 +70,21 @@ def rows_moe_shape(rows: Sequence[Labelled]) -> MoEShape:
     )
 
 
+@cache
+def stated_expert_parallel() -> dict[str, float]:
+    """Expert-parallel degree by run where the source states one (``parallel_layouts.csv``)."""
+    table = pd.read_csv(PARALLEL_LAYOUTS)
+    return {
+        str(item.run): float(item.expert_parallel)
+        for item in table.itertuples()
+        if pd.notna(item.expert_parallel)
+    }
+
+
 def rows_expert_parallel(rows: Sequence[Labelled]) -> np.ndarray:
-    """Stated expert-parallel degree per row; NaN where the source states none."""
-    return _column(rows, "expert_parallel", np.nan)
+    """Stated expert-parallel degree per MoE row; NaN where the source states none."""
+    stated = stated_expert_parallel()
+    return np.array([stated.get(r.label, np.nan) if r.is_moe else np.nan for r in rows])
 
 
 def rows_exposed_all_to_all(rows: Sequence[Labelled]) -> np.ndarray:
@@ -79,7 +93,8 @@ def rows_exposed_all_to_all(rows: Sequence[Labelled]) -> np.ndarray:
 
 
 def with_moe_costs(rows: list[CalibrationRow], x: UtilisationInputs) -> UtilisationInputs:
-    """``x`` with the MoE rows' computed costs M_g and M_o (one sequence per micro-batch)."""
+    """``x`` with the MoE rows' computed costs M_g and M_o (micro-batches of one sequence
+    unless the source states more)."""
     gpus = [get_gpu(r.gpu) for r in rows]
     shape = rows_moe_shape(rows)
     stated = rows_expert_parallel(rows)
@@ -90,7 +105,9 @@ def with_moe_costs(rows: list[CalibrationRow], x: UtilisationInputs) -> Utilisat
             expert_parallel=np.where(
                 np.isnan(stated), default_expert_parallel(shape.experts, domain, x.gpus), stated
             ),
-            micro_batch_tokens=np.array([r.seq_len for r in rows]),
+            micro_batch_tokens=np.array(
+                [np.nan_to_num(r.micro_batch_sequences, nan=1.0) * r.seq_len for r in rows]
+            ),
             exposed_all_to_all=rows_exposed_all_to_all(rows),
         ),
         x.hidden_size,
@@ -98,7 +115,7 @@ def with_moe_costs(rows: list[CalibrationRow], x: UtilisationInputs) -> Utilisat
         peak_flops=[r.peak_flops for r in rows],
         memory_bandwidth=[r.memory_bandwidth for r in rows],
         scaleup_domain=domain,
-        scaleup_bandwidth=[scaleup_link_bandwidth(g) for g in gpus],
+        scaleup_bandwidth=[scaleup_bandwidth(g) for g in gpus],
         network_bandwidth=[network_bandwidth(g.generation) for g in gpus],
     )
     return x._replace(moe_expert_gemm=gemm, moe_other=other)

@@ -133,9 +133,11 @@ def test_long_context_is_estimated_with_enough_gpus() -> None:
 
 def test_tokens_scale_hours_proportionally_and_gpus_never_reduce_them() -> None:
     """At a fixed batch, hours are proportional to tokens; more GPUs never cost fewer
-    GPU-hours, and spreading a 4M-token batch of a 7B over 32,768 A100s (an ideal step of
-    about 6 × 6.5e9 × 4e6 / (32,768 × 312e12) = 15 ms against some 0.2 s to move the
-    replica's gradients and parameters at 25 GB/s per GPU) costs far more than over 512."""
+    GPU-hours, and spreading a 4M-token batch of a 7B over 32,768 A100s costs far more than
+    over 512: its 977 sequences of 4,096 tokens feed at most 977 replicas, so the layout is
+    forced to 64-way model parallelism (8 tensor × 8 pipeline, 512 replicas) and each
+    replica's 1.9 micro-batches leave a 1F1B bubble of 7/(1.9 × 2 virtual stages) = 1.8 times
+    the step's compute."""
     run = {"tokens": 1e12, "gpu": "a100", "global_batch_tokens": 4e6, "software_year": 2023}
     base = estimate_training("llama-2-7b", gpus=256, **run)  # type: ignore[arg-type]
     double = estimate_training("llama-2-7b", gpus=256, **{**run, "tokens": 2e12})  # type: ignore[arg-type]
@@ -146,7 +148,7 @@ def test_tokens_scale_hours_proportionally_and_gpus_never_reduce_them() -> None:
     ]
     assert all(b >= a for a, b in itertools.pairwise(hours))
     assert hours[2] < 1.25 * hours[0]  # long steps: communication hides under compute
-    # Communication-bound steps: failures alone give x1.22 from 512 to 32,768 GPUs.
+    # Bubble-bound steps: failures alone give x1.22 from 512 to 32,768 GPUs.
     assert hours[-1] > 1.5 * hours[2]
 
 

@@ -38,6 +38,7 @@ _EXAMPLES = (
     (("_ms",), "200 (milliseconds)"),
     (("software_year",), "2025"),
     (("exposed_all_to_all",), "0.5 or 50% (share, 0-1)"),
+    (("_parallel",), "4 (GPUs; tensor parallelism a power of two)"),
     (("days",), "30"),
     (("factor",), "1.5"),
     (("requests_per_second",), "250"),

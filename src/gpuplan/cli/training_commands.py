@@ -99,6 +99,18 @@ def estimate_training_command(
         "--scope",
         help="What the hours cover: step_time, pretraining, wall_clock, full_training.",
     ),
+    tensor_parallel: str | None = typer.Option(
+        None,
+        "--tensor-parallel",
+        help="Tensor-parallel GPUs (a power of two within the scale-up domain; needs --gpus). "
+        "Default: the layout the batch and memory force.",
+    ),
+    pipeline_parallel: str | None = typer.Option(
+        None, "--pipeline-parallel", help="Pipeline stages (needs --gpus; default as above)."
+    ),
+    context_parallel: str | None = typer.Option(
+        None, "--context-parallel", help="Context-parallel GPUs (needs --gpus)."
+    ),
     expert_parallel: str | None = typer.Option(
         None,
         "--expert-parallel",
@@ -130,6 +142,9 @@ def estimate_training_command(
         "global_batch_tokens": _optional_number(batch, "global_batch_tokens"),
         "software_year": _optional_int(software_year, "software_year"),
         "scope": scope,
+        "tensor_parallel": _optional_int(tensor_parallel, "tensor_parallel"),
+        "pipeline_parallel": _optional_int(pipeline_parallel, "pipeline_parallel"),
+        "context_parallel": _optional_int(context_parallel, "context_parallel"),
         "expert_parallel": _optional_int(expert_parallel, "expert_parallel"),
         "exposed_all_to_all": parse_number(exposed_all_to_all, "exposed_all_to_all"),
     }

@@ -27,8 +27,9 @@ utilisation model's fitted terms describe) a MoE step pays, per token, in second
    its domain ((min(ep, d) − 1)/ep), over the network for the rest (1 − min(ep, d)/ep).
    Bytes per token per MoE layer: dispatch and combine of k·h bf16 values, forward and
    backward, 4·k·h·2 (Megatron-Core's all-to-all token dispatcher; DeepSeek-V3's fp8
-   dispatch, arXiv:2412.19437 §3.3.2, is not modelled). Scale-up links run at half the
-   GPU catalog's bidirectional ``scaleup_bandwidth_gbps`` per direction, the network at
+   dispatch, arXiv:2412.19437 §3.3.2, is not modelled). Scale-up links run at one direction
+   of the catalog's bidirectional ``scaleup_bandwidth_gbps``
+   (:func:`gpuplan.compute.model_parallel.scaleup_bandwidth`), the network at
    ``scale_out_network.csv``. A
    stated fraction of it is exposed (1: on the critical path, Megatron-Core without
    overlap; 0: hidden, DeepSeek-V3's DualPipe, §3.2.1).
@@ -237,16 +238,19 @@ def all_to_all_cost(
     flops_per_token: ArrayLike,
 ) -> NDArray[np.float64]:
     """Exposed all-to-all time ÷ ideal compute time. Bandwidths per GPU per direction,
-    bytes/s; ``scaleup_domain`` d GPUs share the scale-up fabric."""
+    bytes/s; ``scaleup_domain`` d GPUs share the scale-up fabric (at the network's bandwidth
+    where the catalog has no scale-up figure)."""
     ep = np.maximum(layout.expert_parallel, 1.0)
     inside = np.minimum(ep, np.asarray(scaleup_domain, dtype=float))
     over_link = (inside - 1.0) / ep
     over_network = 1.0 - inside / ep
     volume = all_to_all_bytes_per_token(shape, hidden_size, activation_bytes)
+    network = np.asarray(network_bandwidth, dtype=float)
     link = np.asarray(scaleup_bandwidth, dtype=float) + np.zeros_like(over_link)
+    link = np.where(np.isfinite(link) & (link > 0), link, network)  # no fabric figure
     seconds = volume * (
         np.divide(over_link, link, out=np.zeros_like(link), where=over_link > 0)
-        + over_network / np.asarray(network_bandwidth, dtype=float)
+        + over_network / network
     )
     result: NDArray[np.float64] = (
         layout.exposed_all_to_all
@@ -255,13 +259,6 @@ def all_to_all_cost(
         / np.asarray(flops_per_token, dtype=float)
     )
     return result
-
-
-def scaleup_link_bandwidth(gpu: GPU) -> float:
-    """Bytes/s per GPU and direction on the scale-up fabric: half the catalog's
-    bidirectional ``scaleup_bandwidth_gbps`` (NVLink 4: 18 links × 25 GB/s each way = 450 of
-    the datasheet's 900 GB/s); 0 where the catalog has none."""
-    return (gpu.scaleup_bandwidth_gbps or 0.0) * 1e9 / 2.0
 
 
 def default_expert_parallel(

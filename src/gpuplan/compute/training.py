@@ -27,6 +27,12 @@ from pydantic import BaseModel, ConfigDict
 
 from gpuplan.catalog.gpus import GPU, get_gpu
 from gpuplan.catalog.models import ModelEntry, get_model
+from gpuplan.compute.model_parallel import (
+    GivenLayout,
+    check_layout,
+    given_layout,
+    layout_note,
+)
 from gpuplan.compute.moe_step import check_expert_parallel, check_moe_layout, moe_layout_note
 from gpuplan.compute.training_core import (
     DEFAULT_SCOPE,
@@ -94,6 +100,11 @@ class TrainingEstimate(BaseModel):
     scope: str
     global_batch_tokens: float
     software_year: int
+    tensor_parallel: float
+    """Layout on the P50's cluster (given, or the default the batch and memory force)."""
+    pipeline_parallel: float
+    context_parallel: float
+    data_parallel: float
     gpus: int | None
     gpus_assumed_for_mfu: float
     gpu_hours: float
@@ -223,12 +234,25 @@ def _resolve(
     return _Resolved(None, shape, hardware, device, int(length) if length else None, tuple(notes))
 
 
+def _check_layout(
+    layout: GivenLayout, resolved: _Resolved, cluster: float | None, result: TrainingArrays
+) -> None:
+    check_layout(
+        layout,
+        gpus=cluster,
+        gpu=resolved.gpu,
+        num_layers=float(resolved.shape.num_layers[0]),
+        batch_sequences=float(result.global_batch_tokens[0] / resolved.shape.seq_len[0]),
+    )
+
+
 def _one_run(
     resolved: _Resolved,
     tokens: float,
     cluster: float | None,
     settings: RunSettings,
     fit: UtilisationFit,
+    layout: GivenLayout,
 ) -> TrainingArrays:
     """The vectorised core on one validated run."""
     experts = float(resolved.shape.moe.experts[0])
@@ -242,6 +266,9 @@ def _one_run(
         global_batch_tokens=settings.global_batch_tokens,
         software_year=settings.software_year,
         scope=settings.scope,
+        tensor_parallel=layout.tensor,
+        pipeline_parallel=layout.pipeline,
+        context_parallel=layout.context,
         expert_parallel=settings.expert_parallel,
         exposed_all_to_all=settings.exposed_all_to_all,
     )
@@ -261,6 +288,9 @@ def estimate_training(
     global_batch_tokens: float | None = None,
     software_year: int | None = None,
     scope: str = DEFAULT_SCOPE,
+    tensor_parallel: int | None = None,
+    pipeline_parallel: int | None = None,
+    context_parallel: int | None = None,
     expert_parallel: int | None = None,
     exposed_all_to_all: float = 1.0,
 ) -> TrainingEstimate:
@@ -271,11 +301,15 @@ def estimate_training(
     (optional: wall clock needs it), ``price_per_gpu_hour`` in USD (optional: cost).
     ``global_batch_tokens`` per step, ``software_year`` of the training stack and ``scope``
     of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to the batch rule
-    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`. A MoE's
-    ``expert_parallel`` degree and ``exposed_all_to_all`` share set its routing cost
+    fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`. ``tensor_parallel``,
+    ``pipeline_parallel``, ``context_parallel``: the run's layout (powers of two, needs
+    ``gpus``); by default the one the batch and memory force
+    (:func:`gpuplan.compute.model_parallel.default_layout`). A MoE's ``expert_parallel``
+    degree and ``exposed_all_to_all`` share set its routing cost
     (:mod:`gpuplan.compute.moe_step`); defaults: one scale-up domain, fully exposed.
     """
     fit = load_utilisation_fit()
+    layout = given_layout(tensor_parallel, pipeline_parallel, context_parallel)
     ep, exposed = check_moe_layout(expert_parallel, exposed_all_to_all)
     settings = run_settings(global_batch_tokens, software_year, scope, fit)._replace(
         expert_parallel=ep, exposed_all_to_all=exposed
@@ -285,7 +319,7 @@ def estimate_training(
     cluster = _positive(gpus, "gpus")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
-    result = _one_run(resolved, count, cluster, settings, fit)
+    result = _one_run(resolved, count, cluster, settings, fit, layout)
     minimum = float(result.min_gpus_for_memory[0])
     if not math.isfinite(minimum):
         # A model given by its size has its width from the size: then the size is to blame.
@@ -310,6 +344,7 @@ def estimate_training(
             f"{int(cluster or 0)} x {resolved.gpu.id} cannot hold the training state and "
             f"activations; at least {int(minimum)} are needed (ZeRO-3 sharding, 16 bytes/param).",
         )
+    _check_layout(layout, resolved, cluster, result)
     hours, p10, p90 = (
         float(a[0]) for a in (result.gpu_hours, result.gpu_hours_p10, result.gpu_hours_p90)
     )
@@ -321,6 +356,8 @@ def estimate_training(
         return None if price is None else value * price
 
     notes = resolved.notes
+    degrees = [float(d[0]) for d in result.layout]
+    notes = (*notes, layout_note(degrees, default=math.isnan(layout.tensor)))
     if cluster is None:
         low, high = (float(end[0]) for end in result.cluster_range)
         shortest, longest = RUN_DAYS_RANGE
@@ -357,6 +394,10 @@ def estimate_training(
         scope=settings.scope,
         global_batch_tokens=float(result.global_batch_tokens[0]),
         software_year=settings.software_year,
+        tensor_parallel=degrees[0],
+        pipeline_parallel=degrees[1],
+        context_parallel=degrees[2],
+        data_parallel=degrees[3],
         gpus=None if cluster is None else int(cluster),
         gpus_assumed_for_mfu=float(result.gpus_assumed[0]),
         gpu_hours=hours,
@@ -390,6 +431,9 @@ def implied_training(
     global_batch_tokens: float | None = None,
     software_year: int | None = None,
     scope: str = DEFAULT_SCOPE,
+    tensor_parallel: int | None = None,
+    pipeline_parallel: int | None = None,
+    context_parallel: int | None = None,
     expert_parallel: int | None = None,
     exposed_all_to_all: float = 1.0,
 ) -> ImpliedTraining:
@@ -398,9 +442,10 @@ def implied_training(
     tokens P50 = GPU-hours × 3600 × peak × MFU ÷ FLOPs per token; a run that needed more
     GPU-hours than P50 (P90 hours) trained fewer tokens (P10 tokens), and vice versa. With
     the default batch rule (which depends on the FLOPs) the tokens are found by fixed-point
-    iteration on the MFU.
+    iteration on the MFU. The layout as in :func:`estimate_training`.
     """
     fit = load_utilisation_fit()
+    layout = given_layout(tensor_parallel, pipeline_parallel, context_parallel)
     ep, exposed = check_moe_layout(expert_parallel, exposed_all_to_all)
     settings = run_settings(global_batch_tokens, software_year, scope, fit)._replace(
         expert_parallel=ep, exposed_all_to_all=exposed
@@ -416,8 +461,9 @@ def implied_training(
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
     tokens = IMPLIED_START_TOKENS
     for _ in range(IMPLIED_ITERATIONS):
-        unit = _one_run(resolved, tokens, cluster, settings, fit)
+        unit = _one_run(resolved, tokens, cluster, settings, fit, layout)
         tokens *= hours / float(unit.gpu_hours[0])
+    _check_layout(layout, resolved, cluster, unit)
     low, high = (
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p90[0]),
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p10[0]),

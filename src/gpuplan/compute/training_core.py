@@ -18,6 +18,7 @@ import numpy as np
 
 from gpuplan.catalog.gpus import GPU
 from gpuplan.catalog.models import ModelEntry
+from gpuplan.compute.model_parallel import ParallelLayout, layout_costs, scaleup_bandwidth
 from gpuplan.compute.moe_step import (
     MoELayout,
     MoEShape,
@@ -25,7 +26,6 @@ from gpuplan.compute.moe_step import (
     default_expert_parallel,
     moe_step_costs,
     params_only_moe_shape,
-    scaleup_link_bandwidth,
 )
 from gpuplan.compute.step_communication import network_bandwidth, step_communication_seconds
 from gpuplan.compute.training_memory import min_gpus_for_memory
@@ -96,10 +96,10 @@ class Hardware(NamedTuple):
     memory_bandwidth: NDArray[np.float64]
     memory_bytes: NDArray[np.float64]
     scaleup_domain: NDArray[np.float64]
-    scaleup_bandwidth: NDArray[np.float64]
-    """Bytes/s per GPU per direction on the scale-up fabric (half the catalog's figure)."""
     network_bandwidth: NDArray[np.float64]
     """Bytes/s per GPU between scale-up domains (the generation's reference system)."""
+    scaleup_bandwidth: NDArray[np.float64]
+    """Bytes/s per GPU and direction inside the scale-up domain (NaN: not in the catalog)."""
     generation_fitted: NDArray[np.bool_]
     precision_class: NDArray[np.int64]
 
@@ -122,6 +122,8 @@ class TrainingArrays(NamedTuple):
     wall_clock_days: NDArray[np.float64]
     min_gpus_for_memory: NDArray[np.float64]
     fits_in_memory: NDArray[np.bool_]
+    layout: ParallelLayout
+    """Tensor × pipeline × context × data parallel degrees on the P50's cluster."""
 
 
 def params_only_shape(
@@ -180,8 +182,8 @@ def hardware_arrays(
         memory_bandwidth=np.array([g.memory_bandwidth_bytes_per_s for g in gpus]),
         memory_bytes=np.array([g.memory_bytes for g in gpus]),
         scaleup_domain=np.array([float(g.scaleup_domain) for g in gpus]),
-        scaleup_bandwidth=np.array([scaleup_link_bandwidth(g) for g in gpus]),
         network_bandwidth=np.array([network_bandwidth(g.generation) for g in gpus]),
+        scaleup_bandwidth=np.array([scaleup_bandwidth(g) for g in gpus]),
         generation_fitted=np.array([g.generation in fitted for g in gpus]),
         precision_class=np.array([precision_class(p, fit) for p in precisions]),
     )
@@ -197,6 +199,10 @@ def training_arrays(
     global_batch_tokens: ArrayLike = math.nan,
     software_year: ArrayLike | None = None,
     scope: str = DEFAULT_SCOPE,
+    tensor_parallel: ArrayLike = math.nan,
+    pipeline_parallel: ArrayLike = math.nan,
+    context_parallel: ArrayLike = math.nan,
+    micro_batch_sequences: ArrayLike = math.nan,
     expert_parallel: ArrayLike = math.nan,
     exposed_all_to_all: ArrayLike = 1.0,
 ) -> TrainingArrays:
@@ -205,9 +211,12 @@ def training_arrays(
     finish the run in :data:`RUN_DAYS_RANGE`), the band spans those clusters, and wall
     clock is NaN.
     ``global_batch_tokens`` NaN = the fitted batch rule of published runs; ``software_year`` None =
-    today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`.
-    ``expert_parallel`` NaN = min(experts, scale-up domain, GPUs); ``exposed_all_to_all``
-    the share of the MoE all-to-all not hidden under compute (:mod:`moe_step`).
+    today's stack (the fit's reference year); ``scope`` one of :data:`SCOPES`; the parallel
+    degrees NaN = the default layout on each cluster
+    (:func:`gpuplan.compute.model_parallel.default_layout`), ``micro_batch_sequences`` NaN
+    = 1; ``expert_parallel`` NaN = min(experts, scale-up domain, GPUs),
+    ``exposed_all_to_all`` the share of the MoE all-to-all not hidden under compute
+    (:mod:`gpuplan.compute.moe_step`).
     """
     flops_per_token = 6.0 * shape.matmul_params + shape.attention_flops_per_token
     training_flops = np.asarray(tokens, dtype=float) * flops_per_token
@@ -229,12 +238,33 @@ def training_arrays(
     year = fit.reference_year if software_year is None else software_year
     floor = np.where(np.isfinite(minimum), minimum, 1.0)
 
-    def mfu_on(cluster: ArrayLike) -> tuple[NDArray[np.float64], UtilisationInputs]:
+    def mfu_on(
+        cluster: ArrayLike,
+    ) -> tuple[NDArray[np.float64], UtilisationInputs, ParallelLayout]:
+        costs = layout_costs(
+            gpus=cluster,
+            global_batch_tokens=batch,
+            seq_len=shape.seq_len,
+            params_total=shape.params_total,
+            hidden_size=shape.hidden_size,
+            num_layers=shape.num_layers,
+            vocab_size=shape.vocab_size,
+            flops_per_token=flops_per_token,
+            peak_flops=hardware.peak_flops,
+            gpu_memory_bytes=hardware.memory_bytes,
+            scaleup_domain=hardware.scaleup_domain,
+            scaleup_bandwidth=hardware.scaleup_bandwidth,
+            memory_minimum=minimum,
+            tensor_parallel=tensor_parallel,
+            pipeline_parallel=pipeline_parallel,
+            context_parallel=context_parallel,
+            micro_batch_sequences=micro_batch_sequences,
+        )
         communication = step_communication_seconds(
             params_total=shape.params_total,
             num_layers=shape.num_layers,
             gpus=cluster,
-            gpus_per_replica=np.where(np.isfinite(minimum), minimum, cluster),
+            gpus_per_replica=costs.gpus_per_replica,
             scaleup_domain=hardware.scaleup_domain,
             network_bandwidth=hardware.network_bandwidth,
         )
@@ -249,22 +279,25 @@ def training_arrays(
             flops_per_token=flops_per_token,
             num_layers=shape.num_layers,
             communication_seconds=communication,
+            tensor_communication=costs.tensor_communication,
+            pipeline_bubble=costs.pipeline_bubble,
             software_age=fit.reference_year - np.asarray(year, dtype=float),
             is_moe=shape.is_moe,
         )
         ep = np.asarray(expert_parallel, dtype=float)
-        layout = MoELayout(
+        sequences = np.asarray(micro_batch_sequences, dtype=float)
+        moe_layout = MoELayout(
             expert_parallel=np.where(
                 np.isnan(ep),
                 default_expert_parallel(shape.moe.experts, hardware.scaleup_domain, cluster),
                 ep,
             ),
-            micro_batch_tokens=shape.seq_len,
+            micro_batch_tokens=np.where(np.isnan(sequences), 1.0, sequences) * shape.seq_len,
             exposed_all_to_all=np.asarray(exposed_all_to_all, dtype=float),
         )
         gemm, other = moe_step_costs(
             shape.moe,
-            layout,
+            moe_layout,
             shape.hidden_size,
             flops_per_token=flops_per_token,
             peak_flops=hardware.peak_flops,
@@ -274,7 +307,7 @@ def training_arrays(
             network_bandwidth=hardware.network_bandwidth,
         )
         x = x._replace(moe_expert_gemm=gemm, moe_other=other)
-        return run_mfu(x, fit, scope), x
+        return run_mfu(x, fit, scope), x, costs.layout
 
     def hours_at(mfu: NDArray[np.float64]) -> NDArray[np.float64]:
         result: NDArray[np.float64] = (
@@ -283,14 +316,14 @@ def training_arrays(
         return result
 
     default = np.where(unknown, np.maximum(DEFAULT_GPUS, floor), given)
-    first, _ = mfu_on(default)
+    first, _, _ = mfu_on(default)
     longest, shortest = (days * HOURS_PER_DAY for days in reversed(RUN_DAYS_RANGE))
     smallest = np.maximum(floor, hours_at(first) / longest)
     largest = np.maximum(smallest, hours_at(first) / shortest)
     assumed = np.where(unknown, np.clip(default, smallest, largest), given)
-    mfu, x = mfu_on(assumed)
-    mfu_small, _ = mfu_on(np.where(unknown, smallest, given))
-    mfu_large, _ = mfu_on(np.where(unknown, largest, given))
+    mfu, x, layout = mfu_on(assumed)
+    mfu_small, _, _ = mfu_on(np.where(unknown, smallest, given))
+    mfu_large, _, _ = mfu_on(np.where(unknown, largest, given))
     sigma = extrapolation_sigma(
         x,
         fit,
@@ -314,4 +347,5 @@ def training_arrays(
         wall_clock_days=hours / given / HOURS_PER_DAY,
         min_gpus_for_memory=minimum,
         fits_in_memory=unknown | (given >= minimum),
+        layout=layout,
     )

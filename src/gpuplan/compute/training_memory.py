@@ -48,6 +48,11 @@ LOGIT_BYTES: Final = 4.0
 TENSOR_PARALLEL_DEGREES: Final = (1, 2, 4, 8)
 CONTEXT_PARALLEL_DEGREES: Final = (1, 2, 4, 8, 16, 32, 64)
 """Sequence shards tried (Llama 3.1 used 16 at 131k tokens; 64 is an assumed upper bound)."""
+PARALLEL_PAIRS_SMALLEST_FIRST: Final = sorted(
+    itertools.product(TENSOR_PARALLEL_DEGREES, CONTEXT_PARALLEL_DEGREES),
+    key=lambda pair: (pair[0] * pair[1], -pair[0]),
+)
+"""(t, c) by growing t·c, the larger t first on a tie (tensor parallelism first)."""
 
 
 def activation_bytes_per_gpu(
@@ -106,3 +111,40 @@ def min_gpus_for_memory(
         allowed = (room > 0) & (domain >= tensor)
         best = np.where(allowed, np.minimum(best, needed), best)
     return best
+
+
+def memory_parallel_degrees(
+    *,
+    params_total: ArrayLike,
+    hidden_size: ArrayLike,
+    num_layers: ArrayLike,
+    vocab_size: ArrayLike,
+    seq_len: ArrayLike,
+    gpu_memory_bytes: ArrayLike,
+    scaleup_domain: ArrayLike,
+    gpus: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(t, c): the least tensor × context parallelism with which ``gpus`` GPUs hold the
+    ZeRO-3 sharded state (16·N/n bytes each) and one sequence's activations, the larger t on
+    a tie (tensor parallelism first, Narayanan et al. 2021, arXiv:2104.04473 §3.3). (1, 1)
+    where nothing fits: :func:`min_gpus_for_memory` reports those rows."""
+    n = np.asarray(gpus, dtype=float)
+    states = STATE_BYTES_PER_PARAM * np.asarray(params_total, dtype=float) / n
+    usable = USABLE_MEMORY_FRACTION * np.asarray(gpu_memory_bytes, dtype=float)
+    domain = np.asarray(scaleup_domain, dtype=float)
+    activations = activation_bytes_per_gpu(
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        vocab_size=vocab_size,
+        seq_len=seq_len,
+    )
+    room = usable - states
+    shape = np.broadcast(activations, room, domain, n).shape
+    pairs = np.array(PARALLEL_PAIRS_SMALLEST_FIRST, dtype=float).reshape(-1, 2, *[1] * len(shape))
+    tensor, context = pairs[:, 0], pairs[:, 1]
+    fits = (activations <= room * tensor * context) & (domain >= tensor) & (n >= tensor * context)
+    first = np.argmax(fits, axis=0)
+    found = fits.any(axis=0)
+    tensor_best = np.where(found, np.take(tensor.ravel(), first), 1.0)
+    context_best = np.where(found, np.take(context.ravel(), first), 1.0)
+    return tensor_best, context_best

@@ -5,10 +5,12 @@ PaLM/Megatron convention of :meth:`Architecture.training_flops_per_token` (6·N 
 no recomputation; Chowdhery et al. 2022, arXiv:2204.02311 App. B). The model is a time
 budget per unit of ideal compute time, so every term is a physical cost:
 
-    1/MFU = [ D + s·a_attn·ρ·(P/P_bf16)          D = a + ρ·(b + c·1024/h): matmul and
+    1/MFU = [ ( D + s·a_attn·ρ·(P/P_bf16)        D = a + ρ·(b + c·1024/h): matmul and
                                                  memory-bound work per FLOP; attention FLOPs
                                                  cost D plus a_attn·ρ (softmax and tile traffic
                                                  of FlashAttention, run in bf16)
+              + f_tp·T_tp ] × (1 + β·(p − 1)/m)   model parallelism: exposed tensor-parallel
+                                                 traffic, 1F1B pipeline bubble
             + k_n·π·log2(max(n, 8)/8)            exposed scale-out communication
             + max(0, C − D') + C/L               data-parallel step communication C; D' the
                                                  first line (the step's compute)
@@ -31,7 +33,11 @@ concurrently with the step's compute D' (the first two terms): the reduce-scatte
 the last reduce-scatter (1/L of it, L layers), which nothing overlaps. A small model spread
 thinly over many GPUs (short steps) becomes communication-bound. ``age`` = reference year −
 the run's software year (0 = today's stack, the default): e is the extra step time per year
-of an older stack (kernels, fusion, overlap).
+of an older stack (kernels, fusion, overlap). T_tp (tensor-parallel all-gathers and
+reduce-scatters over the scale-up fabric, in units of the ideal step) and the bubble
+(p − 1)/m of a run's layout t × p × c (given, or the default a practitioner must use) are
+computed in :mod:`gpuplan.compute.model_parallel`; f_tp in [0, 1] is the share of T_tp not
+hidden under compute (fitted), β = 1 (set).
 
 A published GPU-hour figure holds more than steady-state steps; what it holds is its
 ``scope``: 'step_time' (logged step time: nothing else), 'pretraining' (a lab's pre-training
@@ -103,6 +109,15 @@ class UtilisationCoefficients(BaseModel):
     )
     communication: float = Field(
         ge=0, le=1, description="Share of the physical step communication C counted: 1, set."
+    )
+    tensor_exposed: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the tensor-parallel traffic T_tp not hidden under compute.",
+    )
+    pipeline_bubble: float = Field(
+        default=0.0, ge=0, le=1, description="Share of the 1F1B bubble counted: 1, set."
     )
     software_age: float = Field(ge=0, description="e: extra time per year of older software.")
     moe: float = Field(ge=1, description="MoE step time ÷ dense step time at equal FLOPs.")
@@ -222,6 +237,11 @@ class UtilisationInputs(NamedTuple):
     """Peak at the training precision ÷ bf16 peak (attention kernels run in bf16)."""
     communication: NDArray[np.float64]
     """C: per-step data-parallel communication ÷ the step's ideal compute time."""
+    tensor_communication: NDArray[np.float64]
+    """T_tp: tensor-parallel traffic ÷ the step's ideal compute time
+    (:mod:`gpuplan.compute.model_parallel`)."""
+    pipeline_bubble: NDArray[np.float64]
+    """1F1B pipeline bubble (p − 1)/m, a share of the step's compute."""
     num_layers: NDArray[np.float64]
     software_age: NDArray[np.float64]
     """Years between the run's software stack and the reference year (>= 0)."""
@@ -247,13 +267,16 @@ def utilisation_inputs(
     flops_per_token: ArrayLike,
     num_layers: ArrayLike,
     communication_seconds: ArrayLike = 0.0,
+    tensor_communication: ArrayLike = 0.0,
+    pipeline_bubble: ArrayLike = 0.0,
     software_age: ArrayLike = 0.0,
     is_moe: ArrayLike = False,
 ) -> UtilisationInputs:
     """Build the model inputs from GPU figures (FLOP/s, bytes/s), model shape and batch.
     ``communication_seconds``: t_comm per step (:mod:`gpuplan.compute.step_communication`),
     divided here by the step's ideal compute time FLOPs per token × B / (n × P); an infinite
-    batch (unknown spread) makes it 0."""
+    batch (unknown spread) makes it 0. ``tensor_communication`` and ``pipeline_bubble``:
+    the layout's costs (:mod:`gpuplan.compute.model_parallel`), already ratios."""
     peak = np.asarray(peak_flops, dtype=float)
     n = np.asarray(gpus, dtype=float)
     ideal_step = (
@@ -266,6 +289,8 @@ def utilisation_inputs(
         gpus=n,
         attention_peak_ratio=peak / np.asarray(bf16_peak_flops, dtype=float),
         communication=np.asarray(communication_seconds, dtype=float) / ideal_step,
+        tensor_communication=np.asarray(tensor_communication, dtype=float),
+        pipeline_bubble=np.asarray(pipeline_bubble, dtype=float),
         num_layers=np.asarray(num_layers, dtype=float),
         software_age=np.maximum(np.asarray(software_age, dtype=float), 0.0),
         is_moe=np.asarray(is_moe, dtype=bool),
@@ -307,8 +332,10 @@ def default_global_batch_tokens(training_flops: ArrayLike, rule: BatchRule) -> N
 
 
 def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.float64]:
-    """Time per unit of ideal compute time (1/MFU): the docstring formula. Communication
-    overlaps compute (max), less one layer's collectives at the ends of the step."""
+    """Time per unit of ideal compute time (1/MFU): the docstring formula. Data-parallel
+    communication overlaps compute (max), less one layer's collectives at the ends of the
+    step; the exposed tensor-parallel share adds to each stage's compute, which the pipeline
+    bubble stretches."""
     share = x.attention_share
     dense_work = k.base + x.ridge * (k.memory + k.memory_width * REFERENCE_WIDTH / x.hidden_size)
     attention_extra = k.attention * x.ridge * x.attention_peak_ratio
@@ -319,9 +346,10 @@ def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.
         + share * attention_extra
         + k.moe_step * (x.moe_expert_gemm / k.expert_gemm_efficiency + x.moe_other)
     )
+    stage = compute + k.tensor_exposed * x.tensor_communication
     communication = k.communication * x.communication
     exposed = np.maximum(communication - compute, 0.0) + communication / x.num_layers
-    steady = compute + scale_out + exposed
+    steady = stage * (1.0 + k.pipeline_bubble * x.pipeline_bubble) + scale_out + exposed
     result: NDArray[np.float64] = (
         steady * (1.0 + k.software_age * x.software_age) * np.where(x.is_moe, k.moe, 1.0)
     )

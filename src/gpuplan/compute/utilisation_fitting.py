@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 FIT_TERMS = (
-    "memory_width", "scale_out", "communication", "software_age", "moe", "moe_step", "failures",
-    "scope",
-)  # fmt: skip
+    "memory_width", "scale_out", "communication", "model_parallel", "software_age", "moe",
+    "moe_step", "failures", "scope",
+)
 """Terms the fit can switch off to show what each buys (``fit_coefficients(without=...)``)."""
 
 
@@ -64,16 +64,23 @@ def fit_coefficients(
         [-1 if s == "step_time" else (0 if pooled else run_scopes.index(s)) for s in scopes]
     )
     names = ["base", "memory", "memory_width", "attention", "scale_out", "communication"]
-    names += ["software_age"]
+    names += ["tensor_exposed", "pipeline_bubble", "software_age"]
     names += ["moe", "moe_step", "expert_gemm_efficiency", "hours_lost_per_failure"]
-    frozen = {"failures": "hours_lost_per_failure"}
-    switched_off = {frozen.get(term, term) for term in without if term != "scope"}
+    frozen = {
+        "failures": {"hours_lost_per_failure"},
+        "model_parallel": {"tensor_exposed", "pipeline_bubble"},
+    }
+    switched_off = {
+        name for term in without if term != "scope" for name in frozen.get(term, {term})
+    }
     held_at_one = {"expert_gemm_efficiency"} if "moe_step" in without else set()
     held = {n: v for n, v in (fixed or {}).items() if n not in switched_off}
     fixed_names = switched_off | set(held) | held_at_one
     start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 0.5}
     start |= {"moe": 1.2, "expert_gemm_efficiency": 0.5, "hours_lost_per_failure": 0.5}
+    start |= {"tensor_exposed": 0.5, "pipeline_bubble": 0.5}
     upper = dict.fromkeys(names, 10.0) | {"attention": 20.0, "software_age": 1.0, "moe": 3.0}
+    upper |= {"tensor_exposed": 1.0, "pipeline_bubble": 1.0}
     upper |= {"expert_gemm_efficiency": 1.0, "moe_step": 1.0}
     lower = dict.fromkeys(names, 0.0) | {"moe": 1.0, "base": 1.0, "expert_gemm_efficiency": 0.02}
     free = [n for n in names if n not in fixed_names]
