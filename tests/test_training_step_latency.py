@@ -20,16 +20,21 @@ H100_BF16 = 989.4e12
 """H100 SXM dense bf16 peak, FLOP/s (NVIDIA H100 datasheet; catalog row h100-sxm)."""
 
 
+def step_time_only(software_age: float = 0.0, moe: float = 1.0) -> UtilisationCoefficients:
+    """a = 1 and t_step = 0.1 s, every other cost off (age and MoE factors as given)."""
+    return UtilisationCoefficients(
+        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.0,
+        communication=0.0, software_age=software_age, moe=moe, hours_lost_per_failure=0.0,
+        step_seconds=0.1,
+    )  # fmt: skip
+
+
 def test_ideal_step_and_added_budget_hand_calculation() -> None:
     """A 135M model (6·N = 8.1e8 FLOPs per token, no attention) with a 2,097,152-token
     batch on H100: on 64 GPUs the ideal step is 8.1e8 × 2,097,152 ÷ (64 × 989.4e12) =
     26.8264 ms, so t_step = 0.1 s adds 0.1 ÷ 0.0268264 = 3.7277 to a = 1 (MFU 0.2115); on 8
     GPUs 214.611 ms, adding 0.46596; a batch whose spread is unknown (∞) adds nothing."""
-    k = UtilisationCoefficients(
-        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.0,
-        communication=0.0, software_age=0.0, moe=1.0, hours_lost_per_failure=0.0,
-        step_seconds=0.1,
-    )  # fmt: skip
+    k = step_time_only()
     x = utilisation_inputs(
         peak_flops=H100_BF16,
         bf16_peak_flops=H100_BF16,
@@ -49,11 +54,7 @@ def test_step_time_scales_with_software_age_and_moe_like_the_rest_of_the_step() 
     """The fixed step time is part of the step, so an older stack (e = 0.2 per year, 2 years:
     × 1.4) and the MoE factor (× 1.5) stretch it as they stretch the compute: with a = 1 and
     t_step ÷ t_ideal = 0.46596 (8 GPUs above), 1.46596 × 1.4 × 1.5 = 3.07852."""
-    k = UtilisationCoefficients(
-        base=1.0, memory=0.0, memory_width=0.0, attention=0.0, scale_out=0.0,
-        communication=0.0, software_age=0.2, moe=1.5, hours_lost_per_failure=0.0,
-        step_seconds=0.1,
-    )  # fmt: skip
+    k = step_time_only(software_age=0.2, moe=1.5)
     x = utilisation_inputs(
         peak_flops=H100_BF16, bf16_peak_flops=H100_BF16, memory_bandwidth=3.35e12,
         hidden_size=576, attention_share=0.0, gpus=8, global_batch_tokens=2_097_152,
