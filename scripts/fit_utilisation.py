@@ -20,8 +20,9 @@ Rows used (loaded by ``calibration_rows.py``):
 
 The band is split-conformal on leave-one-lab-out residuals (each lab's runs predicted by a
 fit that never saw that lab); its coverage is reported on leave-one-run-out residuals too.
-``--terms`` refits with each term switched off (and the held term, software_age, fitted)
-and prints what it buys in leave-one-out error. ``--check`` refits once and exits 1 if the
+``--terms`` refits with each term switched off (and each held term, scale_out, fitted) and
+prints what it buys in leave-one-run-out, leave-one-lab-out and leave-one-GPU-generation-out
+error. ``--check`` refits once and exits 1 if the
 shipped coefficients differ.
 Training FLOPs use the estimator's convention (6·N_matmul + 12·layers·width·sequence).
 """
@@ -418,6 +419,10 @@ def by_lab(row: CalibrationRow) -> str:
     return row.org
 
 
+def by_generation(row: CalibrationRow) -> str:
+    return row.generation
+
+
 def fit_rows(
     rows: list[CalibrationRow], data: str = "calibration", held: frozenset[str] = HELD_TERMS
 ) -> UtilisationFit:
@@ -439,12 +444,12 @@ def print_term_values(rows: list[CalibrationRow], loss: str = "linear") -> None:
     """What each term buys, the shipped fit against a refit with one term switched off (or,
     for a held term, fitted): leave-one-run-out median |error|, RMS log error and coverage
     under the leave-one-lab-out band of its size class, the width P90 ÷ P10 of the pooled
-    leave-one-lab-out band, leave-one-lab-out median |error| and the leave-one-run-out
-    median |error| of the MoE runs; last, the round-four MoE constant in place of the
-    computed MoE costs."""
+    leave-one-lab-out band, leave-one-lab-out and leave-one-GPU-generation-out median |error|
+    and the leave-one-run-out median |error| of the MoE runs; last, the round-four MoE
+    constant in place of the computed MoE costs."""
     print(
         f"{'fit':<28}{'LOO median |err|':>18}{'RMS log err':>13}{'inside':>8}{'P90/P10':>9}"
-        f"{'LOLO |err|':>12}{'MoE LOO':>10}"
+        f"{'LOLO |err|':>12}{'LOGO |err|':>12}{'MoE LOO':>10}"
     )
     classes = size_classes(rows)
     fits = [("shipped", HELD_TERMS)] + [
@@ -458,12 +463,16 @@ def print_term_values(rows: list[CalibrationRow], loss: str = "linear") -> None:
         lolo = held_out_residuals(rows, by_lab, without, loss)
         error, coverage = jackknife_coverage(loo, lolo, classes)
         lab_error, _ = jackknife_coverage(lolo)
+        generation_error, _ = jackknife_coverage(
+            held_out_residuals(rows, by_generation, without, loss)
+        )
         values = np.array(list(loo.values()))
         low, high = conformal_quantiles(list(lolo.values()))
         moe_error = np.median([abs(np.expm1(-loo[k])) for k in moe_runs])
         print(
             f"{label:<28}{error:>18.1%}{np.sqrt(np.mean(values**2)):>13.3f}{coverage:>8.0%}"
-            f"{np.exp(high - low):>9.2f}{lab_error:>12.1%}{moe_error:>10.1%}"
+            f"{np.exp(high - low):>9.2f}{lab_error:>12.1%}{generation_error:>12.1%}"
+            f"{moe_error:>10.1%}"
         )
 
 

@@ -14,8 +14,10 @@ budget per unit of ideal compute time, so every term is a physical cost:
             + k_n·π·log2(max(n, 8)/8)            exposed scale-out communication
             + max(0, C − D') + C/L               data-parallel step communication C; D' the
                                                  first line (the step's compute)
-            + s_m·(M_g/η_e + M_o) ]              MoE experts (:mod:`moe_step`): expert GEMMs
+            + s_m·(M_g/η_e + M_o)                MoE experts (:mod:`moe_step`): expert GEMMs
                                                  at η_e of the dense rate, permutation, all-to-all
+            + t_step / t_ideal ]                 fixed time per optimizer step (optimizer,
+                                                 clipping, host sync, launches, data loading)
             × (1 + e·age) × moe^[MoE]            older software stack; MoE routing/all-to-all
 
 ρ = peak FLOP/s ÷ memory bandwidth ÷ 300 FLOP/byte (H100 bf16 ≈ 1): the faster compute is
@@ -37,7 +39,11 @@ of an older stack (kernels, fusion, overlap). T_tp (tensor-parallel all-gathers 
 reduce-scatters over the scale-up fabric, in units of the ideal step) and the bubble
 (p − 1)/m of a run's layout t × p × c (given, or the default a practitioner must use) are
 computed in :mod:`gpuplan.compute.model_parallel`; f_tp in [0, 1] is the share of T_tp not
-hidden under compute (fitted), β = 1 (set).
+hidden under compute (fitted), β = 1 (set). t_step (seconds) is a fixed time per optimizer
+step that does not shrink with the tokens each GPU processes, t_ideal = F·B/(n·P) the step's
+ideal compute time (F FLOPs per token, B the global batch in tokens): small models with few
+tokens per GPU per step run short, latency-bound steps. A batch whose spread is unknown
+(B = ∞) gets no such cost.
 
 A published GPU-hour figure holds more than steady-state steps; what it holds is its
 ``scope``: 'step_time' (logged step time: nothing else), 'pretraining' (a lab's pre-training
@@ -134,6 +140,12 @@ class UtilisationCoefficients(BaseModel):
         description="η_e: rate of grouped expert GEMMs ÷ the dense GEMM rate (moe_step).",
     )
     hours_lost_per_failure: float = Field(ge=0, description="t_lost: job hours per failure.")
+    step_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="t_step: fixed time per optimizer step, seconds (0: the term held).",
+    )
 
 
 class ExtrapolationPriors(BaseModel):
@@ -248,6 +260,9 @@ class UtilisationInputs(NamedTuple):
     is_moe: NDArray[np.bool_]
     compute_ratio: NDArray[np.float64]
     """π: peak FLOP/s at the training precision ÷ REFERENCE_PEAK_FLOPS."""
+    ideal_step_seconds: NDArray[np.float64]
+    """t_ideal = FLOPs per token × B ÷ (n × P): one step's ideal compute time, s (∞ when
+    the batch spread is unknown)."""
     moe_expert_gemm: NDArray[np.float64] | float = 0.0
     """M_g: routed-expert GEMM time at the dense rate ÷ ideal compute time (:mod:`moe_step`)."""
     moe_other: NDArray[np.float64] | float = 0.0
@@ -295,6 +310,7 @@ def utilisation_inputs(
         software_age=np.maximum(np.asarray(software_age, dtype=float), 0.0),
         is_moe=np.asarray(is_moe, dtype=bool),
         compute_ratio=peak / REFERENCE_PEAK_FLOPS,
+        ideal_step_seconds=ideal_step,
     )
 
 
@@ -335,7 +351,7 @@ def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.
     """Time per unit of ideal compute time (1/MFU): the docstring formula. Data-parallel
     communication overlaps compute (max), less one layer's collectives at the ends of the
     step; the exposed tensor-parallel share adds to each stage's compute, which the pipeline
-    bubble stretches."""
+    bubble stretches; the fixed time per step adds t_step ÷ t_ideal."""
     share = x.attention_share
     dense_work = k.base + x.ridge * (k.memory + k.memory_width * REFERENCE_WIDTH / x.hidden_size)
     attention_extra = k.attention * x.ridge * x.attention_peak_ratio
@@ -349,7 +365,10 @@ def inverse_mfu(x: UtilisationInputs, k: UtilisationCoefficients) -> NDArray[np.
     stage = compute + k.tensor_exposed * x.tensor_communication
     communication = k.communication * x.communication
     exposed = np.maximum(communication - compute, 0.0) + communication / x.num_layers
-    steady = stage * (1.0 + k.pipeline_bubble * x.pipeline_bubble) + scale_out + exposed
+    step_latency = k.step_seconds / x.ideal_step_seconds
+    steady = (
+        stage * (1.0 + k.pipeline_bubble * x.pipeline_bubble) + scale_out + exposed + step_latency
+    )
     result: NDArray[np.float64] = (
         steady * (1.0 + k.software_age * x.software_age) * np.where(x.is_moe, k.moe, 1.0)
     )

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 FIT_TERMS = (
     "memory_width", "scale_out", "communication", "model_parallel", "software_age", "moe",
-    "moe_step", "failures", "scope",
+    "moe_step", "failures", "scope", "step_latency",
 )
 """Terms the fit can switch off to show what each buys (``fit_coefficients(without=...)``)."""
 
@@ -66,9 +66,11 @@ def fit_coefficients(
     names = ["base", "memory", "memory_width", "attention", "scale_out", "communication"]
     names += ["tensor_exposed", "pipeline_bubble", "software_age"]
     names += ["moe", "moe_step", "expert_gemm_efficiency", "hours_lost_per_failure"]
+    names += ["step_seconds"]
     frozen = {
         "failures": {"hours_lost_per_failure"},
         "model_parallel": {"tensor_exposed", "pipeline_bubble"},
+        "step_latency": {"step_seconds"},
     }
     switched_off = {
         name for term in without if term != "scope" for name in frozen.get(term, {term})
@@ -80,7 +82,7 @@ def fit_coefficients(
     start |= {"moe": 1.2, "expert_gemm_efficiency": 0.5, "hours_lost_per_failure": 0.5}
     start |= {"tensor_exposed": 0.5, "pipeline_bubble": 0.5}
     upper = dict.fromkeys(names, 10.0) | {"attention": 20.0, "software_age": 1.0, "moe": 3.0}
-    upper |= {"tensor_exposed": 1.0, "pipeline_bubble": 1.0}
+    upper |= {"tensor_exposed": 1.0, "pipeline_bubble": 1.0, "step_seconds": 1.0}
     upper |= {"expert_gemm_efficiency": 1.0, "moe_step": 1.0}
     lower = dict.fromkeys(names, 0.0) | {"moe": 1.0, "base": 1.0, "expert_gemm_efficiency": 0.02}
     free = [n for n in names if n not in fixed_names]
