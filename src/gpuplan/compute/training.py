@@ -302,9 +302,9 @@ def estimate_training(
     ``global_batch_tokens`` per step, ``software_year`` of the training stack and ``scope``
     of the GPU-hours (:data:`gpuplan.compute.utilisation.SCOPES`) default to the batch rule
     fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`. ``tensor_parallel``,
-    ``pipeline_parallel``, ``context_parallel``: the run's layout (powers of two, needs
-    ``gpus``); by default the one the batch and memory force
-    (:func:`gpuplan.compute.model_parallel.default_layout`). A MoE's ``expert_parallel``
+    ``pipeline_parallel``, ``context_parallel``: the run's layout (needs ``gpus``, which
+    t·p·c must divide; tensor a power of two within the scale-up domain); by default
+    the one the batch and memory force (:func:`gpuplan.compute.model_parallel.default_layout`). A MoE's ``expert_parallel``
     degree and ``exposed_all_to_all`` share set its routing cost
     (:mod:`gpuplan.compute.moe_step`); defaults: one scale-up domain, fully exposed.
     """
