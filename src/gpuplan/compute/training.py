@@ -304,8 +304,8 @@ def estimate_training(
     fitted on published runs, today's stack and :data:`DEFAULT_SCOPE`. ``tensor_parallel``,
     ``pipeline_parallel``, ``context_parallel``: the run's layout (needs ``gpus``, which
     t·p·c must divide; tensor a power of two within the scale-up domain); by default
-    the one the batch and memory force (:func:`gpuplan.compute.model_parallel.default_layout`). A MoE's ``expert_parallel``
-    degree and ``exposed_all_to_all`` share set its routing cost
+    the one the batch and memory force (:func:`gpuplan.compute.model_parallel.default_layout`).
+    A MoE's ``expert_parallel`` degree and ``exposed_all_to_all`` share set its routing cost
     (:mod:`gpuplan.compute.moe_step`); defaults: one scale-up domain, fully exposed.
     """
     fit = load_utilisation_fit()
