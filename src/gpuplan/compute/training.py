@@ -163,24 +163,37 @@ class RunSettings(NamedTuple):
     """Tokens per optimiser step; NaN = the fitted batch rule of published runs."""
     software_year: int
     scope: str
-    expert_parallel: float = math.nan
+    layout: GivenLayout
+    """Tensor, pipeline and context degrees given; NaN = the default layout."""
+    expert_parallel: float
     """GPUs pooling tokens for one expert (MoE); NaN = min(experts, scale-up domain, GPUs)."""
-    exposed_all_to_all: float = 1.0
+    exposed_all_to_all: float
     """Share (0-1) of the MoE all-to-all on the critical path (:mod:`moe_step`)."""
 
 
 def run_settings(
-    global_batch_tokens: float | None, software_year: int | None, scope: str, fit: UtilisationFit
+    global_batch_tokens: float | None,
+    software_year: int | None,
+    scope: str,
+    fit: UtilisationFit,
+    *,
+    tensor_parallel: int | None = None,
+    pipeline_parallel: int | None = None,
+    context_parallel: int | None = None,
+    expert_parallel: int | None = None,
+    exposed_all_to_all: float = 1.0,
 ) -> RunSettings:
-    """Check the run settings; defaults: batch by rule, today's stack, :data:`DEFAULT_SCOPE`
-    (the MoE layout is added by :func:`check_moe_layout`)."""
+    """Check the run settings; defaults: batch by rule, today's stack, :data:`DEFAULT_SCOPE`,
+    the default layout (:func:`given_layout`, :func:`check_moe_layout`)."""
+    layout = given_layout(tensor_parallel, pipeline_parallel, context_parallel)
+    ep, exposed = check_moe_layout(expert_parallel, exposed_all_to_all)
     if scope not in SCOPES:
         raise InputError("scope", f"'{scope}' is not one of {', '.join(SCOPES)}.")
     batch = _positive(global_batch_tokens, "global_batch_tokens")
     year = fit.reference_year if software_year is None else software_year
     if not 2015 <= year <= 2100 or year != int(year):
         raise InputError("software_year", f"must be a year such as 2024 (got {software_year}).")
-    return RunSettings(math.nan if batch is None else batch, int(year), scope)
+    return RunSettings(math.nan if batch is None else batch, int(year), scope, layout, ep, exposed)
 
 
 class _Resolved(NamedTuple):
@@ -235,10 +248,10 @@ def _resolve(
 
 
 def _check_layout(
-    layout: GivenLayout, resolved: _Resolved, cluster: float | None, result: TrainingArrays
+    settings: RunSettings, resolved: _Resolved, cluster: float | None, result: TrainingArrays
 ) -> None:
     check_layout(
-        layout,
+        settings.layout,
         gpus=cluster,
         gpu=resolved.gpu,
         num_layers=float(resolved.shape.num_layers[0]),
@@ -252,7 +265,6 @@ def _one_run(
     cluster: float | None,
     settings: RunSettings,
     fit: UtilisationFit,
-    layout: GivenLayout,
 ) -> TrainingArrays:
     """The vectorised core on one validated run."""
     experts = float(resolved.shape.moe.experts[0])
@@ -266,9 +278,9 @@ def _one_run(
         global_batch_tokens=settings.global_batch_tokens,
         software_year=settings.software_year,
         scope=settings.scope,
-        tensor_parallel=layout.tensor,
-        pipeline_parallel=layout.pipeline,
-        context_parallel=layout.context,
+        tensor_parallel=settings.layout.tensor,
+        pipeline_parallel=settings.layout.pipeline,
+        context_parallel=settings.layout.context,
         expert_parallel=settings.expert_parallel,
         exposed_all_to_all=settings.exposed_all_to_all,
     )
@@ -309,17 +321,23 @@ def estimate_training(
     (:mod:`gpuplan.compute.moe_step`); defaults: one scale-up domain, fully exposed.
     """
     fit = load_utilisation_fit()
-    layout = given_layout(tensor_parallel, pipeline_parallel, context_parallel)
-    ep, exposed = check_moe_layout(expert_parallel, exposed_all_to_all)
-    settings = run_settings(global_batch_tokens, software_year, scope, fit)._replace(
-        expert_parallel=ep, exposed_all_to_all=exposed
+    settings = run_settings(
+        global_batch_tokens,
+        software_year,
+        scope,
+        fit,
+        tensor_parallel=tensor_parallel,
+        pipeline_parallel=pipeline_parallel,
+        context_parallel=context_parallel,
+        expert_parallel=expert_parallel,
+        exposed_all_to_all=exposed_all_to_all,
     )
     count = _positive(tokens, "tokens")
     assert count is not None  # tokens is required; _positive only returns None for None
     cluster = _positive(gpus, "gpus")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
-    result = _one_run(resolved, count, cluster, settings, fit, layout)
+    result = _one_run(resolved, count, cluster, settings, fit)
     minimum = float(result.min_gpus_for_memory[0])
     if not math.isfinite(minimum):
         # A model given by its size has its width from the size: then the size is to blame.
@@ -344,7 +362,7 @@ def estimate_training(
             f"{int(cluster or 0)} x {resolved.gpu.id} cannot hold the training state and "
             f"activations; at least {int(minimum)} are needed (ZeRO-3 sharding, 16 bytes/param).",
         )
-    _check_layout(layout, resolved, cluster, result)
+    _check_layout(settings, resolved, cluster, result)
     hours, p10, p90 = (
         float(a[0]) for a in (result.gpu_hours, result.gpu_hours_p10, result.gpu_hours_p90)
     )
@@ -357,7 +375,7 @@ def estimate_training(
 
     notes = resolved.notes
     degrees = [float(d[0]) for d in result.layout]
-    notes = (*notes, layout_note(degrees, default=math.isnan(layout.tensor)))
+    notes = (*notes, layout_note(degrees, default=math.isnan(settings.layout.tensor)))
     if cluster is None:
         low, high = (float(end[0]) for end in result.cluster_range)
         shortest, longest = RUN_DAYS_RANGE
@@ -376,7 +394,16 @@ def estimate_training(
         )
     if bool(resolved.shape.is_moe[0]):
         used = float(result.gpus_assumed[0])
-        notes = (*notes, moe_layout_note(resolved.shape.moe, ep, exposed, resolved.gpu, used))
+        notes = (
+            *notes,
+            moe_layout_note(
+                resolved.shape.moe,
+                settings.expert_parallel,
+                settings.exposed_all_to_all,
+                resolved.gpu,
+                used,
+            ),
+        )
     return TrainingEstimate(
         model=resolved.model_id,
         gpu=resolved.gpu.id,
@@ -445,10 +472,16 @@ def implied_training(
     iteration on the MFU. The layout as in :func:`estimate_training`.
     """
     fit = load_utilisation_fit()
-    layout = given_layout(tensor_parallel, pipeline_parallel, context_parallel)
-    ep, exposed = check_moe_layout(expert_parallel, exposed_all_to_all)
-    settings = run_settings(global_batch_tokens, software_year, scope, fit)._replace(
-        expert_parallel=ep, exposed_all_to_all=exposed
+    settings = run_settings(
+        global_batch_tokens,
+        software_year,
+        scope,
+        fit,
+        tensor_parallel=tensor_parallel,
+        pipeline_parallel=pipeline_parallel,
+        context_parallel=context_parallel,
+        expert_parallel=expert_parallel,
+        exposed_all_to_all=exposed_all_to_all,
     )
     hours = _positive(gpu_hours, "gpu_hours")
     price = _positive(price_per_gpu_hour, "price_per_gpu_hour")
@@ -461,9 +494,9 @@ def implied_training(
     resolved = _resolve(model, params, active_params, gpu, precision, seq_len, fit)
     tokens = IMPLIED_START_TOKENS
     for _ in range(IMPLIED_ITERATIONS):
-        unit = _one_run(resolved, tokens, cluster, settings, fit, layout)
+        unit = _one_run(resolved, tokens, cluster, settings, fit)
         tokens *= hours / float(unit.gpu_hours[0])
-    _check_layout(layout, resolved, cluster, unit)
+    _check_layout(settings, resolved, cluster, unit)
     low, high = (
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p90[0]),
         tokens * float(unit.gpu_hours[0] / unit.gpu_hours_p10[0]),
