@@ -316,14 +316,16 @@ def training_arrays(
         return result
 
     default = np.where(unknown, np.maximum(DEFAULT_GPUS, floor), given)
-    first, _, _ = mfu_on(default)
+    first, x, layout = mfu_on(default)
     longest, shortest = (days * HOURS_PER_DAY for days in reversed(RUN_DAYS_RANGE))
     smallest = np.maximum(floor, hours_at(first) / longest)
     largest = np.maximum(smallest, hours_at(first) / shortest)
     assumed = np.where(unknown, np.clip(default, smallest, largest), given)
-    mfu, x, layout = mfu_on(assumed)
-    mfu_small, _, _ = mfu_on(np.where(unknown, smallest, given))
-    mfu_large, _, _ = mfu_on(np.where(unknown, largest, given))
+    mfu = mfu_small = mfu_large = first
+    if unknown.any():  # with every cluster given, the three clusters below are the first
+        mfu, x, layout = mfu_on(assumed)
+        mfu_small, _, _ = mfu_on(np.where(unknown, smallest, given))
+        mfu_large, _, _ = mfu_on(np.where(unknown, largest, given))
     sigma = extrapolation_sigma(
         x,
         fit,
