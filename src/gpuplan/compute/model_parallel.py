@@ -194,7 +194,7 @@ class LayoutCosts(NamedTuple):
     tensor_communication: NDArray[np.float64]
     """T_tp, a ratio to the ideal step."""
     pipeline_bubble: NDArray[np.float64]
-    """(p − 1)/m, a ratio to the step's compute."""
+    """(p − 1)/(m·v), a ratio to the step's compute."""
     gpus_per_replica: NDArray[np.float64]
     """GPUs holding one copy of the parameters (t·p, or the memory minimum if larger): the
     data-parallel communication's replica."""
