@@ -95,17 +95,16 @@ def min_gpus_for_memory(
     states = STATE_BYTES_PER_PARAM * np.asarray(params_total, dtype=float)
     usable = USABLE_MEMORY_FRACTION * np.asarray(gpu_memory_bytes, dtype=float)
     domain = np.asarray(scaleup_domain, dtype=float)
+    unsharded = activation_bytes_per_gpu(
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        vocab_size=vocab_size,
+        seq_len=seq_len,
+        micro_batch=micro_batch,
+    )
     best = np.full(np.broadcast(states, usable, domain).shape, np.inf)
     for tensor, context in itertools.product(TENSOR_PARALLEL_DEGREES, CONTEXT_PARALLEL_DEGREES):
-        room = usable - activation_bytes_per_gpu(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            vocab_size=vocab_size,
-            seq_len=seq_len,
-            micro_batch=micro_batch,
-            tensor_parallel=tensor,
-            context_parallel=context,
-        )
+        room = usable - unsharded / (tensor * context)
         with np.errstate(divide="ignore", invalid="ignore"):
             needed = np.maximum(float(tensor * context), np.ceil(states / room))
         allowed = (room > 0) & (domain >= tensor)
