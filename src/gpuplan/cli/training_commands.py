@@ -15,6 +15,7 @@ from gpuplan.cli.common import (
     print_json,
     print_table,
     say,
+    whole_number,
 )
 from gpuplan.cli.runs_commands import DB, SAVE, save_run
 
@@ -30,12 +31,7 @@ def _optional_number(text: str | None, field: str) -> float | None:
 
 
 def _optional_int(text: str | None, field: str) -> int | None:
-    from gpuplan.errors import InputError
-
-    value = _optional_number(text, field)
-    if value is not None and value != int(value):
-        raise InputError(field, f"must be a whole number (got {text}).")
-    return None if value is None else int(value)
+    return None if text is None else whole_number(text, field)
 
 
 def _estimate_rows(estimate: TrainingEstimate) -> list[list[str]]:
