@@ -76,6 +76,13 @@ def activation_bytes_per_gpu(
     return result
 
 
+def _parallel_pairs(ndim: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(t, c) of :data:`PARALLEL_PAIRS_SMALLEST_FIRST` along a leading axis, to broadcast
+    against rows of ``ndim`` dimensions."""
+    pairs = np.array(PARALLEL_PAIRS_SMALLEST_FIRST, dtype=float).reshape(-1, 2, *[1] * ndim)
+    return pairs[:, 0], pairs[:, 1]
+
+
 def min_gpus_for_memory(
     *,
     params_total: ArrayLike,
@@ -102,13 +109,12 @@ def min_gpus_for_memory(
         seq_len=seq_len,
         micro_batch=micro_batch,
     )
-    best = np.full(np.broadcast(states, usable, domain).shape, np.inf)
-    for tensor, context in itertools.product(TENSOR_PARALLEL_DEGREES, CONTEXT_PARALLEL_DEGREES):
-        room = usable - unsharded / (tensor * context)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            needed = np.maximum(float(tensor * context), np.ceil(states / room))
-        allowed = (room > 0) & (domain >= tensor)
-        best = np.where(allowed, np.minimum(best, needed), best)
+    tensor, context = _parallel_pairs(np.broadcast(states, usable, domain, unsharded).ndim)
+    room = usable - unsharded / (tensor * context)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.maximum(tensor * context, np.ceil(states / room))
+    allowed = (room > 0) & (domain >= tensor)
+    best: NDArray[np.float64] = np.asarray(np.where(allowed, needed, np.inf).min(axis=0))
     return best
 
 
@@ -138,9 +144,7 @@ def memory_parallel_degrees(
         seq_len=seq_len,
     )
     room = usable - states
-    shape = np.broadcast(activations, room, domain, n).shape
-    pairs = np.array(PARALLEL_PAIRS_SMALLEST_FIRST, dtype=float).reshape(-1, 2, *[1] * len(shape))
-    tensor, context = pairs[:, 0], pairs[:, 1]
+    tensor, context = _parallel_pairs(np.broadcast(activations, room, domain, n).ndim)
     fits = (activations <= room * tensor * context) & (domain >= tensor) & (n >= tensor * context)
     first = np.argmax(fits, axis=0)
     found = fits.any(axis=0)
