@@ -65,11 +65,11 @@ estimate where the source states one, never the answer."""
 EXPERT_PARALLEL = stated_expert_parallel()
 """Published expert parallelism by run (the same file)."""
 
-
-def exposed_all_to_all() -> dict[str, float]:
-    """Share of the MoE all-to-all on the critical path where a source states how it was
-    hidden (``heldout_moe_overlap.csv``); other runs take the default (1)."""
-    return {row["run"]: float(row["exposed_all_to_all"]) for row in rows("heldout_moe_overlap.csv")}
+EXPOSED_ALL_TO_ALL = {
+    row["run"]: float(row["exposed_all_to_all"]) for row in rows("heldout_moe_overlap.csv")
+}
+"""Share of the MoE all-to-all on the critical path where a source states how it was hidden
+(``heldout_moe_overlap.csv``); other runs take the default (1)."""
 
 
 def model_arguments(row: dict[str, str]) -> dict[str, object]:
@@ -92,7 +92,7 @@ def model_arguments(row: dict[str, str]) -> dict[str, object]:
             if row["run"] in EXPERT_PARALLEL
             else {}
         ),
-        "exposed_all_to_all": exposed_all_to_all().get(row["run"], 1.0),
+        "exposed_all_to_all": EXPOSED_ALL_TO_ALL.get(row["run"], 1.0),
     }
     if row["model"]:
         return {"model": row["model"], **settings}
