@@ -280,6 +280,30 @@ def default_expert_parallel(
     return result
 
 
+def moe_layout(
+    *,
+    expert_parallel: ArrayLike,
+    micro_batch_sequences: ArrayLike,
+    seq_len: ArrayLike,
+    exposed_all_to_all: ArrayLike,
+    experts: ArrayLike,
+    scaleup_domain: ArrayLike,
+    gpus: ArrayLike,
+) -> MoELayout:
+    """A run's MoE layout with its defaults filled in: ``expert_parallel`` NaN =
+    :func:`default_expert_parallel`, ``micro_batch_sequences`` NaN = one sequence."""
+    ep = np.asarray(expert_parallel, dtype=float)
+    sequences = np.asarray(micro_batch_sequences, dtype=float)
+    return MoELayout(
+        expert_parallel=np.where(
+            np.isnan(ep), default_expert_parallel(experts, scaleup_domain, gpus), ep
+        ),
+        micro_batch_tokens=np.where(np.isnan(sequences), 1.0, sequences)
+        * np.asarray(seq_len, dtype=float),
+        exposed_all_to_all=np.asarray(exposed_all_to_all, dtype=float),
+    )
+
+
 def moe_step_costs(
     shape: MoEShape,
     layout: MoELayout,
