@@ -269,14 +269,8 @@ def default_expert_parallel(
     awslabs.github.io/accelerated-compute-tutorials, "MoE / Hybrid-EP Validation": "Why keep
     EP inside a node", EP = 8 on 8-GPU nodes); 1 for a dense row."""
     e = np.asarray(experts, dtype=float)
-    result: NDArray[np.float64] = np.where(
-        e > 0,
-        np.maximum(
-            np.minimum(np.minimum(e, np.asarray(scaleup_domain, float)), np.asarray(gpus, float)),
-            1.0,
-        ),
-        1.0,
-    )
+    spread = np.minimum(np.minimum(e, np.asarray(scaleup_domain, float)), np.asarray(gpus, float))
+    result: NDArray[np.float64] = np.where(e > 0, np.maximum(spread, 1.0), 1.0)
     return result
 
 
