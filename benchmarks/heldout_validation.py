@@ -43,7 +43,7 @@ from gpuplan.compute.inference import (  # noqa: E402
     estimate_inference,
 )
 from gpuplan.compute.training import estimate_training, implied_training  # noqa: E402
-from gpuplan.compute.utilisation import UtilisationFit, load_utilisation_fit  # noqa: E402
+from gpuplan.compute.utilisation import UtilisationFit  # noqa: E402
 from gpuplan.errors import InputError  # noqa: E402
 from moe_calibration import stated_expert_parallel  # noqa: E402
 
@@ -65,11 +65,11 @@ estimate where the source states one, never the answer."""
 EXPERT_PARALLEL = stated_expert_parallel()
 """Published expert parallelism by run (the same file)."""
 
-
-def exposed_all_to_all() -> dict[str, float]:
-    """Share of the MoE all-to-all on the critical path where a source states how it was
-    hidden (``heldout_moe_overlap.csv``); other runs take the default (1)."""
-    return {row["run"]: float(row["exposed_all_to_all"]) for row in rows("heldout_moe_overlap.csv")}
+EXPOSED_ALL_TO_ALL = {
+    row["run"]: float(row["exposed_all_to_all"]) for row in rows("heldout_moe_overlap.csv")
+}
+"""Share of the MoE all-to-all on the critical path where a source states how it was hidden
+(``heldout_moe_overlap.csv``); other runs take the default (1)."""
 
 
 def model_arguments(row: dict[str, str]) -> dict[str, object]:
@@ -92,7 +92,7 @@ def model_arguments(row: dict[str, str]) -> dict[str, object]:
             if row["run"] in EXPERT_PARALLEL
             else {}
         ),
-        "exposed_all_to_all": exposed_all_to_all().get(row["run"], 1.0),
+        "exposed_all_to_all": EXPOSED_ALL_TO_ALL.get(row["run"], 1.0),
     }
     if row["model"]:
         return {"model": row["model"], **settings}
@@ -120,7 +120,9 @@ def training_runs() -> dict[str, list[float]]:
         f"{'P10-P90':<34}{'MFU':>6}{'implied tok':>12}{'tok err':>8}  layout t x p x c x d"
     )
     groups: dict[str, list[float]] = {"all": [], "constant run MFU (yardstick)": []}
-    fitted_runs = [r.observed_mfu for r in load_utilisation_fit().rows if r.kind == "run_hours"]
+    fitted_runs = [
+        r.observed_mfu for r in training.load_utilisation_fit().rows if r.kind == "run_hours"
+    ]
     constant_mfu = statistics.median(fitted_runs)
     inside = []
     by_size: dict[str, list[bool]] = {}
@@ -405,10 +407,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.fit is not None:
         variant = UtilisationFit.model_validate_json(args.fit.read_text(encoding="utf-8"))
-        # The estimators read the shipped fit through this cached loader: answer the variant.
-        load_utilisation_fit.cache_clear()
+        # The estimators read the shipped fit through this loader: answer the variant.
         training.load_utilisation_fit = lambda: variant  # type: ignore[assignment]
-        globals()["load_utilisation_fit"] = lambda: variant
     training_runs()
     training_throughput()
     moe_training_benchmarks()

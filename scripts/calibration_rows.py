@@ -10,6 +10,7 @@ Used by ``fit_utilisation.py`` and ``benchmarks/training_accuracy.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -115,13 +116,18 @@ def _replica_gpus(
 LAYOUT_COLUMNS = ("tensor_parallel", "pipeline_parallel", "context_parallel")
 
 
+@cache
+def parallel_layouts_table() -> pd.DataFrame:
+    """``data/parallel_layouts.csv`` as published, read once (degrees blank where unstated)."""
+    return pd.read_csv(DETAILS / "parallel_layouts.csv")
+
+
 def published_layouts() -> dict[str, dict[str, float]]:
     """Each run's published layout by run name (``data/parallel_layouts.csv``): degrees
     left blank in a stated layout are 1; rows stating no degree (sharding only) are left
     out, so those runs take the default layout."""
-    table = pd.read_csv(DETAILS / "parallel_layouts.csv")
     layouts = {}
-    for item in table.itertuples():
+    for item in parallel_layouts_table().itertuples():
         degrees = {c: getattr(item, c) for c in LAYOUT_COLUMNS}
         if all(pd.isna(v) for v in degrees.values()):
             continue

@@ -272,7 +272,8 @@ def _assemble(
         ),
         rows=[],
     )
-    predicted = predicted_mfu(rows, draft)
+    # Run rows: effective run MFU of their scope; benchmark rows: steady-state MFU.
+    predicted = run_mfu(x, draft, [r.scope for r in rows])
     residual = np.log(np.array([r.observed_mfu for r in rows]) / predicted)
     benchmark = np.array([r.kind != "run_hours" for r in rows])
     return draft.model_copy(
@@ -294,11 +295,6 @@ def _assemble(
             ],
         }
     )
-
-
-def predicted_mfu(rows: list[CalibrationRow], fit: UtilisationFit) -> np.ndarray:
-    """Run rows: effective run MFU of their scope; benchmark rows: steady-state MFU."""
-    return run_mfu(rows_to_inputs(rows, fit.reference_year), fit, [r.scope for r in rows])
 
 
 def fit_once(

@@ -13,20 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from calibration_rows import parallel_layouts_table
 from gpuplan.catalog.gpus import get_gpu
 from gpuplan.compute.model_parallel import scaleup_bandwidth
-from gpuplan.compute.moe_step import (
-    MoELayout,
-    MoEShape,
-    default_expert_parallel,
-    moe_shape,
-    moe_step_costs,
-)
+from gpuplan.compute.moe_step import MoEShape, moe_layout, moe_shape, moe_step_costs
 from gpuplan.compute.step_communication import network_bandwidth
 from gpuplan.compute.utilisation import UtilisationCoefficients, UtilisationInputs
 from gpuplan.compute.utilisation_fitting import fit_coefficients
@@ -35,12 +30,6 @@ if TYPE_CHECKING:
     from calibration_rows import CalibrationRow
 
 MOE_RUNS = Path(__file__).resolve().parent / "data" / "moe_runs.csv"
-PARALLEL_LAYOUTS = Path(__file__).resolve().parent / "data" / "parallel_layouts.csv"
-
-
-class Labelled(Protocol):
-    label: str
-    is_moe: bool
 
 
 @cache
@@ -49,7 +38,7 @@ def moe_runs() -> pd.DataFrame:
     return pd.read_csv(MOE_RUNS).set_index("key")
 
 
-def _column(rows: Sequence[Labelled], name: str, dense: float) -> np.ndarray:
+def _column(rows: Sequence[CalibrationRow], name: str, dense: float) -> np.ndarray:
     table = moe_runs()
     missing = [r.label for r in rows if r.is_moe and r.label not in table.index]
     if missing:
@@ -59,7 +48,7 @@ def _column(rows: Sequence[Labelled], name: str, dense: float) -> np.ndarray:
     )
 
 
-def rows_moe_shape(rows: Sequence[Labelled]) -> MoEShape:
+def rows_moe_shape(rows: Sequence[CalibrationRow]) -> MoEShape:
     """MoE shape per row (dense rows: 0 experts)."""
     return moe_shape(
         experts=_column(rows, "experts", 0.0),
@@ -73,21 +62,20 @@ def rows_moe_shape(rows: Sequence[Labelled]) -> MoEShape:
 @cache
 def stated_expert_parallel() -> dict[str, float]:
     """Expert-parallel degree by run where the source states one (``parallel_layouts.csv``)."""
-    table = pd.read_csv(PARALLEL_LAYOUTS)
     return {
         str(item.run): float(item.expert_parallel)
-        for item in table.itertuples()
+        for item in parallel_layouts_table().itertuples()
         if pd.notna(item.expert_parallel)
     }
 
 
-def rows_expert_parallel(rows: Sequence[Labelled]) -> np.ndarray:
+def rows_expert_parallel(rows: Sequence[CalibrationRow]) -> np.ndarray:
     """Stated expert-parallel degree per MoE row; NaN where the source states none."""
     stated = stated_expert_parallel()
     return np.array([stated.get(r.label, np.nan) if r.is_moe else np.nan for r in rows])
 
 
-def rows_exposed_all_to_all(rows: Sequence[Labelled]) -> np.ndarray:
+def rows_exposed_all_to_all(rows: Sequence[CalibrationRow]) -> np.ndarray:
     """Share of the all-to-all on the critical path per row (1 where not stated)."""
     return _column(rows, "exposed_all_to_all", 1.0)
 
@@ -97,18 +85,17 @@ def with_moe_costs(rows: list[CalibrationRow], x: UtilisationInputs) -> Utilisat
     unless the source states more)."""
     gpus = [get_gpu(r.gpu) for r in rows]
     shape = rows_moe_shape(rows)
-    stated = rows_expert_parallel(rows)
     domain = np.array([g.scaleup_domain for g in gpus], dtype=float)
     gemm, other = moe_step_costs(
         shape,
-        MoELayout(
-            expert_parallel=np.where(
-                np.isnan(stated), default_expert_parallel(shape.experts, domain, x.gpus), stated
-            ),
-            micro_batch_tokens=np.array(
-                [np.nan_to_num(r.micro_batch_sequences, nan=1.0) * r.seq_len for r in rows]
-            ),
+        moe_layout(
+            expert_parallel=rows_expert_parallel(rows),
+            micro_batch_sequences=[r.micro_batch_sequences for r in rows],
+            seq_len=[r.seq_len for r in rows],
             exposed_all_to_all=rows_exposed_all_to_all(rows),
+            experts=shape.experts,
+            scaleup_domain=domain,
+            gpus=x.gpus,
         ),
         x.hidden_size,
         flops_per_token=[r.flops_per_token for r in rows],

@@ -16,6 +16,7 @@ import pytest
 
 from gpuplan.compute.moe_step import (
     MoELayout,
+    MoEShape,
     all_to_all_bytes_per_token,
     all_to_all_cost,
     default_expert_parallel,
@@ -31,7 +32,7 @@ from gpuplan.errors import InputError
 from test_training_band import _fit_script
 
 
-def granite_3b() -> object:
+def granite_3b() -> MoEShape:
     """Granite 3.0 3B-A800M: 40 experts, top-8, expert width 512, 32 layers (report Table 1)."""
     return moe_shape(experts=40, experts_per_token=8, expert_width=512, moe_layers=32)
 

@@ -269,15 +269,33 @@ def default_expert_parallel(
     awslabs.github.io/accelerated-compute-tutorials, "MoE / Hybrid-EP Validation": "Why keep
     EP inside a node", EP = 8 on 8-GPU nodes); 1 for a dense row."""
     e = np.asarray(experts, dtype=float)
-    result: NDArray[np.float64] = np.where(
-        e > 0,
-        np.maximum(
-            np.minimum(np.minimum(e, np.asarray(scaleup_domain, float)), np.asarray(gpus, float)),
-            1.0,
-        ),
-        1.0,
-    )
+    spread = np.minimum(np.minimum(e, np.asarray(scaleup_domain, float)), np.asarray(gpus, float))
+    result: NDArray[np.float64] = np.where(e > 0, np.maximum(spread, 1.0), 1.0)
     return result
+
+
+def moe_layout(
+    *,
+    expert_parallel: ArrayLike,
+    micro_batch_sequences: ArrayLike,
+    seq_len: ArrayLike,
+    exposed_all_to_all: ArrayLike,
+    experts: ArrayLike,
+    scaleup_domain: ArrayLike,
+    gpus: ArrayLike,
+) -> MoELayout:
+    """A run's MoE layout with its defaults filled in: ``expert_parallel`` NaN =
+    :func:`default_expert_parallel`, ``micro_batch_sequences`` NaN = one sequence."""
+    ep = np.asarray(expert_parallel, dtype=float)
+    sequences = np.asarray(micro_batch_sequences, dtype=float)
+    return MoELayout(
+        expert_parallel=np.where(
+            np.isnan(ep), default_expert_parallel(experts, scaleup_domain, gpus), ep
+        ),
+        micro_batch_tokens=np.where(np.isnan(sequences), 1.0, sequences)
+        * np.asarray(seq_len, dtype=float),
+        exposed_all_to_all=np.asarray(exposed_all_to_all, dtype=float),
+    )
 
 
 def moe_step_costs(

@@ -20,10 +20,9 @@ from gpuplan.catalog.gpus import GPU
 from gpuplan.catalog.models import ModelEntry
 from gpuplan.compute.model_parallel import ParallelLayout, layout_costs, scaleup_bandwidth
 from gpuplan.compute.moe_step import (
-    MoELayout,
     MoEShape,
     architecture_moe_shape,
-    default_expert_parallel,
+    moe_layout,
     moe_step_costs,
     params_only_moe_shape,
 )
@@ -284,20 +283,17 @@ def training_arrays(
             software_age=fit.reference_year - np.asarray(year, dtype=float),
             is_moe=shape.is_moe,
         )
-        ep = np.asarray(expert_parallel, dtype=float)
-        sequences = np.asarray(micro_batch_sequences, dtype=float)
-        moe_layout = MoELayout(
-            expert_parallel=np.where(
-                np.isnan(ep),
-                default_expert_parallel(shape.moe.experts, hardware.scaleup_domain, cluster),
-                ep,
-            ),
-            micro_batch_tokens=np.where(np.isnan(sequences), 1.0, sequences) * shape.seq_len,
-            exposed_all_to_all=np.asarray(exposed_all_to_all, dtype=float),
-        )
         gemm, other = moe_step_costs(
             shape.moe,
-            moe_layout,
+            moe_layout(
+                expert_parallel=expert_parallel,
+                micro_batch_sequences=micro_batch_sequences,
+                seq_len=shape.seq_len,
+                exposed_all_to_all=exposed_all_to_all,
+                experts=shape.moe.experts,
+                scaleup_domain=hardware.scaleup_domain,
+                gpus=cluster,
+            ),
             shape.hidden_size,
             flops_per_token=flops_per_token,
             peak_flops=hardware.peak_flops,

@@ -63,21 +63,18 @@ def fit_coefficients(
     goodput_index = np.array(
         [-1 if s == "step_time" else (0 if pooled else run_scopes.index(s)) for s in scopes]
     )
-    names = ["base", "memory", "memory_width", "attention", "scale_out", "communication"]
-    names += ["tensor_exposed", "pipeline_bubble", "software_age"]
-    names += ["moe", "moe_step", "expert_gemm_efficiency", "hours_lost_per_failure"]
-    names += ["step_seconds"]
+    names = list(UtilisationCoefficients.model_fields)
     frozen = {
         "failures": {"hours_lost_per_failure"},
         "model_parallel": {"tensor_exposed", "pipeline_bubble"},
+        "moe_step": {"moe_step", "expert_gemm_efficiency"},  # no MoE costs: η_e rests at 1
         "step_latency": {"step_seconds"},
     }
     switched_off = {
         name for term in without if term != "scope" for name in frozen.get(term, {term})
     }
-    held_at_one = {"expert_gemm_efficiency"} if "moe_step" in without else set()
     held = {n: v for n, v in (fixed or {}).items() if n not in switched_off}
-    fixed_names = switched_off | set(held) | held_at_one
+    fixed_names = switched_off | set(held)
     start = dict.fromkeys(names, 0.05) | {"base": 1.0, "memory": 1.0, "attention": 0.5}
     start |= {"moe": 1.2, "expert_gemm_efficiency": 0.5, "hours_lost_per_failure": 0.5}
     start |= {"tensor_exposed": 0.5, "pipeline_bubble": 0.5}
@@ -117,9 +114,9 @@ def fit_coefficients(
     )
     p = solution.x
     if goodput is not None:
-        return UtilisationCoefficients(**coefficients(p).model_dump()), dict(goodput)
+        return coefficients(p), dict(goodput)
     log_goodput = p[len(free) :]
     fitted: dict[str, float] = {
         s: float(np.exp(log_goodput[0 if pooled else i])) for i, s in enumerate(run_scopes)
     }
-    return UtilisationCoefficients(**coefficients(p).model_dump()), fitted
+    return coefficients(p), fitted
