@@ -154,6 +154,8 @@ def test_estimate_reports_the_forced_layout_and_a_given_layout_costs_more() -> N
         ({"tensor_parallel": 2}, None, "gpus"),  # data parallelism needs n
         ({"tensor_parallel": 1}, 1024, "tensor_parallel"),  # 1,024 replicas, 512 sequences
         ({"context_parallel": 0}, 1024, "context_parallel"),
+        ({"tensor_parallel": float("nan")}, 1024, "tensor_parallel"),  # API callers only
+        ({"pipeline_parallel": float("inf")}, 1024, "pipeline_parallel"),
     ],
 )
 def test_a_layout_that_breaks_a_rule_names_it(

@@ -299,7 +299,7 @@ def given_layout(
     if all(value is None for value in given.values()):
         return GivenLayout()
     for field, value in given.items():
-        if value is not None and (value != int(value) or value < 1):
+        if value is not None and not (math.isfinite(value) and value >= 1 and value == int(value)):
             raise InputError(field, f"must be a whole number of GPUs such as 4 (got {value}).")
     return GivenLayout(*(float(1 if value is None else value) for value in given.values()))
 
